@@ -1,0 +1,20 @@
+namespace ScalingLedger.Contracts;
+
+/// <summary>Train one grid cell. Sent by the Server to the <c>run-trial</c> queue.</summary>
+public sealed record RunTrial(
+    Guid StudyId,
+    Guid TrialId,
+    int Attempt,
+    string Dataset,
+    int HiddenLayers,
+    int Width,
+    string Parameterization,
+    int? BaseWidth,
+    double LearningRate,
+    int Seed,
+    int Steps,
+    int BatchSize,
+    int EvalEvery);
+
+/// <summary>Broadcast to every trainer: stop work on a study (running trial at its next checkpoint).</summary>
+public sealed record StopStudyTrials(Guid StudyId);

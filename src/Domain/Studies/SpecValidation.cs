@@ -1,0 +1,104 @@
+using ScalingLedger.Contracts;
+
+namespace ScalingLedger.Domain.Studies;
+
+/// <summary>Checks a submitted study spec and names every bad field, keyed by its camelCase JSON path.</summary>
+public static class SpecValidation
+{
+    public const int MaxTrials = 10_000;
+    public const int MaxWidth = 65_536;
+    public const int MaxHiddenLayers = 32;
+    public static readonly IReadOnlyList<string> KnownDatasets = ["fashion-mnist"];
+    public static readonly IReadOnlyList<string> KnownParameterizations = ["standard", "mup"];
+
+    public static IReadOnlyDictionary<string, string[]> Validate(StudySpec? spec)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        void Add(string field, string message)
+        {
+            if (!errors.TryGetValue(field, out var list)) errors[field] = list = [];
+            list.Add(message);
+        }
+
+        if (spec is null)
+        {
+            Add("", "The request body must be a study spec (JSON object).");
+            return Freeze(errors);
+        }
+
+        if (string.IsNullOrWhiteSpace(spec.Name)) Add("name", "A study needs a name.");
+        else if (spec.Name.Length > 200) Add("name", "The name must be at most 200 characters.");
+        if (string.IsNullOrWhiteSpace(spec.Owner)) Add("owner", "A study needs an owner.");
+        if (string.IsNullOrWhiteSpace(spec.Dataset)) Add("dataset", "A dataset is required; known: " + string.Join(", ", KnownDatasets) + ".");
+        else if (!KnownDatasets.Contains(spec.Dataset)) Add("dataset", $"Unknown dataset '{spec.Dataset}'; known: {string.Join(", ", KnownDatasets)}.");
+
+        if (spec.Model is null) Add("model", "The model section is required.");
+        else
+        {
+            var m = spec.Model;
+            if (m.Family != "mlp") Add("model.family", $"Unknown model family '{m.Family}'; known: mlp.");
+            if (m.HiddenLayers < 1 || m.HiddenLayers > MaxHiddenLayers)
+                Add("model.hiddenLayers", $"hiddenLayers must be between 1 and {MaxHiddenLayers}, got {m.HiddenLayers}.");
+            CheckSizes(m.Widths, "model.widths", "width", Add, required: true);
+            var p = m.Parameterization ?? "standard";
+            if (!KnownParameterizations.Contains(p))
+                Add("model.parameterization", $"Unknown parameterization '{p}'; known: {string.Join(", ", KnownParameterizations)}.");
+            if (p == "mup" && (m.BaseWidth is null || m.BaseWidth < 1 || m.BaseWidth > MaxWidth))
+                Add("model.baseWidth", "A mup study needs a positive baseWidth.");
+            if (p == "standard" && m.BaseWidth is not null && m.BaseWidth < 1)
+                Add("model.baseWidth", "baseWidth must be positive when given.");
+        }
+
+        if (spec.Optimizer is null) Add("optimizer", "The optimizer section is required.");
+        else
+        {
+            if (spec.Optimizer.Name != "adam") Add("optimizer.name", $"Unknown optimizer '{spec.Optimizer.Name}'; known: adam.");
+            var rates = spec.Optimizer.LearningRates;
+            if (rates is null || rates.Count == 0) Add("optimizer.learningRates", "At least one learning rate is required.");
+            else
+            {
+                for (var i = 0; i < rates.Count; i++)
+                    if (!double.IsFinite(rates[i]) || rates[i] <= 0 || rates[i] > 100)
+                        Add($"optimizer.learningRates[{i}]", $"A learning rate must be a positive number at most 100, got {rates[i]}.");
+                if (rates.Distinct().Count() != rates.Count) Add("optimizer.learningRates", "Learning rates must not repeat.");
+            }
+        }
+
+        if (spec.Seeds is null || spec.Seeds.Count == 0) Add("seeds", "At least one seed is required.");
+        else
+        {
+            for (var i = 0; i < spec.Seeds.Count; i++)
+                if (spec.Seeds[i] < 0) Add($"seeds[{i}]", $"A seed must be zero or positive, got {spec.Seeds[i]}.");
+            if (spec.Seeds.Distinct().Count() != spec.Seeds.Count) Add("seeds", "Seeds must not repeat.");
+        }
+
+        if (spec.Steps < 1 || spec.Steps > 10_000_000) Add("steps", $"steps must be between 1 and 10,000,000, got {spec.Steps}.");
+        if (spec.BatchSize < 1 || spec.BatchSize > 60_000) Add("batchSize", $"batchSize must be between 1 and 60,000, got {spec.BatchSize}.");
+        if (spec.EvalEvery < 1) Add("evalEvery", $"evalEvery must be at least 1, got {spec.EvalEvery}.");
+        else if (spec.Steps >= 1 && spec.EvalEvery > spec.Steps) Add("evalEvery", $"evalEvery ({spec.EvalEvery}) must not exceed steps ({spec.Steps}).");
+        if (spec.TargetWidths is not null) CheckSizes(spec.TargetWidths, "targetWidths", "target width", Add, required: false);
+
+        if (!errors.Keys.Any(k => k.StartsWith("model", StringComparison.Ordinal) || k.StartsWith("optimizer", StringComparison.Ordinal) || k.StartsWith("seeds", StringComparison.Ordinal)))
+        {
+            long trials = (long)spec.Model!.Widths!.Count * spec.Optimizer!.LearningRates!.Count * spec.Seeds!.Count;
+            if (trials > MaxTrials) Add("", $"The grid has {trials} trials; at most {MaxTrials} are allowed.");
+        }
+
+        return Freeze(errors);
+    }
+
+    private static void CheckSizes(IReadOnlyList<int>? sizes, string field, string what, Action<string, string> add, bool required)
+    {
+        if (sizes is null || sizes.Count == 0)
+        {
+            if (required) add(field, $"At least one {what} is required.");
+            return;
+        }
+        for (var i = 0; i < sizes.Count; i++)
+            if (sizes[i] < 1 || sizes[i] > MaxWidth) add($"{field}[{i}]", $"A {what} must be between 1 and {MaxWidth}, got {sizes[i]}.");
+        if (sizes.Distinct().Count() != sizes.Count) add(field, $"Each {what} may appear once.");
+    }
+
+    private static IReadOnlyDictionary<string, string[]> Freeze(Dictionary<string, List<string>> errors) =>
+        errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+}

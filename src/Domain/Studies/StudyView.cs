@@ -1,0 +1,60 @@
+using ScalingLedger.Contracts;
+
+namespace ScalingLedger.Domain.Studies;
+
+public enum StudyStatus { Running, Completed, Cancelled }
+
+public enum TrialStatus { Scheduled, Running, Completed, Diverged, Failed, Cancelled }
+
+/// <summary>
+/// The read model of one study and its trials, folded from the study's events by <see cref="StudyProjection"/>.
+/// Stored as a document; the same fold rebuilds it as of any earlier event sequence.
+/// </summary>
+public sealed class StudyView
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Owner { get; set; } = "";
+    public StudySpec? Spec { get; set; }
+    public StudyStatus Status { get; set; }
+    public DateTimeOffset DefinedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public string? CancelledBy { get; set; }
+    /// <summary>The global sequence of the last event folded into this view.</summary>
+    public long LastSequence { get; set; }
+    public List<TrialView> Trials { get; set; } = [];
+    /// <summary>The newest fit of each (law, key).</summary>
+    public List<LawFitted> LatestFits { get; set; } = [];
+    public int FitCount { get; set; }
+
+    public TrialView? Trial(Guid trialId) => Trials.Find(t => t.TrialId == trialId);
+
+    public IReadOnlyDictionary<TrialStatus, int> CountsByStatus() =>
+        Enum.GetValues<TrialStatus>().ToDictionary(s => s, s => Trials.Count(t => t.Status == s));
+}
+
+public sealed class TrialView
+{
+    public Guid TrialId { get; set; }
+    public int Order { get; set; }
+    public int Width { get; set; }
+    public double LearningRate { get; set; }
+    public int Seed { get; set; }
+    public TrialStatus Status { get; set; }
+    public int Attempt { get; set; }
+    public string? WorkerId { get; set; }
+    public string? HostName { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public List<CheckpointView> Checkpoints { get; set; } = [];
+    public double? FinalEvalLoss { get; set; }
+    public double? FinalEvalAccuracy { get; set; }
+    public long? ParameterCount { get; set; }
+    public double? DurationSeconds { get; set; }
+    public int? EndedAtStep { get; set; }
+    public string? Reason { get; set; }
+
+    public bool IsTerminal => Status is TrialStatus.Completed or TrialStatus.Diverged or TrialStatus.Failed or TrialStatus.Cancelled;
+}
+
+public sealed record CheckpointView(int Step, double TrainLoss, double EvalLoss, double EvalAccuracy);

@@ -1,0 +1,79 @@
+using System.Text.Json.Serialization;
+using Marten;
+using MassTransit;
+using ScalingLedger.Server.Studies;
+using ScalingLedger.Server.Trials;
+using ScalingLedger.Trainer.Worker;
+using ScalingLedger.Web;
+
+namespace ScalingLedger.Server.Infrastructure;
+
+public static class LedgerRegistration
+{
+    /// <summary>Everything the Server hosts: the store, the bus (and embedded trainer), the API and the site.</summary>
+    public static WebApplicationBuilder AddLedger(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var config = builder.Configuration;
+        services.AddOptions<LedgerOptions>().Bind(config.GetSection("Ledger"));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<LedgerDatabase>();
+        services.AddLedgerStore(sp => sp.GetRequiredService<LedgerDatabase>().ConnectionString);
+        services.AddSingleton<LedgerChanges>();
+        services.AddSingleton<ILedgerChanges>(sp => sp.GetRequiredService<LedgerChanges>());
+        services.AddSingleton<StudyLedger>();
+        services.AddSingleton<LedgerQueries>();
+        services.AddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
+        services.AddScoped<TrialDispatcher>();
+
+        var rabbit = config.GetConnectionString("RabbitMq");
+        var useRabbit = !string.IsNullOrWhiteSpace(rabbit);
+        var embeddedTrainer = config.GetValue<bool?>("Ledger:EmbeddedTrainer") ?? !useRabbit;
+        var trainerConcurrency = Math.Max(1, config.GetValue("Ledger:TrainerConcurrency", 1));
+        if (embeddedTrainer) services.AddTrainerServices(config);
+        if (!useRabbit) services.AddHostedService<TrialRecovery>();
+
+        services.AddMassTransit(x =>
+        {
+            x.SetKebabCaseEndpointNameFormatter();
+            // One writer per process: reports are appended one at a time, in arrival order.
+            x.AddConsumer<TrialReportConsumer>().Endpoint(e =>
+            {
+                e.Name = "trial-reports";
+                e.ConcurrentMessageLimit = 1;
+                e.PrefetchCount = 16;
+            });
+            if (embeddedTrainer) x.AddTrainerConsumers(trainerConcurrency);
+            if (useRabbit)
+                x.UsingRabbitMq((context, cfg) =>
+                {
+                    cfg.Host(new Uri(rabbit!));
+                    cfg.ConfigureEndpoints(context);
+                });
+            else
+                x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+        });
+
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddLedgerWeb();
+        return builder;
+    }
+
+    public static WebApplication MapLedger(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapStudyEndpoints();
+        app.MapGet("/health", async (IDocumentStore store, CancellationToken cancel) =>
+        {
+            await using var session = store.QuerySession();
+            await session.Query<Domain.Studies.StudyView>().CountAsync(cancel);
+            return TypedResults.Ok(new { status = "healthy" });
+        }).WithTags("Health");
+        app.MapLedgerWeb();
+        return app;
+    }
+}

@@ -1,0 +1,92 @@
+using Marten;
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Web;
+
+namespace ScalingLedger.Server.Studies;
+
+/// <summary>The only writer of the ledger: every event of a study is appended here.</summary>
+public sealed class StudyLedger(IDocumentStore store, LedgerChanges changes, TimeProvider clock, ILogger<StudyLedger> log)
+{
+    public async Task<StudyDefined> DefineAsync(StudySpec spec, string user, CancellationToken cancel)
+    {
+        var normalized = GridPlanner.Normalize(spec);
+        var studyId = Guid.CreateVersion7();
+        var defined = new StudyDefined(studyId, normalized, GridPlanner.Plan(normalized, Guid.CreateVersion7), user, clock.GetUtcNow());
+        await using var session = store.LightweightSession();
+        session.LastModifiedBy = user;
+        session.CorrelationId = studyId.ToString();
+        session.Events.StartStream<StudyView>(studyId, defined);
+        await session.SaveChangesAsync(cancel);
+        changes.Raise(studyId);
+        return defined;
+    }
+
+    /// <summary>Cancels a running study. Returns null when there is no such study.</summary>
+    public Task<StudyView?> CancelAsync(Guid studyId, string user, string? reason, CancellationToken cancel) =>
+        WriteAsync(studyId, user, null, view => StudyDecisions.DecideCancel(view, user, reason, clock.GetUtcNow()), cancel);
+
+    /// <summary>
+    /// Records a trainer's report once (a redelivery records nothing), then refits the laws the new evidence touches
+    /// and completes the study when every trial has ended.
+    /// </summary>
+    public async Task RecordReportAsync(object report, string worker, Guid studyId, CancellationToken cancel)
+    {
+        var recorded = false;
+        await WriteAsync(studyId, worker, null, view =>
+        {
+            var events = StudyDecisions.DecideReport(view, report);
+            recorded = events.Count > 0;
+            return events;
+        }, cancel);
+        if (recorded && report is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled)
+            await RefitAsync(studyId, cancel);
+    }
+
+    /// <summary>Appends a fit for every law whose evidence changed, and StudyCompleted when the grid is done.</summary>
+    public Task<StudyView?> RefitAsync(Guid studyId, CancellationToken cancel) =>
+        WriteAsync(studyId, "reactor", null, view =>
+        {
+            var now = clock.GetUtcNow();
+            var events = new List<object>();
+            events.AddRange(LawEngine.NewFits(view).Select(f => LawEngine.ToEvent(studyId, f, Guid.CreateVersion7(), view.LastSequence, now)));
+            events.AddRange(StudyDecisions.DecideCompletion(view, now));
+            return events;
+        }, cancel);
+
+    private async Task<StudyView?> WriteAsync(Guid studyId, string user, string? causation, Func<StudyView, IReadOnlyList<object>> decide, CancellationToken cancel)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = store.LightweightSession();
+            session.LastModifiedBy = user;
+            session.CorrelationId = studyId.ToString();
+            session.CausationId = causation;
+            var stream = await session.Events.FetchForWriting<StudyView>(studyId, cancel);
+            if (stream.Aggregate is null) return null;
+            var events = decide(stream.Aggregate);
+            if (events.Count == 0) return stream.Aggregate;
+            stream.AppendMany(events);
+            try
+            {
+                await session.SaveChangesAsync(cancel);
+                changes.Raise(studyId);
+                return stream.Aggregate;
+            }
+            catch (JasperFx.ConcurrencyException) when (attempt < 5)
+            {
+                log.LogDebug("Study {StudyId} changed while writing; retrying ({Attempt})", studyId, attempt);
+            }
+        }
+    }
+}
+
+/// <summary>In-process notification of committed study changes.</summary>
+public sealed class LedgerChanges : ILedgerChanges
+{
+    public event Action<Guid>? StudyChanged;
+
+    public void Raise(Guid studyId) => StudyChanged?.Invoke(studyId);
+}

@@ -1,0 +1,22 @@
+using MassTransit;
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
+using ScalingLedger.Trainer.Worker;
+
+namespace ScalingLedger.Server.Trials;
+
+/// <summary>Sends RunTrial commands to the trainers' queue, in the planned order (ascending width).</summary>
+public sealed class TrialDispatcher(ISendEndpointProvider send, IPublishEndpoint publish)
+{
+    private static readonly Uri Queue = new($"queue:{TrainerRegistration.RunTrialQueue}");
+
+    public async Task DispatchAsync(Guid studyId, StudySpec spec, IEnumerable<PlannedTrial> trials, CancellationToken cancel, int attempt = 1)
+    {
+        var endpoint = await send.GetSendEndpoint(Queue);
+        foreach (var trial in trials.OrderBy(t => t.Order))
+            await endpoint.Send(GridPlanner.ToCommand(studyId, spec, trial, attempt), cancel);
+    }
+
+    /// <summary>Tells every trainer to drop the study's queued commands and stop its running trial.</summary>
+    public Task StopAsync(Guid studyId, CancellationToken cancel) => publish.Publish(new StopStudyTrials(studyId), cancel);
+}

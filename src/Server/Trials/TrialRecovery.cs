@@ -1,0 +1,49 @@
+using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Studies;
+
+namespace ScalingLedger.Server.Trials;
+
+/// <summary>
+/// With the in-memory transport, queued commands die with the process. On start, trials of running studies that
+/// never ended are sent again (a trial that was running restarts from step 0 as a new attempt).
+/// </summary>
+public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, ILogger<TrialRecovery> log) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => RecoverAsync(lifetime.ApplicationStopping)));
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task RecoverAsync(CancellationToken cancel)
+    {
+        try
+        {
+            using var scope = scopes.CreateScope();
+            var queries = scope.ServiceProvider.GetRequiredService<LedgerQueries>();
+            var dispatcher = scope.ServiceProvider.GetRequiredService<TrialDispatcher>();
+            var ledger = scope.ServiceProvider.GetRequiredService<StudyLedger>();
+            foreach (var summary in (await queries.ListStudiesAsync(cancel)).Where(s => s.Status == StudyStatus.Running).OrderBy(s => s.DefinedAt))
+            {
+                var view = await queries.GetStudyAsync(summary.Id, cancel: cancel);
+                if (view?.Spec is null) continue;
+                var pending = StudyDecisions.TrialsToDispatch(view);
+                if (pending.Count == 0)
+                {
+                    await ledger.RefitAsync(view.Id, cancel);
+                    continue;
+                }
+                log.LogInformation("Resuming study {Name} ({StudyId}): sending {Count} unfinished trial(s) again", view.Name, view.Id, pending.Count);
+                foreach (var trial in pending)
+                    await dispatcher.DispatchAsync(view.Id, view.Spec,
+                        [new(trial.TrialId, trial.Order, trial.Width, trial.LearningRate, trial.Seed)], cancel, trial.Attempt + 1);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "Could not resume unfinished studies");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using ScalingLedger.Trainer.Worker;
+
+// A remote trainer worker: takes RunTrial commands from RabbitMQ and reports back through it.
+var builder = Host.CreateApplicationBuilder(args);
+var rabbit = builder.Configuration.GetConnectionString("RabbitMq");
+if (string.IsNullOrWhiteSpace(rabbit))
+{
+    Console.Error.WriteLine("The trainer worker needs RabbitMQ: set ConnectionStrings__RabbitMq (for example amqp://guest:guest@127.0.0.1:5672/).");
+    return 2;
+}
+
+builder.Services.AddTrainerServices(builder.Configuration);
+var concurrency = builder.Configuration.GetValue("Trainer:Concurrency", 1);
+builder.Services.AddMassTransit(x =>
+{
+    x.SetKebabCaseEndpointNameFormatter();
+    x.AddTrainerConsumers(concurrency);
+    x.UsingRabbitMq((context, cfg) =>
+    {
+        cfg.Host(new Uri(rabbit));
+        cfg.ConfigureEndpoints(context);
+    });
+});
+await builder.Build().RunAsync();
+return 0;

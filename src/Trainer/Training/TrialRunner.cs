@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using ScalingLedger.Contracts;
+using ScalingLedger.Trainer.Data;
+using ScalingLedger.Trainer.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ScalingLedger.Trainer.Training;
+
+public sealed record TrainerSettings
+{
+    /// <summary>Where the Fashion-MNIST IDX files are (the Debian package's directory by default).</summary>
+    public string DatasetDirectory { get; init; } = FashionMnist.DefaultDirectory;
+    /// <summary>Intra-op threads per trial; 0 leaves TorchSharp's default.</summary>
+    public int ThreadsPerTrial { get; init; }
+    /// <summary>Held-out test images used at every checkpoint (the first N of the test set).</summary>
+    public int CheckpointEvalImages { get; init; } = 2_000;
+    /// <summary>A loss above this multiple of the first step's loss ends the trial as diverged.</summary>
+    public double DivergenceFactor { get; init; } = 10.0;
+    public string WorkerId { get; init; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+}
+
+/// <summary>Runs one trial on Fashion-MNIST and reports what happens through a callback.</summary>
+public static class TrialRunner
+{
+    /// <summary>
+    /// Trains the trial's MLP. Reports TrialStarted, a LossCheckpointRecorded every <c>EvalEvery</c> steps and one
+    /// ending event: TrialCompleted, TrialDiverged, TrialCancelled or TrialFailed. Returns the ending event.
+    /// </summary>
+    public static object Run(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        if (settings.ThreadsPerTrial > 0) torch.set_num_threads(settings.ThreadsPerTrial);
+        report(new TrialStarted(cmd.StudyId, cmd.TrialId, cmd.Attempt, settings.WorkerId, Environment.MachineName,
+            torch.get_num_threads(), typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow));
+
+        object end;
+        try
+        {
+            end = Train(cmd, settings, report, cancel, clock);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            end = new TrialFailed(cmd.StudyId, cmd.TrialId, $"{ex.GetType().Name}: {ex.Message}", DateTimeOffset.UtcNow);
+        }
+        report(end);
+        return end;
+    }
+
+    private static object Train(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel, Stopwatch clock)
+    {
+        if (cmd.Dataset != "fashion-mnist") throw new NotSupportedException($"Unknown dataset '{cmd.Dataset}'.");
+        var data = FashionMnist.Load(settings.DatasetDirectory);
+        using var trainX = tensor(data.TrainImages, [data.TrainCount, FashionMnist.Pixels]);
+        using var trainY = tensor(data.TrainLabels, [data.TrainCount]);
+        using var testX = tensor(data.TestImages, [data.TestCount, FashionMnist.Pixels]);
+        using var testY = tensor(data.TestLabels, [data.TestCount]);
+        var heldOut = Math.Min(settings.CheckpointEvalImages, data.TestCount);
+        using var evalX = testX.narrow(0, 0, heldOut);
+        using var evalY = testY.narrow(0, 0, heldOut);
+
+        torch.manual_seed(cmd.Seed);
+        using var model = new Mlp(FashionMnist.Pixels, cmd.Width, cmd.HiddenLayers, FashionMnist.Classes);
+        using var optimizer = optim.Adam(model.parameters(), lr: cmd.LearningRate);
+        var order = new BatchOrder(data.TrainCount, cmd.BatchSize, cmd.Seed);
+
+        double trainSum = 0, initialLoss = double.NaN;
+        var trainCount = 0;
+        for (var step = 1; step <= cmd.Steps; step++)
+        {
+            if (cancel.IsCancellationRequested)
+                return new TrialCancelled(cmd.StudyId, cmd.TrialId, step - 1, DateTimeOffset.UtcNow);
+
+            double loss;
+            using (NewDisposeScope())
+            {
+                model.train();
+                using var idx = tensor(order.Next(), [cmd.BatchSize]);
+                var x = trainX.index_select(0, idx);
+                var y = trainY.index_select(0, idx);
+                optimizer.zero_grad();
+                var output = nn.functional.cross_entropy(model.forward(x), y);
+                output.backward();
+                optimizer.step();
+                loss = output.item<float>();
+            }
+
+            if (step == 1) initialLoss = loss;
+            if (!double.IsFinite(loss))
+                return new TrialDiverged(cmd.StudyId, cmd.TrialId, step, $"train loss is {loss}", DateTimeOffset.UtcNow);
+            if (loss > settings.DivergenceFactor * initialLoss)
+                return new TrialDiverged(cmd.StudyId, cmd.TrialId, step,
+                    $"train loss {loss:G4} exceeds {settings.DivergenceFactor}x the initial loss {initialLoss:G4}", DateTimeOffset.UtcNow);
+            trainSum += loss;
+            trainCount++;
+
+            if (step % cmd.EvalEvery == 0 || step == cmd.Steps)
+            {
+                var (evalLoss, evalAcc) = Evaluate(model, evalX, evalY);
+                if (!double.IsFinite(evalLoss))
+                    return new TrialDiverged(cmd.StudyId, cmd.TrialId, step, $"eval loss is {evalLoss}", DateTimeOffset.UtcNow);
+                report(new LossCheckpointRecorded(cmd.StudyId, cmd.TrialId, step, trainSum / trainCount, evalLoss, evalAcc, DateTimeOffset.UtcNow));
+                trainSum = 0;
+                trainCount = 0;
+            }
+        }
+
+        var (finalLoss, finalAcc) = Evaluate(model, testX, testY);
+        if (!double.IsFinite(finalLoss))
+            return new TrialDiverged(cmd.StudyId, cmd.TrialId, cmd.Steps, $"final eval loss is {finalLoss}", DateTimeOffset.UtcNow);
+        return new TrialCompleted(cmd.StudyId, cmd.TrialId, finalLoss, finalAcc, model.ParameterCount(),
+            clock.Elapsed.TotalSeconds, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>Mean cross-entropy and accuracy over all the given images, in chunks.</summary>
+    public static (double Loss, double Accuracy) Evaluate(Mlp model, Tensor x, Tensor y, int chunk = 2_000)
+    {
+        model.eval();
+        using var _ = no_grad();
+        double lossSum = 0;
+        long correct = 0;
+        var n = x.shape[0];
+        for (long start = 0; start < n; start += chunk)
+        {
+            using var scope = NewDisposeScope();
+            var len = Math.Min(chunk, n - start);
+            var logits = model.forward(x.narrow(0, start, len));
+            var labels = y.narrow(0, start, len);
+            lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
+            correct += logits.argmax(1).eq(labels).sum().item<long>();
+        }
+        return (lossSum / n, (double)correct / n);
+    }
+}
+
+/// <summary>Mini-batch indices from a per-trial seeded shuffle, reshuffled each epoch.</summary>
+public sealed class BatchOrder(int count, int batchSize, int seed)
+{
+    private readonly Random random = new(seed);
+    private int[] permutation = [];
+    private int position = int.MaxValue;
+
+    public long[] Next()
+    {
+        var batch = new long[batchSize];
+        for (var i = 0; i < batchSize; i++)
+        {
+            if (position >= permutation.Length)
+            {
+                permutation = Enumerable.Range(0, count).ToArray();
+                random.Shuffle(permutation);
+                position = 0;
+            }
+            batch[i] = permutation[position++];
+        }
+        return batch;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ScalingLedger.Contracts;
+using ScalingLedger.Trainer.Training;
+
+namespace ScalingLedger.Trainer.Worker;
+
+/// <summary>Which studies this trainer process was told to stop, and the trials it is running now.</summary>
+public sealed class StudyStops
+{
+    private readonly ConcurrentDictionary<Guid, bool> stopped = new();
+    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> running = new();
+
+    public bool IsStopped(Guid studyId) => stopped.ContainsKey(studyId);
+
+    public void Stop(Guid studyId)
+    {
+        stopped[studyId] = true;
+        if (running.TryGetValue(studyId, out var cts)) cts.Cancel();
+    }
+
+    public CancellationTokenSource Begin(Guid studyId, CancellationToken outer)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        running[studyId] = cts;
+        if (IsStopped(studyId)) cts.Cancel();
+        return cts;
+    }
+
+    public void End(Guid studyId, CancellationTokenSource cts)
+    {
+        running.TryRemove(new KeyValuePair<Guid, CancellationTokenSource>(studyId, cts));
+        cts.Dispose();
+    }
+}
+
+/// <summary>Trains the trial a RunTrial command names and publishes what happens for the Server to record.</summary>
+public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings> settings, ILogger<RunTrialConsumer> log)
+    : IConsumer<RunTrial>
+{
+    public async Task Consume(ConsumeContext<RunTrial> context)
+    {
+        var cmd = context.Message;
+        if (stops.IsStopped(cmd.StudyId))
+        {
+            await context.Publish(new TrialCancelled(cmd.StudyId, cmd.TrialId, null, DateTimeOffset.UtcNow));
+            return;
+        }
+
+        log.LogInformation("Trial {TrialId}: width {Width}, lr {LearningRate}, seed {Seed}, {Steps} steps",
+            cmd.TrialId, cmd.Width, cmd.LearningRate, cmd.Seed, cmd.Steps);
+        var cts = stops.Begin(cmd.StudyId, context.CancellationToken);
+        try
+        {
+            // Training is synchronous CPU work with thread-bound dispose scopes: give it a thread of its own.
+            var end = await Task.Factory.StartNew(
+                () => TrialRunner.Run(cmd, settings.Value, report => context.Publish(report, report.GetType()).GetAwaiter().GetResult(), cts.Token),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            log.LogInformation("Trial {TrialId} ended: {End}", cmd.TrialId, end.GetType().Name);
+        }
+        finally
+        {
+            stops.End(cmd.StudyId, cts);
+        }
+    }
+}
+
+public sealed class StopStudyTrialsConsumer(StudyStops stops) : IConsumer<StopStudyTrials>
+{
+    public Task Consume(ConsumeContext<StopStudyTrials> context)
+    {
+        stops.Stop(context.Message.StudyId);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,40 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using ScalingLedger.Trainer.Training;
+
+namespace ScalingLedger.Trainer.Worker;
+
+public static class TrainerRegistration
+{
+    public const string RunTrialQueue = "run-trial";
+
+    /// <summary>The trainer's services; settings bind from the <c>Trainer</c> configuration section.</summary>
+    public static IServiceCollection AddTrainerServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<StudyStops>();
+        services.AddOptions<TrainerSettings>().Bind(configuration.GetSection("Trainer"));
+        return services;
+    }
+
+    /// <summary>
+    /// The trainer's consumers: RunTrial on the shared <c>run-trial</c> queue, one trial at a time per process
+    /// (prefetch 1, so a worker never holds commands it is not running), and StopStudyTrials on a temporary
+    /// queue of this instance, so every trainer hears every stop.
+    /// </summary>
+    public static void AddTrainerConsumers(this IBusRegistrationConfigurator bus, int concurrency = 1)
+    {
+        bus.AddConsumer<RunTrialConsumer>(c => c.ConcurrentMessageLimit = concurrency)
+            .Endpoint(e =>
+            {
+                e.Name = RunTrialQueue;
+                e.PrefetchCount = concurrency;
+                e.ConcurrentMessageLimit = concurrency;
+            });
+        bus.AddConsumer<StopStudyTrialsConsumer>().Endpoint(e =>
+        {
+            e.InstanceId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}".ToLowerInvariant();
+            e.Temporary = true;
+        });
+    }
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Studies;
+
+namespace ScalingLedger.Web.Components.Charts;
+
+/// <summary>Builds ApexCharts option graphs from read models. Pure: no JS, no services.</summary>
+public static class ChartOptions
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private static readonly string[] Palette =
+        ["#2e5bba", "#d9480f", "#2b8a3e", "#862e9c", "#c92a2a", "#0b7285", "#e67700", "#5c940d", "#364fc7", "#a61e4d", "#495057", "#1098ad"];
+
+    public static string Serialize(object options) => JsonSerializer.Serialize(options, Json);
+
+    /// <summary>
+    /// Final eval loss against width on a log axis, one colour per learning rate: the trials as points and the
+    /// fixed-LR log-linear fits as dashed lines reaching out to the target widths.
+    /// </summary>
+    public static object LossVsWidth(StudyView study)
+    {
+        var rates = study.Trials.Select(t => t.LearningRate).Distinct().Order().ToList();
+        var widths = study.Trials.Select(t => (double)t.Width).Concat(study.Spec?.TargetWidths?.Select(w => (double)w) ?? []).ToList();
+        var (minX, maxX) = widths.Count == 0 ? (1.0, 10.0) : (Math.Log10(widths.Min()), Math.Log10(widths.Max()));
+
+        var series = new List<object>();
+        var colors = new List<string>();
+        var markerSizes = new List<int>();
+        var strokeWidths = new List<int>();
+        var dashes = new List<int>();
+        for (var i = 0; i < rates.Count; i++)
+        {
+            var lr = rates[i];
+            var points = study.Trials
+                .Where(t => t.LearningRate == lr && t.Status == TrialStatus.Completed && t.FinalEvalLoss is { } l && double.IsFinite(l))
+                .OrderBy(t => t.Width)
+                .Select(t => new { x = Math.Log10(t.Width), y = Round(t.FinalEvalLoss!.Value) })
+                .ToList();
+            series.Add(new { name = $"lr {Format(lr)}", type = "scatter", data = points });
+            colors.Add(Palette[i % Palette.Length]);
+            markerSizes.Add(6);
+            strokeWidths.Add(0);
+            dashes.Add(0);
+        }
+        for (var i = 0; i < rates.Count; i++)
+        {
+            var key = "lr=" + rates[i].ToString("R", CultureInfo.InvariantCulture);
+            var fit = study.LatestFits.Find(f => f.Law == LawNames.FixedLrLogLinear && f.Key == key && f.Converged);
+            if (fit is null) continue;
+            double Line(double log10X) => fit.Parameters["a"] + fit.Parameters["b"] * log10X * Math.Log(10);
+            series.Add(new
+            {
+                name = $"fit lr {Format(rates[i])}",
+                type = "line",
+                data = new[] { new { x = minX, y = Round(Line(minX)) }, new { x = maxX, y = Round(Line(maxX)) } },
+            });
+            colors.Add(Palette[i % Palette.Length]);
+            markerSizes.Add(0);
+            strokeWidths.Add(2);
+            dashes.Add(5);
+        }
+
+        return new
+        {
+            chart = new { type = "line", height = 380, animations = new { enabled = false }, toolbar = new { show = true }, zoom = new { enabled = false } },
+            series,
+            colors,
+            markers = new { size = markerSizes },
+            stroke = new { width = strokeWidths, dashArray = dashes, curve = "straight" },
+            xaxis = new
+            {
+                type = "numeric", min = minX - 0.05, max = maxX + 0.05, tickAmount = 6,
+                title = new { text = "width (log scale)" },
+            },
+            yaxis = new { title = new { text = "final eval loss" } },
+            legend = new { position = "right" },
+            noData = new { text = "No trial has completed yet." },
+            ledger = new { logX = true, xName = "width", yDecimals = 3 },
+        };
+    }
+
+    public static string Format(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
+
+    private static double Round(double v) => Math.Round(v, 5);
+}

@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using ScalingLedger.Web.Components;
+
+namespace ScalingLedger.Web;
+
+public static class WebRegistration
+{
+    /// <summary>The site's services. The host provides <see cref="ILedgerQueries"/> and <see cref="ILedgerChanges"/>.</summary>
+    public static IServiceCollection AddLedgerWeb(this IServiceCollection services)
+    {
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapLedgerWeb(this WebApplication app)
+    {
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}
