@@ -30,21 +30,30 @@ public static class TrialRunner
     public static object Run(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        if (settings.ThreadsPerTrial > 0) torch.set_num_threads(settings.ThreadsPerTrial);
-        report(new TrialStarted(cmd.StudyId, cmd.TrialId, cmd.Attempt, settings.WorkerId, Environment.MachineName,
-            torch.get_num_threads(), typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow));
-
         object end;
         try
         {
+            if (settings.ThreadsPerTrial > 0) torch.set_num_threads(settings.ThreadsPerTrial);
+            report(new TrialStarted(cmd.StudyId, cmd.TrialId, cmd.Attempt, settings.WorkerId, Environment.MachineName,
+                torch.get_num_threads(), typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow));
             end = Train(cmd, settings, report, cancel, clock);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
-            end = new TrialFailed(cmd.StudyId, cmd.TrialId, $"{ex.GetType().Name}: {ex.Message}", DateTimeOffset.UtcNow);
+            // Whatever breaks (the native library, the data set, the model), the trial ends as failed with the
+            // reason, instead of staying scheduled forever.
+            end = new TrialFailed(cmd.StudyId, cmd.TrialId, Describe(ex), DateTimeOffset.UtcNow);
         }
         report(end);
         return end;
+    }
+
+    private static string Describe(Exception ex)
+    {
+        var inner = ex;
+        while (inner is TypeInitializationException { InnerException: { } i }) inner = i;
+        var message = inner.Message.Split('\n', 2)[0].Trim();
+        return $"{inner.GetType().Name}: {message}";
     }
 
     private static object Train(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel, Stopwatch clock)
