@@ -83,7 +83,7 @@ fi
 # --- tools ---
 PYTHON="${PYTHON:-}"
 if [[ -z "$PYTHON" ]]; then
-  for c in python3 /usr/bin/python3; do command -v "$c" >/dev/null 2>&1 && { PYTHON="$c"; break; }; done
+  for c in /usr/bin/python3 python3; do command -v "$c" >/dev/null 2>&1 && { PYTHON="$c"; break; }; done
 fi
 [[ -n "$PYTHON" ]] || die "python3 not found (needed for $weak_py)"
 PATCHELF="${PATCHELF:-patchelf}"
