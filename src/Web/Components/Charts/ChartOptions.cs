@@ -27,7 +27,12 @@ public static class ChartOptions
     {
         var rates = study.Trials.Select(t => t.LearningRate).Distinct().Order().ToList();
         var widths = study.Trials.Select(t => (double)t.Width).Concat(study.Spec?.TargetWidths?.Select(w => (double)w) ?? []).ToList();
-        var (minX, maxX) = widths.Count == 0 ? (1.0, 10.0) : (Math.Log10(widths.Min()), Math.Log10(widths.Max()));
+        // The axis spans whole powers of two, with a tick at each, so tick labels read 32, 64, 128...
+        var (lowPow, highPow) = widths.Count == 0 ? (0, 10) : ((int)Math.Floor(Math.Log2(widths.Min())), (int)Math.Ceiling(Math.Log2(widths.Max())));
+        if (highPow == lowPow) highPow++;
+        var (minX, maxX) = (lowPow * Math.Log10(2), highPow * Math.Log10(2));
+        var ticks = highPow - lowPow;
+        while (ticks > 12) ticks /= 2;
 
         var series = new List<object>();
         var colors = new List<string>();
@@ -75,7 +80,7 @@ public static class ChartOptions
             stroke = new { width = strokeWidths, dashArray = dashes, curve = "straight" },
             xaxis = new
             {
-                type = "numeric", min = minX - 0.05, max = maxX + 0.05, tickAmount = 6,
+                type = "numeric", min = minX, max = maxX, tickAmount = ticks,
                 title = new { text = "width (log scale)" },
             },
             yaxis = new { title = new { text = "final eval loss" } },

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace ScalingLedger.Server.Tests;
+
+/// <summary>The site in real Chromium (Debian's /usr/bin/chromium, driven by Playwright) against the real Server.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class StudyPageBrowserTests(PostgresFixture pg)
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    [Fact]
+    public async Task the_study_page_renders_the_loss_chart_with_a_series_per_learning_rate_and_the_fitted_lines()
+    {
+        File.Exists(Chromium).ShouldBeTrue($"{Chromium} is missing: ./test.sh installs it (apt-get install chromium).");
+        await using var app = await pg.NewLedgerAsync();
+        app.UseKestrel(0);
+        app.StartServer();
+        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec(name: "browser-study"));
+        await StudyApi.WaitForStatusAsync(client, id, "Completed", TimeSpan.FromMinutes(3));
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync"],
+        });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 1600 } });
+        var errors = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+        page.PageError += (_, e) => errors.Add(e);
+        var responses = new List<string>();
+        page.Response += (_, r) => { responses.Add($"{r.Status} {r.Url}"); if (r.Status >= 400) errors.Add($"{r.Status} {r.Url}"); };
+        page.RequestFailed += (_, r) => errors.Add($"failed {r.Url}: {r.Failure}");
+
+        await page.GotoAsync($"{baseUrl}/studies");
+        await page.Locator("#studies a", new() { HasText = "browser-study" }).ClickAsync();
+        await page.WaitForURLAsync($"**/studies/{id}");
+        await page.Locator("#study-status", new() { HasText = "Completed" }).WaitForAsync();
+
+        // The chart draws one scatter series per learning rate and one dashed line per fitted learning rate.
+        var chart = page.Locator("#loss-vs-width");
+        try
+        {
+            await chart.Locator("svg.apexcharts-svg").WaitForAsync(new() { Timeout = 20_000 });
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"The chart did not render. Browser errors: {string.Join(" | ", errors)}; responses: {string.Join(" | ", responses)}", ex);
+        }
+        await chart.Locator(".apexcharts-legend-series", new() { HasText = "fit lr 0.001" }).WaitForAsync();
+        var legend = await chart.Locator(".apexcharts-legend-series").AllInnerTextsAsync();
+        legend.ShouldContain(s => s.Contains("lr 0.01"));
+        (await chart.Locator(".apexcharts-series[seriesName]").CountAsync()).ShouldBeGreaterThanOrEqualTo(2);
+        (await chart.Locator("path.apexcharts-line").CountAsync()).ShouldBeGreaterThan(0);
+        (await page.Locator("#trial-grid .badge").AllInnerTextsAsync()).Count.ShouldBe(4);
+
+        Directory.CreateDirectory("screenshots");
+        await page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "study-page.png"), FullPage = true });
+        errors.ShouldBeEmpty();
+    }
+}
