@@ -9,7 +9,13 @@ builder.WebHost.UseStaticWebAssets();
 builder.AddLedger();
 
 var app = builder.Build();
+if (app.Services.GetRequiredService<LedgerDatabase>().TryStart() is { } problem)
+{
+    Console.Error.WriteLine($"ScalingLedger cannot start its database: {problem}");
+    return 1;
+}
 app.MapLedger();
-app.Run();
+await app.RunAsync();
+return 0;
 
 public partial class Program;

@@ -14,6 +14,23 @@ public sealed class LedgerDatabase(IConfiguration configuration, IOptions<Ledger
 
     public EmbeddedPostgres? Embedded => embedded;
 
+    /// <summary>
+    /// Resolves the database now (starting the embedded cluster if needed), so that a problem is reported as one
+    /// clear line at start-up rather than from deep inside the first request. Returns the problem, or null.
+    /// </summary>
+    public string? TryStart()
+    {
+        try
+        {
+            _ = ConnectionString;
+            return null;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+        {
+            return ex.Message;
+        }
+    }
+
     public string ConnectionString
     {
         get

@@ -32,10 +32,10 @@ public sealed class StudyLedger(IDocumentStore store, LedgerChanges changes, Tim
     /// Records a trainer's report once (a redelivery records nothing), then refits the laws the new evidence touches
     /// and completes the study when every trial has ended.
     /// </summary>
-    public async Task RecordReportAsync(object report, string worker, Guid studyId, CancellationToken cancel)
+    public async Task RecordReportAsync(object report, string worker, Guid studyId, CancellationToken cancel, string? causation = null)
     {
         var recorded = false;
-        await WriteAsync(studyId, worker, null, view =>
+        await WriteAsync(studyId, worker, causation, view =>
         {
             var events = StudyDecisions.DecideReport(view, report);
             recorded = events.Count > 0;

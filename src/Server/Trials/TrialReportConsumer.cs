@@ -17,7 +17,7 @@ public sealed class TrialReportConsumer(StudyLedger ledger) :
     public Task Consume(ConsumeContext<TrialCancelled> context) => Record(context, context.Message.StudyId);
 
     private Task Record<T>(ConsumeContext<T> context, Guid studyId) where T : class =>
-        ledger.RecordReportAsync(context.Message, WorkerOf(context), studyId, context.CancellationToken);
+        ledger.RecordReportAsync(context.Message, WorkerOf(context), studyId, context.CancellationToken, context.MessageId?.ToString());
 
     private static string WorkerOf(ConsumeContext context) =>
         "trainer@" + (context.Host?.MachineName ?? "unknown");
