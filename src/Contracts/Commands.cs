@@ -18,3 +18,17 @@ public sealed record RunTrial(
 
 /// <summary>Broadcast to every trainer: stop work on a study (running trial at its next checkpoint).</summary>
 public sealed record StopStudyTrials(Guid StudyId);
+
+/// <summary>Run a coordinate check for a study's model at the given widths (few steps, one learning rate).</summary>
+public sealed record RunCoordinateCheck(
+    Guid StudyId,
+    Guid CheckId,
+    string Dataset,
+    int HiddenLayers,
+    IReadOnlyList<int> Widths,
+    string Parameterization,
+    int? BaseWidth,
+    double LearningRate,
+    int Seed,
+    int Steps,
+    int BatchSize);

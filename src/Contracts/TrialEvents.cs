@@ -3,7 +3,10 @@ namespace ScalingLedger.Contracts;
 // Reports a trainer sends about a trial. The Server appends each to the study's stream once,
 // so these records are both messages (trainer -> Server) and events (the ledger's schema).
 
-/// <summary>A trainer began a trial. <see cref="Attempt"/> counts deliveries of the RunTrial command.</summary>
+/// <summary>
+/// A trainer began a trial. <see cref="Attempt"/> counts deliveries of the RunTrial command. The rest is provenance:
+/// where it ran, with which threads, library and code versions, and on exactly which data files.
+/// </summary>
 public sealed record TrialStarted(
     Guid StudyId,
     Guid TrialId,
@@ -12,7 +15,10 @@ public sealed record TrialStarted(
     string HostName,
     int Threads,
     string TorchSharpVersion,
-    DateTimeOffset StartedAt);
+    DateTimeOffset StartedAt,
+    string? LibTorchVersion = null,
+    string? CodeVersion = null,
+    IReadOnlyDictionary<string, string>? DatasetSha256 = null);
 
 /// <summary>Losses at a checkpoint: train loss averaged since the previous checkpoint, eval on the held-out subset.</summary>
 public sealed record LossCheckpointRecorded(
@@ -42,3 +48,21 @@ public sealed record TrialFailed(Guid StudyId, Guid TrialId, string Error, DateT
 
 /// <summary>The trial ended because its study was cancelled.</summary>
 public sealed record TrialCancelled(Guid StudyId, Guid TrialId, int? AtStep, DateTimeOffset CancelledAt);
+
+/// <summary>
+/// A coordinate check (Yang et al. 2022): mean |activation| of each layer's output over the first training steps,
+/// at each width. Flat across widths is what muP promises; growth with width is the standard parametrization's.
+/// </summary>
+public sealed record CoordinateCheckRecorded(
+    Guid StudyId,
+    Guid CheckId,
+    string Parameterization,
+    int? BaseWidth,
+    double LearningRate,
+    int Steps,
+    IReadOnlyList<string> Layers,
+    IReadOnlyList<CoordinateCheckWidth> Widths,
+    DateTimeOffset RecordedAt);
+
+/// <summary>One width of a coordinate check: <c>MeanAbsActivation[step][layer]</c>, step 0 before any update.</summary>
+public sealed record CoordinateCheckWidth(int Width, IReadOnlyList<IReadOnlyList<double>> MeanAbsActivation);

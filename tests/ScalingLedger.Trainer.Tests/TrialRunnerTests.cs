@@ -70,4 +70,47 @@ public class TrialRunnerTests
         epochA.ShouldBe(b.Next().Concat(b.Next()));
         new BatchOrder(10, 5, seed: 8).Next().ShouldNotBe(epochA.Take(5));
     }
+
+    [Fact]
+    public void the_same_spec_and_seed_give_the_same_checkpoints_bit_for_bit()
+    {
+        var cmd = Trial(width: 48, steps: 40, evalEvery: 10, seed: 3);
+        var (endA, a) = Run(cmd);
+        var (endB, b) = Run(cmd with { TrialId = cmd.TrialId });
+        var curveA = a.OfType<LossCheckpointRecorded>().Select(c => (c.Step, c.TrainLoss, c.EvalLoss, c.EvalAccuracy)).ToList();
+        var curveB = b.OfType<LossCheckpointRecorded>().Select(c => (c.Step, c.TrainLoss, c.EvalLoss, c.EvalAccuracy)).ToList();
+        curveA.Count.ShouldBe(4);
+        curveB.ShouldBe(curveA);
+        ((TrialCompleted)endB).FinalEvalLoss.ShouldBe(((TrialCompleted)endA).FinalEvalLoss);
+
+        // Another seed is another run: the determinism is the seed's, not a constant.
+        var (_, c) = Run(cmd with { Seed = 4 });
+        c.OfType<LossCheckpointRecorded>().First().TrainLoss.ShouldNotBe(curveA[0].TrainLoss);
+    }
+
+    [Fact]
+    public void trial_started_carries_provenance()
+    {
+        var (_, reports) = Run(Trial(steps: 2, evalEvery: 2));
+        var started = reports.OfType<TrialStarted>().Single();
+        started.LibTorchVersion.ShouldNotBeNullOrWhiteSpace();
+        started.TorchSharpVersion.ShouldStartWith("0.107");
+        started.CodeVersion.ShouldNotBeNullOrWhiteSpace();
+        started.DatasetSha256!.Keys.ShouldContain("train-images-idx3-ubyte.gz");
+        started.HostName.ShouldBe(Environment.MachineName);
+    }
+
+    [Fact]
+    public void a_mup_model_trains_and_equals_the_standard_model_at_its_base_width()
+    {
+        var mup = Trial(width: 64, steps: 40, evalEvery: 20) with { Parameterization = "mup", BaseWidth = 64 };
+        var (endMup, mupReports) = Run(mup);
+        var (_, stdReports) = Run(mup with { Parameterization = "standard", BaseWidth = null });
+        mupReports.OfType<LossCheckpointRecorded>().Select(c => c.EvalLoss)
+            .ShouldBe(stdReports.OfType<LossCheckpointRecorded>().Select(c => c.EvalLoss));
+
+        var (wide, _) = Run(mup with { Width = 256 });
+        wide.ShouldBeOfType<TrialCompleted>().FinalEvalLoss.ShouldBeLessThan(1.2);
+        endMup.ShouldBeOfType<TrialCompleted>();
+    }
 }

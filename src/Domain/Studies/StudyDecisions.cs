@@ -13,6 +13,8 @@ public static class StudyDecisions
     /// </summary>
     public static IReadOnlyList<object> DecideReport(StudyView study, object report)
     {
+        if (report is CoordinateCheckRecorded check)
+            return study.CoordinateChecks.Any(c => c.CheckId == check.CheckId) ? [] : [report];
         var trialId = report switch
         {
             TrialStarted e => e.TrialId,

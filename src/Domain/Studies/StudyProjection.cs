@@ -45,7 +45,12 @@ public static class StudyProjection
                 t.Attempt = e.Attempt;
                 t.WorkerId = e.WorkerId;
                 t.HostName = e.HostName;
+                t.Threads = e.Threads;
+                t.CodeVersion = e.CodeVersion;
+                t.LibTorchVersion = e.LibTorchVersion;
+                t.DatasetSha256 = e.DatasetSha256;
                 t.StartedAt = e.StartedAt;
+                t.Checkpoints.Clear(); // a new attempt starts its curve again
                 break;
             case LossCheckpointRecorded e when view.Trial(e.TrialId) is { } t:
                 t.Checkpoints.RemoveAll(c => c.Step == e.Step);
@@ -84,6 +89,10 @@ public static class StudyProjection
             case StudyCompleted e:
                 view.Status = StudyStatus.Completed;
                 view.EndedAt = e.CompletedAt;
+                break;
+            case CoordinateCheckRecorded e:
+                view.CoordinateChecks.RemoveAll(c => c.CheckId == e.CheckId);
+                view.CoordinateChecks.Add(e);
                 break;
             case LawFitted e:
                 view.LatestFits.RemoveAll(f => f.Law == e.Law && f.Key == e.Key);

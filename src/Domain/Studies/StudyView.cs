@@ -26,6 +26,8 @@ public sealed class StudyView
     /// <summary>The newest fit of each (law, key).</summary>
     public List<LawFitted> LatestFits { get; set; } = [];
     public int FitCount { get; set; }
+    /// <summary>Coordinate checks run for this study's model, oldest first.</summary>
+    public List<CoordinateCheckRecorded> CoordinateChecks { get; set; } = [];
 
     public TrialView? Trial(Guid trialId) => Trials.Find(t => t.TrialId == trialId);
 
@@ -44,6 +46,10 @@ public sealed class TrialView
     public int Attempt { get; set; }
     public string? WorkerId { get; set; }
     public string? HostName { get; set; }
+    public int? Threads { get; set; }
+    public string? CodeVersion { get; set; }
+    public string? LibTorchVersion { get; set; }
+    public IReadOnlyDictionary<string, string>? DatasetSha256 { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
     public List<CheckpointView> Checkpoints { get; set; } = [];

@@ -18,6 +18,9 @@ public static class StudyEndpoints
         api.MapGet("/{id:guid}/events", GetEvents).WithSummary("Every event of the study in sequence order.");
         api.MapGet("/{id:guid}/fits", GetFits).WithSummary("Every fit ever made for the study, oldest first, with its evidence.");
         api.MapPost("/{id:guid}/cancel", CancelStudy).WithSummary("Cancel a running study.");
+        api.MapPost("/{id:guid}/coordinate-checks", RequestCoordinateCheck)
+            .WithSummary("Queue a coordinate check of the study's model (mean |activation| per layer over the first steps, per width).");
+        api.MapGet("/{id:guid}/coordinate-checks", GetCoordinateChecks).WithSummary("The study's recorded coordinate checks.");
         return app;
     }
 
@@ -81,6 +84,36 @@ public static class StudyEndpoints
         return events is null
             ? TypedResults.Problem($"No study {id}.", statusCode: 404)
             : TypedResults.Ok(events.Where(e => e.Data is LawFitted).Select(e => new { sequence = e.Sequence, fit = (LawFitted)e.Data }));
+    }
+
+    /// <summary>Optional settings of a coordinate check; defaults come from the study's spec.</summary>
+    public sealed record CoordinateCheckRequest(IReadOnlyList<int>? Widths, double? LearningRate, int? Steps, int? BatchSize);
+
+    public static async Task<IResult> RequestCoordinateCheck(Guid id, CoordinateCheckRequest? request, LedgerQueries queries,
+        TrialDispatcher dispatcher, CancellationToken cancel)
+    {
+        var study = await queries.GetStudyAsync(id, cancel: cancel);
+        if (study?.Spec?.Model is not { } model) return TypedResults.Problem($"No study {id}.", statusCode: 404);
+        var widths = request?.Widths ?? model.Widths!;
+        var errors = new Dictionary<string, string[]>();
+        if (widths.Count == 0 || widths.Any(w => w < 1 || w > SpecValidation.MaxWidth))
+            errors["widths"] = [$"Widths must be between 1 and {SpecValidation.MaxWidth}."];
+        if (request?.LearningRate is { } lr && !(lr > 0 && lr <= 100)) errors["learningRate"] = ["The learning rate must be positive, at most 100."];
+        if (request?.Steps is { } steps && (steps < 1 || steps > 1000)) errors["steps"] = ["steps must be between 1 and 1000."];
+        if (request?.BatchSize is { } batch && (batch < 1 || batch > 60_000)) errors["batchSize"] = ["batchSize must be between 1 and 60,000."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var check = new RunCoordinateCheck(id, Guid.CreateVersion7(), study.Spec.Dataset!, model.HiddenLayers, widths.Distinct().Order().ToList(),
+            model.Parameterization ?? "standard", model.BaseWidth, request?.LearningRate ?? study.Spec.Optimizer!.LearningRates!.Max(),
+            study.Spec.Seeds![0], request?.Steps ?? 10, request?.BatchSize ?? study.Spec.BatchSize);
+        await dispatcher.CheckCoordinatesAsync(check, cancel);
+        return TypedResults.Accepted($"/api/studies/{id}/coordinate-checks", new { checkId = check.CheckId, check.Widths, check.LearningRate, check.Steps });
+    }
+
+    public static async Task<IResult> GetCoordinateChecks(Guid id, LedgerQueries queries, CancellationToken cancel)
+    {
+        var study = await queries.GetStudyAsync(id, cancel: cancel);
+        return study is null ? TypedResults.Problem($"No study {id}.", statusCode: 404) : TypedResults.Ok(study.CoordinateChecks);
     }
 
     public static async Task<IResult> CancelStudy(Guid id, HttpRequest request, StudyLedger ledger, TrialDispatcher dispatcher,

@@ -17,6 +17,13 @@ public sealed class TrialDispatcher(ISendEndpointProvider send, IPublishEndpoint
             await endpoint.Send(GridPlanner.ToCommand(studyId, spec, trial, attempt), cancel);
     }
 
+    /// <summary>Queues a coordinate check for the trainers.</summary>
+    public async Task CheckCoordinatesAsync(RunCoordinateCheck check, CancellationToken cancel)
+    {
+        var endpoint = await send.GetSendEndpoint(new Uri("queue:run-coordinate-check"));
+        await endpoint.Send(check, cancel);
+    }
+
     /// <summary>Tells every trainer to drop the study's queued commands and stop its running trial.</summary>
     public Task StopAsync(Guid studyId, CancellationToken cancel) => publish.Publish(new StopStudyTrials(studyId), cancel);
 }

@@ -7,8 +7,9 @@ namespace ScalingLedger.Server.Trials;
 /// <summary>Appends what trainers report to the study's stream, idempotently.</summary>
 public sealed class TrialReportConsumer(StudyLedger ledger) :
     IConsumer<TrialStarted>, IConsumer<LossCheckpointRecorded>, IConsumer<TrialCompleted>,
-    IConsumer<TrialDiverged>, IConsumer<TrialFailed>, IConsumer<TrialCancelled>
+    IConsumer<TrialDiverged>, IConsumer<TrialFailed>, IConsumer<TrialCancelled>, IConsumer<CoordinateCheckRecorded>
 {
+    public Task Consume(ConsumeContext<CoordinateCheckRecorded> context) => Record(context, context.Message.StudyId);
     public Task Consume(ConsumeContext<TrialStarted> context) => Record(context, context.Message.StudyId);
     public Task Consume(ConsumeContext<LossCheckpointRecorded> context) => Record(context, context.Message.StudyId);
     public Task Consume(ConsumeContext<TrialCompleted> context) => Record(context, context.Message.StudyId);

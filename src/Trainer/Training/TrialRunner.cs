@@ -24,19 +24,26 @@ public sealed record TrainerSettings
 public static class TrialRunner
 {
     /// <summary>
-    /// Trains the trial's MLP. Reports TrialStarted, a LossCheckpointRecorded every <c>EvalEvery</c> steps and one
+    /// Trains the trial's MLP, deterministically: initialisation from a generator seeded with the trial's seed, batches
+    /// from a seeded shuffle. Reports TrialStarted (with provenance), a LossCheckpointRecorded every <c>EvalEvery</c> steps and one
     /// ending event: TrialCompleted, TrialDiverged, TrialCancelled or TrialFailed. Returns the ending event.
     /// </summary>
-    public static object Run(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel)
+    /// <param name="cancel">The study was cancelled: the trial ends as TrialCancelled.</param>
+    /// <param name="shutdown">The trainer is stopping: the trial is abandoned without an ending event (it stays
+    /// running in the ledger and is run again) and <see cref="OperationCanceledException"/> is thrown.</param>
+    public static object Run(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel,
+        CancellationToken shutdown = default)
     {
         var clock = Stopwatch.StartNew();
         object end;
         try
         {
             if (settings.ThreadsPerTrial > 0) torch.set_num_threads(settings.ThreadsPerTrial);
-            report(new TrialStarted(cmd.StudyId, cmd.TrialId, cmd.Attempt, settings.WorkerId, Environment.MachineName,
-                torch.get_num_threads(), typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", DateTimeOffset.UtcNow));
-            end = Train(cmd, settings, report, cancel, clock);
+            end = Train(cmd, settings, report, cancel, shutdown, clock);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            throw;
         }
         catch (Exception ex)
         {
@@ -56,44 +63,31 @@ public static class TrialRunner
         return $"{inner.GetType().Name}: {message}";
     }
 
-    private static object Train(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel, Stopwatch clock)
+    private static object Train(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel,
+        CancellationToken shutdown, Stopwatch clock)
     {
-        if (cmd.Dataset != "fashion-mnist") throw new NotSupportedException($"Unknown dataset '{cmd.Dataset}'.");
-        var data = FashionMnist.Load(settings.DatasetDirectory);
-        using var trainX = tensor(data.TrainImages, [data.TrainCount, FashionMnist.Pixels]);
-        using var trainY = tensor(data.TrainLabels, [data.TrainCount]);
-        using var testX = tensor(data.TestImages, [data.TestCount, FashionMnist.Pixels]);
-        using var testY = tensor(data.TestLabels, [data.TestCount]);
-        var heldOut = Math.Min(settings.CheckpointEvalImages, data.TestCount);
-        using var evalX = testX.narrow(0, 0, heldOut);
-        using var evalY = testY.narrow(0, 0, heldOut);
+        var data = TrainingData.Load(cmd.Dataset, settings.DatasetDirectory);
+        report(new TrialStarted(cmd.StudyId, cmd.TrialId, cmd.Attempt, settings.WorkerId, Environment.MachineName,
+            torch.get_num_threads(), Provenance.TorchSharpVersion, DateTimeOffset.UtcNow,
+            Provenance.LibTorchVersion, Provenance.CodeVersion, data.FileSha256));
 
-        torch.manual_seed(cmd.Seed);
-        using var model = new Mlp(FashionMnist.Pixels, cmd.Width, cmd.HiddenLayers, FashionMnist.Classes);
-        using var optimizer = optim.Adam(model.parameters(), lr: cmd.LearningRate);
+        using var generator = new Generator((ulong)cmd.Seed);
+        using var model = new Mlp(ShapeOf(cmd), generator);
+        using var optimizer = CreateAdam(model, cmd.LearningRate);
         var order = new BatchOrder(data.TrainCount, cmd.BatchSize, cmd.Seed);
+        var heldOut = Math.Min(settings.CheckpointEvalImages, data.TestCount);
+        using var evalX = data.TestX.narrow(0, 0, heldOut);
+        using var evalY = data.TestY.narrow(0, 0, heldOut);
 
         double trainSum = 0, initialLoss = double.NaN;
         var trainCount = 0;
         for (var step = 1; step <= cmd.Steps; step++)
         {
+            shutdown.ThrowIfCancellationRequested();
             if (cancel.IsCancellationRequested)
                 return new TrialCancelled(cmd.StudyId, cmd.TrialId, step - 1, DateTimeOffset.UtcNow);
 
-            double loss;
-            using (NewDisposeScope())
-            {
-                model.train();
-                using var idx = tensor(order.Next(), [cmd.BatchSize]);
-                var x = trainX.index_select(0, idx);
-                var y = trainY.index_select(0, idx);
-                optimizer.zero_grad();
-                var output = nn.functional.cross_entropy(model.forward(x), y);
-                output.backward();
-                optimizer.step();
-                loss = output.item<float>();
-            }
-
+            var loss = Step(model, optimizer, data, order.Next());
             if (step == 1) initialLoss = loss;
             if (!double.IsFinite(loss))
                 return new TrialDiverged(cmd.StudyId, cmd.TrialId, step, $"train loss is {loss}", DateTimeOffset.UtcNow);
@@ -114,11 +108,39 @@ public static class TrialRunner
             }
         }
 
-        var (finalLoss, finalAcc) = Evaluate(model, testX, testY);
+        var (finalLoss, finalAcc) = Evaluate(model, data.TestX, data.TestY);
         if (!double.IsFinite(finalLoss))
             return new TrialDiverged(cmd.StudyId, cmd.TrialId, cmd.Steps, $"final eval loss is {finalLoss}", DateTimeOffset.UtcNow);
         return new TrialCompleted(cmd.StudyId, cmd.TrialId, finalLoss, finalAcc, model.ParameterCount(),
             clock.Elapsed.TotalSeconds, DateTimeOffset.UtcNow);
+    }
+
+    public static MlpShape ShapeOf(RunTrial cmd) =>
+        new(FashionMnist.Pixels, cmd.Width, cmd.HiddenLayers, FashionMnist.Classes, cmd.Parameterization, cmd.BaseWidth ?? cmd.Width);
+
+    /// <summary>
+    /// Adam with one parameter group per learning rate the parametrization prescribes, with PyTorch's defaults
+    /// (betas 0.9 and 0.999, eps 1e-8; TorchSharp's own default beta2 is 0.99).
+    /// </summary>
+    public static optim.Optimizer CreateAdam(Mlp model, double eta) =>
+        optim.Adam(
+            model.LearningRateGroups(eta).Select(g =>
+                new TorchSharp.Modules.Adam.ParamGroup(g.Parameters, lr: g.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8)),
+            lr: eta, beta1: 0.9, beta2: 0.999, eps: 1e-8);
+
+    /// <summary>One optimisation step on the given mini-batch; returns the batch's loss.</summary>
+    public static double Step(Mlp model, optim.Optimizer optimizer, TrainingData data, long[] batch)
+    {
+        using var scope = NewDisposeScope();
+        model.train();
+        var idx = tensor(batch, [batch.Length]);
+        var x = data.TrainX.index_select(0, idx);
+        var y = data.TrainY.index_select(0, idx);
+        optimizer.zero_grad();
+        var output = nn.functional.cross_entropy(model.forward(x), y);
+        output.backward();
+        optimizer.step();
+        return output.item<float>();
     }
 
     /// <summary>Mean cross-entropy and accuracy over all the given images, in chunks.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MassTransit;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ScalingLedger.Contracts;
@@ -37,8 +38,8 @@ public sealed class StudyStops
 }
 
 /// <summary>Trains the trial a RunTrial command names and publishes what happens for the Server to record.</summary>
-public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings> settings, ILogger<RunTrialConsumer> log)
-    : IConsumer<RunTrial>
+public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings> settings, IHostApplicationLifetime lifetime,
+    ILogger<RunTrialConsumer> log) : IConsumer<RunTrial>
 {
     public async Task Consume(ConsumeContext<RunTrial> context)
     {
@@ -55,8 +56,11 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
         try
         {
             // Training is synchronous CPU work with thread-bound dispose scopes: give it a thread of its own.
+            // On shutdown the trial is abandoned unreported: it stays running in the ledger and is sent again
+            // (redelivered by RabbitMQ, or resumed by the Server's recovery with the in-memory transport).
             var end = await Task.Factory.StartNew(
-                () => TrialRunner.Run(cmd, settings.Value, report => context.Publish(report, report.GetType()).GetAwaiter().GetResult(), cts.Token),
+                () => TrialRunner.Run(cmd, settings.Value, report => context.Publish(report, report.GetType()).GetAwaiter().GetResult(),
+                    cts.Token, lifetime.ApplicationStopping),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             log.LogInformation("Trial {TrialId} ended: {End}", cmd.TrialId, end.GetType().Name);
         }
@@ -73,5 +77,19 @@ public sealed class StopStudyTrialsConsumer(StudyStops stops) : IConsumer<StopSt
     {
         stops.Stop(context.Message.StudyId);
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>Runs a coordinate check and publishes its result for the Server to record.</summary>
+public sealed class RunCoordinateCheckConsumer(IOptions<TrainerSettings> settings, IHostApplicationLifetime lifetime,
+    ILogger<RunCoordinateCheckConsumer> log) : IConsumer<RunCoordinateCheck>
+{
+    public async Task Consume(ConsumeContext<RunCoordinateCheck> context)
+    {
+        var cmd = context.Message;
+        log.LogInformation("Coordinate check {CheckId}: {Parameterization}, widths {Widths}", cmd.CheckId, cmd.Parameterization, cmd.Widths);
+        var result = await Task.Factory.StartNew(() => CoordinateCheck.Run(cmd, settings.Value, lifetime.ApplicationStopping),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await context.Publish(result);
     }
 }

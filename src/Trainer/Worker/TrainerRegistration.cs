@@ -31,6 +31,13 @@ public static class TrainerRegistration
                 e.PrefetchCount = concurrency;
                 e.ConcurrentMessageLimit = concurrency;
             });
+        // Coordinate checks share the trainers' queue discipline: one at a time, on the same workers.
+        bus.AddConsumer<RunCoordinateCheckConsumer>().Endpoint(e =>
+        {
+            e.Name = "run-coordinate-check";
+            e.PrefetchCount = 1;
+            e.ConcurrentMessageLimit = 1;
+        });
         bus.AddConsumer<StopStudyTrialsConsumer>().Endpoint(e =>
         {
             e.InstanceId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}".ToLowerInvariant();
