@@ -61,4 +61,19 @@ internal static class StudyApi
         } while (DateTime.UtcNow < deadline);
         throw new TimeoutException($"Study {id} did not reach {status} within {timeout}: {study.ToJsonString(new JsonSerializerOptions { WriteIndented = true })[..Math.Min(3000, study.ToJsonString().Length)]}");
     }
+
+    /// <summary>Polls until every trial of the study has <paramref name="status"/>.</summary>
+    public static async Task<JsonObject> WaitForAllTrials(HttpClient client, Guid id, string status, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonObject study;
+        do
+        {
+            study = await GetAsync(client, $"/api/studies/{id}");
+            if (study["trials"]!.AsArray().All(t => t!["status"]!.GetValue<string>() == status)) return study;
+            await Task.Delay(200);
+        } while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"Not every trial of {id} reached {status} within {timeout}: " +
+            string.Join(", ", study["trials"]!.AsArray().Select(t => t!["status"]!.GetValue<string>())));
+    }
 }

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using ScalingLedger.Contracts;
+
+namespace ScalingLedger.Server.Tests;
+
+/// <summary>Cancelling mid-trial, coordinate checks through the API, and surviving a restart.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class TrainerControlTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task cancelling_mid_trial_stops_the_running_trial_and_no_queued_trial_starts()
+    {
+        await using var app = await pg.NewLedgerAsync();
+        var client = app.CreateClient();
+        // Long enough that the first trial is still running when the cancel arrives.
+        var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec(widths: [256, 512], steps: 200_000));
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JsonArray trials;
+        do
+        {
+            await Task.Delay(200);
+            trials = (await StudyApi.GetAsync(client, $"/api/studies/{id}"))["trials"]!.AsArray();
+        } while (trials[0]!["status"]!.GetValue<string>() != "Running" && DateTime.UtcNow < deadline);
+        trials[0]!["status"]!.GetValue<string>().ShouldBe("Running");
+
+        var cancelledAt = DateTime.UtcNow;
+        (await client.PostAsync($"/api/studies/{id}/cancel", null)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var study = await StudyApi.WaitForAllTrials(client, id, "Cancelled", TimeSpan.FromSeconds(30));
+        (DateTime.UtcNow - cancelledAt).ShouldBeLessThan(TimeSpan.FromSeconds(30));
+        study["status"]!.GetValue<string>().ShouldBe("Cancelled");
+
+        var events = await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events");
+        var started = events.Where(e => e!["type"]!.GetValue<string>() == nameof(TrialStarted)).ToList();
+        started.Count.ShouldBe(1); // the queued trials never started
+        var runningCancelled = events.Single(e => e!["type"]!.GetValue<string>() == nameof(TrialCancelled)
+            && e["data"]!["trialId"]!.GetValue<Guid>() == trials[0]!["trialId"]!.GetValue<Guid>());
+        runningCancelled!["data"]!["atStep"]!.GetValue<int>().ShouldBeGreaterThan(0);
+        runningCancelled["data"]!["atStep"]!.GetValue<int>().ShouldBeLessThan(200_000);
+
+        // Nothing is written after the study ended: the cancelled trial's events end the stream.
+        await Task.Delay(1000);
+        (await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events")).Count.ShouldBe(events.Count);
+    }
+
+    [Fact]
+    public async Task a_coordinate_check_is_recorded_in_the_ledger_and_served_as_data()
+    {
+        await using var app = await pg.NewLedgerAsync();
+        var client = app.CreateClient();
+        var spec = StudyApi.TinySpec(widths: [16, 64]);
+        spec["model"]!["parameterization"] = "mup";
+        spec["model"]!["baseWidth"] = 16;
+        var id = await StudyApi.DefineAsync(client, spec);
+
+        var response = await client.PostAsJsonAsync($"/api/studies/{id}/coordinate-checks", new { steps = 3, learningRate = 0.01 });
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var checkId = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["checkId"]!.GetValue<Guid>();
+
+        JsonArray checks = [];
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline && checks.Count == 0)
+        {
+            await Task.Delay(300);
+            checks = await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/coordinate-checks");
+        }
+        var check = checks.ShouldHaveSingleItem()!;
+        check["checkId"]!.GetValue<Guid>().ShouldBe(checkId);
+        check["parameterization"]!.GetValue<string>().ShouldBe("mup");
+        check["layers"]!.AsArray().Count.ShouldBe(3);
+        var widths = check["widths"]!.AsArray();
+        widths.Select(w => w!["width"]!.GetValue<int>()).ShouldBe([16, 64]);
+        widths[0]!["meanAbsActivation"]!.AsArray().Count.ShouldBe(4);
+
+        var events = await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events");
+        events.Count(e => e!["type"]!.GetValue<string>() == nameof(CoordinateCheckRecorded)).ShouldBe(1);
+
+        var bad = await client.PostAsJsonAsync($"/api/studies/{id}/coordinate-checks", new { steps = 0, widths = new[] { -1 } });
+        bad.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await bad.Content.ReadAsStringAsync()).ShouldContain("widths");
+    }
+
+    [Fact]
+    public async Task a_study_interrupted_by_a_restart_resumes_and_completes()
+    {
+        Guid id;
+        string connection;
+        // First life: no trainer, the server stops with the whole grid still queued in memory.
+        await using (var first = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false")))
+        {
+            connection = first.ConnectionString;
+            id = await StudyApi.DefineAsync(first.CreateClient(), StudyApi.TinySpec());
+        }
+
+        // Second life on the same database, with a trainer: the unfinished trials are sent again and run.
+        await using var second = new LedgerApp(connection, []);
+        var client = second.CreateClient();
+        var study = await StudyApi.WaitForStatusAsync(client, id, "Completed", TimeSpan.FromMinutes(3));
+        study["trials"]!.AsArray().ShouldAllBe(t => t!["status"]!.GetValue<string>() == "Completed" || t!["status"]!.GetValue<string>() == "Diverged");
+        var events = await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events");
+        events.Count(e => e!["type"]!.GetValue<string>() == nameof(StudyDefined)).ShouldBe(1);
+        events.Count(e => e!["type"]!.GetValue<string>() == nameof(TrialStarted)).ShouldBe(4);
+    }
+}
