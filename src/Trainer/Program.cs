@@ -4,7 +4,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ScalingLedger.Trainer.Worker;
 
-// A remote trainer worker: takes RunTrial commands from RabbitMQ and reports back through it.
+using ScalingLedger.Trainer.Training;
+
+// `benchmark [width,width,...]`: the performance figures (see the README). Otherwise: a remote trainer worker that
+// takes RunTrial commands from RabbitMQ and reports back through it.
+if (args.Length > 0 && args[0] == "benchmark")
+{
+    var widths = args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToList() : [64, 128, 256, 512, 1024, 2048];
+    return TrainerBenchmark.Run(new TrainerBenchmark.Options(widths), Console.Out);
+}
+
 var builder = Host.CreateApplicationBuilder(args);
 var rabbit = builder.Configuration.GetConnectionString("RabbitMq");
 if (string.IsNullOrWhiteSpace(rabbit))

@@ -63,6 +63,14 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
 
         Directory.CreateDirectory("screenshots");
         await page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "study-page.png"), FullPage = true });
+
+        // Each trial links to its own page: the loss curve from its checkpoints and its provenance.
+        await page.Locator("#trial-grid a").First.ClickAsync();
+        await page.WaitForURLAsync($"**/studies/{id}/trials/*");
+        await page.Locator("#loss-curve svg.apexcharts-svg").WaitForAsync(new() { Timeout = 20_000 });
+        (await page.Locator("#loss-curve .apexcharts-series[seriesName]").CountAsync()).ShouldBe(2);
+        (await page.ContentAsync()).ShouldContain("train-images-idx3-ubyte.gz");
+        await page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "trial-page.png"), FullPage = true });
         errors.ShouldBeEmpty();
     }
 }

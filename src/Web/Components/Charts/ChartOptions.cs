@@ -53,6 +53,19 @@ public static class ChartOptions
             strokeWidths.Add(0);
             dashes.Add(0);
         }
+        // Diverged trials are evidence too (the rate is too high for that width): drawn as crosses along the top.
+        var observed = study.Trials.Where(t => t.FinalEvalLoss is { } l && double.IsFinite(l)).Select(t => t.FinalEvalLoss!.Value).ToList();
+        var top = observed.Count == 0 ? 2.5 : observed.Max() * 1.05;
+        var diverged = study.Trials.Where(t => t.Status == TrialStatus.Diverged).OrderBy(t => t.Width)
+            .Select(t => new { x = Math.Log10(t.Width), y = Round(top) }).ToList();
+        if (diverged.Count > 0)
+        {
+            series.Add(new { name = "diverged (rate too high)", type = "scatter", data = diverged });
+            colors.Add("#c92a2a");
+            markerSizes.Add(7);
+            strokeWidths.Add(0);
+            dashes.Add(0);
+        }
         for (var i = 0; i < rates.Count; i++)
         {
             var key = "lr=" + rates[i].ToString("R", CultureInfo.InvariantCulture);
@@ -87,6 +100,48 @@ public static class ChartOptions
             legend = new { position = "right" },
             noData = new { text = "No trial has completed yet." },
             ledger = new { logX = true, xName = "width", yDecimals = 3 },
+        };
+    }
+
+    /// <summary>A trial's curve: train loss (mean since the previous checkpoint) and held-out eval loss against step.</summary>
+    public static object LossCurve(TrialView trial) => new
+    {
+        chart = new { type = "line", height = 320, animations = new { enabled = false }, zoom = new { enabled = false } },
+        series = new object[]
+        {
+            new { name = "train loss", data = trial.Checkpoints.Select(c => new { x = c.Step, y = Round(c.TrainLoss) }) },
+            new { name = "eval loss (held-out)", data = trial.Checkpoints.Select(c => new { x = c.Step, y = Round(c.EvalLoss) }) },
+        },
+        colors = new[] { "#2e5bba", "#d9480f" },
+        markers = new { size = 4 },
+        stroke = new { width = 2, curve = "straight" },
+        xaxis = new { type = "numeric", title = new { text = "step" } },
+        yaxis = new { title = new { text = "loss" } },
+        noData = new { text = "No checkpoint yet." },
+        ledger = new { yDecimals = 3 },
+    };
+
+    /// <summary>
+    /// A coordinate check: mean |output| of each layer after the last step against width (both on log scales).
+    /// Flat lines are what muP promises; lines rising with width are the standard parametrization's.
+    /// </summary>
+    public static object CoordinateCheck(ScalingLedger.Contracts.CoordinateCheckRecorded check)
+    {
+        var series = check.Layers.Select((layer, i) => new
+        {
+            name = layer,
+            data = check.Widths.Select(w => new { x = Math.Log10(w.Width), y = Math.Round(Math.Log10(Math.Max(w.MeanAbsActivation[^1][i], 1e-12)), 5) }),
+        });
+        return new
+        {
+            chart = new { type = "line", height = 300, animations = new { enabled = false }, zoom = new { enabled = false } },
+            series,
+            markers = new { size = 5 },
+            stroke = new { width = 2, curve = "straight" },
+            colors = Palette,
+            xaxis = new { type = "numeric", title = new { text = "width (log scale)" }, tickAmount = Math.Max(1, check.Widths.Count - 1) },
+            yaxis = new { title = new { text = $"mean |output| after step {check.Steps} (log scale)" } },
+            ledger = new { logX = true, logY = true, xName = "width" },
         };
     }
 
