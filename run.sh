@@ -6,8 +6,12 @@ cd "$(dirname "$0")"
 . scripts/setup.sh
 
 URL=${LEDGER_URL:-http://127.0.0.1:5080}
-ensure_base
 ensure_packages "talking to the ledger's API" curl
+ensure_base
+
+if curl -fsS "$URL/health" >/dev/null 2>&1; then
+  die "something already answers at $URL: a ledger is running there (stop it first, or set LEDGER_URL)"
+fi
 
 say "Building the Server (Release)"
 dotnet build src/Server/ScalingLedger.Server.csproj -c Release -nologo -v q -clp:ErrorsOnly || die "the build failed"

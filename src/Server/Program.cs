@@ -1,6 +1,7 @@
 using ScalingLedger.Server.Infrastructure;
 
-var builder = WebApplication.CreateBuilder(args);
+// The content root is the build output, so settings (appsettings.json) are found whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
 // Serve the site's assets (Blazor's script, the Web library's files) from the build output in every environment,
@@ -15,7 +16,15 @@ if (app.Services.GetRequiredService<LedgerDatabase>().TryStart() is { } problem)
     return 1;
 }
 app.MapLedger();
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
+{
+    Console.Error.WriteLine($"ScalingLedger cannot listen: {ex.Message} (is another ledger running? choose another address with --urls)");
+    return 2;
+}
 return 0;
 
 public partial class Program;

@@ -42,7 +42,10 @@ public sealed class StudyLedger(IDocumentStore store, LedgerChanges changes, Tim
             return events;
         }, cancel);
         if (recorded && report is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled)
-            await RefitAsync(studyId, cancel);
+        {
+            var view = await RefitAsync(studyId, cancel);
+            if (view is not null) LogProgress(view, report);
+        }
     }
 
     /// <summary>Appends a fit for every law whose evidence changed, and StudyCompleted when the grid is done.</summary>
@@ -55,6 +58,22 @@ public sealed class StudyLedger(IDocumentStore store, LedgerChanges changes, Tim
             events.AddRange(StudyDecisions.DecideCompletion(view, now));
             return events;
         }, cancel);
+
+    private void LogProgress(StudyView view, object report)
+    {
+        var trial = report switch
+        {
+            TrialCompleted e => view.Trial(e.TrialId),
+            TrialDiverged e => view.Trial(e.TrialId),
+            TrialFailed e => view.Trial(e.TrialId),
+            TrialCancelled e => view.Trial(e.TrialId),
+            _ => null,
+        };
+        if (trial is null) return;
+        log.LogInformation("Study {Name}: width {Width}, lr {LearningRate}, seed {Seed} {Outcome} ({Ended}/{Total} trials ended)",
+            view.Name, trial.Width, trial.LearningRate, trial.Seed, report.GetType().Name.Replace("Trial", "").ToLowerInvariant(),
+            view.Trials.Count(t => t.IsTerminal), view.Trials.Count);
+    }
 
     private async Task<StudyView?> WriteAsync(Guid studyId, string user, string? causation, Func<StudyView, IReadOnlyList<object>> decide, CancellationToken cancel)
     {
