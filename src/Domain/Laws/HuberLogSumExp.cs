@@ -192,6 +192,9 @@ public static class HuberLogSumExp
         try
         {
             var result = minimiser.FindMinimum(objective, Vector<double>.Build.Dense((double[])start.Clone()));
+            // MathNet 5.0.0's L-BFGS does not throw at its iteration limit: it returns with Iterations = limit + 1.
+            if (result.Iterations > options.MaxIterations)
+                return (null, double.NaN, $"Maximum iterations ({options.MaxIterations}) reached.");
             var theta = result.MinimizingPoint.ToArray();
             var value = result.FunctionInfoAtMinimum.Value;
             return theta.All(double.IsFinite) && double.IsFinite(value)
