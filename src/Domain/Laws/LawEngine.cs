@@ -111,11 +111,13 @@ public static class LawEngine
                     "The points do not determine a line.", null, lr.Points, lr.Evidence, "ols");
                 continue;
             }
+            var resample = lr.Resampler();
             var boot = Bootstrap.Run(Boot(options), (_, random) =>
-                LinearLaw.FitLogX(lr.Widths, lr.ResampledMeans(random)) is { } l ? [l.Intercept, l.Slope] : null);
+                resample(random).Expanded() is var (x, y) && LinearLaw.FitLogX(x, y) is { } l ? [l.Intercept, l.Slope] : null);
             var fit = new FitResult(LawNames.FixedLrLogLinear, key, LogLinearForm,
                 new Dictionary<string, double> { ["a"] = line.Intercept, ["b"] = line.Slope, ["learningRate"] = lr.LearningRate },
-                true, Join(lr.DivergedMessage, BootstrapMessage(boot)), line.RSquared, lr.Points, lr.Evidence, "ols+bootstrap-seeds");
+                true, Join(lr.DivergedMessage, BootstrapMessage(boot)), line.RSquared, lr.Points, lr.Evidence,
+                "ols+" + lr.BootstrapMethod);
             yield return WithUncertainty(fit, boot, ["a", "b"], [line.Intercept, line.Slope],
                 (p, h) => p[0] + p[1] * Math.Log(h), options.PredictAt);
         }
@@ -133,14 +135,15 @@ public static class LawEngine
             if (lr.Points.Count <= PowerLaw.ParameterCount) continue;
             var extra = new Dictionary<string, double> { ["learningRate"] = lr.LearningRate };
             yield return PowerFit(LawNames.FixedLrPower, lr.Key, lr.Widths, lr.Means, lr.Points, lr.Evidence, lr.DivergedMessage,
-                extra, random => lr.ResampledMeans(random), options);
+                extra, lr.Resampler(), lr.BootstrapMethod, options);
         }
     }
 
     /// <summary>
     /// <c>L*(h) = E + A h^-alpha</c> over the tuned frontier: at each fully ended width, the best mean final loss over
     /// learning rates (a diverged trial makes its rate's mean infinite). Needs at least four such widths.
-    /// The bootstrap resamples seeds within each (width, rate) cell and takes the best rate again.
+    /// The bootstrap resamples seeds within each (width, rate) cell and takes the best rate again (or, when some cell has
+    /// a single seed, resamples the frontier's points).
     /// </summary>
     public static FitResult? TunedFrontierPower(IEnumerable<TrialView> trials, FitOptions? options = null)
     {
@@ -157,8 +160,9 @@ public static class LawEngine
         var message = edges.Count > 0
             ? $"The best rate is at the edge of the grid for width(s) {string.Join(", ", edges)}: the frontier there may be higher than the true optimum."
             : null;
-        return PowerFit(LawNames.TunedFrontierPower, "all", widths, best, points, evidence, message, [],
-            random =>
+        var bySeed = EverySeedRepeated(kept);
+        Func<Random, Sample> resample = bySeed
+            ? random =>
             {
                 var y = new double[kept.Count];
                 for (var w = 0; w < kept.Count; w++)
@@ -168,14 +172,18 @@ public static class LawEngine
                         if (outcomes.Length > 0 && Bootstrap.ResampledMean(outcomes, random) is var m && m < min) min = m;
                     y[w] = min;
                 }
-                return y;
-            }, options);
+                return new Sample(widths, y, null);
+            }
+            : random => new Sample(widths, best, Bootstrap.PointWeights(widths.Length, random));
+        return PowerFit(LawNames.TunedFrontierPower, "all", widths, best, points, evidence, message, [], resample,
+            bySeed ? SeedsMethod : PointsMethod, options);
     }
 
     /// <summary>
     /// <c>ln lr*(h) = c + d ln h</c> over each fully finished width's best learning rate, refined below grid resolution
     /// by a parabola in ln(lr) through the grid argmin and its neighbours (see <see cref="OptimalLearningRate.Refine"/>).
-    /// The bootstrap resamples seeds within each (width, rate) cell and repeats argmin, refinement and line.
+    /// The bootstrap resamples seeds within each (width, rate) cell and repeats argmin, refinement and line (or, when
+    /// some cell has a single seed, resamples the per-width optima).
     /// </summary>
     public static FitResult? OptimalLr(IEnumerable<TrialView> trials, FitOptions? options = null)
     {
@@ -195,8 +203,14 @@ public static class LawEngine
         if (line is null)
             return new FitResult(LawNames.OptimalLr, "all", OptimalLrForm, new Dictionary<string, double>(), false,
                 "The points do not determine a line.", null, points, evidence, method);
+        var bySeed = EverySeedRepeated(grids);
+        var widths = points.Select(p => p.X).ToArray();
+        var rates = points.Select(p => p.Y).ToArray();
         var boot = Bootstrap.Run(Boot(options), (_, random) =>
         {
+            if (!bySeed)
+                return new Sample(widths, rates, Bootstrap.PointWeights(widths.Length, random)).Expanded() is var (px, py)
+                    && LinearLaw.FitLogLog(px, py) is { } pl ? [pl.Intercept, pl.Slope] : null;
             var x = new List<double>(grids.Count);
             var y = new List<double>(grids.Count);
             foreach (var grid in grids)
@@ -210,20 +224,21 @@ public static class LawEngine
         });
         var fit = new FitResult(LawNames.OptimalLr, "all", OptimalLrForm,
             new Dictionary<string, double> { ["c"] = line.Intercept, ["d"] = line.Slope }, true,
-            Join(message, BootstrapMessage(boot)), line.RSquared, points, evidence, method + "+bootstrap-seeds");
+            Join(message, BootstrapMessage(boot)), line.RSquared, points, evidence, method + "+" + (bySeed ? SeedsMethod : PointsMethod));
         return WithUncertainty(fit, boot, ["c", "d"], [line.Intercept, line.Slope],
             (p, h) => Math.Exp(p[0] + p[1] * Math.Log(h)), options.PredictAt);
     }
 
     /// <summary>
-    /// The fits whose evidence differs from the study's latest fit of the same law and key: refitting the same
-    /// evidence records nothing new.
+    /// The fits whose evidence (or fitter version) differs from the study's latest fit of the same law and key: refitting
+    /// the same evidence with the same fitter records nothing new.
     /// </summary>
     public static IReadOnlyList<FitResult> NewFits(StudyView study, FitOptions? options = null) =>
         FitAll(study, options).Where(f =>
         {
             var latest = study.LatestFits.Find(l => l.Law == f.Law && l.Key == f.Key);
-            return latest is null || !latest.EvidenceTrialIds.Order().SequenceEqual(f.EvidenceTrialIds.Order())
+            return latest is null || latest.FitterVersion != FitterVersion
+                || !latest.EvidenceTrialIds.Order().SequenceEqual(f.EvidenceTrialIds.Order())
                 || !latest.Points.SequenceEqual(f.Points);
         }).ToList();
 
@@ -234,28 +249,55 @@ public static class LawEngine
 
     private static FitResult PowerFit(
         string law, string key, double[] widths, double[] y, IReadOnlyList<FitPoint> points, IReadOnlyList<Guid> evidence,
-        string? message, Dictionary<string, double> extra, Func<Random, double[]> resample, FitOptions options)
+        string? message, Dictionary<string, double> extra, Func<Random, Sample> resample, string bootstrapMethod, FitOptions options)
     {
         var optimiser = options.Optimiser ?? new OptimiserOptions();
         var fit = PowerLaw.Fit(widths, y, optimiser);
         if (!fit.Converged)
             return new FitResult(law, key, PowerLaw.Form, extra, false, Join(message, fit.Message), null, points, evidence,
                 fit.Method, StartsConverged: fit.StartsConverged, StartsTried: fit.StartsTried);
-        var lnX = widths.Select(h => Math.Log(h)).ToArray();
         var warm = fit.Theta;
         var boot = Bootstrap.Run(Boot(options), (_, random) =>
         {
-            var resampled = resample(random);
-            var keep = Enumerable.Range(0, resampled.Length).Where(i => resampled[i] > 0 && double.IsFinite(resampled[i])).ToArray();
-            if (keep.Length <= PowerLaw.ParameterCount) return null;
-            var yr = keep.Select(i => resampled[i]).ToArray();
-            return PowerLaw.Refit(keep.Select(i => lnX[i]).ToArray(), yr, yr.Select(v => Math.Log(v)).ToArray(), null, warm, optimiser);
+            var sample = resample(random);
+            var keep = Enumerable.Range(0, sample.Y.Length)
+                .Where(i => sample.Y[i] > 0 && double.IsFinite(sample.Y[i]) && (sample.Weights is null || sample.Weights[i] > 0))
+                .ToArray();
+            // A resample needs as many distinct widths as the law has parameters.
+            if (keep.Length < PowerLaw.ParameterCount) return null;
+            var yr = keep.Select(i => sample.Y[i]).ToArray();
+            return PowerLaw.Refit(keep.Select(i => Math.Log(sample.X[i])).ToArray(), yr, yr.Select(v => Math.Log(v)).ToArray(),
+                sample.Weights is { } w ? keep.Select(i => w[i]).ToArray() : null, warm, optimiser);
         });
         var parameters = new Dictionary<string, double>(extra) { ["E"] = fit.E, ["A"] = fit.A, ["alpha"] = fit.Alpha };
         var result = new FitResult(law, key, PowerLaw.Form, parameters, true, Join(message, BootstrapMessage(boot)), fit.RSquared,
-            points, evidence, fit.Method + "+bootstrap-seeds", StartsConverged: fit.StartsConverged, StartsTried: fit.StartsTried);
+            points, evidence, fit.Method + "+" + bootstrapMethod, StartsConverged: fit.StartsConverged, StartsTried: fit.StartsTried);
         return WithUncertainty(result, boot, ["E", "A", "alpha"], [fit.E, fit.A, fit.Alpha],
             (p, h) => PowerLaw.Evaluate(p[0], p[1], p[2], h), options.PredictAt);
+    }
+
+    private const string SeedsMethod = "bootstrap-seeds";
+    private const string PointsMethod = "bootstrap-points";
+
+    /// <summary>Every (width, rate) cell with a result has at least two seeds: the bootstrap can resample seeds.</summary>
+    private static bool EverySeedRepeated(IEnumerable<WidthGrid> grids) =>
+        grids.SelectMany(g => g.Outcomes).Where(o => o.Length > 0).All(o => o.Length >= 2);
+
+    /// <summary>One bootstrap resample of a law's points: x, y and the multiplicity of each point (null: once each).</summary>
+    private sealed record Sample(double[] X, double[] Y, double[]? Weights)
+    {
+        /// <summary>The points repeated by their multiplicities, for the least-squares laws.</summary>
+        public (List<double> X, List<double> Y) Expanded()
+        {
+            var (x, y) = (new List<double>(X.Length), new List<double>(X.Length));
+            for (var i = 0; i < X.Length; i++)
+                for (var k = 0; k < (Weights is null ? 1 : (int)Weights[i]); k++)
+                {
+                    x.Add(X[i]);
+                    y.Add(Y[i]);
+                }
+            return (x, y);
+        }
     }
 
     private static FitResult WithUncertainty(
@@ -304,7 +346,14 @@ public static class LawEngine
     {
         public string Key => "lr=" + LearningRate.ToString("R", CultureInfo.InvariantCulture);
 
-        public double[] ResampledMeans(Random random) => Losses.Select(l => Bootstrap.ResampledMean(l, random)).ToArray();
+        /// <summary>Every width has at least two seeds: resample seeds within widths; otherwise resample widths.</summary>
+        public bool BySeed => Losses.All(l => l.Length >= 2);
+
+        public string BootstrapMethod => BySeed ? SeedsMethod : PointsMethod;
+
+        public Func<Random, Sample> Resampler() => BySeed
+            ? random => new Sample(Widths, Losses.Select(l => Bootstrap.ResampledMean(l, random)).ToArray(), null)
+            : random => new Sample(Widths, Means, Bootstrap.PointWeights(Widths.Length, random));
 
         public static IEnumerable<FixedLrData> Of(IEnumerable<TrialView> trials)
         {
