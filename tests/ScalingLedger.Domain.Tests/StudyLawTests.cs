@@ -59,6 +59,33 @@ public class StudyLawTests
     }
 
     [Fact]
+    public void fixed_lr_power_recovers_each_rates_law()
+    {
+        // At rate index k the loss is exactly (1 + 0.1 k)(E + A h^-alpha), the seeds differing by +-0.1%, which their
+        // mean cancels: every rate's fit recovers its scaled E and A and the shared alpha. Exact data leave only the
+        // optimiser's stopping error (~1e-6, see the power-law tests); 1e-4 relative is the tolerance.
+        var rates = MetzLike.Rates[..4];
+        var spec = Specs.Demo() with
+        {
+            Model = new ModelSpec("mlp", 3, MetzLike.Widths[..8], "standard"), Optimizer = new OptimizerSpec("adam", rates), Seeds = [0, 1],
+        };
+        var kit = new StudyTestKit(spec).FinishAll(t =>
+            (1 + 0.1 * Array.IndexOf(rates, t.LearningRate)) * MetzLike.Frontier(t.Width) * (t.Seed == 0 ? 1.001 : 0.999));
+        var fits = LawEngine.FixedLrPower(kit.View.Trials, Quick).ToList();
+        fits.Count.ShouldBe(4);
+        foreach (var (fit, k) in fits.Select((f, k) => (f, k)))
+        {
+            fit.Converged.ShouldBeTrue();
+            fit.Key.ShouldBe(LawEngine.FixedLrLogLinear(kit.View.Trials, Quick with { Bootstrap = new BootstrapOptions(0) }).ElementAt(k).Key);
+            var scale = 1 + 0.1 * k;
+            fit.Parameters["E"].ShouldBe(scale * MetzLike.E, 1e-4 * scale * MetzLike.E);
+            fit.Parameters["A"].ShouldBe(scale * MetzLike.A, 1e-4 * scale * MetzLike.A);
+            fit.Parameters["alpha"].ShouldBe(MetzLike.Alpha, 1e-4);
+            fit.Parameters["learningRate"].ShouldBe(rates[k]);
+        }
+    }
+
+    [Fact]
     public void a_fixed_learning_rate_power_law_is_fitted_per_rate_from_completed_trials_only()
     {
         var kit = MetzLike.Study(noise: 0);

@@ -15,8 +15,8 @@ public sealed record OptimiserOptions(
     int MaxIterations = 1000);
 
 /// <summary>The best point of a multi-start minimisation.</summary>
-/// <param name="Theta">The parameters; when nothing converged, the start with the lowest objective.</param>
-/// <param name="Objective">The Huber objective at <paramref name="Theta"/> (sum over points of Huber(residual) / delta).</param>
+/// <param name="Theta">The parameters; when nothing converged, a start (not a fit).</param>
+/// <param name="Objective">The Huber objective at <paramref name="Theta"/> (sum over points of Huber(residual) / delta); NaN when not evaluated.</param>
 /// <param name="StartsConverged">How many starts the quasi-Newton optimiser brought to convergence.</param>
 /// <param name="StartsTried">How many starts were tried.</param>
 /// <param name="Method">The optimiser that produced <paramref name="Theta"/>.</param>
@@ -32,7 +32,6 @@ public sealed record MinimisationOutcome(
 /// </summary>
 public static class HuberLogSumExp
 {
-
     /// <summary>
     /// The objective (sum of Huber(residual)/delta, optionally weighted per point: a bootstrap resample of points is
     /// a vector of multiplicities) and, when <paramref name="gradient"/> is given, its gradient.
@@ -60,7 +59,7 @@ public static class HuberLogSumExp
             }
             terms[m] = e;
             var sum = 0.0;
-            for (var j = 0; j <= m; j++) sum += exps[j] = Math.Exp(terms[j] - max);
+            for (var j = 0; j <= m; j++) sum += exps[j] = terms[j] == max ? 1.0 : Math.Exp(terms[j] - max);
             var lse = max + Math.Log(sum);
             var r = lse - lnY[i];
             var abs = Math.Abs(r);
@@ -86,23 +85,6 @@ public static class HuberLogSumExp
             gradient[2 * m] += scale * exps[m];
         }
         return total;
-    }
-
-    /// <summary>The model's ln y at one point.</summary>
-    public static double LogModel(ReadOnlySpan<double> theta, ReadOnlySpan<double> lnXAtPoint)
-    {
-        var m = lnXAtPoint.Length;
-        var e = theta[2 * m];
-        var max = e;
-        Span<double> terms = stackalloc double[m];
-        for (var j = 0; j < m; j++)
-        {
-            terms[j] = theta[j] - theta[m + j] * lnXAtPoint[j];
-            if (terms[j] > max) max = terms[j];
-        }
-        var sum = Math.Exp(e - max);
-        for (var j = 0; j < m; j++) sum += Math.Exp(terms[j] - max);
-        return max + Math.Log(sum);
     }
 
     /// <summary>
