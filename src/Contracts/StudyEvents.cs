@@ -19,6 +19,10 @@ public sealed record StudyCompleted(Guid StudyId, DateTimeOffset CompletedAt);
 /// <summary>
 /// A law was fitted to the evidence the study held at <see cref="EvidenceSequence"/>.
 /// <see cref="Key"/> distinguishes fits of one law (for example the learning rate of a fixed-LR law).
+/// The trailing fields came later and are absent (null) in fits recorded before them: the bootstrap
+/// confidence intervals of the parameters, the bootstrap's random seed, resamples asked for and resamples
+/// whose fit converged, how many optimiser starts converged out of how many were tried (nonlinear laws),
+/// and the fit's predictions at the study's widths and target widths.
 /// </summary>
 public sealed record LawFitted(
     Guid StudyId,
@@ -35,7 +39,23 @@ public sealed record LawFitted(
     long EvidenceSequence,
     string Method,
     string FitterVersion,
-    DateTimeOffset FittedAt);
+    DateTimeOffset FittedAt,
+    IReadOnlyDictionary<string, ParameterInterval>? Intervals = null,
+    int? BootstrapSeed = null,
+    int? BootstrapResamples = null,
+    int? BootstrapConverged = null,
+    int? StartsConverged = null,
+    int? StartsTried = null,
+    IReadOnlyList<FitPrediction>? Predictions = null);
+
+/// <summary>A 95% percentile-bootstrap confidence interval of one fitted parameter.</summary>
+public sealed record ParameterInterval(double Lower, double Upper);
+
+/// <summary>
+/// A fit's claim about the law's value at <see cref="X"/> (a width): the point value and, where the bootstrap
+/// gave one, the 95% percentile interval of the bootstrap predictions there.
+/// </summary>
+public sealed record FitPrediction(double X, double Value, double? Lower, double? Upper);
 
 /// <summary>One data point a fit used: x is the width, y the value fitted (loss or learning rate).</summary>
 public sealed record FitPoint(double X, double Y);

@@ -2,38 +2,98 @@ using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Laws;
 
-/// <summary>The best grid learning rate at one width.</summary>
+/// <summary>The best grid learning rate at one width, and its refinement below grid resolution.</summary>
 /// <param name="AtGridEdge">The best rate is the smallest or largest of the grid, so the optimum is not bracketed.</param>
-public sealed record WidthOptimum(int Width, double LearningRate, double MeanLoss, bool AtGridEdge, IReadOnlyList<Guid> EvidenceTrialIds);
+/// <param name="RefinedLearningRate">
+/// The vertex of the parabola in ln(lr) through the best grid point and its two neighbours; the grid rate itself when
+/// the refinement does not apply (then <paramref name="Refinement"/> says why).
+/// </param>
+/// <param name="Refinement">Null when refined; otherwise why the grid rate was kept.</param>
+public sealed record WidthOptimum(
+    int Width, double LearningRate, double MeanLoss, bool AtGridEdge, IReadOnlyList<Guid> EvidenceTrialIds,
+    double RefinedLearningRate = double.NaN, string? Refinement = null);
+
+/// <summary>The grid argmin of one width and its quadratic refinement.</summary>
+/// <param name="Index">Index of the best rate in the grid.</param>
+/// <param name="RefinedLearningRate">The refined rate, or the grid rate when <paramref name="Refinement"/> says why not.</param>
+public sealed record GridOptimum(int Index, double LearningRate, double MeanLoss, bool AtGridEdge, double RefinedLearningRate, string? Refinement);
+
+/// <summary>One fully ended width: its rate grid and, per rate, the ended trials' losses by seed (+infinity: diverged).</summary>
+internal sealed record WidthGrid(int Width, double[] Rates, double[][] Outcomes, IReadOnlyList<Guid> EvidenceTrialIds);
 
 public static class OptimalLearningRate
 {
     /// <summary>
     /// For each width whose trials have all ended: the learning rate with the lowest final eval loss averaged
     /// over seeds. A diverged trial counts as an infinite loss (its rate is too high), a failed or cancelled
-    /// one as missing. Widths with no finite mean are left out.
+    /// one as missing. Widths with no finite mean are left out. Each optimum is refined by <see cref="Refine"/>.
     /// </summary>
     public static IReadOnlyList<WidthOptimum> PerWidth(IEnumerable<TrialView> trials)
     {
         var result = new List<WidthOptimum>();
+        foreach (var width in Grids(trials))
+        {
+            if (Refine(width.Rates, width.Outcomes.Select(Mean).ToArray()) is not { } best) continue;
+            result.Add(new WidthOptimum(width.Width, best.LearningRate, best.MeanLoss, best.AtGridEdge, width.EvidenceTrialIds,
+                best.RefinedLearningRate, best.Refinement));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The learning-rate grid of every width whose trials have all ended, ascending by width: the rates of all its
+    /// trials (ascending) and, per rate, the losses of its completed (finite) and diverged (+infinity) trials by seed.
+    /// </summary>
+    internal static IReadOnlyList<WidthGrid> Grids(IEnumerable<TrialView> trials)
+    {
+        var result = new List<WidthGrid>();
         foreach (var byWidth in trials.GroupBy(t => t.Width).OrderBy(g => g.Key))
         {
             if (byWidth.Any(t => t.Status is TrialStatus.Scheduled or TrialStatus.Running)) continue;
-            var grid = byWidth.Select(t => t.LearningRate).Distinct().Order().ToArray();
-            var means = byWidth
-                .Where(t => t.Status is TrialStatus.Completed or TrialStatus.Diverged)
-                .GroupBy(t => t.LearningRate)
-                .Select(g => (Lr: g.Key, Mean: g.Average(Loss), Trials: g.ToList()))
-                .Where(m => double.IsFinite(m.Mean))
-                .ToList();
-            if (means.Count == 0) continue;
-            var best = means.MinBy(m => m.Mean);
+            var rates = byWidth.Select(t => t.LearningRate).Distinct().Order().ToArray();
+            var outcomes = rates.Select(lr => byWidth
+                .Where(t => t.LearningRate == lr && t.Status is TrialStatus.Completed or TrialStatus.Diverged)
+                .OrderBy(t => t.Seed).Select(Loss).ToArray()).ToArray();
             var evidence = byWidth.Where(t => t.Status is TrialStatus.Completed or TrialStatus.Diverged)
                 .OrderBy(t => t.Order).Select(t => t.TrialId).ToList();
-            var edge = grid.Length > 1 && (best.Lr == grid[0] || best.Lr == grid[^1]);
-            result.Add(new WidthOptimum(byWidth.Key, best.Lr, best.Mean, edge, evidence));
+            result.Add(new WidthGrid(byWidth.Key, rates, outcomes, evidence));
         }
         return result;
+    }
+
+    /// <summary>The mean over seeds; NaN when the rate has no ended trial, +infinity when one diverged.</summary>
+    internal static double Mean(double[] outcomes) => outcomes.Length == 0 ? double.NaN : outcomes.Average();
+
+    /// <summary>
+    /// The grid argmin of <paramref name="meanLosses"/> (aligned with the ascending <paramref name="grid"/>; NaN where a
+    /// rate has no result, +infinity where it diverged), or null when no mean is finite. The argmin is refined by the
+    /// vertex of the parabola in ln(lr) through it and its two grid neighbours, when both neighbours exist and are
+    /// finite and the parabola opens upward; otherwise the grid rate is kept and <see cref="GridOptimum.Refinement"/>
+    /// says why. Ties go to the smaller rate.
+    /// </summary>
+    public static GridOptimum? Refine(IReadOnlyList<double> grid, IReadOnlyList<double> meanLosses)
+    {
+        if (grid.Count != meanLosses.Count) throw new ArgumentException("The grid and the means must have the same length.");
+        var best = -1;
+        for (var i = 0; i < grid.Count; i++)
+            if (double.IsFinite(meanLosses[i]) && (best < 0 || meanLosses[i] < meanLosses[best])) best = i;
+        if (best < 0) return null;
+        var (lr, loss) = (grid[best], meanLosses[best]);
+        var edge = grid.Count > 1 && (best == 0 || best == grid.Count - 1);
+        GridOptimum Kept(string why) => new(best, lr, loss, edge, lr, why);
+        if (best == 0 || best == grid.Count - 1) return Kept("The best rate is at the edge of the grid: no neighbour on one side.");
+        var (left, right) = (meanLosses[best - 1], meanLosses[best + 1]);
+        if (double.IsNaN(left) || double.IsNaN(right)) return Kept("A neighbouring rate has no result.");
+        if (double.IsPositiveInfinity(left) || double.IsPositiveInfinity(right)) return Kept("A neighbouring rate diverged.");
+        double x0 = Math.Log(grid[best - 1]), x1 = Math.Log(lr), x2 = Math.Log(grid[best + 1]);
+        // Second divided difference: twice the parabola's leading coefficient.
+        var curvature = ((right - loss) / (x2 - x1) - (loss - left) / (x1 - x0)) / (x2 - x0);
+        if (!(curvature > 0)) return Kept("The three points do not make an upward parabola.");
+        var numerator = (x1 - x0) * (x1 - x0) * (loss - right) - (x1 - x2) * (x1 - x2) * (loss - left);
+        var denominator = (x1 - x0) * (loss - right) - (x1 - x2) * (loss - left);
+        var vertex = x1 - 0.5 * numerator / denominator;
+        if (!double.IsFinite(vertex)) return Kept("The parabola's vertex is not finite.");
+        return new GridOptimum(best, lr, loss, edge, Math.Exp(Math.Clamp(vertex, x0, x2)), null);
     }
 
     private static double Loss(TrialView t) =>

@@ -1,0 +1,101 @@
+using CsCheck;
+using ScalingLedger.Domain.Laws;
+
+namespace ScalingLedger.Domain.Tests;
+
+public class PredictionTests
+{
+    [Fact]
+    public void an_observation_inside_the_interval_resolves_inside_with_its_z_score()
+    {
+        var r = PredictionResolution.Resolve(predicted: 1.0, lower: 0.9, upper: 1.1, observed: 1.05);
+        r.Inside.ShouldBeTrue();
+        r.Residual.ShouldBe(0.05, 1e-12);
+        // Half-width 0.1 is 1.96 sigma: sigma = 0.051, z = 0.98.
+        r.ZScore.ShouldBe(0.05 / (0.1 / PredictionResolution.Z95), 1e-12);
+    }
+
+    [Fact]
+    public void an_observation_above_the_interval_is_a_deviation_with_positive_z()
+    {
+        var r = PredictionResolution.Resolve(1.0, 0.9, 1.1, 1.3);
+        r.Inside.ShouldBeFalse();
+        r.Residual.ShouldBe(0.3, 1e-12);
+        r.ZScore.ShouldBeGreaterThan(PredictionResolution.Z95);
+    }
+
+    [Fact]
+    public void an_observation_below_the_interval_is_a_deviation_with_negative_z()
+    {
+        var r = PredictionResolution.Resolve(1.0, 0.9, 1.1, 0.7);
+        r.Inside.ShouldBeFalse();
+        r.ZScore.ShouldBeLessThan(-PredictionResolution.Z95);
+    }
+
+    [Fact]
+    public void the_interval_bounds_count_as_inside()
+    {
+        PredictionResolution.Resolve(1.0, 0.9, 1.1, 0.9).Inside.ShouldBeTrue();
+        PredictionResolution.Resolve(1.0, 0.9, 1.1, 1.1).Inside.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void a_zero_width_interval_gives_an_infinite_z_of_the_residuals_sign()
+    {
+        PredictionResolution.Resolve(1.0, 1.0, 1.0, 1.0).ShouldBe(new ResolvedPrediction(0, 0, true));
+        PredictionResolution.Resolve(1.0, 1.0, 1.0, 1.2).ZScore.ShouldBe(double.PositiveInfinity);
+        PredictionResolution.Resolve(1.0, 1.0, 1.0, 0.8).ZScore.ShouldBe(double.NegativeInfinity);
+    }
+
+    [Fact]
+    public void rejects_an_upside_down_interval() =>
+        Should.Throw<ArgumentException>(() => PredictionResolution.Resolve(1.0, 1.1, 0.9, 1.0));
+
+    [Fact]
+    public void the_z_score_has_the_residuals_sign_and_crosses_1_96_at_a_symmetric_intervals_edge() =>
+        Gen.Select(Gen.Double[-10, 10], Gen.Double[0.001, 5], Gen.Double[-20, 20])
+            .Sample((predicted, half, observed) =>
+            {
+                var r = PredictionResolution.Resolve(predicted, predicted - half, predicted + half, observed);
+                Math.Sign(r.ZScore).ShouldBe(Math.Sign(r.Residual));
+                if (Math.Abs(Math.Abs(r.ZScore) - PredictionResolution.Z95) > 1e-9)
+                    r.Inside.ShouldBe(Math.Abs(r.ZScore) < PredictionResolution.Z95);
+            });
+
+    [Fact]
+    public void calibration_is_the_share_inside_per_law()
+    {
+        var resolved = new[]
+        {
+            ("optimal-lr", PredictionResolution.Resolve(1, 0.9, 1.1, 1.0)),
+            ("tuned-frontier-power", PredictionResolution.Resolve(1, 0.9, 1.1, 1.05)),
+            ("tuned-frontier-power", PredictionResolution.Resolve(1, 0.9, 1.1, 1.5)),
+            ("tuned-frontier-power", PredictionResolution.Resolve(1, 0.9, 1.1, 0.95)),
+            ("tuned-frontier-power", PredictionResolution.Resolve(1, 0.9, 1.1, 1.0)),
+        };
+        var calibration = Calibration.PerLaw(resolved);
+        calibration.Select(c => c.Law).ShouldBe(["optimal-lr", "tuned-frontier-power"]);
+        calibration[0].ShouldBe(new LawCalibration("optimal-lr", 1, 1, 1.0, 0.0));
+        calibration[1].Resolved.ShouldBe(4);
+        calibration[1].Inside.ShouldBe(3);
+        calibration[1].ShareInside.ShouldBe(0.75);
+        calibration[1].MeanAbsZ!.Value.ShouldBe((0.05 + 0.5 + 0.05 + 0) / 4 / (0.1 / PredictionResolution.Z95), 1e-9);
+    }
+
+    [Fact]
+    public void a_study_fits_predictions_resolve_against_what_the_wider_width_shows()
+    {
+        // Fit on the first eight widths, predict width 4096 (the ninth), then observe it: the tuned frontier's
+        // prediction resolves with a residual within the grid's frontier bias (0.009) plus 1% noise.
+        var all = MetzLike.Study(widths: MetzLike.Widths[..9]);
+        var early = MetzLike.Study(widths: MetzLike.Widths[..8]);
+        var options = new FitOptions(new BootstrapOptions(300), PredictAt: [4096]);
+        var fits = LawEngine.FitAll(early.View, options);
+        var frontierFit = fits.Single(f => f.Law == LawNames.TunedFrontierPower);
+        var prediction = frontierFit.Predictions!.Single();
+        var observed = OptimalLearningRate.PerWidth(all.View.Trials).Single(o => o.Width == 4096).MeanLoss;
+        var resolved = PredictionResolution.Resolve(prediction.Value, prediction.Lower!.Value, prediction.Upper!.Value, observed);
+        resolved.Residual.ShouldBe(observed - prediction.Value);
+        Math.Abs(resolved.Residual).ShouldBeLessThan(0.02);
+    }
+}
