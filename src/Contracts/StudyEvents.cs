@@ -57,5 +57,8 @@ public sealed record ParameterInterval(double Lower, double Upper);
 /// </summary>
 public sealed record FitPrediction(double X, double Value, double? Lower, double? Upper);
 
-/// <summary>One data point a fit used: x is the width, y the value fitted (loss or learning rate).</summary>
-public sealed record FitPoint(double X, double Y);
+/// <summary>
+/// One data point a fit used: x is the size (width, or parameters), y the value fitted (loss or learning rate), and
+/// z a second size where the law has one (tokens, for the Chinchilla law).
+/// </summary>
+public sealed record FitPoint(double X, double Y, double? Z = null);

@@ -68,10 +68,13 @@ public static class LawEngine
     {
         options = WithDefaultWidths(study, options);
         var fits = new List<FitResult>();
-        fits.AddRange(FixedLrLogLinear(study.Trials, options));
-        fits.AddRange(FixedLrPower(study.Trials, options));
-        if (TunedFrontierPower(study.Trials, options) is { } frontier) fits.Add(frontier);
-        if (OptimalLr(study.Trials, options) is { } lr) fits.Add(lr);
+        // Width laws need widths (imported runs may only have parameter counts); the optimal-LR law needs known rates.
+        var sized = study.Trials.Where(t => t.Width >= 1).ToList();
+        fits.AddRange(FixedLrLogLinear(sized, options));
+        fits.AddRange(FixedLrPower(sized, options));
+        if (TunedFrontierPower(sized, options) is { } frontier) fits.Add(frontier);
+        if (sized.Count > 0 && sized.All(t => t.LearningRate > 0) && OptimalLr(sized, options) is { } lr) fits.Add(lr);
+        if (ChinchillaOf(study.Trials, options) is { } chinchilla) fits.Add(chinchilla);
         return fits;
     }
 
@@ -94,6 +97,34 @@ public static class LawEngine
             LawNames.OptimalLr => Math.Exp(p["c"] + p["d"] * Math.Log(width)),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// The starts of the Chinchilla fit in a study: 675 of the replication's 5,400 (alpha, beta in {0, 0.5, 1, 1.5, 2},
+    /// e in {-1, 0, 1}, a, b in {0, 10, 20}); on the replication's data every start that converges reaches the same optimum.
+    /// </summary>
+    public static IReadOnlyList<double[]> ChinchillaStarts { get; } =
+        ChinchillaLaw.Grid([0, 0.5, 1, 1.5, 2], [0, 0.5, 1, 1.5, 2], [-1, 0, 1], [0, 10, 20], [0, 10, 20]);
+
+    /// <summary>
+    /// <c>L(N, D) = E + A/N^alpha + B/D^beta</c> over the runs that have both a parameter count and tokens (imported
+    /// runs), fitted the replication's way; null when no run has both.
+    /// </summary>
+    public static FitResult? ChinchillaOf(IEnumerable<TrialView> trials, FitOptions? options = null)
+    {
+        var runs = trials.Where(t => t.Params is > 0 && t.Tokens is > 0 && t.FinalEvalLoss is { } l && l > 0 && double.IsFinite(l))
+            .OrderBy(t => t.Order).ToList();
+        if (runs.Count == 0) return null;
+        options ??= new FitOptions();
+        var fit = ChinchillaLaw.Fit(runs.Select(t => t.Params!.Value).ToList(), runs.Select(t => t.Tokens!.Value).ToList(),
+            runs.Select(t => t.FinalEvalLoss!.Value).ToList(), new ChinchillaOptions(ChinchillaStarts, Boot(options), options.Optimiser));
+        var points = runs.Select(t => new FitPoint(t.Params!.Value, t.FinalEvalLoss!.Value, t.Tokens)).ToList();
+        var evidence = runs.Select(t => t.TrialId).ToList();
+        return fit.Converged
+            ? new FitResult(LawNames.Chinchilla, "all", ChinchillaLaw.Form, fit.Parameters, true, fit.Message, fit.RSquared, points, evidence,
+                fit.Method, fit.Intervals, fit.BootstrapSeed, fit.BootstrapResamples, fit.BootstrapConverged, fit.StartsConverged, fit.StartsTried)
+            : new FitResult(LawNames.Chinchilla, "all", ChinchillaLaw.Form, new Dictionary<string, double>(), false, fit.Message, null, points,
+                evidence, fit.Method, StartsConverged: fit.StartsConverged, StartsTried: fit.StartsTried);
     }
 
     /// <summary><c>L(h) = a + b ln h</c> per learning rate, over the mean final eval loss of completed trials at each width.</summary>

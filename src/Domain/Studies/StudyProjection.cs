@@ -12,7 +12,7 @@ public static class StudyProjection
         return view ?? throw new InvalidOperationException("A study stream must begin with StudyDefined.");
     }
 
-    /// <summary>Applies one event. Returns the same (mutated) view, or a new one for StudyDefined.</summary>
+    /// <summary>Applies one event. Returns the same (mutated) view, or a new one for StudyDefined and StudyImported.</summary>
     public static StudyView Apply(StudyView? view, object data, long sequence)
     {
         if (data is StudyDefined defined)
@@ -32,6 +32,28 @@ public static class StudyProjection
                 }).ToList(),
             };
             view.LastSequence = Math.Max(view.LastSequence, sequence);
+            return view;
+        }
+
+        if (data is StudyImported imported)
+        {
+            view = new StudyView
+            {
+                Id = imported.StudyId,
+                Name = imported.Name,
+                Owner = imported.Owner,
+                Source = "imported",
+                Status = StudyStatus.Completed,
+                DefinedAt = imported.ImportedAt,
+                EndedAt = imported.ImportedAt,
+                Trials = imported.Runs.OrderBy(r => r.Order).Select(r => new TrialView
+                {
+                    TrialId = r.TrialId, Order = r.Order, Width = r.Width ?? 0, LearningRate = r.LearningRate ?? 0, Seed = r.Seed ?? 0,
+                    Status = TrialStatus.Completed, FinalEvalLoss = r.Loss, Params = r.Params, Tokens = r.Tokens,
+                    EndedAt = imported.ImportedAt,
+                }).ToList(),
+                LastSequence = sequence,
+            };
             return view;
         }
 
@@ -89,6 +111,12 @@ public static class StudyProjection
             case StudyCompleted e:
                 view.Status = StudyStatus.Completed;
                 view.EndedAt = e.CompletedAt;
+                break;
+            case PredictionIssued e:
+                view.Predictions.Add(new PredictionView { Issued = e });
+                break;
+            case PredictionResolved e when view.Predictions.Find(p => p.Issued.PredictionId == e.PredictionId) is { } p:
+                p.Resolution = e;
                 break;
             case CoordinateCheckRecorded e:
                 view.CoordinateChecks.RemoveAll(c => c.CheckId == e.CheckId);

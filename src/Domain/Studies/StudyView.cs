@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 
 namespace ScalingLedger.Domain.Studies;
 
@@ -16,6 +17,8 @@ public sealed class StudyView
     public string Name { get; set; } = "";
     public string Owner { get; set; } = "";
     public StudySpec? Spec { get; set; }
+    /// <summary><c>trained</c> (a sweep this ledger runs) or <c>imported</c> (runs trained elsewhere, from a CSV).</summary>
+    public string Source { get; set; } = "trained";
     public StudyStatus Status { get; set; }
     public DateTimeOffset DefinedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
@@ -26,6 +29,14 @@ public sealed class StudyView
     /// <summary>The newest fit of each (law, key).</summary>
     public List<LawFitted> LatestFits { get; set; } = [];
     public int FitCount { get; set; }
+    /// <summary>Every prediction the study's fits issued, oldest first, with its resolution once observed.</summary>
+    public List<PredictionView> Predictions { get; set; } = [];
+
+    /// <summary>Per law: the share of resolved predictions that fell inside their 95% intervals.</summary>
+    public IReadOnlyList<LawCalibration> Calibration =>
+        Laws.Calibration.PerLaw(Predictions.Where(p => p.Resolution is not null)
+            .Select(p => (p.Issued.Law, new ResolvedPrediction(p.Resolution!.Residual ?? double.NaN, p.Resolution.ZScore ?? double.NaN, p.Resolution.Inside))));
+
     /// <summary>Coordinate checks run for this study's model, oldest first.</summary>
     public List<CoordinateCheckRecorded> CoordinateChecks { get; set; } = [];
 
@@ -57,6 +68,9 @@ public sealed class TrialView
     public double? FinalEvalAccuracy { get; set; }
     public long? ParameterCount { get; set; }
     public double? DurationSeconds { get; set; }
+    /// <summary>Imported runs: parameter count and training tokens, where the CSV gave them.</summary>
+    public double? Params { get; set; }
+    public double? Tokens { get; set; }
     public int? EndedAtStep { get; set; }
     public string? Reason { get; set; }
 
@@ -64,3 +78,10 @@ public sealed class TrialView
 }
 
 public sealed record CheckpointView(int Step, double TrainLoss, double EvalLoss, double EvalAccuracy);
+
+public sealed class PredictionView
+{
+    public required PredictionIssued Issued { get; set; }
+    public PredictionResolved? Resolution { get; set; }
+    public bool IsDeviation => Resolution is { Inside: false };
+}

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Marten;
 using MassTransit;
+using ScalingLedger.Server.Predictions;
 using ScalingLedger.Server.Studies;
 using ScalingLedger.Server.Trials;
 using ScalingLedger.Trainer.Worker;
@@ -25,6 +26,7 @@ public static class LedgerRegistration
         services.AddSingleton<LedgerQueries>();
         services.AddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
         services.AddScoped<TrialDispatcher>();
+        services.AddSingleton<Predictions.PredictionAuditor>();
 
         var rabbit = config.GetConnectionString("RabbitMq");
         var useRabbit = !string.IsNullOrWhiteSpace(rabbit);
@@ -67,6 +69,7 @@ public static class LedgerRegistration
         app.UseStatusCodePages();
         app.MapOpenApi();
         app.MapStudyEndpoints();
+        app.MapPredictionEndpoints();
         app.MapGet("/health", async (IDocumentStore store, CancellationToken cancel) =>
         {
             await using var session = store.QuerySession();

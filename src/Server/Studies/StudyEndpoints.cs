@@ -13,6 +13,8 @@ public static class StudyEndpoints
     {
         var api = app.MapGroup("/api/studies").WithTags("Studies");
         api.MapPost("/", DefineStudy).WithSummary("Define a study: plan its grid and queue its trials.");
+        api.MapPost("/import", ImportStudy)
+            .WithSummary("Make a study of runs trained elsewhere from a CSV (header naming width, params, tokens, learningRate, seed, loss).");
         api.MapGet("/", ListStudies).WithSummary("Every study with its status and trial counts.");
         api.MapGet("/{id:guid}", GetStudy).WithSummary("A study's current state, or its state at a global event sequence (?asOf=).");
         api.MapGet("/{id:guid}/events", GetEvents).WithSummary("Every event of the study in sequence order.");
@@ -52,6 +54,32 @@ public static class StudyEndpoints
         var defined = await ledger.DefineAsync(spec!, user, cancel);
         await dispatcher.DispatchAsync(defined.StudyId, defined.Spec, defined.Trials, cancel);
         return TypedResults.Created($"/api/studies/{defined.StudyId}", new { id = defined.StudyId, trials = defined.Trials.Count });
+    }
+
+    public const int MaxImportBytes = 20 * 1024 * 1024;
+
+    public static async Task<IResult> ImportStudy(HttpRequest request, [FromQuery] string? name, [FromQuery] string? owner,
+        StudyLedger ledger, CancellationToken cancel)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(name)) errors["name"] = ["Name the imported study: ?name=..."];
+        else if (name.Length > 200) errors["name"] = ["The name must be at most 200 characters."];
+        if (request.ContentLength is > MaxImportBytes) errors["csv"] = [$"The CSV must be at most {MaxImportBytes / 1024 / 1024} MiB."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The import cannot be read.");
+
+        using var reader = new StreamReader(request.Body);
+        var buffer = new char[MaxImportBytes + 1];
+        var length = await reader.ReadBlockAsync(buffer, cancel);
+        if (length > MaxImportBytes)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["csv"] = [$"The CSV must be at most {MaxImportBytes / 1024 / 1024} MiB."] });
+        var parsed = Domain.Imports.RunCsv.Parse(new string(buffer, 0, length));
+        if (parsed.Errors.Count > 0)
+            return TypedResults.ValidationProblem(parsed.Errors, title: $"The CSV has {parsed.Errors.Count} problem(s); nothing was imported.");
+
+        var user = request.Headers["X-Ledger-User"].FirstOrDefault() ?? owner ?? "anonymous";
+        var imported = await ledger.ImportAsync(name!.Trim(), owner?.Trim() is { Length: > 0 } o ? o : user, parsed.Rows, parsed.Columns, user, cancel);
+        return TypedResults.Created($"/api/studies/{imported.StudyId}",
+            new { id = imported.StudyId, runs = imported.Runs.Count, columns = parsed.Columns, ignoredColumns = parsed.IgnoredColumns });
     }
 
     public static async Task<Ok<IReadOnlyList<StudySummary>>> ListStudies(LedgerQueries queries, CancellationToken cancel) =>

@@ -54,10 +54,34 @@ public sealed class StudyLedger(IDocumentStore store, LedgerChanges changes, Tim
         {
             var now = clock.GetUtcNow();
             var events = new List<object>();
-            events.AddRange(LawEngine.NewFits(view).Select(f => LawEngine.ToEvent(studyId, f, Guid.CreateVersion7(), view.LastSequence, now)));
+            // First what the new evidence resolves, then the new fits and what they predict about points still unseen.
+            events.AddRange(PredictionDecisions.Resolve(view, now));
+            var fits = LawEngine.NewFits(view).Select(f => LawEngine.ToEvent(studyId, f, Guid.CreateVersion7(), view.LastSequence, now)).ToList();
+            events.AddRange(fits);
+            events.AddRange(PredictionDecisions.Issue(view, fits, Guid.CreateVersion7, now));
             events.AddRange(StudyDecisions.DecideCompletion(view, now));
             return events;
         }, cancel);
+
+    /// <summary>Records a study of runs trained elsewhere and fits its laws.</summary>
+    public async Task<StudyImported> ImportAsync(string name, string owner, IReadOnlyList<Domain.Imports.ImportedRunRow> rows,
+        IReadOnlyList<string> columns, string user, CancellationToken cancel)
+    {
+        var studyId = Guid.CreateVersion7();
+        var runs = rows.Select((r, i) => new ImportedRun(Guid.CreateVersion7(), i, r.Line, r.Width is { } w ? (int)w : null, r.Params, r.Tokens,
+            r.LearningRate, r.Seed, r.Loss)).ToList();
+        var imported = new StudyImported(studyId, name, owner, runs, columns, user, clock.GetUtcNow());
+        await using (var session = store.LightweightSession())
+        {
+            session.LastModifiedBy = user;
+            session.CorrelationId = studyId.ToString();
+            session.Events.StartStream<StudyView>(studyId, imported);
+            await session.SaveChangesAsync(cancel);
+        }
+        changes.Raise(studyId);
+        await RefitAsync(studyId, cancel);
+        return imported;
+    }
 
     private void LogProgress(StudyView view, object report)
     {

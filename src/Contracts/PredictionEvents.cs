@@ -1,0 +1,54 @@
+namespace ScalingLedger.Contracts;
+
+/// <summary>
+/// A fit's claim about a point not yet observed: the law's value at <see cref="Width"/> (a planned width that has not
+/// finished, or a target width) with its 95% interval. It carries the fit and the evidence the fit saw.
+/// </summary>
+/// <param name="LearningRate">For a fixed-LR law, the rate the claim is about; for tuned-frontier predictions, the rate
+/// the optimal-LR law supplies at that width (when it has been fitted).</param>
+/// <param name="Reason">Why this point: <c>planned</c> (in the grid, not finished yet) or <c>target</c>.</param>
+public sealed record PredictionIssued(
+    Guid StudyId,
+    Guid PredictionId,
+    Guid FitId,
+    string Law,
+    string Key,
+    double Width,
+    double? LearningRate,
+    double Predicted,
+    double Lower,
+    double Upper,
+    string Reason,
+    long EvidenceSequence,
+    IReadOnlyList<Guid> EvidenceTrialIds,
+    string FitterVersion,
+    DateTimeOffset IssuedAt);
+
+/// <summary>
+/// The predicted point was observed. Outside its interval is a deviation, surfaced loudly: a sign of mis-tuning or of
+/// a law that stops holding. <see cref="Observed"/> is null when every trial there diverged (then it is outside).
+/// </summary>
+public sealed record PredictionResolved(
+    Guid StudyId,
+    Guid PredictionId,
+    double? Observed,
+    double? Residual,
+    double? ZScore,
+    bool Inside,
+    string? Note,
+    IReadOnlyList<Guid> ObservedTrialIds,
+    long ObservedAtSequence,
+    DateTimeOffset ResolvedAt);
+
+/// <summary>A study made of runs trained elsewhere (a CSV): its runs are complete evidence from the start.</summary>
+public sealed record StudyImported(
+    Guid StudyId,
+    string Name,
+    string Owner,
+    IReadOnlyList<ImportedRun> Runs,
+    IReadOnlyList<string> Columns,
+    string ImportedBy,
+    DateTimeOffset ImportedAt);
+
+/// <summary>One imported run. Sizes: a width, or a parameter count (with tokens for the Chinchilla law).</summary>
+public sealed record ImportedRun(Guid TrialId, int Order, int SourceLine, int? Width, double? Params, double? Tokens, double? LearningRate, int? Seed, double Loss);

@@ -1,0 +1,53 @@
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
+
+namespace ScalingLedger.Domain.Laws;
+
+/// <summary>The outcome of re-deriving a recorded fit from exactly the evidence it saw.</summary>
+/// <param name="Verified">The re-derived fit has the recorded evidence, parameters, intervals and predictions, bit for bit.</param>
+/// <param name="Differences">What differs, when anything does.</param>
+public sealed record FitVerification(bool Verified, IReadOnlyList<string> Differences, FitResult? Rederived);
+
+public static class FitAudit
+{
+    /// <summary>
+    /// Refits the study as it was at the fit's evidence sequence (<paramref name="atEvidence"/>: the study folded from its
+    /// events up to that sequence) and compares the result with the recorded fit.
+    /// </summary>
+    public static FitVerification Verify(StudyView atEvidence, LawFitted recorded)
+    {
+        var differences = new List<string>();
+        if (recorded.FitterVersion != LawEngine.FitterVersion)
+            differences.Add($"recorded with fitter {recorded.FitterVersion}, this ledger runs {LawEngine.FitterVersion}");
+        if (atEvidence.LastSequence != recorded.EvidenceSequence)
+            differences.Add($"the evidence ends at sequence {atEvidence.LastSequence}, the fit saw {recorded.EvidenceSequence}");
+        var rederived = LawEngine.FitAll(atEvidence).FirstOrDefault(f => f.Law == recorded.Law && f.Key == recorded.Key);
+        if (rederived is null)
+        {
+            differences.Add($"the evidence no longer supports a {recorded.Law} fit for {recorded.Key}");
+            return new FitVerification(false, differences, null);
+        }
+
+        if (!rederived.EvidenceTrialIds.Order().SequenceEqual(recorded.EvidenceTrialIds.Order()))
+            differences.Add("the evidence trials differ");
+        if (rederived.Converged != recorded.Converged) differences.Add($"converged: recorded {recorded.Converged}, re-derived {rederived.Converged}");
+        Compare("parameter", recorded.Parameters, rederived.Parameters, differences);
+        Compare("interval", recorded.Intervals ?? new Dictionary<string, ParameterInterval>(),
+            rederived.Intervals ?? new Dictionary<string, ParameterInterval>(), differences);
+        if (!(recorded.Predictions ?? []).SequenceEqual(rederived.Predictions ?? []))
+            differences.Add("the predictions differ");
+        if (!recorded.Points.SequenceEqual(rederived.Points)) differences.Add("the fitted points differ");
+        return new FitVerification(differences.Count == 0, differences, rederived);
+    }
+
+    private static void Compare<T>(string what, IReadOnlyDictionary<string, T> recorded, IReadOnlyDictionary<string, T> rederived, List<string> differences)
+    {
+        foreach (var name in recorded.Keys.Union(rederived.Keys).Order(StringComparer.Ordinal))
+        {
+            var has = recorded.TryGetValue(name, out var a);
+            var hasToo = rederived.TryGetValue(name, out var b);
+            if (!has || !hasToo || !EqualityComparer<T>.Default.Equals(a, b))
+                differences.Add($"{what} {name}: recorded {(has ? a : "none")}, re-derived {(hasToo ? b : "none")}");
+        }
+    }
+}
