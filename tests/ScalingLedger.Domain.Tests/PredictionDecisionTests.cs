@@ -64,6 +64,17 @@ public class PredictionDecisionTests
     }
 
     [Fact]
+    public void a_line_through_two_points_without_seeds_to_resample_predicts_nothing()
+    {
+        var kit = new StudyTestKit(Specs.Demo() with { Seeds = [0] });
+        foreach (var t in kit.Defined.Trials.Where(t => t.Width < 512)) kit.Given(kit.Completed(t, Loss(t)));
+        var fits = LawEngine.NewFits(kit.View, new FitOptions(new BootstrapOptions(200)))
+            .Select(f => LawEngine.ToEvent(kit.StudyId, f, Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now)).ToList();
+        fits.ShouldContain(f => f.Law == LawNames.FixedLrLogLinear && f.Converged);
+        PredictionDecisions.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now).ShouldBeEmpty();
+    }
+
+    [Fact]
     public void a_point_where_every_trial_diverged_resolves_outside()
     {
         var (kit, fits) = FitAfterTwoWidths();

@@ -15,7 +15,7 @@ public sealed class ScienceApiTests(PostgresFixture pg)
     {
         await using var app = await pg.NewLedgerAsync();
         var client = app.CreateClient();
-        var spec = StudyApi.TinySpec(widths: [8, 16, 32], rates: [0.003, 0.01], steps: 30);
+        var spec = StudyApi.TinySpec(widths: [8, 16, 32, 64], rates: [0.003, 0.01], steps: 30);
         spec["seeds"] = new JsonArray(0, 1);
         var id = await StudyApi.DefineAsync(client, spec);
         var study = await StudyApi.WaitForStatusAsync(client, id, "Completed", TimeSpan.FromMinutes(3));
@@ -25,12 +25,12 @@ public sealed class ScienceApiTests(PostgresFixture pg)
         var events = await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events");
         long SequenceOf(Func<JsonNode, bool> match) => events.First(e => match(e!))!["sequence"]!.GetValue<long>();
 
-        // A prediction about width 32 was issued from widths 8 and 16, before any width-32 trial started, and resolved after.
-        var early = predictions.Select(p => p!).First(p => p["issued"]!["width"]!.GetValue<double>() == 32 && p["resolution"] is not null);
+        // A prediction about width 64 was issued from the smaller widths, before any width-64 trial started, and resolved after.
+        var early = predictions.Select(p => p!).First(p => p["issued"]!["width"]!.GetValue<double>() == 64 && p["resolution"] is not null);
         var predictionId = early["issued"]!["predictionId"]!.GetValue<Guid>();
         var issuedAt = SequenceOf(e => e["type"]!.GetValue<string>() == nameof(PredictionIssued) && e["data"]!["predictionId"]!.GetValue<Guid>() == predictionId);
         var firstWide = SequenceOf(e => e["type"]!.GetValue<string>() == nameof(TrialStarted)
-            && study["trials"]!.AsArray().Any(t => t!["trialId"]!.GetValue<Guid>() == e["data"]!["trialId"]!.GetValue<Guid>() && t["width"]!.GetValue<int>() == 32));
+            && study["trials"]!.AsArray().Any(t => t!["trialId"]!.GetValue<Guid>() == e["data"]!["trialId"]!.GetValue<Guid>() && t["width"]!.GetValue<int>() == 64));
         var resolvedAt = SequenceOf(e => e["type"]!.GetValue<string>() == nameof(PredictionResolved) && e["data"]!["predictionId"]!.GetValue<Guid>() == predictionId);
         issuedAt.ShouldBeLessThan(firstWide);
         resolvedAt.ShouldBeGreaterThan(firstWide);

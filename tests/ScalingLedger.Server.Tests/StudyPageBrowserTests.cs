@@ -20,7 +20,7 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         app.StartServer();
         var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
-        var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec(name: "browser-study"));
+        var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec(name: "browser-study", widths: [8, 16, 32], rates: [0.003, 0.01]));
         await StudyApi.WaitForStatusAsync(client, id, "Completed", TimeSpan.FromMinutes(3));
 
         using var playwright = await Playwright.CreateAsync();
@@ -54,12 +54,13 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         {
             throw new TimeoutException($"The chart did not render. Browser errors: {string.Join(" | ", errors)}; responses: {string.Join(" | ", responses)}", ex);
         }
-        await chart.Locator(".apexcharts-legend-series", new() { HasText = "fit lr 0.001" }).WaitForAsync();
+        await chart.Locator(".apexcharts-legend-series", new() { HasText = "fit lr 0.01" }).WaitForAsync();
         var legend = await chart.Locator(".apexcharts-legend-series").AllInnerTextsAsync();
-        legend.ShouldContain(s => s.Contains("lr 0.01"));
+        legend.ShouldContain(s => s.Contains("lr 0.003"));
         (await chart.Locator(".apexcharts-series[seriesName]").CountAsync()).ShouldBeGreaterThanOrEqualTo(2);
         (await chart.Locator("path.apexcharts-line").CountAsync()).ShouldBeGreaterThan(0);
-        (await page.Locator("#trial-grid .badge").AllInnerTextsAsync()).Count.ShouldBe(4);
+        (await page.Locator("#trial-grid .badge").AllInnerTextsAsync()).Count.ShouldBe(6);
+        (await page.Locator("#predictions tbody tr").CountAsync()).ShouldBeGreaterThan(0);
 
         Directory.CreateDirectory("screenshots");
         await page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "study-page.png"), FullPage = true });
@@ -71,6 +72,15 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         (await page.Locator("#loss-curve .apexcharts-series[seriesName]").CountAsync()).ShouldBe(2);
         (await page.ContentAsync()).ShouldContain("train-images-idx3-ubyte.gz");
         await page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "trial-page.png"), FullPage = true });
+
+        // A prediction's page explains it: its fit, its evidence, and the re-derivation that verifies it.
+        await page.GotoAsync($"{baseUrl}/studies/{id}");
+        await page.Locator("#predictions a").First.ClickAsync();
+        await page.WaitForURLAsync("**/predictions/*");
+        await page.Locator("#verified", new() { HasText = "verified" }).WaitForAsync(new() { Timeout = 20_000 });
+        (await page.Locator("#verified").InnerTextAsync()).ShouldBe("verified");
+        (await page.Locator("#evidence tbody tr").CountAsync()).ShouldBeGreaterThan(0);
+        await page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "prediction-page.png"), FullPage = true });
         errors.ShouldBeEmpty();
     }
 }

@@ -50,11 +50,11 @@ public static class PredictionDecisions
         var planned = study.Trials.Select(t => (double)t.Width).ToHashSet();
         var lrLaw = fits.Concat(study.LatestFits).FirstOrDefault(f => f.Law == LawNames.OptimalLr && f.Converged);
         var issued = new List<PredictionIssued>();
-        foreach (var fit in fits.Where(f => f.Converged && f.Law != LawNames.Chinchilla))
+        foreach (var fit in fits.Where(f => f.Converged && f.Law != LawNames.Chinchilla && HasUncertainty(f)))
         {
             foreach (var p in fit.Predictions ?? [])
             {
-                if (p.Lower is not { } lower || p.Upper is not { } upper || !double.IsFinite(p.Value)) continue;
+                if (p.Lower is not { } lower || p.Upper is not { } upper || !double.IsFinite(p.Value) || !(upper > lower)) continue;
                 if (Observe(study, fit.Law, fit.Key, p.X) is not null) continue;
                 double? rate = fit.Law switch
                 {
@@ -91,6 +91,21 @@ public static class PredictionDecisions
         }
         return resolved;
     }
+
+    /// <summary>
+    /// Whether the fit's bootstrap can say anything about its uncertainty: resampling seeds always can; resampling points
+    /// needs more points than the law has parameters (two points on a line resample to the same line or to nothing,
+    /// a zero-width interval that every observation would "miss").
+    /// </summary>
+    public static bool HasUncertainty(LawFitted fit) =>
+        fit.Method.Contains("bootstrap-seeds", StringComparison.Ordinal) || fit.Points.Count > ParameterCount(fit.Law);
+
+    private static int ParameterCount(string law) => law switch
+    {
+        LawNames.FixedLrPower or LawNames.TunedFrontierPower => PowerLaw.ParameterCount,
+        LawNames.Chinchilla => ChinchillaLaw.ParameterCount,
+        _ => 2,
+    };
 
     private static double? RateOf(string key) =>
         key.StartsWith("lr=", StringComparison.Ordinal)

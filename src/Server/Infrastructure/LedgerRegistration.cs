@@ -26,7 +26,8 @@ public static class LedgerRegistration
         services.AddSingleton<LedgerQueries>();
         services.AddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
         services.AddScoped<TrialDispatcher>();
-        services.AddSingleton<Predictions.PredictionAuditor>();
+        services.AddSingleton<PredictionAuditor>();
+        services.AddSingleton<IPredictionAudits>(sp => sp.GetRequiredService<PredictionAuditor>());
 
         var rabbit = config.GetConnectionString("RabbitMq");
         var useRabbit = !string.IsNullOrWhiteSpace(rabbit);

@@ -2,22 +2,9 @@ using Marten;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Predictions;
-
-/// <summary>The audit of one prediction: why it was made, from what, and whether refitting that evidence gives the same fit.</summary>
-public sealed record PredictionAudit(
-    PredictionIssued Prediction,
-    PredictionResolved? Resolution,
-    LawFitted Fit,
-    long FitSequence,
-    IReadOnlyList<EvidenceTrial> EvidenceTrials,
-    bool Verified,
-    IReadOnlyList<string> Differences,
-    string StudyName);
-
-/// <summary>One trial of a fit's evidence, as it stood at the fit's evidence sequence.</summary>
-public sealed record EvidenceTrial(Guid TrialId, int Width, double LearningRate, int Seed, TrialStatus Status, double? FinalEvalLoss, double? Params, double? Tokens);
 
 public static class PredictionEndpoints
 {
@@ -34,9 +21,10 @@ public static class PredictionEndpoints
             : TypedResults.Problem($"No prediction {id}.", statusCode: StatusCodes.Status404NotFound);
 }
 
-public sealed class PredictionAuditor(IDocumentStore store)
+/// <summary>The audit of one prediction: why it was made, from what, and whether refitting that evidence gives the same fit.</summary>
+public sealed class PredictionAuditor(IDocumentStore store) : IPredictionAudits
 {
-    public async Task<PredictionAudit?> AuditAsync(Guid predictionId, CancellationToken cancel)
+    public async Task<PredictionAuditView?> AuditAsync(Guid predictionId, CancellationToken cancel = default)
     {
         await using var session = store.QuerySession();
         var issued = (await session.Events.QueryRawEventDataOnly<PredictionIssued>()
@@ -50,8 +38,8 @@ public sealed class PredictionAuditor(IDocumentStore store)
         var verification = FitAudit.Verify(atEvidence, fit);
         var resolution = events.Select(e => e.Data).OfType<PredictionResolved>().FirstOrDefault(r => r.PredictionId == predictionId);
         var evidence = fit.EvidenceTrialIds.Select(atEvidence.Trial).OfType<TrialView>()
-            .Select(t => new EvidenceTrial(t.TrialId, t.Width, t.LearningRate, t.Seed, t.Status, t.FinalEvalLoss, t.Params, t.Tokens))
+            .Select(t => new EvidenceTrialView(t.TrialId, t.Width, t.LearningRate, t.Seed, t.Status, t.FinalEvalLoss, t.Params, t.Tokens))
             .OrderBy(t => t.Width).ThenBy(t => t.LearningRate).ThenBy(t => t.Seed).ToList();
-        return new PredictionAudit(issued, resolution, fit, fitEvent.Sequence, evidence, verification.Verified, verification.Differences, atEvidence.Name);
+        return new PredictionAuditView(issued, resolution, fit, fitEvent.Sequence, evidence, verification.Verified, verification.Differences, atEvidence.Name);
     }
 }
