@@ -34,7 +34,8 @@ public static class LedgerRegistration
         var embeddedTrainer = config.GetValue<bool?>("Ledger:EmbeddedTrainer") ?? !useRabbit;
         var trainerConcurrency = Math.Max(1, config.GetValue("Ledger:TrainerConcurrency", 1));
         if (embeddedTrainer) services.AddTrainerServices(config);
-        if (!useRabbit) services.AddHostedService<TrialRecovery>();
+        services.AddSingleton(new RecoveryOptions(ResendUnfinished: !useRabbit));
+        services.AddHostedService<TrialRecovery>();
 
         services.AddMassTransit(x =>
         {

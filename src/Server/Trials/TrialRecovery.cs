@@ -4,10 +4,12 @@ using ScalingLedger.Server.Studies;
 namespace ScalingLedger.Server.Trials;
 
 /// <summary>
-/// With the in-memory transport, queued commands die with the process. On start, trials of running studies that
-/// never ended are sent again (a trial that was running restarts from step 0 as a new attempt).
+/// On start: with the in-memory transport, queued commands died with the process, so trials of running studies that
+/// never ended are sent again (a trial that was running restarts from step 0 as a new attempt); and studies whose
+/// fits were made by an older fitter version are refitted.
 /// </summary>
-public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, ILogger<TrialRecovery> log) : IHostedService
+public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, RecoveryOptions options,
+    ILogger<TrialRecovery> log) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -25,10 +27,21 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationL
             var queries = scope.ServiceProvider.GetRequiredService<LedgerQueries>();
             var dispatcher = scope.ServiceProvider.GetRequiredService<TrialDispatcher>();
             var ledger = scope.ServiceProvider.GetRequiredService<StudyLedger>();
-            foreach (var summary in (await queries.ListStudiesAsync(cancel)).Where(s => s.Status == StudyStatus.Running).OrderBy(s => s.DefinedAt))
+            foreach (var summary in (await queries.ListStudiesAsync(cancel)).OrderBy(s => s.DefinedAt))
             {
                 var view = await queries.GetStudyAsync(summary.Id, cancel: cancel);
-                if (view?.Spec is null) continue;
+                if (view is null) continue;
+                if (view.Status != StudyStatus.Running || view.Spec is null)
+                {
+                    // A study fitted by an older fitter is refitted once by this one (new LawFitted events; the old stay).
+                    if (view.LatestFits.Any(f => f.FitterVersion != Domain.Laws.LawEngine.FitterVersion))
+                    {
+                        log.LogInformation("Refitting study {Name} ({StudyId}) with fitter {Version}", view.Name, view.Id, Domain.Laws.LawEngine.FitterVersion);
+                        await ledger.RefitAsync(view.Id, cancel);
+                    }
+                    continue;
+                }
+                if (!options.ResendUnfinished) continue; // a durable broker still holds their commands
                 var pending = StudyDecisions.TrialsToDispatch(view);
                 if (pending.Count == 0)
                 {
@@ -47,3 +60,6 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationL
         }
     }
 }
+
+/// <param name="ResendUnfinished">Send unfinished trials again on start: true with the in-memory transport.</param>
+public sealed record RecoveryOptions(bool ResendUnfinished);
