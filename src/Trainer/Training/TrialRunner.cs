@@ -31,8 +31,9 @@ public static class TrialRunner
     /// <param name="cancel">The study was cancelled: the trial ends as TrialCancelled.</param>
     /// <param name="shutdown">The trainer is stopping: the trial is abandoned without an ending event (it stays
     /// running in the ledger and is run again) and <see cref="OperationCanceledException"/> is thrown.</param>
+    /// <param name="onError">Told the whole exception when a trial fails (the event carries its first line).</param>
     public static object Run(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel,
-        CancellationToken shutdown = default)
+        CancellationToken shutdown = default, Action<Exception>? onError = null)
     {
         var clock = Stopwatch.StartNew();
         object end;
@@ -49,6 +50,7 @@ public static class TrialRunner
         {
             // Whatever breaks (the native library, the data set, the model), the trial ends as failed with the
             // reason, instead of staying scheduled forever.
+            onError?.Invoke(ex);
             end = new TrialFailed(cmd.StudyId, cmd.TrialId, Describe(ex), DateTimeOffset.UtcNow);
         }
         report(end);

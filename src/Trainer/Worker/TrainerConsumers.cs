@@ -60,7 +60,7 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
             // (redelivered by RabbitMQ, or resumed by the Server's recovery with the in-memory transport).
             var end = await Task.Factory.StartNew(
                 () => TrialRunner.Run(cmd, settings.Value, report => context.Publish(report, report.GetType()).GetAwaiter().GetResult(),
-                    cts.Token, lifetime.ApplicationStopping),
+                    cts.Token, lifetime.ApplicationStopping, ex => log.LogWarning(ex, "Trial {TrialId} failed", cmd.TrialId)),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             log.LogInformation("Trial {TrialId} ended: {End}", cmd.TrialId, end.GetType().Name);
         }
