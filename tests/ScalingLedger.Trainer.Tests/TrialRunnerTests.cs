@@ -113,4 +113,17 @@ public class TrialRunnerTests
         wide.ShouldBeOfType<TrialCompleted>().FinalEvalLoss.ShouldBeLessThan(1.2);
         endMup.ShouldBeOfType<TrialCompleted>();
     }
+
+    [Fact]
+    public void an_error_inside_libtorch_is_tried_once_more_then_ends_the_trial_as_failed()
+    {
+        // A negative width makes libtorch itself refuse to build the layer (an ExternalException), every time.
+        var errors = new List<Exception>();
+        var reports = new List<object>();
+        var end = TrialRunner.Run(Trial(width: -3), Settings, reports.Add, CancellationToken.None, default, errors.Add);
+        errors.Count.ShouldBe(2);
+        errors.ShouldAllBe(e => e is System.Runtime.InteropServices.ExternalException);
+        end.ShouldBeOfType<TrialFailed>().Error.ShouldStartWith("ExternalException");
+        reports.OfType<TrialFailed>().Count().ShouldBe(1);
+    }
 }

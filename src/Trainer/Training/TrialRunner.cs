@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using ScalingLedger.Contracts;
 using ScalingLedger.Trainer.Data;
 using ScalingLedger.Trainer.Model;
@@ -35,23 +36,34 @@ public static class TrialRunner
     public static object Run(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel,
         CancellationToken shutdown = default, Action<Exception>? onError = null)
     {
-        var clock = Stopwatch.StartNew();
         object end;
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            if (settings.ThreadsPerTrial > 0) torch.set_num_threads(settings.ThreadsPerTrial);
-            end = Train(cmd, settings, report, cancel, shutdown, clock);
-        }
-        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex)
-        {
-            // Whatever breaks (the native library, the data set, the model), the trial ends as failed with the
-            // reason, instead of staying scheduled forever.
-            onError?.Invoke(ex);
-            end = new TrialFailed(cmd.StudyId, cmd.TrialId, Describe(ex), DateTimeOffset.UtcNow);
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                if (settings.ThreadsPerTrial > 0) torch.set_num_threads(settings.ThreadsPerTrial);
+                end = Train(cmd, settings, report, cancel, shutdown, clock);
+                break;
+            }
+            catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (ExternalException ex) when (attempt < 2)
+            {
+                // An error inside libtorch: seen rarely and not reproducibly (see the README). The trial is deterministic,
+                // so it is run once more from scratch; what it reports again (start, checkpoints) is recorded only once.
+                onError?.Invoke(ex);
+            }
+            catch (Exception ex)
+            {
+                // Whatever breaks (the native library, the data set, the model), the trial ends as failed with the
+                // reason, instead of staying scheduled forever.
+                onError?.Invoke(ex);
+                end = new TrialFailed(cmd.StudyId, cmd.TrialId, Describe(ex), DateTimeOffset.UtcNow);
+                break;
+            }
         }
         report(end);
         return end;
