@@ -6,7 +6,10 @@ function prepare(options) {
   const ledger = options.ledger || {};
   delete options.ledger;
   const pow10 = v => {
-    const x = Math.pow(10, v);
+    let x = Math.pow(10, v);
+    // Widths are usually powers of two: snap a tick that is within 1% of one (2047.4 reads 2048).
+    const p2 = Math.pow(2, Math.round(Math.log2(x)));
+    if (Math.abs(x - p2) / p2 < 0.01) x = p2;
     return x >= 100 ? Math.round(x).toString() : Number(x.toPrecision(2)).toString();
   };
   const fixed = d => v => (v === null || v === undefined) ? '' : Number(v).toFixed(d);

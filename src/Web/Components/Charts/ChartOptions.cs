@@ -37,6 +37,7 @@ public static class ChartOptions
         var series = new List<object>();
         var colors = new List<string>();
         var markerSizes = new List<int>();
+        var shapes = new List<string>();
         var strokeWidths = new List<int>();
         var dashes = new List<int>();
         for (var i = 0; i < rates.Count; i++)
@@ -50,10 +51,11 @@ public static class ChartOptions
             series.Add(new { name = $"lr {Format(lr)}", type = "scatter", data = points });
             colors.Add(Palette[i % Palette.Length]);
             markerSizes.Add(6);
+            shapes.Add("circle");
             strokeWidths.Add(0);
             dashes.Add(0);
         }
-        // Diverged trials are evidence too (the rate is too high for that width): drawn as crosses along the top.
+        // Diverged trials are evidence too (the rate is too high for that width): drawn as dark squares along the top.
         var observed = study.Trials.Where(t => t.FinalEvalLoss is { } l && double.IsFinite(l)).Select(t => t.FinalEvalLoss!.Value).ToList();
         var top = observed.Count == 0 ? 2.5 : observed.Max() * 1.05;
         var diverged = study.Trials.Where(t => t.Status == TrialStatus.Diverged).OrderBy(t => t.Width)
@@ -61,8 +63,9 @@ public static class ChartOptions
         if (diverged.Count > 0)
         {
             series.Add(new { name = "diverged (rate too high)", type = "scatter", data = diverged });
-            colors.Add("#c92a2a");
+            colors.Add("#1d2430");
             markerSizes.Add(7);
+            shapes.Add("square");
             strokeWidths.Add(0);
             dashes.Add(0);
         }
@@ -80,6 +83,7 @@ public static class ChartOptions
             });
             colors.Add(Palette[i % Palette.Length]);
             markerSizes.Add(0);
+            shapes.Add("circle");
             strokeWidths.Add(2);
             dashes.Add(5);
         }
@@ -89,7 +93,7 @@ public static class ChartOptions
             chart = new { type = "line", height = 380, animations = new { enabled = false }, toolbar = new { show = true }, zoom = new { enabled = false } },
             series,
             colors,
-            markers = new { size = markerSizes },
+            markers = new { size = markerSizes, shape = shapes },
             stroke = new { width = strokeWidths, dashArray = dashes, curve = "straight" },
             xaxis = new
             {
