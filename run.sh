@@ -19,7 +19,7 @@ dotnet build src/Server/ScalingLedger.Server.csproj -c Release -nologo -v q -clp
 say "Starting the ledger at $URL"
 dotnet src/Server/bin/Release/net10.0/ScalingLedger.Server.dll --urls "$URL" &
 server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null' INT TERM
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; exit 130' INT TERM
 
 for _ in $(seq 1 120); do
   curl -fsS "$URL/health" >/dev/null 2>&1 && break

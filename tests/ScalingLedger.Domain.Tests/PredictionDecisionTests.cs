@@ -75,6 +75,21 @@ public class PredictionDecisionTests
     }
 
     [Fact]
+    public void a_width_the_fit_already_used_is_never_predicted()
+    {
+        // Widths 32 and 128 done; at 512 only seed 0 of each rate finished: the fit uses that point, so no prediction
+        // at 512 may be issued (it would later be "resolved" against its own evidence).
+        var kit = new StudyTestKit();
+        foreach (var t in kit.Defined.Trials.Where(t => t.Width < 512 || t.Seed == 0)) kit.Given(kit.Completed(t, Loss(t)));
+        var fits = LawEngine.NewFits(kit.View, new FitOptions(new BootstrapOptions(200)))
+            .Select(f => LawEngine.ToEvent(kit.StudyId, f, Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now)).ToList();
+        fits.ShouldContain(f => f.Law == LawNames.FixedLrLogLinear && f.Points.Any(p => p.X == 512));
+        var issued = PredictionDecisions.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now);
+        issued.Where(p => p.Law == LawNames.FixedLrLogLinear).ShouldNotContain(p => p.Width == 512);
+        issued.ShouldContain(p => p.Width == 2048);
+    }
+
+    [Fact]
     public void a_point_where_every_trial_diverged_resolves_outside()
     {
         var (kit, fits) = FitAfterTwoWidths();

@@ -48,4 +48,13 @@ public class RunCsvTests
         result.Errors.ShouldBeEmpty();
         result.Rows.Single().Loss.ShouldBe(0.5);
     }
+
+    [Fact]
+    public void rejects_widths_beyond_the_ledger_and_tokens_that_overflow()
+    {
+        var result = RunCsv.Parse("width,params,flops,loss\n3000000000,1e9,6e18,2.5\n32,1e-300,1e308,2.5\n");
+        result.Rows.ShouldBeEmpty();
+        result.Errors["line 2"][0].ShouldContain("width");
+        result.Errors["line 3"][0].ShouldContain("tokens");
+    }
 }

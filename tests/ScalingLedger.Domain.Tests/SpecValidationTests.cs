@@ -81,4 +81,17 @@ public class SpecValidationTests
         };
         SpecValidation.Validate(spec).Keys.ShouldBe([""]);
     }
+
+    [Fact]
+    public void rejects_a_model_too_big_to_train_and_a_flood_of_checkpoints()
+    {
+        var huge = SpecValidation.Validate(Specs.Demo() with { Model = new("mlp", 3, [32, 65_536], "standard") });
+        huge.Keys.ShouldBe(["model.widths"]);
+        huge["model.widths"][0].ShouldContain("weights");
+        SpecValidation.Validate(Specs.Demo() with { Model = new("mlp", 3, [4096], "standard") }).ShouldBeEmpty();
+
+        var flood = SpecValidation.Validate(Specs.Demo() with { Steps = 10_000_000, EvalEvery = 1 });
+        flood.Keys.ShouldBe(["evalEvery"]);
+        flood["evalEvery"][0].ShouldContain("checkpoints");
+    }
 }

@@ -111,4 +111,20 @@ public class StudyDecisionTests
         refolded.Trials.Select(t => t.FinalEvalLoss).ShouldBe(kit.View.Trials.Select(t => t.FinalEvalLoss));
         refolded.LastSequence.ShouldBe(kit.View.LastSequence);
     }
+
+    [Fact]
+    public void a_trial_that_started_too_often_without_ending_is_given_up_not_sent_again()
+    {
+        var kit = new StudyTestKit();
+        var stuck = kit.Trial(512, 0.01);
+        var fine = kit.Trial(512, 0.001);
+        kit.Given(new TrialStarted(kit.StudyId, stuck.TrialId, StudyDecisions.MaxAttempts, "w", "h", 2, "0.107", StudyTestKit.Now),
+                  new TrialStarted(kit.StudyId, fine.TrialId, 1, "w", "h", 2, "0.107", StudyTestKit.Now));
+        var decided = StudyDecisions.DecideGiveUp(kit.View, StudyTestKit.Now);
+        decided.Single().ShouldBeOfType<TrialFailed>().TrialId.ShouldBe(stuck.TrialId);
+        StudyDecisions.TrialsToDispatch(kit.View).Select(t => t.TrialId).ShouldNotContain(stuck.TrialId);
+        StudyDecisions.TrialsToDispatch(kit.View).Select(t => t.TrialId).ShouldContain(fine.TrialId);
+        kit.Given([.. decided]);
+        StudyDecisions.DecideGiveUp(kit.View, StudyTestKit.Now).ShouldBeEmpty();
+    }
 }

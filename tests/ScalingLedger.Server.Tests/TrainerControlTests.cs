@@ -15,7 +15,9 @@ public sealed class TrainerControlTests(PostgresFixture pg)
         await using var app = await pg.NewLedgerAsync();
         var client = app.CreateClient();
         // Long enough that the first trial is still running when the cancel arrives.
-        var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec(widths: [256, 512], steps: 200_000));
+        var spec = StudyApi.TinySpec(widths: [256, 512], steps: 200_000);
+        spec["evalEvery"] = 1_000;
+        var id = await StudyApi.DefineAsync(client, spec);
 
         var deadline = DateTime.UtcNow.AddSeconds(60);
         JsonArray trials;

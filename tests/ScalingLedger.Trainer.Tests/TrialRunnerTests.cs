@@ -126,4 +126,20 @@ public class TrialRunnerTests
         end.ShouldBeOfType<TrialFailed>().Error.ShouldStartWith("ExternalException");
         reports.OfType<TrialFailed>().Count().ShouldBe(1);
     }
+
+    [Fact]
+    public void stopping_a_study_cancels_every_trial_of_it_running_here_and_only_those()
+    {
+        var stops = new ScalingLedger.Trainer.Worker.StudyStops();
+        var study = Guid.NewGuid();
+        var a = stops.Begin(study, Guid.NewGuid(), CancellationToken.None);
+        var b = stops.Begin(study, Guid.NewGuid(), CancellationToken.None);
+        var other = stops.Begin(Guid.NewGuid(), Guid.NewGuid(), CancellationToken.None);
+        stops.Stop(study);
+        a.IsCancellationRequested.ShouldBeTrue();
+        b.IsCancellationRequested.ShouldBeTrue();
+        other.IsCancellationRequested.ShouldBeFalse();
+        stops.IsStopped(study).ShouldBeTrue();
+        stops.Begin(study, Guid.NewGuid(), CancellationToken.None).IsCancellationRequested.ShouldBeTrue();
+    }
 }

@@ -102,14 +102,19 @@ public static class RunCsv
             var loss = Number("loss", true);
             if (loss is null && columns.ContainsKey("loss") && cells[columns["loss"]].Trim().Length == 0) Error($"line {line}", "loss is missing.");
             if (width is null && parameters is null) Error($"line {line}", "Neither width nor params is given.");
-            if (width is { } w && w != Math.Floor(w)) Error($"line {line}", $"width: must be a whole number, got {w}.");
+            if (width is { } w && (w != Math.Floor(w) || w > Studies.SpecValidation.MaxWidth))
+                Error($"line {line}", $"width: must be a whole number at most {Studies.SpecValidation.MaxWidth}, got {w}.");
             int? seed = null;
             if (seedValue is { } sv)
             {
                 if (sv < 0 || sv != Math.Floor(sv) || sv > int.MaxValue) Error($"line {line}", $"seed: must be a whole number >= 0, got {sv}.");
                 else seed = (int)sv;
             }
-            if (tokens is null && flops is { } c && parameters is { } n) tokens = c / (6 * n);
+            if (tokens is null && flops is { } c && parameters is { } n)
+            {
+                tokens = c / (6 * n);
+                if (!double.IsFinite(tokens.Value) || tokens <= 0) Error($"line {line}", $"tokens = flops / (6 params) is not a usable number ({tokens}).");
+            }
             if (loss is { } l && (width is not null || parameters is not null))
                 rows.Add(new ImportedRunRow(line, width, parameters, tokens, lr, seed, l));
             if (rows.Count > MaxRows)

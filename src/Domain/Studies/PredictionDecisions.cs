@@ -55,7 +55,8 @@ public static class PredictionDecisions
             foreach (var p in fit.Predictions ?? [])
             {
                 if (p.Lower is not { } lower || p.Upper is not { } upper || !double.IsFinite(p.Value) || !(upper > lower)) continue;
-                if (Observe(study, fit.Law, fit.Key, p.X) is not null) continue;
+                // A width the fit already used (a cell with some seeds finished) is not a prediction of the unseen.
+                if (Observe(study, fit.Law, fit.Key, p.X) is not null || fit.Points.Any(q => q.X == p.X)) continue;
                 double? rate = fit.Law switch
                 {
                     LawNames.FixedLrLogLinear or LawNames.FixedLrPower => RateOf(fit.Key),

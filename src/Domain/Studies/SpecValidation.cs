@@ -8,6 +8,10 @@ public static class SpecValidation
     public const int MaxTrials = 10_000;
     public const int MaxWidth = 65_536;
     public const int MaxHiddenLayers = 32;
+    /// <summary>The largest model a trial may train: 100M weights (about 1.6 GB with gradients and Adam's state).</summary>
+    public const long MaxWeights = 100_000_000;
+    /// <summary>Checkpoints per trial (steps / evalEvery): each is an event and a point on the trial's curve.</summary>
+    public const int MaxCheckpoints = 1_000;
     public static readonly IReadOnlyList<string> KnownDatasets = ["fashion-mnist"];
     public static readonly IReadOnlyList<string> KnownParameterizations = ["standard", "mup"];
 
@@ -47,6 +51,9 @@ public static class SpecValidation
                 Add("model.baseWidth", "A mup study needs a positive baseWidth.");
             if (p == "standard" && m.BaseWidth is not null && m.BaseWidth < 1)
                 Add("model.baseWidth", "baseWidth must be positive when given.");
+            if (m.Widths is { Count: > 0 } ws && m.HiddenLayers is >= 1 and <= MaxHiddenLayers
+                && ws.Where(w => w > 0).Select(w => Weights(w, m.HiddenLayers)).DefaultIfEmpty(0).Max() is var most && most > MaxWeights)
+                Add("model.widths", $"The widest model has {most:N0} weights; at most {MaxWeights:N0} fit this trainer.");
         }
 
         if (spec.Optimizer is null) Add("optimizer", "The optimizer section is required.");
@@ -76,6 +83,8 @@ public static class SpecValidation
         if (spec.BatchSize < 1 || spec.BatchSize > 60_000) Add("batchSize", $"batchSize must be between 1 and 60,000, got {spec.BatchSize}.");
         if (spec.EvalEvery < 1) Add("evalEvery", $"evalEvery must be at least 1, got {spec.EvalEvery}.");
         else if (spec.Steps >= 1 && spec.EvalEvery > spec.Steps) Add("evalEvery", $"evalEvery ({spec.EvalEvery}) must not exceed steps ({spec.Steps}).");
+        else if (spec.Steps >= 1 && spec.Steps / spec.EvalEvery > MaxCheckpoints)
+            Add("evalEvery", $"{spec.Steps} steps with evalEvery {spec.EvalEvery} make {spec.Steps / spec.EvalEvery:N0} checkpoints per trial; at most {MaxCheckpoints:N0}.");
         if (spec.TargetWidths is not null) CheckSizes(spec.TargetWidths, "targetWidths", "target width", Add, required: false);
 
         if (!errors.Keys.Any(k => k.StartsWith("model", StringComparison.Ordinal) || k.StartsWith("optimizer", StringComparison.Ordinal) || k.StartsWith("seeds", StringComparison.Ordinal)))
@@ -86,6 +95,9 @@ public static class SpecValidation
 
         return Freeze(errors);
     }
+
+    /// <summary>Weights of the MLP on 28x28 inputs and 10 classes: 784 w + (layers - 1) w^2 + 10 w.</summary>
+    public static long Weights(int width, int hiddenLayers) => 784L * width + (hiddenLayers - 1L) * width * width + 10L * width;
 
     private static void CheckSizes(IReadOnlyList<int>? sizes, string field, string what, Action<string, string> add, bool required)
     {

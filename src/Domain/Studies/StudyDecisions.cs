@@ -57,9 +57,25 @@ public static class StudyDecisions
             ? [new StudyCompleted(study.Id, now)]
             : [];
 
+    /// <summary>How many times a trial is started before a restart gives up on it.</summary>
+    public const int MaxAttempts = 3;
+
+    /// <summary>
+    /// Trials that started <see cref="MaxAttempts"/> times without ending (each time the process died under them, e.g.
+    /// out of memory) end as failed instead of being sent again.
+    /// </summary>
+    public static IReadOnlyList<object> DecideGiveUp(StudyView study, DateTimeOffset now) =>
+        study.Status != StudyStatus.Running
+            ? []
+            : study.Trials.Where(t => t.Status == TrialStatus.Running && t.Attempt >= MaxAttempts)
+                .Select(t => (object)new TrialFailed(study.Id, t.TrialId,
+                    $"started {t.Attempt} times without ending (the trainer process stopped each time); not tried again", now))
+                .ToList();
+
     /// <summary>Trials that must be (re)sent to trainers after a restart of an in-memory transport.</summary>
     public static IReadOnlyList<TrialView> TrialsToDispatch(StudyView study) =>
         study.Status != StudyStatus.Running
             ? []
-            : study.Trials.Where(t => t.Status is TrialStatus.Scheduled or TrialStatus.Running).OrderBy(t => t.Order).ToList();
+            : study.Trials.Where(t => t.Status is TrialStatus.Scheduled || (t.Status == TrialStatus.Running && t.Attempt < MaxAttempts))
+                .OrderBy(t => t.Order).ToList();
 }

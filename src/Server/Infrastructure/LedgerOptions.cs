@@ -11,6 +11,4 @@ public sealed class LedgerOptions
     public bool? EmbeddedTrainer { get; set; }
     /// <summary>Trials the embedded trainer runs at once.</summary>
     public int TrainerConcurrency { get; set; } = 1;
-    /// <summary>The study to submit when the ledger holds none (used by ./run.sh through the API, kept here for hosts).</summary>
-    public string User { get; set; } = Environment.UserName;
 }

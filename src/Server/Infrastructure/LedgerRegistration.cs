@@ -41,7 +41,9 @@ public static class LedgerRegistration
         {
             x.SetKebabCaseEndpointNameFormatter();
             // One writer per process: reports are appended one at a time, in arrival order.
-            x.AddConsumer<TrialReportConsumer>().Endpoint(e =>
+            // A database hiccup or repeated write conflicts retry the report in place (keeping the order) before it
+            // would fault to the error queue.
+            x.AddConsumer<TrialReportConsumer>((_, c) => c.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000, 5000))).Endpoint(e =>
             {
                 e.Name = "trial-reports";
                 e.ConcurrentMessageLimit = 1;

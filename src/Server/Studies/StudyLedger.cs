@@ -34,14 +34,10 @@ public sealed class StudyLedger(IDocumentStore store, LedgerChanges changes, Tim
     /// </summary>
     public async Task RecordReportAsync(object report, string worker, Guid studyId, CancellationToken cancel, string? causation = null)
     {
-        var recorded = false;
-        await WriteAsync(studyId, worker, causation, view =>
-        {
-            var events = StudyDecisions.DecideReport(view, report);
-            recorded = events.Count > 0;
-            return events;
-        }, cancel);
-        if (recorded && report is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled)
+        await WriteAsync(studyId, worker, causation, view => StudyDecisions.DecideReport(view, report), cancel);
+        // Refit after every ending report, even a redelivered one: if the refit after the first delivery was lost,
+        // this one repairs it (refitting the same evidence records nothing).
+        if (report is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled)
         {
             var view = await RefitAsync(studyId, cancel);
             if (view is not null) LogProgress(view, report);
@@ -62,6 +58,23 @@ public sealed class StudyLedger(IDocumentStore store, LedgerChanges changes, Tim
             events.AddRange(StudyDecisions.DecideCompletion(view, now));
             return events;
         }, cancel);
+
+    /// <summary>Ends the trials that started too often without ending (see <see cref="StudyDecisions.DecideGiveUp"/>).</summary>
+    public async Task GiveUpStuckTrialsAsync(Guid studyId, CancellationToken cancel)
+    {
+        var stuck = 0;
+        await WriteAsync(studyId, "recovery", null, view =>
+        {
+            var events = StudyDecisions.DecideGiveUp(view, clock.GetUtcNow());
+            stuck = events.Count;
+            return events;
+        }, cancel);
+        if (stuck > 0)
+        {
+            log.LogWarning("Study {StudyId}: {Count} trial(s) started {Max} times without ending; recorded as failed", studyId, stuck, StudyDecisions.MaxAttempts);
+            await RefitAsync(studyId, cancel);
+        }
+    }
 
     /// <summary>Records a study of runs trained elsewhere and fits its laws.</summary>
     public async Task<StudyImported> ImportAsync(string name, string owner, IReadOnlyList<Domain.Imports.ImportedRunRow> rows,

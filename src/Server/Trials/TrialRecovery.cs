@@ -11,8 +11,12 @@ namespace ScalingLedger.Server.Trials;
 public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, RecoveryOptions options,
     ILogger<TrialRecovery> log) : IHostedService
 {
+    private DateTimeOffset startedAt;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // Studies defined after this moment had their commands sent by this process: they are not resumed.
+        startedAt = DateTimeOffset.UtcNow;
         lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => RecoverAsync(lifetime.ApplicationStopping)));
         return Task.CompletedTask;
     }
@@ -41,7 +45,17 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationL
                     }
                     continue;
                 }
-                if (!options.ResendUnfinished) continue; // a durable broker still holds their commands
+                if (view.DefinedAt >= startedAt) continue;
+                // Trials that already took the process down repeatedly end as failed; then a refit completes the study
+                // if nothing else is left (also repairing a refit lost to a crash).
+                await ledger.GiveUpStuckTrialsAsync(view.Id, cancel);
+                view = await queries.GetStudyAsync(summary.Id, cancel: cancel);
+                if (view?.Spec is null || view.Status != StudyStatus.Running) continue;
+                if (!options.ResendUnfinished)
+                {
+                    await ledger.RefitAsync(view.Id, cancel); // a durable broker still holds their commands
+                    continue;
+                }
                 var pending = StudyDecisions.TrialsToDispatch(view);
                 if (pending.Count == 0)
                 {

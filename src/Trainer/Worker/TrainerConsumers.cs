@@ -8,32 +8,33 @@ using ScalingLedger.Trainer.Training;
 
 namespace ScalingLedger.Trainer.Worker;
 
-/// <summary>Which studies this trainer process was told to stop, and the trials it is running now.</summary>
+/// <summary>Which studies this trainer process was told to stop, and the trials it is running now (any number).</summary>
 public sealed class StudyStops
 {
     private readonly ConcurrentDictionary<Guid, bool> stopped = new();
-    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> running = new();
+    private readonly ConcurrentDictionary<Guid, (Guid StudyId, CancellationTokenSource Cancel)> running = new();
 
     public bool IsStopped(Guid studyId) => stopped.ContainsKey(studyId);
 
+    /// <summary>Marks the study stopped and cancels every trial of it running here.</summary>
     public void Stop(Guid studyId)
     {
         stopped[studyId] = true;
-        if (running.TryGetValue(studyId, out var cts)) cts.Cancel();
+        foreach (var (_, trial) in running)
+            if (trial.StudyId == studyId) trial.Cancel.Cancel();
     }
 
-    public CancellationTokenSource Begin(Guid studyId, CancellationToken outer)
+    public CancellationTokenSource Begin(Guid studyId, Guid trialId, CancellationToken outer)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
-        running[studyId] = cts;
+        running[trialId] = (studyId, cts);
         if (IsStopped(studyId)) cts.Cancel();
         return cts;
     }
 
-    public void End(Guid studyId, CancellationTokenSource cts)
+    public void End(Guid trialId)
     {
-        running.TryRemove(new KeyValuePair<Guid, CancellationTokenSource>(studyId, cts));
-        cts.Dispose();
+        if (running.TryRemove(trialId, out var trial)) trial.Cancel.Dispose();
     }
 }
 
@@ -52,7 +53,7 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
 
         log.LogInformation("Trial {TrialId}: width {Width}, lr {LearningRate}, seed {Seed}, {Steps} steps",
             cmd.TrialId, cmd.Width, cmd.LearningRate, cmd.Seed, cmd.Steps);
-        var cts = stops.Begin(cmd.StudyId, context.CancellationToken);
+        var cts = stops.Begin(cmd.StudyId, cmd.TrialId, context.CancellationToken);
         try
         {
             // Training is synchronous CPU work with thread-bound dispose scopes: give it a thread of its own.
@@ -66,7 +67,7 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
         }
         finally
         {
-            stops.End(cmd.StudyId, cts);
+            stops.End(cmd.TrialId);
         }
     }
 }

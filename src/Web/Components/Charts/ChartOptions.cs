@@ -25,8 +25,10 @@ public static class ChartOptions
     /// </summary>
     public static object LossVsWidth(StudyView study)
     {
-        var rates = study.Trials.Select(t => t.LearningRate).Distinct().Order().ToList();
-        var widths = study.Trials.Select(t => (double)t.Width).Concat(study.Spec?.TargetWidths?.Select(w => (double)w) ?? []).ToList();
+        // Runs imported with a parameter count but no width have no place on a width axis.
+        var sized = study.Trials.Where(t => t.Width >= 1).ToList();
+        var rates = sized.Select(t => t.LearningRate).Distinct().Order().ToList();
+        var widths = sized.Select(t => (double)t.Width).Concat(study.Spec?.TargetWidths?.Select(w => (double)w) ?? []).ToList();
         // The axis spans whole powers of two, with a tick at each, so tick labels read 32, 64, 128...
         var (lowPow, highPow) = widths.Count == 0 ? (0, 10) : ((int)Math.Floor(Math.Log2(widths.Min())), (int)Math.Ceiling(Math.Log2(widths.Max())));
         if (highPow == lowPow) highPow++;
@@ -43,7 +45,7 @@ public static class ChartOptions
         for (var i = 0; i < rates.Count; i++)
         {
             var lr = rates[i];
-            var points = study.Trials
+            var points = sized
                 .Where(t => t.LearningRate == lr && t.Status == TrialStatus.Completed && t.FinalEvalLoss is { } l && double.IsFinite(l))
                 .OrderBy(t => t.Width)
                 .Select(t => new { x = Math.Log10(t.Width), y = Round(t.FinalEvalLoss!.Value) })
@@ -56,9 +58,9 @@ public static class ChartOptions
             dashes.Add(0);
         }
         // Diverged trials are evidence too (the rate is too high for that width): drawn as dark squares along the top.
-        var observed = study.Trials.Where(t => t.FinalEvalLoss is { } l && double.IsFinite(l)).Select(t => t.FinalEvalLoss!.Value).ToList();
+        var observed = sized.Where(t => t.FinalEvalLoss is { } l && double.IsFinite(l)).Select(t => t.FinalEvalLoss!.Value).ToList();
         var top = observed.Count == 0 ? 2.5 : observed.Max() * 1.05;
-        var diverged = study.Trials.Where(t => t.Status == TrialStatus.Diverged).OrderBy(t => t.Width)
+        var diverged = sized.Where(t => t.Status == TrialStatus.Diverged).OrderBy(t => t.Width)
             .Select(t => new { x = Math.Log10(t.Width), y = Round(top) }).ToList();
         if (diverged.Count > 0)
         {
@@ -134,7 +136,8 @@ public static class ChartOptions
         var series = check.Layers.Select((layer, i) => new
         {
             name = layer,
-            data = check.Widths.Select(w => new { x = Math.Log10(w.Width), y = Math.Round(Math.Log10(Math.Max(w.MeanAbsActivation[^1][i], 1e-12)), 5) }),
+            data = check.Widths.Where(w => w.MeanAbsActivation.Count > 0 && double.IsFinite(w.MeanAbsActivation[^1][i]))
+                .Select(w => new { x = Math.Log10(w.Width), y = Math.Round(Math.Log10(Math.Max(w.MeanAbsActivation[^1][i], 1e-12)), 5) }),
         });
         return new
         {
