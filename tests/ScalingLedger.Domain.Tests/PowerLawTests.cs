@@ -63,7 +63,10 @@ public class PowerLawTests
                 var fit = PowerLaw.Fit(Widths.Take(y.Length).ToArray(), y);
                 fit.Converged.ShouldBeTrue();
                 fit.Alpha.ShouldBeGreaterThan(0);
-            }, iter: 40, threads: 1);
+            }, iter: 40, threads: 1,
+            // Fixed so CI is repeatable: this seed once found the fitter throwing on an overflowing start (now a failed
+            // start). Drop the seed locally to explore new cases.
+            seed: "cX-OzV76eC72");
 
     [Fact]
     public void rising_data_give_a_negative_exponent()

@@ -62,6 +62,9 @@ public static class HuberLogSumExp
             for (var j = 0; j <= m; j++) sum += exps[j] = terms[j] == max ? 1.0 : Math.Exp(terms[j] - max);
             var lse = max + Math.Log(sum);
             var r = lse - lnY[i];
+            // Far from the data the log-sum-exp overflows: that point is no candidate (the optimiser backs off, or the
+            // start fails and is counted as not converged).
+            if (!double.IsFinite(r)) return double.PositiveInfinity;
             var abs = Math.Abs(r);
             double psi; // d Huber(r) / dr, divided by delta
             if (abs <= delta)
@@ -72,7 +75,7 @@ public static class HuberLogSumExp
             else
             {
                 total += w * (abs - delta / 2);
-                psi = Math.Sign(r);
+                psi = r > 0 ? 1.0 : -1.0;
             }
             if (!withGradient) continue;
             var scale = w * psi / sum;
@@ -183,8 +186,9 @@ public static class HuberLogSumExp
                 ? (theta, value, null)
                 : (null, double.NaN, "non-finite result");
         }
-        catch (OptimizationException ex)
+        catch (Exception ex) when (ex is OptimizationException or ArithmeticException or ArgumentException)
         {
+            // A start that runs into non-finite values is a start that did not converge, never a crash of the fit.
             return (null, double.NaN, ex.Message);
         }
     }
@@ -202,8 +206,9 @@ public static class HuberLogSumExp
             var value = result.FunctionInfoAtMinimum.Value;
             return theta.All(double.IsFinite) && double.IsFinite(value) ? (theta, value, null) : (null, double.NaN, "non-finite result");
         }
-        catch (OptimizationException ex)
+        catch (Exception ex) when (ex is OptimizationException or ArithmeticException or ArgumentException)
         {
+            // A start that runs into non-finite values is a start that did not converge, never a crash of the fit.
             return (null, double.NaN, ex.Message);
         }
     }
