@@ -31,8 +31,10 @@ public static class LedgerRegistration
 
         var rabbit = config.GetConnectionString("RabbitMq");
         var useRabbit = !string.IsNullOrWhiteSpace(rabbit);
-        var embeddedTrainer = config.GetValue<bool?>("Ledger:EmbeddedTrainer") ?? !useRabbit;
-        var trainerConcurrency = Math.Max(1, config.GetValue("Ledger:TrainerConcurrency", 1));
+        // The bus is shaped at registration, so these settings are read here, from the same options class.
+        var ledger = config.GetSection("Ledger").Get<LedgerOptions>() ?? new LedgerOptions();
+        var embeddedTrainer = ledger.EmbeddedTrainer ?? !useRabbit;
+        var trainerConcurrency = Math.Max(1, ledger.TrainerConcurrency);
         if (embeddedTrainer) services.AddTrainerServices(config);
         services.AddSingleton(new RecoveryOptions(ResendUnfinished: !useRabbit));
         services.AddHostedService<TrialRecovery>();
