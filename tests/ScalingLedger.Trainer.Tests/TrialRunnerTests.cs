@@ -115,15 +115,21 @@ public class TrialRunnerTests
     }
 
     [Fact]
-    public void an_error_inside_libtorch_is_tried_once_more_then_ends_the_trial_as_failed()
+    public void an_error_inside_libtorch_ends_the_attempt_as_failed_with_the_whole_exception()
     {
         // A negative width makes libtorch itself refuse to build the layer (an ExternalException), every time.
         var errors = new List<Exception>();
         var reports = new List<object>();
-        var end = TrialRunner.Run(Trial(width: -3), Settings, reports.Add, CancellationToken.None, default, errors.Add);
-        errors.Count.ShouldBe(2);
-        errors.ShouldAllBe(e => e is System.Runtime.InteropServices.ExternalException);
-        end.ShouldBeOfType<TrialFailed>().Error.ShouldStartWith("ExternalException");
+        var end = TrialRunner.Run(Trial(width: -3) with { Attempt = 2 }, Settings, reports.Add, CancellationToken.None, default, errors.Add);
+        var error = errors.ShouldHaveSingleItem().ShouldBeOfType<System.Runtime.InteropServices.ExternalException>();
+        var failed = end.ShouldBeOfType<TrialFailed>();
+        failed.Error.ShouldStartWith("ExternalException");
+        failed.Attempt.ShouldBe(2);
+        // The whole exception: libtorch's own message (with its native frames) and the managed stack down to our runner.
+        failed.Detail.ShouldNotBeNull();
+        failed.Detail.ShouldContain(error.Message.Split('\n')[0].Trim());
+        failed.Detail.ShouldContain(nameof(TrialRunner));
+        failed.Detail.Length.ShouldBeGreaterThan(failed.Error.Length);
         reports.OfType<TrialFailed>().Count().ShouldBe(1);
     }
 

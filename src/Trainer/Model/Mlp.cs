@@ -107,12 +107,17 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     /// <summary>
     /// Fills a parameter from U(-bound, bound) drawn from <paramref name="generator"/>. (TorchSharp 0.107's
     /// nn.init.uniform_ ignores its generator argument and draws from the global one; torch.rand honours it.)
+    /// The scalars are explicit and the temporaries live in a dispose scope: an implicit Scalar or an unreferenced
+    /// temporary tensor can be finalized by another thread's collection while libtorch still reads its handle
+    /// (see <see cref="Training.HeldScalarAdam"/>).
     /// </summary>
     private static void Uniform(Tensor parameter, double bound, Generator generator)
     {
-        using var draw = rand(parameter.shape, generator: generator);
-        using var scaled = draw.mul(2 * bound).sub(bound);
-        parameter.copy_(scaled);
+        using var scope = NewDisposeScope();
+        using var width = (2 * bound).ToScalar();
+        using var offset = bound.ToScalar();
+        var draw = rand(parameter.shape, generator: generator);
+        parameter.copy_(draw.mul(width).sub(offset));
     }
 
     protected override void Dispose(bool disposing)

@@ -144,10 +144,10 @@ public static class TrainerBenchmark
             {
                 model.train();
                 var idx = tensor(order.Next(), [cmd.BatchSize]);
-                adam.zero_grad();
+                adam.ZeroGrad();
                 var loss = nn.functional.cross_entropy(model.forward(data.TrainX.index_select(0, idx)), data.TrainY.index_select(0, idx));
                 loss.backward();
-                adam.step();
+                adam.Step();
                 if (readLoss) loss.item<float>();
             }
             if (evaluate && (step % cmd.EvalEvery == 0 || step == cmd.Steps)) TrialRunner.Evaluate(model, evalX, evalY);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using ScalingLedger.Contracts;
 using ScalingLedger.Trainer.Data;
 using ScalingLedger.Trainer.Model;
@@ -37,37 +36,29 @@ public static class TrialRunner
         CancellationToken shutdown = default, Action<Exception>? onError = null)
     {
         object end;
-        for (var attempt = 1; ; attempt++)
+        var clock = Stopwatch.StartNew();
+        try
         {
-            var clock = Stopwatch.StartNew();
-            try
-            {
-                if (settings.ThreadsPerTrial > 0) torch.set_num_threads(settings.ThreadsPerTrial);
-                end = Train(cmd, settings, report, cancel, shutdown, clock);
-                break;
-            }
-            catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (ExternalException ex) when (attempt < 2)
-            {
-                // An error inside libtorch: seen rarely and not reproducibly (see the README). The trial is deterministic,
-                // so it is run once more from scratch; what it reports again (start, checkpoints) is recorded only once.
-                onError?.Invoke(ex);
-            }
-            catch (Exception ex)
-            {
-                // Whatever breaks (the native library, the data set, the model), the trial ends as failed with the
-                // reason, instead of staying scheduled forever.
-                onError?.Invoke(ex);
-                end = new TrialFailed(cmd.StudyId, cmd.TrialId, Describe(ex), DateTimeOffset.UtcNow);
-                break;
-            }
+            if (settings.ThreadsPerTrial > 0) torch.set_num_threads(settings.ThreadsPerTrial);
+            end = Train(cmd, settings, report, cancel, shutdown, clock);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // Whatever breaks (the native library, the data set, the model), the trial ends this attempt as failed with
+            // the whole exception, instead of staying scheduled forever; the Server decides whether to run it again.
+            onError?.Invoke(ex);
+            end = new TrialFailed(cmd.StudyId, cmd.TrialId, Describe(ex), DateTimeOffset.UtcNow, cmd.Attempt, Detail(ex));
         }
         report(end);
         return end;
     }
+
+    /// <summary>The most of an exception's text a failure carries (a native stack is a few KB).</summary>
+    public const int MaxDetailChars = 32_000;
 
     private static string Describe(Exception ex)
     {
@@ -75,6 +66,13 @@ public static class TrialRunner
         while (inner is TypeInitializationException { InnerException: { } i }) inner = i;
         var message = inner.Message.Split('\n', 2)[0].Trim();
         return $"{inner.GetType().Name}: {message}";
+    }
+
+    /// <summary>The whole exception: type, message (libtorch's includes its native stack), managed stack, inner exceptions.</summary>
+    private static string Detail(Exception ex)
+    {
+        var text = ex.ToString();
+        return text.Length <= MaxDetailChars ? text : text[..MaxDetailChars] + $"\n[... {text.Length - MaxDetailChars} more characters cut]";
     }
 
     private static object Train(RunTrial cmd, TrainerSettings settings, Action<object> report, CancellationToken cancel,
@@ -134,26 +132,24 @@ public static class TrialRunner
 
     /// <summary>
     /// Adam with one parameter group per learning rate the parametrization prescribes, with PyTorch's defaults
-    /// (betas 0.9 and 0.999, eps 1e-8; TorchSharp's own default beta2 is 0.99).
+    /// (betas 0.9 and 0.999, eps 1e-8; TorchSharp's own default beta2 is 0.99). Our own step, not TorchSharp's, whose
+    /// implicit scalars can be freed by the GC mid-call (see <see cref="HeldScalarAdam"/>).
     /// </summary>
-    public static optim.Optimizer CreateAdam(Mlp model, double eta) =>
-        optim.Adam(
-            model.LearningRateGroups(eta).Select(g =>
-                new TorchSharp.Modules.Adam.ParamGroup(g.Parameters, lr: g.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8)),
-            lr: eta, beta1: 0.9, beta2: 0.999, eps: 1e-8);
+    public static HeldScalarAdam CreateAdam(Mlp model, double eta) =>
+        new(model.LearningRateGroups(eta), beta1: 0.9, beta2: 0.999, eps: 1e-8);
 
     /// <summary>One optimisation step on the given mini-batch; returns the batch's loss.</summary>
-    public static double Step(Mlp model, optim.Optimizer optimizer, TrainingData data, long[] batch)
+    public static double Step(Mlp model, HeldScalarAdam optimizer, TrainingData data, long[] batch)
     {
         using var scope = NewDisposeScope();
         model.train();
         var idx = tensor(batch, [batch.Length]);
         var x = data.TrainX.index_select(0, idx);
         var y = data.TrainY.index_select(0, idx);
-        optimizer.zero_grad();
+        optimizer.ZeroGrad();
         var output = nn.functional.cross_entropy(model.forward(x), y);
         output.backward();
-        optimizer.step();
+        optimizer.Step();
         return output.item<float>();
     }
 
