@@ -43,8 +43,20 @@ public sealed record TrialCompleted(
 /// <summary>The loss stopped being usable (non-finite or exploded) at <see cref="Step"/>.</summary>
 public sealed record TrialDiverged(Guid StudyId, Guid TrialId, int Step, string Reason, DateTimeOffset DivergedAt);
 
-/// <summary>The trial could not run (an error in the trainer, not a property of the learning rate).</summary>
-public sealed record TrialFailed(Guid StudyId, Guid TrialId, string Error, DateTimeOffset FailedAt);
+/// <summary>
+/// The trial could not run (an error in the trainer, not a property of the learning rate). As a report it names the
+/// attempt that failed; the Server records it as this (terminal) event once the trial has used its attempts, and as
+/// <see cref="TrialAttemptFailed"/> before that. <see cref="Error"/> is the first line; the trailing fields came later
+/// and are absent (null) in events recorded before them: the attempt, and the whole exception (type, native message,
+/// managed and native stacks, inner exceptions) so that a failure can be diagnosed from the ledger alone.
+/// </summary>
+public sealed record TrialFailed(Guid StudyId, Guid TrialId, string Error, DateTimeOffset FailedAt, int? Attempt = null, string? Detail = null);
+
+/// <summary>
+/// One attempt of a trial failed with an error that is not the model's (an exception, not a divergence); the trial is
+/// run again as a new attempt. The failure stays in the ledger with the whole exception.
+/// </summary>
+public sealed record TrialAttemptFailed(Guid StudyId, Guid TrialId, int Attempt, string Error, string? Detail, DateTimeOffset FailedAt);
 
 /// <summary>The trial ended because its study was cancelled.</summary>
 public sealed record TrialCancelled(Guid StudyId, Guid TrialId, int? AtStep, DateTimeOffset CancelledAt);

@@ -48,6 +48,29 @@ public sealed class TrainerControlTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task a_trial_whose_trainer_breaks_is_run_again_as_new_attempts_and_every_failure_stays_in_the_ledger()
+    {
+        // A trainer that cannot read its data fails every attempt with an exception (not a divergence).
+        await using var app = await pg.NewLedgerAsync(("Trainer:DatasetDirectory", "/nonexistent/fashion-mnist"));
+        var client = app.CreateClient();
+        var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec(widths: [8], rates: [0.001]));
+        var study = await StudyApi.WaitForStatusAsync(client, id, "Completed", TimeSpan.FromSeconds(60));
+        var trial = study["trials"]!.AsArray().ShouldHaveSingleItem()!;
+        trial["status"]!.GetValue<string>().ShouldBe("Failed");
+        trial["failedAttempts"]!.AsArray().Count.ShouldBe(2);
+
+        var events = await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events");
+        var attempts = events.Where(e => e!["type"]!.GetValue<string>() == nameof(TrialAttemptFailed)).Select(e => e!["data"]!).ToList();
+        attempts.Select(a => a["attempt"]!.GetValue<int>()).ShouldBe([1, 2]);
+        var failed = events.Single(e => e!["type"]!.GetValue<string>() == nameof(TrialFailed))!["data"]!;
+        failed["attempt"]!.GetValue<int>().ShouldBe(3);
+        // The whole exception, stack included, so the failure can be diagnosed from the ledger alone.
+        failed["detail"]!.GetValue<string>().ShouldContain("/nonexistent/fashion-mnist");
+        failed["detail"]!.GetValue<string>().ShouldContain("at ScalingLedger.Trainer");
+        attempts.ShouldAllBe(a => a["detail"]!.GetValue<string>().Contains("at ScalingLedger.Trainer"));
+    }
+
+    [Fact]
     public async Task a_coordinate_check_is_recorded_in_the_ledger_and_served_as_data()
     {
         await using var app = await pg.NewLedgerAsync();

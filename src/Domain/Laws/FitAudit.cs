@@ -6,7 +6,8 @@ namespace ScalingLedger.Domain.Laws;
 /// <summary>The outcome of re-deriving a recorded fit from exactly the evidence it saw.</summary>
 /// <param name="Verified">The re-derived fit has the recorded evidence, parameters, intervals and predictions, bit for bit.</param>
 /// <param name="Differences">What differs, when anything does.</param>
-public sealed record FitVerification(bool Verified, IReadOnlyList<string> Differences, FitResult? Rederived);
+/// <param name="Note">Said alongside the verdict: a fit recorded by another fitter version, re-derived with this one.</param>
+public sealed record FitVerification(bool Verified, IReadOnlyList<string> Differences, FitResult? Rederived, string? Note = null);
 
 public static class FitAudit
 {
@@ -17,15 +18,17 @@ public static class FitAudit
     public static FitVerification Verify(StudyView atEvidence, LawFitted recorded)
     {
         var differences = new List<string>();
-        if (recorded.FitterVersion != LawEngine.FitterVersion)
-            differences.Add($"recorded with fitter {recorded.FitterVersion}, this ledger runs {LawEngine.FitterVersion}");
+        // Another fitter version is not a difference in itself: what counts is whether this fitter reproduces the numbers.
+        var note = recorded.FitterVersion != LawEngine.FitterVersion
+            ? $"recorded with fitter {recorded.FitterVersion}, re-derived with fitter {LawEngine.FitterVersion}"
+            : null;
         if (atEvidence.LastSequence != recorded.EvidenceSequence)
             differences.Add($"the evidence ends at sequence {atEvidence.LastSequence}, the fit saw {recorded.EvidenceSequence}");
         var rederived = LawEngine.FitAll(atEvidence).FirstOrDefault(f => f.Law == recorded.Law && f.Key == recorded.Key);
         if (rederived is null)
         {
             differences.Add($"the evidence no longer supports a {recorded.Law} fit for {recorded.Key}");
-            return new FitVerification(false, differences, null);
+            return new FitVerification(false, differences, null, note);
         }
 
         if (!rederived.EvidenceTrialIds.Order().SequenceEqual(recorded.EvidenceTrialIds.Order()))
@@ -37,7 +40,7 @@ public static class FitAudit
         if (!(recorded.Predictions ?? []).SequenceEqual(rederived.Predictions ?? []))
             differences.Add("the predictions differ");
         if (!recorded.Points.SequenceEqual(rederived.Points)) differences.Add("the fitted points differ");
-        return new FitVerification(differences.Count == 0, differences, rederived);
+        return new FitVerification(differences.Count == 0, differences, rederived, note);
     }
 
     private static void Compare<T>(string what, IReadOnlyDictionary<string, T> recorded, IReadOnlyDictionary<string, T> rederived, List<string> differences)

@@ -54,7 +54,7 @@ public sealed record LawPrediction(string Law, string Key, double Width, double 
 public static class LawEngine
 {
     /// <summary>Changes whenever a fit of the same evidence could give different numbers.</summary>
-    public const string FitterVersion = "2.0.0";
+    public const string FitterVersion = "2.1.0";
 
     public const string LogLinearForm = "L(h) = a + b ln h";
     public const string OptimalLrForm = "ln lr*(h) = c + d ln h";
@@ -180,7 +180,8 @@ public static class LawEngine
     {
         options ??= new FitOptions();
         var grids = OptimalLearningRate.Grids(trials);
-        var optima = OptimalLearningRate.PerWidth(trials);
+        var analysis = OptimalLearningRate.Analyse(trials);
+        var optima = analysis.Optima;
         if (optima.Count <= PowerLaw.ParameterCount) return null;
         var kept = grids.Where(g => optima.Any(o => o.Width == g.Width)).ToList();
         var widths = optima.Select(o => (double)o.Width).ToArray();
@@ -188,9 +189,9 @@ public static class LawEngine
         var points = optima.Select(o => new FitPoint(o.Width, o.MeanLoss)).ToList();
         var evidence = optima.SelectMany(o => o.EvidenceTrialIds).ToList();
         var edges = optima.Where(o => o.AtGridEdge).Select(o => o.Width).ToList();
-        var message = edges.Count > 0
+        var message = Join(edges.Count > 0
             ? $"The best rate is at the edge of the grid for width(s) {string.Join(", ", edges)}: the frontier there may be higher than the true optimum."
-            : null;
+            : null, analysis.Message);
         var bySeed = EverySeedRepeated(kept);
         Func<Random, Sample> resample = bySeed
             ? random =>
@@ -219,7 +220,8 @@ public static class LawEngine
     public static FitResult? OptimalLr(IEnumerable<TrialView> trials, FitOptions? options = null)
     {
         options ??= new FitOptions();
-        var optima = OptimalLearningRate.PerWidth(trials);
+        var analysis = OptimalLearningRate.Analyse(trials);
+        var optima = analysis.Optima;
         if (optima.Count < 2) return null;
         var grids = OptimalLearningRate.Grids(trials).Where(g => optima.Any(o => o.Width == g.Width)).ToList();
         var points = optima.Select(o => new FitPoint(o.Width, o.RefinedLearningRate)).ToList();
@@ -228,7 +230,8 @@ public static class LawEngine
         var unrefined = optima.Where(o => !o.AtGridEdge && o.Refinement is not null).Select(o => $"{o.Width} ({o.Refinement})").ToList();
         var message = Join(
             edges.Count > 0 ? $"The best rate is at the edge of the grid for width(s) {string.Join(", ", edges)}: the optimum may lie outside the grid." : null,
-            unrefined.Count > 0 ? $"Kept the grid rate at width(s) {string.Join("; ", unrefined)}." : null);
+            unrefined.Count > 0 ? $"Kept the grid rate at width(s) {string.Join("; ", unrefined)}." : null,
+            analysis.Message);
         const string method = "grid-argmin+quadratic-refinement+ols";
         var line = LinearLaw.FitLogLog(points.Select(p => p.X).ToList(), points.Select(p => p.Y).ToList());
         if (line is null)
@@ -396,6 +399,10 @@ public static class LawEngine
                     .Select(g => (Width: g.Key, Losses: g.OrderBy(t => t.Seed).Select(t => t.FinalEvalLoss!.Value).ToArray()))
                     .ToList();
                 var diverged = byLr.Count(t => t.Status == TrialStatus.Diverged);
+                var ended = cells.Select(c => c.Width).ToHashSet();
+                var holes = byLr.Where(t => t.Status is TrialStatus.Failed or TrialStatus.Cancelled && !ended.Contains(t.Width)
+                        && byLr.Where(u => u.Width == t.Width).All(u => u.Status != TrialStatus.Diverged))
+                    .Select(t => t.Width).Distinct().Order().ToList();
                 yield return new FixedLrData(
                     byLr.Key,
                     cells.Select(c => (double)c.Width).ToArray(),
@@ -403,7 +410,8 @@ public static class LawEngine
                     cells.Select(c => c.Losses).ToArray(),
                     cells.Select(c => new FitPoint(c.Width, c.Losses.Average())).ToList(),
                     completed.Select(t => t.TrialId).ToList(),
-                    diverged > 0 ? $"{diverged} diverged trial(s) at this learning rate are not on the curve." : null);
+                    Join(diverged > 0 ? $"{diverged} diverged trial(s) at this learning rate are not on the curve." : null,
+                        holes.Count > 0 ? $"No result at width(s) {string.Join(", ", holes)} (failed or cancelled trials): the curve has a hole there." : null));
             }
         }
     }

@@ -21,24 +21,66 @@ public sealed record GridOptimum(int Index, double LearningRate, double MeanLoss
 /// <summary>One fully ended width: its rate grid and, per rate, the ended trials' losses by seed (+infinity: diverged).</summary>
 internal sealed record WidthGrid(int Width, double[] Rates, double[][] Outcomes, IReadOnlyList<Guid> EvidenceTrialIds);
 
+/// <summary>
+/// The per-width optima the learning-rate laws may use, and what the grid's holes did to them.
+/// </summary>
+/// <param name="Optima">Widths whose optimum is bracketed by results (ascending by width).</param>
+/// <param name="Excluded">Widths left out: a rate next to the best one has no result (its trials failed or were
+/// cancelled), so the optimum is not bracketed and may lie in the hole. Each says which cells are missing.</param>
+/// <param name="Holes">Every fully ended width's cells without a result, whether or not they mattered (for messages).</param>
+public sealed record WidthOptima(IReadOnlyList<WidthOptimum> Optima, IReadOnlyList<string> Excluded, IReadOnlyList<string> Holes)
+{
+    /// <summary>What a fit over these optima should say about the holes: null when the grid has none.</summary>
+    public string? Message =>
+        Excluded.Count == 0 && Holes.Count == 0 ? null
+        : string.Join(" ", (Excluded.Count > 0 ? ["Left out (the best rate is not bracketed by results): " + string.Join("; ", Excluded) + "."] : Array.Empty<string>())
+            .Concat(Holes.Count > 0 ? ["Cells without a result (failed or cancelled): " + string.Join("; ", Holes) + "."] : []));
+}
+
 public static class OptimalLearningRate
 {
     /// <summary>
     /// For each width whose trials have all ended: the learning rate with the lowest final eval loss averaged
     /// over seeds. A diverged trial counts as an infinite loss (its rate is too high), a failed or cancelled
-    /// one as missing. Widths with no finite mean are left out. Each optimum is refined by <see cref="Refine"/>.
+    /// one as missing. Widths with no finite mean, and widths where a rate next to the best one has no result, are
+    /// left out (see <see cref="Analyse"/>). Each optimum is refined by <see cref="Refine"/>.
     /// </summary>
-    public static IReadOnlyList<WidthOptimum> PerWidth(IEnumerable<TrialView> trials)
+    public static IReadOnlyList<WidthOptimum> PerWidth(IEnumerable<TrialView> trials) => Analyse(trials).Optima;
+
+    /// <summary>
+    /// The optima of <see cref="PerWidth"/> with the widths it left out and why. A width's optimum is trusted only when
+    /// every planned rate beside the best one has a result: a hole there (failed or cancelled trials) means the true
+    /// optimum may sit in the hole, and a best rate at the edge of the results but not of the grid is the same case.
+    /// </summary>
+    public static WidthOptima Analyse(IEnumerable<TrialView> trials)
     {
-        var result = new List<WidthOptimum>();
+        var optima = new List<WidthOptimum>();
+        var excluded = new List<string>();
+        var holes = new List<string>();
         foreach (var width in Grids(trials))
         {
-            if (Refine(width.Rates, width.Outcomes.Select(Mean).ToArray()) is not { } best) continue;
-            result.Add(new WidthOptimum(width.Width, best.LearningRate, best.MeanLoss, best.AtGridEdge, width.EvidenceTrialIds,
+            var missing = Enumerable.Range(0, width.Rates.Length).Where(i => width.Outcomes[i].Length == 0).ToList();
+            if (missing.Count > 0)
+                holes.Add($"width {width.Width} at lr {string.Join(", ", missing.Select(i => Format(width.Rates[i])))}");
+            if (Refine(width.Rates, width.Outcomes.Select(Mean).ToArray()) is not { } best)
+            {
+                if (missing.Count > 0) excluded.Add($"width {width.Width} has no result at any rate");
+                continue;
+            }
+            var besideBest = missing.Where(i => Math.Abs(i - best.Index) == 1).ToList();
+            if (besideBest.Count > 0)
+            {
+                excluded.Add($"width {width.Width}: best rate with a result {Format(best.LearningRate)}, no result beside it at lr " +
+                    string.Join(", ", besideBest.Select(i => Format(width.Rates[i]))));
+                continue;
+            }
+            optima.Add(new WidthOptimum(width.Width, best.LearningRate, best.MeanLoss, best.AtGridEdge, width.EvidenceTrialIds,
                 best.RefinedLearningRate, best.Refinement));
         }
-        return result;
+        return new WidthOptima(optima, excluded, holes);
     }
+
+    private static string Format(double rate) => rate.ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The learning-rate grid of every width whose trials have all ended, ascending by width: the rates of all its

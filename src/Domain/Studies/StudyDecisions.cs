@@ -22,6 +22,7 @@ public static class StudyDecisions
             TrialCompleted e => e.TrialId,
             TrialDiverged e => e.TrialId,
             TrialFailed e => e.TrialId,
+            TrialAttemptFailed e => e.TrialId,
             TrialCancelled e => e.TrialId,
             _ => throw new ArgumentException($"{report.GetType().Name} is not a trial report.", nameof(report)),
         };
@@ -32,14 +33,43 @@ public static class StudyDecisions
         {
             case TrialStarted s:
                 if (study.Status != StudyStatus.Running) return [new TrialCancelled(study.Id, trialId, null, s.StartedAt)];
-                if (trial.Status == TrialStatus.Running && s.Attempt <= trial.Attempt) return [];
+                // A start of an attempt already seen (redelivered), or of an attempt older than the latest one, is stale.
+                if (trial.Attempt > 0 && s.Attempt <= trial.Attempt) return [];
                 return [report];
             case LossCheckpointRecorded c:
                 return trial.Checkpoints.Any(x => x.Step == c.Step) ? [] : [report];
+            case TrialFailed f:
+                return DecideFailure(study, trial, f);
+            case TrialAttemptFailed:
+                return []; // the Server's own decision, never a trainer's report
             default:
                 return [report];
         }
     }
+
+    /// <summary>
+    /// An attempt failed with an error that is not the model's. Below <see cref="MaxAttempts"/> the failure is recorded as
+    /// <see cref="TrialAttemptFailed"/> and the trial is run again as a new attempt (see <see cref="TrialsToRetry"/>);
+    /// the last attempt's failure ends the trial. A failure of an attempt older than the trial's latest is stale.
+    /// </summary>
+    private static IReadOnlyList<object> DecideFailure(StudyView study, TrialView trial, TrialFailed failed)
+    {
+        var attempt = failed.Attempt ?? trial.Attempt;
+        if (attempt < trial.Attempt || trial.FailedAttempts.Any(a => a.Attempt == attempt)) return []; // stale or redelivered
+        if (study.Status == StudyStatus.Running && Math.Max(attempt, trial.Attempt) < MaxAttempts)
+            return [new TrialAttemptFailed(study.Id, trial.TrialId, Math.Max(attempt, 1), failed.Error, failed.Detail, failed.FailedAt)];
+        return [failed];
+    }
+
+    /// <summary>
+    /// The trials that the given newly recorded events send back to the trainers: each <see cref="TrialAttemptFailed"/>
+    /// asks for the next attempt.
+    /// </summary>
+    public static IReadOnlyList<(TrialView Trial, int Attempt)> TrialsToRetry(StudyView study, IEnumerable<object> recorded) =>
+        recorded.OfType<TrialAttemptFailed>()
+            .Select(f => study.Trial(f.TrialId) is { } t ? (t, f.Attempt + 1) : default)
+            .Where(r => r.Item1 is not null)
+            .ToList()!;
 
     /// <summary>Cancelling ends every trial that has not started; a running trial ends when its trainer stops it.</summary>
     public static IReadOnlyList<object> DecideCancel(StudyView study, string by, string? reason, DateTimeOffset now)
@@ -57,7 +87,10 @@ public static class StudyDecisions
             ? [new StudyCompleted(study.Id, now)]
             : [];
 
-    /// <summary>How many times a trial is started before a restart gives up on it.</summary>
+    /// <summary>
+    /// How many attempts a trial gets: after this many failed attempts (an exception in the trainer) or starts that never
+    /// ended (the process died under it), it ends as failed.
+    /// </summary>
     public const int MaxAttempts = 3;
 
     /// <summary>

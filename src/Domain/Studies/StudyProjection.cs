@@ -96,7 +96,14 @@ public static class StudyProjection
             case TrialFailed e when view.Trial(e.TrialId) is { } t:
                 t.Status = TrialStatus.Failed;
                 t.Reason = e.Error;
+                t.FailureDetail = e.Detail;
                 t.EndedAt = e.FailedAt;
+                break;
+            case TrialAttemptFailed e when view.Trial(e.TrialId) is { } t:
+                // The trial waits for its next attempt; the failure is kept on the trial (and in the ledger).
+                t.Status = TrialStatus.Scheduled;
+                t.Attempt = Math.Max(t.Attempt, e.Attempt);
+                t.FailedAttempts.Add(new FailedAttemptView(e.Attempt, e.Error, e.Detail, e.FailedAt));
                 break;
             case TrialCancelled e when view.Trial(e.TrialId) is { } t:
                 t.Status = TrialStatus.Cancelled;

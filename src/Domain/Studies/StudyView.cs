@@ -73,9 +73,15 @@ public sealed class TrialView
     public double? Tokens { get; set; }
     public int? EndedAtStep { get; set; }
     public string? Reason { get; set; }
+    /// <summary>A failed trial's whole exception, where the trainer sent it.</summary>
+    public string? FailureDetail { get; set; }
+    /// <summary>Attempts that failed with an error and were run again, oldest first.</summary>
+    public List<FailedAttemptView> FailedAttempts { get; set; } = [];
 
     public bool IsTerminal => Status is TrialStatus.Completed or TrialStatus.Diverged or TrialStatus.Failed or TrialStatus.Cancelled;
 }
+
+public sealed record FailedAttemptView(int Attempt, string Error, string? Detail, DateTimeOffset FailedAt);
 
 public sealed record CheckpointView(int Step, double TrainLoss, double EvalLoss, double EvalAccuracy);
 

@@ -40,6 +40,7 @@ public sealed class PredictionAuditor(IDocumentStore store) : IPredictionAudits
         var evidence = fit.EvidenceTrialIds.Select(atEvidence.Trial).OfType<TrialView>()
             .Select(t => new EvidenceTrialView(t.TrialId, t.Width, t.LearningRate, t.Seed, t.Status, t.FinalEvalLoss, t.Params, t.Tokens))
             .OrderBy(t => t.Width).ThenBy(t => t.LearningRate).ThenBy(t => t.Seed).ToList();
-        return new PredictionAuditView(issued, resolution, fit, fitEvent.Sequence, evidence, verification.Verified, verification.Differences, atEvidence.Name);
+        return new PredictionAuditView(issued, resolution, fit, fitEvent.Sequence, evidence, verification.Verified, verification.Differences, atEvidence.Name,
+            verification.Note);
     }
 }

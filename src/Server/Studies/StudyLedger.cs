@@ -32,9 +32,19 @@ public sealed class StudyLedger(IDocumentStore store, LedgerChanges changes, Tim
     /// Records a trainer's report once (a redelivery records nothing), then refits the laws the new evidence touches
     /// and completes the study when every trial has ended.
     /// </summary>
-    public async Task RecordReportAsync(object report, string worker, Guid studyId, CancellationToken cancel, string? causation = null)
+    /// <returns>The trials to run again as a new attempt (a failed attempt below the limit), with their commands.</returns>
+    public async Task<IReadOnlyList<RunTrial>> RecordReportAsync(object report, string worker, Guid studyId, CancellationToken cancel, string? causation = null)
     {
-        await WriteAsync(studyId, worker, causation, view => StudyDecisions.DecideReport(view, report), cancel);
+        IReadOnlyList<object> recorded = [];
+        var before = await WriteAsync(studyId, worker, causation, view => recorded = StudyDecisions.DecideReport(view, report), cancel);
+        var retries = before?.Spec is { } spec
+            ? StudyDecisions.TrialsToRetry(before, recorded)
+                .Select(r => GridPlanner.ToCommand(studyId, spec, new PlannedTrial(r.Trial.TrialId, r.Trial.Order, r.Trial.Width, r.Trial.LearningRate, r.Trial.Seed), r.Attempt))
+                .ToList()
+            : [];
+        foreach (var failed in recorded.OfType<TrialAttemptFailed>())
+            log.LogWarning("Trial {TrialId}: attempt {Attempt} failed ({Error}); running it again as attempt {Next}",
+                failed.TrialId, failed.Attempt, failed.Error, failed.Attempt + 1);
         // Refit after every ending report, even a redelivered one: if the refit after the first delivery was lost,
         // this one repairs it (refitting the same evidence records nothing).
         if (report is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled)
@@ -42,6 +52,7 @@ public sealed class StudyLedger(IDocumentStore store, LedgerChanges changes, Tim
             var view = await RefitAsync(studyId, cancel);
             if (view is not null) LogProgress(view, report);
         }
+        return retries;
     }
 
     /// <summary>Appends a fit for every law whose evidence changed, and StudyCompleted when the grid is done.</summary>

@@ -17,6 +17,13 @@ public sealed class TrialDispatcher(ISendEndpointProvider send, IPublishEndpoint
             await endpoint.Send(GridPlanner.ToCommand(studyId, spec, trial, attempt), cancel);
     }
 
+    /// <summary>Sends one trial command (a retry of a failed attempt).</summary>
+    public async Task SendAsync(RunTrial command, CancellationToken cancel)
+    {
+        var endpoint = await send.GetSendEndpoint(Queue);
+        await endpoint.Send(command, cancel);
+    }
+
     /// <summary>Queues a coordinate check for the trainers.</summary>
     public async Task CheckCoordinatesAsync(RunCoordinateCheck check, CancellationToken cancel)
     {

@@ -5,7 +5,7 @@ using ScalingLedger.Server.Studies;
 namespace ScalingLedger.Server.Trials;
 
 /// <summary>Appends what trainers report to the study's stream, idempotently.</summary>
-public sealed class TrialReportConsumer(StudyLedger ledger) :
+public sealed class TrialReportConsumer(StudyLedger ledger, TrialDispatcher dispatcher) :
     IConsumer<TrialStarted>, IConsumer<LossCheckpointRecorded>, IConsumer<TrialCompleted>,
     IConsumer<TrialDiverged>, IConsumer<TrialFailed>, IConsumer<TrialCancelled>, IConsumer<CoordinateCheckRecorded>
 {
@@ -17,8 +17,12 @@ public sealed class TrialReportConsumer(StudyLedger ledger) :
     public Task Consume(ConsumeContext<TrialFailed> context) => Record(context, context.Message.StudyId);
     public Task Consume(ConsumeContext<TrialCancelled> context) => Record(context, context.Message.StudyId);
 
-    private Task Record<T>(ConsumeContext<T> context, Guid studyId) where T : class =>
-        ledger.RecordReportAsync(context.Message, WorkerOf(context), studyId, context.CancellationToken, context.MessageId?.ToString());
+    private async Task Record<T>(ConsumeContext<T> context, Guid studyId) where T : class
+    {
+        var retries = await ledger.RecordReportAsync(context.Message, WorkerOf(context), studyId, context.CancellationToken, context.MessageId?.ToString());
+        // A failed attempt below the limit runs again (the failure stays in the ledger as TrialAttemptFailed).
+        foreach (var retry in retries) await dispatcher.SendAsync(retry, context.CancellationToken);
+    }
 
     private static string WorkerOf(ConsumeContext context) =>
         "trainer@" + (context.Host?.MachineName ?? "unknown");
