@@ -26,7 +26,8 @@ public sealed record PredictionAuditView(
     IReadOnlyList<EvidenceTrialView> EvidenceTrials,
     bool Verified,
     IReadOnlyList<string> Differences,
-    string StudyName);
+    string StudyName,
+    string? VerificationNote = null);
 
 public sealed record EvidenceTrialView(Guid TrialId, int Width, double LearningRate, int Seed, TrialStatus Status, double? FinalEvalLoss, double? Params, double? Tokens);
 

@@ -71,6 +71,19 @@ public static class ChartOptions
             strokeWidths.Add(0);
             dashes.Add(0);
         }
+        // Failed trials are not evidence (the trainer broke, not the model): marked apart, along the bottom.
+        var bottom = observed.Count == 0 ? 0.0 : observed.Min() * 0.97;
+        var failed = sized.Where(t => t.Status == TrialStatus.Failed).OrderBy(t => t.Width)
+            .Select(t => new { x = Math.Log10(t.Width), y = Round(bottom) }).ToList();
+        if (failed.Count > 0)
+        {
+            series.Add(new { name = "failed (no result)", type = "scatter", data = failed });
+            colors.Add("#b197fc");
+            markerSizes.Add(7);
+            shapes.Add("square");
+            strokeWidths.Add(0);
+            dashes.Add(0);
+        }
         for (var i = 0; i < rates.Count; i++)
         {
             var key = "lr=" + rates[i].ToString("R", CultureInfo.InvariantCulture);
