@@ -2,7 +2,9 @@ namespace ScalingLedger.Contracts;
 
 /// <summary>
 /// A fit's claim about a point not yet observed: the law's value at <see cref="Width"/> (a planned width that has not
-/// finished, or a target width) with its 95% interval. It carries the fit and the evidence the fit saw.
+/// finished, or a target width) with its 95% interval. It names its fit (<see cref="FitId"/>), which names the evidence.
+/// Predictions recorded before evidence by reference also list the fit's evidence in <see cref="EvidenceTrialIds"/>;
+/// newer ones leave it empty (the fit holds it).
 /// </summary>
 /// <param name="LearningRate">For a fixed-LR law, the rate the claim is about; for tuned-frontier predictions, the rate
 /// the optimal-LR law supplies at that width (when it has been fitted).</param>

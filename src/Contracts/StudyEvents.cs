@@ -23,6 +23,13 @@ public sealed record StudyCompleted(Guid StudyId, DateTimeOffset CompletedAt);
 /// confidence intervals of the parameters, the bootstrap's random seed, resamples asked for and resamples
 /// whose fit converged, how many optimiser starts converged out of how many were tried (nonlinear laws),
 /// and the fit's predictions at the study's widths and target widths.
+/// <para>
+/// Evidence by reference (later still): a fit that follows an earlier fit of the same law and key names that fit in
+/// <see cref="BasedOnFitId"/> and only the trials added to and removed from its evidence; its
+/// <see cref="EvidenceTrialIds"/> is then empty and <see cref="EvidenceCount"/> says how many trials the whole evidence
+/// has. The first fit of a law and key (and every fit recorded before this) lists its whole evidence in
+/// <see cref="EvidenceTrialIds"/>. So each trial is named once per law and key, however often the law is refitted.
+/// </para>
 /// </summary>
 public sealed record LawFitted(
     Guid StudyId,
@@ -46,7 +53,11 @@ public sealed record LawFitted(
     int? BootstrapConverged = null,
     int? StartsConverged = null,
     int? StartsTried = null,
-    IReadOnlyList<FitPrediction>? Predictions = null);
+    IReadOnlyList<FitPrediction>? Predictions = null,
+    Guid? BasedOnFitId = null,
+    IReadOnlyList<Guid>? EvidenceAdded = null,
+    IReadOnlyList<Guid>? EvidenceRemoved = null,
+    int? EvidenceCount = null);
 
 /// <summary>A 95% percentile-bootstrap confidence interval of one fitted parameter.</summary>
 public sealed record ParameterInterval(double Lower, double Upper);

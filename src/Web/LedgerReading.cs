@@ -7,8 +7,14 @@ public interface ILedgerQueries
 {
     Task<IReadOnlyList<StudySummary>> ListStudiesAsync(CancellationToken cancel = default);
 
-    /// <summary>The study now, or as it was when the global event sequence was <paramref name="asOf"/>.</summary>
+    /// <summary>
+    /// The study now, or as it was when the global event sequence was <paramref name="asOf"/>. Now, each trial carries only
+    /// its newest checkpoint (what the study page shows); as of an earlier sequence, the whole fold.
+    /// </summary>
     Task<StudyView?> GetStudyAsync(Guid id, long? asOf = null, CancellationToken cancel = default);
+
+    /// <summary>One trial with its whole curve, and its study's summary; null when the study has no such trial.</summary>
+    Task<(StudySummaryView Study, TrialView Trial)?> GetTrialAsync(Guid studyId, Guid trialId, CancellationToken cancel = default);
 }
 
 /// <summary>Raised after the ledger commits events of a study, so open pages can refresh.</summary>

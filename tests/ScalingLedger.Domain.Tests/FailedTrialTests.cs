@@ -28,7 +28,7 @@ public class FailedTrialTests
         trial.Status.ShouldBe(TrialStatus.Scheduled);
         trial.IsTerminal.ShouldBeFalse();
         trial.FailedAttempts.ShouldHaveSingleItem().Error.ShouldStartWith("ExternalException");
-        StudyDecisions.TrialsToRetry(kit.View, recorded).ShouldHaveSingleItem().Attempt.ShouldBe(2);
+        StudyDecisions.TrialsToRetry(recorded).ShouldHaveSingleItem().Attempt.ShouldBe(2);
         // The study does not complete around a trial that will run again.
         foreach (var other in kit.Defined.Trials.Where(p => p.TrialId != t.TrialId)) kit.Given(kit.Completed(other, 0.4));
         StudyDecisions.DecideCompletion(kit.View, StudyTestKit.Now).ShouldBeEmpty();
@@ -63,7 +63,7 @@ public class FailedTrialTests
         kit.Report(Started(kit, t, StudyDecisions.MaxAttempts));
         var last = kit.Report(Failed(kit, t, StudyDecisions.MaxAttempts));
         last.ShouldHaveSingleItem().ShouldBeOfType<TrialFailed>().Detail!.ShouldContain("frame #0");
-        StudyDecisions.TrialsToRetry(kit.View, last).ShouldBeEmpty();
+        StudyDecisions.TrialsToRetry(last).ShouldBeEmpty();
         var trial = kit.View.Trial(t.TrialId)!;
         trial.Status.ShouldBe(TrialStatus.Failed);
         trial.FailureDetail!.ShouldContain("ExternalException");

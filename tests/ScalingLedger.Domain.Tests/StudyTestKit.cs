@@ -8,12 +8,14 @@ internal sealed class StudyTestKit
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
     private long sequence;
+    private readonly StudyFolder folder = new();
 
     public StudyTestKit(ScalingLedger.Contracts.StudySpec? spec = null)
     {
         var s = GridPlanner.Normalize(spec ?? Specs.Demo());
         Defined = new StudyDefined(Guid.NewGuid(), s, GridPlanner.Plan(s, Guid.NewGuid), "tester", Now);
-        View = StudyProjection.Apply(null, Defined, ++sequence);
+        folder.Apply(Defined, ++sequence);
+        View = folder.View;
     }
 
     public StudyDefined Defined { get; }
@@ -25,7 +27,8 @@ internal sealed class StudyTestKit
 
     public StudyTestKit Given(params object[] events)
     {
-        foreach (var e in events) View = StudyProjection.Apply(View, e, ++sequence);
+        foreach (var e in events) folder.Apply(e, ++sequence);
+        View = folder.View;
         return this;
     }
 

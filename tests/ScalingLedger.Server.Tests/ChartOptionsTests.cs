@@ -13,7 +13,7 @@ public class ChartOptionsTests
         var imported = new StudyImported(Guid.NewGuid(), "params only", "tester",
             [new ImportedRun(Guid.NewGuid(), 0, 2, null, 1e9, 2e10, null, null, 2.5),
              new ImportedRun(Guid.NewGuid(), 1, 3, null, 4e9, 8e10, null, null, 2.2)], ["params", "tokens", "loss"], "tester", DateTimeOffset.UtcNow);
-        var view = StudyProjection.Apply(null, imported, 1);
+        var view = StudyProjection.Fold([(imported, 1L)]);
         var json = ChartOptions.Serialize(ChartOptions.LossVsWidth(view));
         json.ShouldNotContain("Infinity");
     }

@@ -17,7 +17,6 @@ public sealed record ChinchillaFit(
     int StartsConverged, int StartsTried, string Method, IReadOnlyDictionary<string, ParameterInterval> Intervals,
     int BootstrapSeed, int BootstrapResamples, int BootstrapConverged, IReadOnlyList<ChinchillaPrediction> Predictions)
 {
-    public double Predict(double n, double d) => ChinchillaLaw.Evaluate(E, A, B, Alpha, Beta, n, d);
 
     /// <summary>The parameters by name, as a recorded fit carries them.</summary>
     public IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double>

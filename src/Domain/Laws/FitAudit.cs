@@ -7,13 +7,14 @@ namespace ScalingLedger.Domain.Laws;
 /// <param name="Verified">The re-derived fit has the recorded evidence, parameters, intervals and predictions, bit for bit.</param>
 /// <param name="Differences">What differs, when anything does.</param>
 /// <param name="Note">Said alongside the verdict: a fit recorded by another fitter version, re-derived with this one.</param>
-public sealed record FitVerification(bool Verified, IReadOnlyList<string> Differences, FitResult? Rederived, string? Note = null);
+public sealed record FitVerification(bool Verified, IReadOnlyList<string> Differences, string? Note = null);
 
 public static class FitAudit
 {
     /// <summary>
-    /// Refits the study as it was at the fit's evidence sequence (<paramref name="atEvidence"/>: the study folded from its
-    /// events up to that sequence) and compares the result with the recorded fit.
+    /// Refits the audited law as the study was at the fit's evidence sequence (<paramref name="atEvidence"/>: the study
+    /// folded from its events up to that sequence) and compares the result with the recorded fit, whose
+    /// <see cref="LawFitted.EvidenceTrialIds"/> must be its whole evidence (as the study's laws view keeps it).
     /// </summary>
     public static FitVerification Verify(StudyView atEvidence, LawFitted recorded)
     {
@@ -24,11 +25,12 @@ public static class FitAudit
             : null;
         if (atEvidence.LastSequence != recorded.EvidenceSequence)
             differences.Add($"the evidence ends at sequence {atEvidence.LastSequence}, the fit saw {recorded.EvidenceSequence}");
-        var rederived = LawEngine.FitAll(atEvidence).FirstOrDefault(f => f.Law == recorded.Law && f.Key == recorded.Key);
+        // Only the audited law is refitted, not the whole study.
+        var rederived = LawEngine.Fit(atEvidence.Trials, atEvidence.Spec, recorded.Law, recorded.Key);
         if (rederived is null)
         {
             differences.Add($"the evidence no longer supports a {recorded.Law} fit for {recorded.Key}");
-            return new FitVerification(false, differences, null, note);
+            return new FitVerification(false, differences, note);
         }
 
         if (!rederived.EvidenceTrialIds.Order().SequenceEqual(recorded.EvidenceTrialIds.Order()))
@@ -40,7 +42,7 @@ public static class FitAudit
         if (!(recorded.Predictions ?? []).SequenceEqual(rederived.Predictions ?? []))
             differences.Add("the predictions differ");
         if (!recorded.Points.SequenceEqual(rederived.Points)) differences.Add("the fitted points differ");
-        return new FitVerification(differences.Count == 0, differences, rederived, note);
+        return new FitVerification(differences.Count == 0, differences, note);
     }
 
     private static void Compare<T>(string what, IReadOnlyDictionary<string, T> recorded, IReadOnlyDictionary<string, T> rederived, List<string> differences)

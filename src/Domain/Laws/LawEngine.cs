@@ -64,19 +64,42 @@ public static class LawEngine
     /// <c>tuned-frontier-power</c> and <c>optimal-lr</c>, each with bootstrap intervals and predictions at
     /// <see cref="FitOptions.PredictAt"/> (by default the study's widths and target widths).
     /// </summary>
-    public static IReadOnlyList<FitResult> FitAll(StudyView study, FitOptions? options = null)
+    public static IReadOnlyList<FitResult> FitAll(StudyView study, FitOptions? options = null) =>
+        FitAll(study.Trials, study.Spec, options);
+
+    public static IReadOnlyList<FitResult> FitAll(IReadOnlyList<TrialView> trials, StudySpec? spec, FitOptions? options = null) =>
+        Candidates(trials, spec, options).Select(c => c.Fit()).ToList();
+
+    /// <summary>What every law would fit over these trials, with its evidence, before any fitting is done.</summary>
+    public static IReadOnlyList<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, StudySpec? spec, FitOptions? options = null)
     {
-        options = WithDefaultWidths(study, options);
-        var fits = new List<FitResult>();
-        // Width laws need widths (imported runs may only have parameter counts); the optimal-LR law needs known rates.
-        var sized = study.Trials.Where(t => t.Width >= 1).ToList();
-        fits.AddRange(FixedLrLogLinear(sized, options));
-        fits.AddRange(FixedLrPower(sized, options));
-        if (TunedFrontierPower(sized, options) is { } frontier) fits.Add(frontier);
-        if (sized.Count > 0 && sized.All(t => t.LearningRate > 0) && OptimalLr(sized, options) is { } lr) fits.Add(lr);
-        if (ChinchillaOf(study.Trials, options) is { } chinchilla) fits.Add(chinchilla);
-        return fits;
+        options = WithDefaultWidths(trials, spec, options);
+        return LawRegistry.All.SelectMany(law => law.Candidates(trials, options)).ToList();
     }
+
+    /// <summary>
+    /// The fits whose evidence, points or fitter version differ from the latest recorded fit of the same law and key,
+    /// and only those are fitted: refitting the same evidence records nothing, and an ended trial refits only the laws
+    /// its result enters (its rate's fixed-LR laws; the frontier and optimal-LR laws once its width's row has ended).
+    /// </summary>
+    public static IReadOnlyList<FitResult> NewFits(IReadOnlyList<TrialView> trials, StudySpec? spec, IReadOnlyList<LawFitted> latest,
+        FitOptions? options = null) =>
+        Candidates(trials, spec, options).Where(c =>
+        {
+            var last = latest.FirstOrDefault(l => l.Law == c.Law && l.Key == c.Key);
+            return last is null || last.FitterVersion != FitterVersion
+                || !last.EvidenceTrialIds.Order().SequenceEqual(c.Evidence.Order())
+                || !last.Points.SequenceEqual(c.Points);
+        }).Select(c => c.Fit()).ToList();
+
+    public static IReadOnlyList<FitResult> NewFits(StudyView study, FitOptions? options = null) =>
+        NewFits(study.Trials, study.Spec, study.LatestFits, options);
+
+    /// <summary>One law's fit for one key over these trials (an audit re-derives just the fit it audits), or null.</summary>
+    public static FitResult? Fit(IReadOnlyList<TrialView> trials, StudySpec? spec, string law, string key, FitOptions? options = null) =>
+        LawRegistry.Find(law) is { } found
+            ? found.Candidates(trials, WithDefaultWidths(trials, spec, options)).FirstOrDefault(c => c.Key == key)?.Fit()
+            : null;
 
     /// <summary>Every converged law's prediction at <paramref name="widths"/>, from a fresh (deterministic) fit of the study.</summary>
     public static IReadOnlyList<LawPrediction> Predict(StudyView study, IReadOnlyList<double> widths, FitOptions? options = null) =>
@@ -86,18 +109,8 @@ public static class LawEngine
             .ToList();
 
     /// <summary>The law's point value at <paramref name="width"/> from a fit's parameters; null when it did not converge.</summary>
-    public static double? Evaluate(FitResult fit, double width)
-    {
-        if (!fit.Converged) return null;
-        var p = fit.Parameters;
-        return fit.Law switch
-        {
-            LawNames.FixedLrLogLinear => p["a"] + p["b"] * Math.Log(width),
-            LawNames.FixedLrPower or LawNames.TunedFrontierPower => PowerLaw.Evaluate(p["E"], p["A"], p["alpha"], width),
-            LawNames.OptimalLr => Math.Exp(p["c"] + p["d"] * Math.Log(width)),
-            _ => null,
-        };
-    }
+    public static double? Evaluate(FitResult fit, double width) =>
+        fit.Converged ? LawRegistry.Find(fit.Law)?.Evaluate(fit.Parameters, width) : null;
 
     /// <summary>
     /// The starts of the Chinchilla fit in a study: 675 of the replication's 5,400 (alpha, beta in {0, 0.5, 1, 1.5, 2},
@@ -112,8 +125,7 @@ public static class LawEngine
     /// </summary>
     public static FitResult? ChinchillaOf(IEnumerable<TrialView> trials, FitOptions? options = null)
     {
-        var runs = trials.Where(t => t.Params is > 0 && t.Tokens is > 0 && t.FinalEvalLoss is { } l && l > 0 && double.IsFinite(l))
-            .OrderBy(t => t.Order).ToList();
+        var runs = ChinchillaRuns(trials);
         if (runs.Count == 0) return null;
         options ??= new FitOptions();
         var fit = ChinchillaLaw.Fit(runs.Select(t => t.Params!.Value).ToList(), runs.Select(t => t.Tokens!.Value).ToList(),
@@ -127,48 +139,43 @@ public static class LawEngine
                 evidence, fit.Method, StartsConverged: fit.StartsConverged, StartsTried: fit.StartsTried);
     }
 
+    /// <summary>The imported runs with a parameter count, tokens and a finite loss, in import order.</summary>
+    public static IReadOnlyList<TrialView> ChinchillaRuns(IEnumerable<TrialView> trials) =>
+        trials.Where(t => t.Params is > 0 && t.Tokens is > 0 && t.FinalEvalLoss is { } l && l > 0 && double.IsFinite(l))
+            .OrderBy(t => t.Order).ToList();
+
     /// <summary><c>L(h) = a + b ln h</c> per learning rate, over the mean final eval loss of completed trials at each width.</summary>
-    public static IEnumerable<FitResult> FixedLrLogLinear(IEnumerable<TrialView> trials, FitOptions? options = null)
+    public static IEnumerable<FitResult> FixedLrLogLinear(IEnumerable<TrialView> trials, FitOptions? options = null) =>
+        FixedLrData.Of(trials).Where(lr => lr.Points.Count >= 2).Select(lr => FitLogLinear(lr, options ?? new FitOptions()));
+
+    internal static FitResult FitLogLinear(FixedLrData lr, FitOptions options)
     {
-        options ??= new FitOptions();
-        foreach (var lr in FixedLrData.Of(trials))
-        {
-            if (lr.Points.Count < 2) continue;
-            var key = lr.Key;
-            var line = LinearLaw.FitLogX(lr.Widths, lr.Means);
-            if (line is null)
-            {
-                yield return new FitResult(LawNames.FixedLrLogLinear, key, LogLinearForm, new Dictionary<string, double>(), false,
-                    "The points do not determine a line.", null, lr.Points, lr.Evidence, "ols");
-                continue;
-            }
-            var resample = lr.Resampler();
-            var boot = Bootstrap.Run(Boot(options), (_, random) =>
-                resample(random).Expanded() is var (x, y) && LinearLaw.FitLogX(x, y) is { } l ? [l.Intercept, l.Slope] : null);
-            var fit = new FitResult(LawNames.FixedLrLogLinear, key, LogLinearForm,
-                new Dictionary<string, double> { ["a"] = line.Intercept, ["b"] = line.Slope, ["learningRate"] = lr.LearningRate },
-                true, Join(lr.DivergedMessage, BootstrapMessage(boot)), line.RSquared, lr.Points, lr.Evidence,
-                "ols+" + lr.BootstrapMethod);
-            yield return WithUncertainty(fit, boot, ["a", "b"], [line.Intercept, line.Slope],
-                (p, h) => p[0] + p[1] * Math.Log(h), options.PredictAt);
-        }
+        var key = lr.Key;
+        var line = LinearLaw.FitLogX(lr.Widths, lr.Means);
+        if (line is null)
+            return new FitResult(LawNames.FixedLrLogLinear, key, LogLinearForm, new Dictionary<string, double>(), false,
+                "The points do not determine a line.", null, lr.Points, lr.Evidence, "ols");
+        var resample = lr.Resampler();
+        var boot = Bootstrap.Run(Boot(options), (_, random) =>
+            resample(random).Expanded() is var (x, y) && LinearLaw.FitLogX(x, y) is { } l ? [l.Intercept, l.Slope] : null);
+        var fit = new FitResult(LawNames.FixedLrLogLinear, key, LogLinearForm,
+            new Dictionary<string, double> { ["a"] = line.Intercept, ["b"] = line.Slope, ["learningRate"] = lr.LearningRate },
+            true, Join(lr.DivergedMessage, BootstrapMessage(boot)), line.RSquared, lr.Points, lr.Evidence,
+            "ols+" + lr.BootstrapMethod);
+        return WithUncertainty(fit, boot, ["a", "b"], [line.Intercept, line.Slope],
+            (p, h) => p[0] + p[1] * Math.Log(h), options.PredictAt);
     }
 
     /// <summary>
     /// <c>L(h) = E + A h^-alpha</c> per learning rate, over the mean final eval loss of completed trials at each width;
     /// needs at least four widths (more points than parameters).
     /// </summary>
-    public static IEnumerable<FitResult> FixedLrPower(IEnumerable<TrialView> trials, FitOptions? options = null)
-    {
-        options ??= new FitOptions();
-        foreach (var lr in FixedLrData.Of(trials))
-        {
-            if (lr.Points.Count <= PowerLaw.ParameterCount) continue;
-            var extra = new Dictionary<string, double> { ["learningRate"] = lr.LearningRate };
-            yield return PowerFit(LawNames.FixedLrPower, lr.Key, lr.Widths, lr.Means, lr.Points, lr.Evidence, lr.DivergedMessage,
-                extra, lr.Resampler(), lr.BootstrapMethod, options);
-        }
-    }
+    public static IEnumerable<FitResult> FixedLrPower(IEnumerable<TrialView> trials, FitOptions? options = null) =>
+        FixedLrData.Of(trials).Where(lr => lr.Points.Count > PowerLaw.ParameterCount).Select(lr => FitPower(lr, options ?? new FitOptions()));
+
+    internal static FitResult FitPower(FixedLrData lr, FitOptions options) =>
+        PowerFit(LawNames.FixedLrPower, lr.Key, lr.Widths, lr.Means, lr.Points, lr.Evidence, lr.DivergedMessage,
+            new Dictionary<string, double> { ["learningRate"] = lr.LearningRate }, lr.Resampler(), lr.BootstrapMethod, options);
 
     /// <summary>
     /// <c>L*(h) = E + A h^-alpha</c> over the tuned frontier: at each fully ended width, the best mean final loss over
@@ -263,19 +270,6 @@ public static class LawEngine
             (p, h) => Math.Exp(p[0] + p[1] * Math.Log(h)), options.PredictAt);
     }
 
-    /// <summary>
-    /// The fits whose evidence (or fitter version) differs from the study's latest fit of the same law and key: refitting
-    /// the same evidence with the same fitter records nothing new.
-    /// </summary>
-    public static IReadOnlyList<FitResult> NewFits(StudyView study, FitOptions? options = null) =>
-        FitAll(study, options).Where(f =>
-        {
-            var latest = study.LatestFits.Find(l => l.Law == f.Law && l.Key == f.Key);
-            return latest is null || latest.FitterVersion != FitterVersion
-                || !latest.EvidenceTrialIds.Order().SequenceEqual(f.EvidenceTrialIds.Order())
-                || !latest.Points.SequenceEqual(f.Points);
-        }).ToList();
-
     public static LawFitted ToEvent(Guid studyId, FitResult f, Guid fitId, long evidenceSequence, DateTimeOffset now) => new(
         studyId, fitId, f.Law, f.Key, f.Form, f.Parameters, f.Converged, f.Message, f.RSquared, f.Points,
         f.EvidenceTrialIds, evidenceSequence, f.Method, FitterVersion, now,
@@ -310,15 +304,15 @@ public static class LawEngine
             (p, h) => PowerLaw.Evaluate(p[0], p[1], p[2], h), options.PredictAt);
     }
 
-    private const string SeedsMethod = "bootstrap-seeds";
-    private const string PointsMethod = "bootstrap-points";
+    internal const string SeedsMethod = "bootstrap-seeds";
+    internal const string PointsMethod = "bootstrap-points";
 
     /// <summary>Every (width, rate) cell with a result has at least two seeds: the bootstrap can resample seeds.</summary>
     private static bool EverySeedRepeated(IEnumerable<WidthGrid> grids) =>
         grids.SelectMany(g => g.Outcomes).Where(o => o.Length > 0).All(o => o.Length >= 2);
 
     /// <summary>One bootstrap resample of a law's points: x, y and the multiplicity of each point (null: once each).</summary>
-    private sealed record Sample(double[] X, double[] Y, double[]? Weights)
+    internal sealed record Sample(double[] X, double[] Y, double[]? Weights)
     {
         /// <summary>The points repeated by their multiplicities, for the least-squares laws.</summary>
         public (List<double> X, List<double> Y) Expanded()
@@ -360,59 +354,59 @@ public static class LawEngine
             ? $"{boot.Converged.Count} of {boot.Resamples} bootstrap resamples converged; the intervals use those."
             : null;
 
-    private static string? Join(params string?[] parts) =>
+    internal static string? Join(params string?[] parts) =>
         parts.Where(p => p is not null).ToList() is { Count: > 0 } some ? string.Join(" ", some) : null;
 
-    private static FitOptions WithDefaultWidths(StudyView study, FitOptions? options)
+    private static FitOptions WithDefaultWidths(IReadOnlyList<TrialView> trials, StudySpec? spec, FitOptions? options)
     {
         options ??= new FitOptions();
         if (options.PredictAt is not null) return options;
-        var widths = study.Spec is { } spec
+        var widths = spec is not null
             ? (spec.Model?.Widths ?? []).Concat(spec.TargetWidths ?? [])
-            : study.Trials.Select(t => t.Width);
+            : trials.Select(t => t.Width);
         return options with { PredictAt = widths.Where(w => w > 0).Distinct().Order().Select(w => (double)w).ToList() };
     }
+}
 
-    /// <summary>One learning rate's completed trials: mean loss per width and the losses by seed for resampling.</summary>
-    private sealed record FixedLrData(
-        double LearningRate, double[] Widths, double[] Means, double[][] Losses, List<FitPoint> Points, List<Guid> Evidence,
-        string? DivergedMessage)
+/// <summary>One learning rate's completed trials: mean loss per width and the losses by seed for resampling.</summary>
+internal sealed record FixedLrData(
+    double LearningRate, double[] Widths, double[] Means, double[][] Losses, List<FitPoint> Points, List<Guid> Evidence,
+    string? DivergedMessage)
+{
+    public string Key => LawRegistry.RateKey(LearningRate);
+
+    /// <summary>Every width has at least two seeds: resample seeds within widths; otherwise resample widths.</summary>
+    public bool BySeed => Losses.All(l => l.Length >= 2);
+
+    public string BootstrapMethod => BySeed ? LawEngine.SeedsMethod : LawEngine.PointsMethod;
+
+    public Func<Random, LawEngine.Sample> Resampler() => BySeed
+        ? random => new LawEngine.Sample(Widths, Losses.Select(l => Bootstrap.ResampledMean(l, random)).ToArray(), null)
+        : random => new LawEngine.Sample(Widths, Means, Bootstrap.PointWeights(Widths.Length, random));
+
+    public static IEnumerable<FixedLrData> Of(IEnumerable<TrialView> trials)
     {
-        public string Key => "lr=" + LearningRate.ToString("R", CultureInfo.InvariantCulture);
-
-        /// <summary>Every width has at least two seeds: resample seeds within widths; otherwise resample widths.</summary>
-        public bool BySeed => Losses.All(l => l.Length >= 2);
-
-        public string BootstrapMethod => BySeed ? SeedsMethod : PointsMethod;
-
-        public Func<Random, Sample> Resampler() => BySeed
-            ? random => new Sample(Widths, Losses.Select(l => Bootstrap.ResampledMean(l, random)).ToArray(), null)
-            : random => new Sample(Widths, Means, Bootstrap.PointWeights(Widths.Length, random));
-
-        public static IEnumerable<FixedLrData> Of(IEnumerable<TrialView> trials)
+        foreach (var byLr in trials.GroupBy(t => t.LearningRate).OrderBy(g => g.Key))
         {
-            foreach (var byLr in trials.GroupBy(t => t.LearningRate).OrderBy(g => g.Key))
-            {
-                var completed = byLr.Where(t => t.Status == TrialStatus.Completed && t.FinalEvalLoss is { } l && double.IsFinite(l))
-                    .OrderBy(t => t.Order).ToList();
-                var cells = completed.GroupBy(t => t.Width).OrderBy(g => g.Key)
-                    .Select(g => (Width: g.Key, Losses: g.OrderBy(t => t.Seed).Select(t => t.FinalEvalLoss!.Value).ToArray()))
-                    .ToList();
-                var diverged = byLr.Count(t => t.Status == TrialStatus.Diverged);
-                var ended = cells.Select(c => c.Width).ToHashSet();
-                var holes = byLr.Where(t => t.Status is TrialStatus.Failed or TrialStatus.Cancelled && !ended.Contains(t.Width)
-                        && byLr.Where(u => u.Width == t.Width).All(u => u.Status != TrialStatus.Diverged))
-                    .Select(t => t.Width).Distinct().Order().ToList();
-                yield return new FixedLrData(
-                    byLr.Key,
-                    cells.Select(c => (double)c.Width).ToArray(),
-                    cells.Select(c => c.Losses.Average()).ToArray(),
-                    cells.Select(c => c.Losses).ToArray(),
-                    cells.Select(c => new FitPoint(c.Width, c.Losses.Average())).ToList(),
-                    completed.Select(t => t.TrialId).ToList(),
-                    Join(diverged > 0 ? $"{diverged} diverged trial(s) at this learning rate are not on the curve." : null,
-                        holes.Count > 0 ? $"No result at width(s) {string.Join(", ", holes)} (failed or cancelled trials): the curve has a hole there." : null));
-            }
+            var completed = byLr.Where(t => t.Status == TrialStatus.Completed && t.FinalEvalLoss is { } l && double.IsFinite(l))
+                .OrderBy(t => t.Order).ToList();
+            var cells = completed.GroupBy(t => t.Width).OrderBy(g => g.Key)
+                .Select(g => (Width: g.Key, Losses: g.OrderBy(t => t.Seed).Select(t => t.FinalEvalLoss!.Value).ToArray()))
+                .ToList();
+            var diverged = byLr.Count(t => t.Status == TrialStatus.Diverged);
+            var ended = cells.Select(c => c.Width).ToHashSet();
+            var holes = byLr.Where(t => t.Status is TrialStatus.Failed or TrialStatus.Cancelled && !ended.Contains(t.Width)
+                    && byLr.Where(u => u.Width == t.Width).All(u => u.Status != TrialStatus.Diverged))
+                .Select(t => t.Width).Distinct().Order().ToList();
+            yield return new FixedLrData(
+                byLr.Key,
+                cells.Select(c => (double)c.Width).ToArray(),
+                cells.Select(c => c.Losses.Average()).ToArray(),
+                cells.Select(c => c.Losses).ToArray(),
+                cells.Select(c => new FitPoint(c.Width, c.Losses.Average())).ToList(),
+                completed.Select(t => t.TrialId).ToList(),
+                LawEngine.Join(diverged > 0 ? $"{diverged} diverged trial(s) at this learning rate are not on the curve." : null,
+                    holes.Count > 0 ? $"No result at width(s) {string.Join(", ", holes)} (failed or cancelled trials): the curve has a hole there." : null));
         }
     }
 }

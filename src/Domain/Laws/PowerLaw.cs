@@ -12,8 +12,6 @@ public sealed record PowerLawFit(
     double E, double A, double Alpha, bool Converged, string? Message, double? RSquared, double Objective,
     int StartsConverged, int StartsTried, string Method)
 {
-    public double Predict(double h) => PowerLaw.Evaluate(E, A, Alpha, h);
-
     /// <summary>The parameters in the optimiser's layout <c>[ln A, alpha, ln E]</c>.</summary>
     internal double[] Theta => [Math.Log(A), Alpha, Math.Log(E)];
 }

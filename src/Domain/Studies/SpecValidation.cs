@@ -12,6 +12,13 @@ public static class SpecValidation
     public const long MaxWeights = 100_000_000;
     /// <summary>Checkpoints per trial (steps / evalEvery): each is an event and a point on the trial's curve.</summary>
     public const int MaxCheckpoints = 1_000;
+    /// <summary>Target widths a study may predict at (each fit predicts every one of them).</summary>
+    public const int MaxTargetWidths = 32;
+    /// <summary>
+    /// Checkpoints a whole study may record (trials x checkpoints per trial): 2,000,000, e.g. 10,000 trials with 200
+    /// checkpoints each, or 4,320 trials with 460. Each is an event; this bounds a study's ledger at about 0.5 GB.
+    /// </summary>
+    public const long MaxStudyCheckpoints = 2_000_000;
     public static readonly IReadOnlyList<string> KnownDatasets = ["fashion-mnist"];
     public static readonly IReadOnlyList<string> KnownParameterizations = ["standard", "mup"];
 
@@ -85,16 +92,28 @@ public static class SpecValidation
         else if (spec.Steps >= 1 && spec.EvalEvery > spec.Steps) Add("evalEvery", $"evalEvery ({spec.EvalEvery}) must not exceed steps ({spec.Steps}).");
         else if (spec.Steps >= 1 && spec.Steps / spec.EvalEvery > MaxCheckpoints)
             Add("evalEvery", $"{spec.Steps} steps with evalEvery {spec.EvalEvery} make {spec.Steps / spec.EvalEvery:N0} checkpoints per trial; at most {MaxCheckpoints:N0}.");
-        if (spec.TargetWidths is not null) CheckSizes(spec.TargetWidths, "targetWidths", "target width", Add, required: false);
+        if (spec.TargetWidths is not null)
+        {
+            CheckSizes(spec.TargetWidths, "targetWidths", "target width", Add, required: false);
+            if (spec.TargetWidths.Count > MaxTargetWidths)
+                Add("targetWidths", $"At most {MaxTargetWidths} target widths, got {spec.TargetWidths.Count}.");
+        }
 
         if (!errors.Keys.Any(k => k.StartsWith("model", StringComparison.Ordinal) || k.StartsWith("optimizer", StringComparison.Ordinal) || k.StartsWith("seeds", StringComparison.Ordinal)))
         {
             long trials = (long)spec.Model!.Widths!.Count * spec.Optimizer!.LearningRates!.Count * spec.Seeds!.Count;
             if (trials > MaxTrials) Add("", $"The grid has {trials} trials; at most {MaxTrials} are allowed.");
+            else if (spec.Steps >= 1 && spec.EvalEvery >= 1 && spec.EvalEvery <= spec.Steps
+                && trials * CheckpointsPerTrial(spec.Steps, spec.EvalEvery) is var total && total > MaxStudyCheckpoints)
+                Add("evalEvery", $"{trials:N0} trials with {CheckpointsPerTrial(spec.Steps, spec.EvalEvery):N0} checkpoints each make {total:N0} checkpoints; " +
+                    $"at most {MaxStudyCheckpoints:N0} per study (evaluate less often, or split the grid).");
         }
 
         return Freeze(errors);
     }
+
+    /// <summary>Checkpoints a trial records: every evalEvery steps, and at the last step.</summary>
+    public static long CheckpointsPerTrial(int steps, int evalEvery) => steps / evalEvery + (steps % evalEvery == 0 ? 0 : 1);
 
     /// <summary>Weights of the MLP on 28x28 inputs and 10 classes: 784 w + (layers - 1) w^2 + 10 w.</summary>
     public static long Weights(int width, int hiddenLayers) => 784L * width + (hiddenLayers - 1L) * width * width + 10L * width;

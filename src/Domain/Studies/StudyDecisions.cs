@@ -3,31 +3,38 @@ using ScalingLedger.Contracts;
 namespace ScalingLedger.Domain.Studies;
 
 /// <summary>
-/// Pure decisions over a study's state: which reported events to record (idempotently) and what follows.
+/// Pure decisions about a study: which reported events to record (idempotently) and what follows. Each reads only the
+/// state it needs (the study's summary, the one trial a report is about), never the whole study.
 /// </summary>
 public static class StudyDecisions
 {
+    /// <summary>The trial a trainer's report is about, or null for a report about the study (a coordinate check).</summary>
+    public static Guid? TrialIdOf(object report) => report switch
+    {
+        TrialStarted e => e.TrialId,
+        LossCheckpointRecorded e => e.TrialId,
+        TrialCompleted e => e.TrialId,
+        TrialDiverged e => e.TrialId,
+        TrialFailed e => e.TrialId,
+        TrialAttemptFailed e => e.TrialId,
+        TrialCancelled e => e.TrialId,
+        CoordinateCheckRecorded => null,
+        _ => throw new ArgumentException($"{report.GetType().Name} is not a trial report.", nameof(report)),
+    };
+
+    /// <summary>Whether a recorded event ends a trial (so the laws may have new evidence).</summary>
+    public static bool EndsTrial(object e) => e is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled;
+
     /// <summary>
     /// Decides whether a trainer's report becomes an event. Redelivered or stale reports decide nothing:
     /// a checkpoint already recorded, a report about a trial that already ended, a start of an older attempt.
     /// </summary>
-    public static IReadOnlyList<object> DecideReport(StudyView study, object report)
+    /// <param name="trial">The trial the report is about (null when the study has no such trial).</param>
+    public static IReadOnlyList<object> DecideReport(StudySummaryView study, TrialView? trial, object report)
     {
         if (report is CoordinateCheckRecorded check)
             return study.CoordinateChecks.Any(c => c.CheckId == check.CheckId) ? [] : [report];
-        var trialId = report switch
-        {
-            TrialStarted e => e.TrialId,
-            LossCheckpointRecorded e => e.TrialId,
-            TrialCompleted e => e.TrialId,
-            TrialDiverged e => e.TrialId,
-            TrialFailed e => e.TrialId,
-            TrialAttemptFailed e => e.TrialId,
-            TrialCancelled e => e.TrialId,
-            _ => throw new ArgumentException($"{report.GetType().Name} is not a trial report.", nameof(report)),
-        };
-        var trial = study.Trial(trialId);
-        if (trial is null || trial.IsTerminal) return [];
+        if (TrialIdOf(report) is not { } trialId || trial is null || trial.TrialId != trialId || trial.IsTerminal) return [];
 
         switch (report)
         {
@@ -47,12 +54,15 @@ public static class StudyDecisions
         }
     }
 
+    public static IReadOnlyList<object> DecideReport(StudyView study, object report) =>
+        DecideReport(SummaryOf(study), TrialIdOf(report) is { } id ? study.Trial(id) : null, report);
+
     /// <summary>
     /// An attempt failed with an error that is not the model's. Below <see cref="MaxAttempts"/> the failure is recorded as
     /// <see cref="TrialAttemptFailed"/> and the trial is run again as a new attempt (see <see cref="TrialsToRetry"/>);
     /// the last attempt's failure ends the trial. A failure of an attempt older than the trial's latest is stale.
     /// </summary>
-    private static IReadOnlyList<object> DecideFailure(StudyView study, TrialView trial, TrialFailed failed)
+    private static IReadOnlyList<object> DecideFailure(StudySummaryView study, TrialView trial, TrialFailed failed)
     {
         var attempt = failed.Attempt ?? trial.Attempt;
         if (attempt < trial.Attempt || trial.FailedAttempts.Any(a => a.Attempt == attempt)) return []; // stale or redelivered
@@ -65,27 +75,29 @@ public static class StudyDecisions
     /// The trials that the given newly recorded events send back to the trainers: each <see cref="TrialAttemptFailed"/>
     /// asks for the next attempt.
     /// </summary>
-    public static IReadOnlyList<(TrialView Trial, int Attempt)> TrialsToRetry(StudyView study, IEnumerable<object> recorded) =>
-        recorded.OfType<TrialAttemptFailed>()
-            .Select(f => study.Trial(f.TrialId) is { } t ? (t, f.Attempt + 1) : default)
-            .Where(r => r.Item1 is not null)
-            .ToList()!;
+    public static IReadOnlyList<(Guid TrialId, int Attempt)> TrialsToRetry(IEnumerable<object> recorded) =>
+        recorded.OfType<TrialAttemptFailed>().Select(f => (f.TrialId, f.Attempt + 1)).ToList();
 
     /// <summary>Cancelling ends every trial that has not started; a running trial ends when its trainer stops it.</summary>
-    public static IReadOnlyList<object> DecideCancel(StudyView study, string by, string? reason, DateTimeOffset now)
+    public static IReadOnlyList<object> DecideCancel(StudySummaryView study, IEnumerable<TrialView> scheduled, string by, string? reason, DateTimeOffset now)
     {
         if (study.Status != StudyStatus.Running) return [];
         var events = new List<object> { new StudyCancelled(study.Id, by, reason, now) };
-        events.AddRange(study.Trials.Where(t => t.Status == TrialStatus.Scheduled)
+        events.AddRange(scheduled.Where(t => t.Status == TrialStatus.Scheduled).OrderBy(t => t.Order)
             .Select(t => new TrialCancelled(study.Id, t.TrialId, null, now)));
         return events;
     }
 
+    public static IReadOnlyList<object> DecideCancel(StudyView study, string by, string? reason, DateTimeOffset now) =>
+        DecideCancel(SummaryOf(study), study.Trials, by, reason, now);
+
     /// <summary>A running study completes when all its trials ended.</summary>
+    /// <param name="unfinished">How many of its trials have not ended.</param>
+    public static IReadOnlyList<object> DecideCompletion(StudySummaryView study, int unfinished, int trials, DateTimeOffset now) =>
+        study.Status == StudyStatus.Running && trials > 0 && unfinished == 0 ? [new StudyCompleted(study.Id, now)] : [];
+
     public static IReadOnlyList<object> DecideCompletion(StudyView study, DateTimeOffset now) =>
-        study.Status == StudyStatus.Running && study.Trials.Count > 0 && study.Trials.All(t => t.IsTerminal)
-            ? [new StudyCompleted(study.Id, now)]
-            : [];
+        DecideCompletion(SummaryOf(study), study.Trials.Count(t => !t.IsTerminal), study.Trials.Count, now);
 
     /// <summary>
     /// How many attempts a trial gets: after this many failed attempts (an exception in the trainer) or starts that never
@@ -97,18 +109,30 @@ public static class StudyDecisions
     /// Trials that started <see cref="MaxAttempts"/> times without ending (each time the process died under them, e.g.
     /// out of memory) end as failed instead of being sent again.
     /// </summary>
-    public static IReadOnlyList<object> DecideGiveUp(StudyView study, DateTimeOffset now) =>
+    public static IReadOnlyList<object> DecideGiveUp(StudySummaryView study, IEnumerable<TrialView> trials, DateTimeOffset now) =>
         study.Status != StudyStatus.Running
             ? []
-            : study.Trials.Where(t => t.Status == TrialStatus.Running && t.Attempt >= MaxAttempts)
+            : trials.Where(t => t.Status == TrialStatus.Running && t.Attempt >= MaxAttempts)
                 .Select(t => (object)new TrialFailed(study.Id, t.TrialId,
                     $"started {t.Attempt} times without ending (the trainer process stopped each time); not tried again", now))
                 .ToList();
 
+    public static IReadOnlyList<object> DecideGiveUp(StudyView study, DateTimeOffset now) => DecideGiveUp(SummaryOf(study), study.Trials, now);
+
     /// <summary>Trials that must be (re)sent to trainers after a restart of an in-memory transport.</summary>
-    public static IReadOnlyList<TrialView> TrialsToDispatch(StudyView study) =>
+    public static IReadOnlyList<TrialView> TrialsToDispatch(StudySummaryView study, IEnumerable<TrialView> trials) =>
         study.Status != StudyStatus.Running
             ? []
-            : study.Trials.Where(t => t.Status is TrialStatus.Scheduled || (t.Status == TrialStatus.Running && t.Attempt < MaxAttempts))
+            : trials.Where(t => t.Status is TrialStatus.Scheduled || (t.Status == TrialStatus.Running && t.Attempt < MaxAttempts))
                 .OrderBy(t => t.Order).ToList();
+
+    public static IReadOnlyList<TrialView> TrialsToDispatch(StudyView study) => TrialsToDispatch(SummaryOf(study), study.Trials);
+
+    /// <summary>The summary part of an assembled view (what the decisions read of the study itself).</summary>
+    public static StudySummaryView SummaryOf(StudyView study) => new()
+    {
+        Id = study.Id, Name = study.Name, Owner = study.Owner, Spec = study.Spec, Source = study.Source, Status = study.Status,
+        DefinedAt = study.DefinedAt, EndedAt = study.EndedAt, CancelledBy = study.CancelledBy, TrialCount = study.Trials.Count,
+        LastSequence = study.LastSequence, CoordinateChecks = study.CoordinateChecks,
+    };
 }

@@ -2,67 +2,122 @@ using ScalingLedger.Contracts;
 
 namespace ScalingLedger.Domain.Studies;
 
-/// <summary>The pure fold from a study's events to its <see cref="StudyView"/>.</summary>
+/// <summary>
+/// The pure folds from a study's events to its documents (summary, one per trial, laws, one per prediction). The ledger
+/// keeps the stored documents with these functions, and <see cref="Fold"/> runs the same functions over a study's events
+/// up to any sequence (<c>?asOf=</c>), so the past and the present are computed by the same code.
+/// </summary>
 public static class StudyProjection
 {
+    /// <summary>The study as of the last of <paramref name="events"/> (its own events, in sequence order).</summary>
     public static StudyView Fold(IEnumerable<(object Data, long Sequence)> events)
     {
-        StudyView? view = null;
-        foreach (var (data, sequence) in events) view = Apply(view, data, sequence);
-        return view ?? throw new InvalidOperationException("A study stream must begin with StudyDefined.");
+        var folder = new StudyFolder();
+        foreach (var (data, sequence) in events) folder.Apply(data, sequence);
+        return folder.View;
     }
 
-    /// <summary>Applies one event. Returns the same (mutated) view, or a new one for StudyDefined and StudyImported.</summary>
-    public static StudyView Apply(StudyView? view, object data, long sequence)
+    /// <summary>The trial documents an event touches: every planned trial for StudyDefined and StudyImported, else its trial.</summary>
+    public static IEnumerable<Guid> TrialIdsOf(object data) => data switch
     {
-        if (data is StudyDefined defined)
-        {
-            view = new StudyView
-            {
-                Id = defined.StudyId,
-                Name = defined.Spec.Name ?? "",
-                Owner = defined.Spec.Owner ?? "",
-                Spec = defined.Spec,
-                Status = StudyStatus.Running,
-                DefinedAt = defined.DefinedAt,
-                Trials = defined.Trials.OrderBy(t => t.Order).Select(t => new TrialView
-                {
-                    TrialId = t.TrialId, Order = t.Order, Width = t.Width, LearningRate = t.LearningRate, Seed = t.Seed,
-                    Status = TrialStatus.Scheduled,
-                }).ToList(),
-            };
-            view.LastSequence = Math.Max(view.LastSequence, sequence);
-            return view;
-        }
+        StudyDefined e => e.Trials.Select(t => t.TrialId),
+        StudyImported e => e.Runs.Select(r => r.TrialId),
+        TrialStarted e => [e.TrialId],
+        LossCheckpointRecorded e => [e.TrialId],
+        TrialCompleted e => [e.TrialId],
+        TrialDiverged e => [e.TrialId],
+        TrialFailed e => [e.TrialId],
+        TrialAttemptFailed e => [e.TrialId],
+        TrialCancelled e => [e.TrialId],
+        _ => [],
+    };
 
-        if (data is StudyImported imported)
-        {
-            view = new StudyView
-            {
-                Id = imported.StudyId,
-                Name = imported.Name,
-                Owner = imported.Owner,
-                Source = "imported",
-                Status = StudyStatus.Completed,
-                DefinedAt = imported.ImportedAt,
-                EndedAt = imported.ImportedAt,
-                Trials = imported.Runs.OrderBy(r => r.Order).Select(r => new TrialView
-                {
-                    TrialId = r.TrialId, Order = r.Order, Width = r.Width ?? 0, LearningRate = r.LearningRate ?? 0, Seed = r.Seed ?? 0,
-                    Status = TrialStatus.Completed, FinalEvalLoss = r.Loss, Params = r.Params, Tokens = r.Tokens,
-                    EndedAt = imported.ImportedAt,
-                }).ToList(),
-                LastSequence = sequence,
-            };
-            return view;
-        }
+    /// <summary>The prediction document an event touches, if any.</summary>
+    public static Guid? PredictionIdOf(object data) => data switch
+    {
+        PredictionIssued e => e.PredictionId,
+        PredictionResolved e => e.PredictionId,
+        _ => null,
+    };
 
-        if (view is null) throw new InvalidOperationException($"{data.GetType().Name} arrived before StudyDefined.");
-        view.LastSequence = Math.Max(view.LastSequence, sequence);
-
+    /// <summary>The summary: identity, spec, status, times and counts. Checkpoints do not touch it.</summary>
+    public static StudySummaryView ApplySummary(StudySummaryView? summary, object data, long sequence)
+    {
         switch (data)
         {
-            case TrialStarted e when view.Trial(e.TrialId) is { } t:
+            case StudyDefined e:
+                return new StudySummaryView
+                {
+                    Id = e.StudyId, Name = e.Spec.Name ?? "", Owner = e.Spec.Owner ?? "", Spec = e.Spec, Status = StudyStatus.Running,
+                    DefinedAt = e.DefinedAt, TrialCount = e.Trials.Count, LastSequence = sequence, LastActivityAt = e.DefinedAt,
+                };
+            case StudyImported e:
+                return new StudySummaryView
+                {
+                    Id = e.StudyId, Name = e.Name, Owner = e.Owner, Source = "imported", Status = StudyStatus.Completed,
+                    DefinedAt = e.ImportedAt, EndedAt = e.ImportedAt, TrialCount = e.Runs.Count, LastSequence = sequence,
+                    LastActivityAt = e.ImportedAt,
+                };
+        }
+        if (summary is null) throw new InvalidOperationException($"{data.GetType().Name} arrived before StudyDefined.");
+        if (data is LossCheckpointRecorded) return summary;
+        summary.LastSequence = Math.Max(summary.LastSequence, sequence);
+        switch (data)
+        {
+            case StudyCancelled e:
+                summary.Status = StudyStatus.Cancelled;
+                summary.CancelledBy = e.CancelledBy;
+                summary.EndedAt = e.CancelledAt;
+                break;
+            case StudyCompleted e:
+                summary.Status = StudyStatus.Completed;
+                summary.EndedAt = e.CompletedAt;
+                break;
+            case LawFitted e:
+                summary.FitCount++;
+                if (e is { Law: Laws.LawNames.OptimalLr, Converged: true } && e.Parameters.TryGetValue("d", out var d))
+                    summary.OptimalLrSlope = new ParameterEstimate(d, e.Intervals?.GetValueOrDefault("d")?.Lower, e.Intervals?.GetValueOrDefault("d")?.Upper);
+                break;
+            case PredictionIssued:
+                summary.PredictionCount++;
+                break;
+            case CoordinateCheckRecorded e:
+                summary.CoordinateChecks.RemoveAll(c => c.CheckId == e.CheckId);
+                summary.CoordinateChecks.Add(e);
+                break;
+        }
+        summary.LastActivityAt = TimeOf(data) ?? summary.LastActivityAt;
+        return summary;
+    }
+
+    /// <summary>
+    /// One trial's document. StudyDefined and StudyImported create it; the trial's own events evolve it. An event about a
+    /// trial the study never planned changes nothing (null when there is no document).
+    /// </summary>
+    public static TrialView? ApplyTrial(TrialView? trial, Guid trialId, object data, long sequence)
+    {
+        switch (data)
+        {
+            case StudyDefined e when e.Trials.FirstOrDefault(t => t.TrialId == trialId) is { } planned:
+                return new TrialView
+                {
+                    TrialId = trialId, StudyId = e.StudyId, Order = planned.Order, Width = planned.Width, LearningRate = planned.LearningRate,
+                    Seed = planned.Seed, Status = TrialStatus.Scheduled, LastSequence = sequence,
+                };
+            case StudyImported e when e.Runs.FirstOrDefault(r => r.TrialId == trialId) is { } r:
+                return new TrialView
+                {
+                    TrialId = trialId, StudyId = e.StudyId, Order = r.Order, Width = r.Width ?? 0, LearningRate = r.LearningRate ?? 0,
+                    Seed = r.Seed ?? 0, Status = TrialStatus.Completed, FinalEvalLoss = r.Loss, Params = r.Params, Tokens = r.Tokens,
+                    EndedAt = e.ImportedAt, EndedSequence = sequence, LastSequence = sequence,
+                };
+        }
+        if (trial is null) return null;
+        trial.LastSequence = Math.Max(trial.LastSequence, sequence);
+        var t = trial;
+        switch (data)
+        {
+            case TrialStarted e:
                 t.Status = TrialStatus.Running;
                 t.Attempt = e.Attempt;
                 t.WorkerId = e.WorkerId;
@@ -74,68 +129,143 @@ public static class StudyProjection
                 t.StartedAt = e.StartedAt;
                 t.Checkpoints.Clear(); // a new attempt starts its curve again
                 break;
-            case LossCheckpointRecorded e when view.Trial(e.TrialId) is { } t:
+            case LossCheckpointRecorded e:
                 t.Checkpoints.RemoveAll(c => c.Step == e.Step);
                 t.Checkpoints.Add(new CheckpointView(e.Step, e.TrainLoss, e.EvalLoss, e.EvalAccuracy));
                 t.Checkpoints.Sort((a, b) => a.Step.CompareTo(b.Step));
                 break;
-            case TrialCompleted e when view.Trial(e.TrialId) is { } t:
+            case TrialCompleted e:
                 t.Status = TrialStatus.Completed;
                 t.FinalEvalLoss = e.FinalEvalLoss;
                 t.FinalEvalAccuracy = e.FinalEvalAccuracy;
                 t.ParameterCount = e.ParameterCount;
                 t.DurationSeconds = e.DurationSeconds;
                 t.EndedAt = e.CompletedAt;
+                t.EndedSequence = sequence;
                 break;
-            case TrialDiverged e when view.Trial(e.TrialId) is { } t:
+            case TrialDiverged e:
                 t.Status = TrialStatus.Diverged;
                 t.EndedAtStep = e.Step;
                 t.Reason = e.Reason;
                 t.EndedAt = e.DivergedAt;
+                t.EndedSequence = sequence;
                 break;
-            case TrialFailed e when view.Trial(e.TrialId) is { } t:
+            case TrialFailed e:
                 t.Status = TrialStatus.Failed;
                 t.Reason = e.Error;
                 t.FailureDetail = e.Detail;
                 t.EndedAt = e.FailedAt;
+                t.EndedSequence = sequence;
                 break;
-            case TrialAttemptFailed e when view.Trial(e.TrialId) is { } t:
+            case TrialAttemptFailed e:
                 // The trial waits for its next attempt; the failure is kept on the trial (and in the ledger).
                 t.Status = TrialStatus.Scheduled;
                 t.Attempt = Math.Max(t.Attempt, e.Attempt);
                 t.FailedAttempts.Add(new FailedAttemptView(e.Attempt, e.Error, e.Detail, e.FailedAt));
                 break;
-            case TrialCancelled e when view.Trial(e.TrialId) is { } t:
+            case TrialCancelled e:
                 t.Status = TrialStatus.Cancelled;
                 t.EndedAtStep = e.AtStep;
                 t.EndedAt = e.CancelledAt;
-                break;
-            case StudyCancelled e:
-                view.Status = StudyStatus.Cancelled;
-                view.CancelledBy = e.CancelledBy;
-                view.EndedAt = e.CancelledAt;
-                break;
-            case StudyCompleted e:
-                view.Status = StudyStatus.Completed;
-                view.EndedAt = e.CompletedAt;
-                break;
-            case PredictionIssued e:
-                view.Predictions.Add(new PredictionView { Issued = e });
-                break;
-            case PredictionResolved e when view.Predictions.Find(p => p.Issued.PredictionId == e.PredictionId) is { } p:
-                p.Resolution = e;
-                break;
-            case CoordinateCheckRecorded e:
-                view.CoordinateChecks.RemoveAll(c => c.CheckId == e.CheckId);
-                view.CoordinateChecks.Add(e);
-                break;
-            case LawFitted e:
-                view.LatestFits.RemoveAll(f => f.Law == e.Law && f.Key == e.Key);
-                view.LatestFits.Add(e);
-                view.LatestFits.Sort((a, b) => (a.Law, a.Key).CompareTo((b.Law, b.Key)));
-                view.FitCount++;
+                t.EndedSequence = sequence;
                 break;
         }
-        return view;
+        return t;
+    }
+
+    /// <summary>
+    /// The study's laws: the newest fit of each (law, key). A fit that names its evidence by reference (the fit it
+    /// builds on, and the trials added and removed since) is kept with its whole evidence, reassembled here.
+    /// </summary>
+    public static StudyLawsView ApplyLaws(StudyLawsView? laws, Guid studyId, object data, long sequence)
+    {
+        laws ??= new StudyLawsView { Id = studyId };
+        if (data is not LawFitted e) return laws;
+        laws.LastSequence = Math.Max(laws.LastSequence, sequence);
+        var previous = laws.LatestFits.Find(f => f.Law == e.Law && f.Key == e.Key);
+        laws.LatestFits.RemoveAll(f => f.Law == e.Law && f.Key == e.Key);
+        laws.LatestFits.Add(e with { EvidenceTrialIds = WholeEvidence(e, previous) });
+        laws.LatestFits.Sort((a, b) => (a.Law, a.Key).CompareTo((b.Law, b.Key)));
+        laws.FitCount++;
+        return laws;
+    }
+
+    /// <summary>A fit's whole evidence: as recorded, or its base fit's evidence with the recorded additions and removals.</summary>
+    public static IReadOnlyList<Guid> WholeEvidence(LawFitted fit, LawFitted? previous)
+    {
+        if (fit.BasedOnFitId is not { } basedOn) return fit.EvidenceTrialIds;
+        var evidence = previous is not null && previous.FitId == basedOn ? previous.EvidenceTrialIds.ToList() : [];
+        var removed = (fit.EvidenceRemoved ?? []).ToHashSet();
+        evidence.RemoveAll(removed.Contains);
+        evidence.AddRange(fit.EvidenceAdded ?? []);
+        return evidence;
+    }
+
+    /// <summary>One prediction's document: issued, then resolved.</summary>
+    public static PredictionView? ApplyPrediction(PredictionView? prediction, object data, long sequence)
+    {
+        switch (data)
+        {
+            case PredictionIssued e:
+                return new PredictionView { Id = e.PredictionId, StudyId = e.StudyId, Issued = e, IssuedSequence = sequence, LastSequence = sequence };
+            case PredictionResolved e when prediction is not null:
+                prediction.Resolution = e;
+                prediction.LastSequence = Math.Max(prediction.LastSequence, sequence);
+                return prediction;
+            default:
+                return prediction;
+        }
+    }
+
+    private static DateTimeOffset? TimeOf(object data) => data switch
+    {
+        StudyCancelled e => e.CancelledAt,
+        StudyCompleted e => e.CompletedAt,
+        TrialStarted e => e.StartedAt,
+        TrialCompleted e => e.CompletedAt,
+        TrialDiverged e => e.DivergedAt,
+        TrialFailed e => e.FailedAt,
+        TrialAttemptFailed e => e.FailedAt,
+        TrialCancelled e => e.CancelledAt,
+        LawFitted e => e.FittedAt,
+        PredictionIssued e => e.IssuedAt,
+        PredictionResolved e => e.ResolvedAt,
+        CoordinateCheckRecorded e => e.RecordedAt,
+        _ => null,
+    };
+}
+
+/// <summary>Folds a study's events one at a time through every document's fold; <see cref="View"/> assembles them.</summary>
+public sealed class StudyFolder
+{
+    private StudySummaryView? summary;
+    private readonly Dictionary<Guid, TrialView> trials = [];
+    private StudyLawsView? laws;
+    private readonly Dictionary<Guid, PredictionView> predictions = [];
+    private long last;
+
+    public void Apply(object data, long sequence)
+    {
+        last = Math.Max(last, sequence);
+        summary = StudyProjection.ApplySummary(summary, data, sequence);
+        foreach (var trialId in StudyProjection.TrialIdsOf(data))
+            if (StudyProjection.ApplyTrial(trials.GetValueOrDefault(trialId), trialId, data, sequence) is { } trial)
+                trials[trialId] = trial;
+        if (data is LawFitted) laws = StudyProjection.ApplyLaws(laws, summary.Id, data, sequence);
+        if (StudyProjection.PredictionIdOf(data) is { } predictionId
+            && StudyProjection.ApplyPrediction(predictions.GetValueOrDefault(predictionId), data, sequence) is { } prediction)
+            predictions[predictionId] = prediction;
+    }
+
+    /// <summary>The study as folded so far; its sequence is that of the last event applied.</summary>
+    public StudyView View
+    {
+        get
+        {
+            if (summary is null) throw new InvalidOperationException("A study stream must begin with StudyDefined or StudyImported.");
+            var view = StudyView.Assemble(summary, trials.Values, laws, predictions.Values);
+            view.LastSequence = Math.Max(view.LastSequence, last);
+            return view;
+        }
     }
 }

@@ -7,11 +7,18 @@ public enum StudyStatus { Running, Completed, Cancelled }
 
 public enum TrialStatus { Scheduled, Running, Completed, Diverged, Failed, Cancelled }
 
-/// <summary>
-/// The read model of one study and its trials, folded from the study's events by <see cref="StudyProjection"/>.
-/// Stored as a document; the same fold rebuilds it as of any earlier event sequence.
-/// </summary>
-public sealed class StudyView
+// The read side of a study is split into documents, each folded from the study's events by StudyProjection and kept in
+// step with the ledger as events are appended. Each stays small or grows with one trial, never with the whole study, so
+// recording a report costs the same at trial 10 as at trial 4,320: a checkpoint rewrites one trial's document.
+//   StudySummaryView  one per study: identity, spec, status, times (no trials, fits or predictions)
+//   TrialView         one per trial: plan, status, attempts, provenance, checkpoints, result
+//   StudyLawsView     one per study: the newest fit of each law and key, with its whole evidence
+//   PredictionView    one per prediction: the claim and, once observed, its resolution
+// StudyView is what the API and the pages show of a study: assembled from those documents (or, as of an earlier event
+// sequence, from the same folds run over the events up to it).
+
+/// <summary>One study's summary. Small: it never holds trials, checkpoints, fits or predictions.</summary>
+public sealed class StudySummaryView
 {
     public Guid Id { get; set; }
     public string Name { get; set; } = "";
@@ -23,32 +30,27 @@ public sealed class StudyView
     public DateTimeOffset DefinedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
     public string? CancelledBy { get; set; }
-    /// <summary>The global sequence of the last event folded into this view.</summary>
+    public int TrialCount { get; set; }
+    /// <summary>The global sequence of the last event folded into this document (checkpoints are not folded here).</summary>
     public long LastSequence { get; set; }
-    public List<TrialView> Trials { get; set; } = [];
-    /// <summary>The newest fit of each (law, key).</summary>
-    public List<LawFitted> LatestFits { get; set; } = [];
+    /// <summary>When the last event folded here was recorded, where the event says.</summary>
+    public DateTimeOffset? LastActivityAt { get; set; }
     public int FitCount { get; set; }
-    /// <summary>Every prediction the study's fits issued, oldest first, with its resolution once observed.</summary>
-    public List<PredictionView> Predictions { get; set; } = [];
-
-    /// <summary>Per law: the share of resolved predictions that fell inside their 95% intervals.</summary>
-    public IReadOnlyList<LawCalibration> Calibration =>
-        Laws.Calibration.PerLaw(Predictions.Where(p => p.Resolution is not null)
-            .Select(p => (p.Issued.Law, new ResolvedPrediction(p.Resolution!.Residual ?? double.NaN, p.Resolution.ZScore ?? double.NaN, p.Resolution.Inside))));
-
+    public int PredictionCount { get; set; }
+    /// <summary>The newest optimal-LR law's slope d (ln lr* = c + d ln h) and its 95% interval, for lists.</summary>
+    public ParameterEstimate? OptimalLrSlope { get; set; }
     /// <summary>Coordinate checks run for this study's model, oldest first.</summary>
     public List<CoordinateCheckRecorded> CoordinateChecks { get; set; } = [];
-
-    public TrialView? Trial(Guid trialId) => Trials.Find(t => t.TrialId == trialId);
-
-    public IReadOnlyDictionary<TrialStatus, int> CountsByStatus() =>
-        Enum.GetValues<TrialStatus>().ToDictionary(s => s, s => Trials.Count(t => t.Status == s));
 }
 
+/// <summary>A fitted parameter with its 95% interval, where the bootstrap gave one.</summary>
+public sealed record ParameterEstimate(double Value, double? Lower, double? Upper);
+
+/// <summary>One trial of a study: a document of its own.</summary>
 public sealed class TrialView
 {
     public Guid TrialId { get; set; }
+    public Guid StudyId { get; set; }
     public int Order { get; set; }
     public int Width { get; set; }
     public double LearningRate { get; set; }
@@ -63,6 +65,10 @@ public sealed class TrialView
     public IReadOnlyDictionary<string, string>? DatasetSha256 { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
+    /// <summary>The global sequence of the event that ended the trial.</summary>
+    public long? EndedSequence { get; set; }
+    /// <summary>The global sequence of the last event folded into this document.</summary>
+    public long LastSequence { get; set; }
     public List<CheckpointView> Checkpoints { get; set; } = [];
     public double? FinalEvalLoss { get; set; }
     public double? FinalEvalAccuracy { get; set; }
@@ -85,9 +91,81 @@ public sealed record FailedAttemptView(int Attempt, string Error, string? Detail
 
 public sealed record CheckpointView(int Step, double TrainLoss, double EvalLoss, double EvalAccuracy);
 
+/// <summary>A study's laws: the newest fit of each (law, key), each with its whole evidence (reassembled from references).</summary>
+public sealed class StudyLawsView
+{
+    public Guid Id { get; set; }
+    public List<LawFitted> LatestFits { get; set; } = [];
+    public int FitCount { get; set; }
+    public long LastSequence { get; set; }
+}
+
+/// <summary>One prediction: the claim and, once observed, its resolution.</summary>
 public sealed class PredictionView
 {
+    public Guid Id { get; set; }
+    public Guid StudyId { get; set; }
     public required PredictionIssued Issued { get; set; }
     public PredictionResolved? Resolution { get; set; }
+    /// <summary>The global sequence of its PredictionIssued: predictions list in the order they were issued.</summary>
+    public long IssuedSequence { get; set; }
+    public long LastSequence { get; set; }
+
     public bool IsDeviation => Resolution is { Inside: false };
+}
+
+/// <summary>
+/// What the API and the pages show of one study, assembled from its documents (<see cref="Assemble"/>) or folded from
+/// its events up to a sequence (<see cref="StudyProjection.Fold"/>, with the same folds).
+/// </summary>
+public sealed class StudyView
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Owner { get; set; } = "";
+    public StudySpec? Spec { get; set; }
+    public string Source { get; set; } = "trained";
+    public StudyStatus Status { get; set; }
+    public DateTimeOffset DefinedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public string? CancelledBy { get; set; }
+    /// <summary>The global sequence of the last event of the study this view includes.</summary>
+    public long LastSequence { get; set; }
+    public List<TrialView> Trials { get; set; } = [];
+    /// <summary>The newest fit of each (law, key).</summary>
+    public List<LawFitted> LatestFits { get; set; } = [];
+    public int FitCount { get; set; }
+    /// <summary>Every prediction the study's fits issued, oldest first, with its resolution once observed.</summary>
+    public List<PredictionView> Predictions { get; set; } = [];
+    /// <summary>Coordinate checks run for this study's model, oldest first.</summary>
+    public List<CoordinateCheckRecorded> CoordinateChecks { get; set; } = [];
+
+    /// <summary>Per law: the share of resolved predictions that fell inside their 95% intervals.</summary>
+    public IReadOnlyList<LawCalibration> Calibration =>
+        Laws.Calibration.PerLaw(Predictions.Where(p => p.Resolution is not null)
+            .Select(p => (p.Issued.Law, new ResolvedPrediction(p.Resolution!.Residual ?? double.NaN, p.Resolution.ZScore ?? double.NaN, p.Resolution.Inside))));
+
+    public TrialView? Trial(Guid trialId) => Trials.Find(t => t.TrialId == trialId);
+
+    public IReadOnlyDictionary<TrialStatus, int> CountsByStatus() =>
+        Enum.GetValues<TrialStatus>().ToDictionary(s => s, s => Trials.Count(t => t.Status == s));
+
+    /// <summary>The study's view from its documents; its sequence is the newest any of them has seen.</summary>
+    public static StudyView Assemble(StudySummaryView summary, IEnumerable<TrialView> trials, StudyLawsView? laws, IEnumerable<PredictionView> predictions)
+    {
+        var trialList = trials.OrderBy(t => t.Order).ToList();
+        var predictionList = predictions.OrderBy(p => p.IssuedSequence).ToList();
+        return new StudyView
+        {
+            Id = summary.Id, Name = summary.Name, Owner = summary.Owner, Spec = summary.Spec, Source = summary.Source,
+            Status = summary.Status, DefinedAt = summary.DefinedAt, EndedAt = summary.EndedAt, CancelledBy = summary.CancelledBy,
+            Trials = trialList,
+            LatestFits = laws?.LatestFits ?? [],
+            FitCount = laws?.FitCount ?? 0,
+            Predictions = predictionList,
+            CoordinateChecks = summary.CoordinateChecks,
+            LastSequence = new[] { summary.LastSequence, laws?.LastSequence ?? 0 }
+                .Concat(trialList.Select(t => t.LastSequence)).Concat(predictionList.Select(p => p.LastSequence)).Max(),
+        };
+    }
 }

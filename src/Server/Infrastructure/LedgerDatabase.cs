@@ -12,8 +12,6 @@ public sealed class LedgerDatabase(IConfiguration configuration, IOptions<Ledger
     private EmbeddedPostgres? embedded;
     private string? connectionString;
 
-    public EmbeddedPostgres? Embedded => embedded;
-
     /// <summary>
     /// Resolves the database now (starting the embedded cluster if needed), so that a problem is reported as one
     /// clear line at start-up rather than from deep inside the first request. Returns the problem, or null.

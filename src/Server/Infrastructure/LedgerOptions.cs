@@ -11,4 +11,9 @@ public sealed class LedgerOptions
     public bool? EmbeddedTrainer { get; set; }
     /// <summary>Trials the embedded trainer runs at once.</summary>
     public int TrainerConcurrency { get; set; } = 1;
+    /// <summary>
+    /// Threads the reactor's bootstrap may use when refitting laws (the results do not depend on it). One by default, so
+    /// that training keeps the other cores.
+    /// </summary>
+    public int RefitThreads { get; set; } = 1;
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Marten;
 using MassTransit;
+using ScalingLedger.Server.Laws;
 using ScalingLedger.Server.Predictions;
 using ScalingLedger.Server.Studies;
 using ScalingLedger.Server.Trials;
@@ -19,10 +20,13 @@ public static class LedgerRegistration
         services.AddOptions<LedgerOptions>().Bind(config.GetSection("Ledger"));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<LedgerDatabase>();
+        // Before the store's own hosted services (its async daemon runs the reactor): the read side is current first.
+        services.AddHostedService<LedgerUpgrade>();
         services.AddLedgerStore(sp => sp.GetRequiredService<LedgerDatabase>().ConnectionString);
         services.AddSingleton<LedgerChanges>();
         services.AddSingleton<ILedgerChanges>(sp => sp.GetRequiredService<LedgerChanges>());
-        services.AddSingleton<StudyLedger>();
+        services.AddSingleton<StudyWriter>();
+        services.AddSingleton<StudyRefitter>();
         services.AddSingleton<LedgerQueries>();
         services.AddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
         services.AddScoped<TrialDispatcher>();
@@ -79,7 +83,7 @@ public static class LedgerRegistration
         app.MapGet("/health", async (IDocumentStore store, CancellationToken cancel) =>
         {
             await using var session = store.QuerySession();
-            await session.Query<Domain.Studies.StudyView>().CountAsync(cancel);
+            await session.Query<Domain.Studies.StudySummaryView>().CountAsync(cancel);
             return TypedResults.Ok(new { status = "healthy" });
         }).WithTags("Health");
         app.MapLedgerWeb();

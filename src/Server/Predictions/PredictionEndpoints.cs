@@ -2,6 +2,7 @@ using Marten;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Studies;
 using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Predictions;
@@ -21,26 +22,31 @@ public static class PredictionEndpoints
             : TypedResults.Problem($"No prediction {id}.", statusCode: StatusCodes.Status404NotFound);
 }
 
-/// <summary>The audit of one prediction: why it was made, from what, and whether refitting that evidence gives the same fit.</summary>
+/// <summary>
+/// The audit of one prediction: why it was made, from what, and whether refitting that evidence gives the same fit. Only
+/// the audited law is refitted, from the study folded up to the fit's evidence sequence.
+/// </summary>
 public sealed class PredictionAuditor(IDocumentStore store) : IPredictionAudits
 {
     public async Task<PredictionAuditView?> AuditAsync(Guid predictionId, CancellationToken cancel = default)
     {
         await using var session = store.QuerySession();
-        var issued = (await session.Events.QueryRawEventDataOnly<PredictionIssued>()
-            .Where(p => p.PredictionId == predictionId).ToListAsync(cancel)).FirstOrDefault();
-        if (issued is null) return null;
-
-        var events = await session.Events.FetchStreamAsync(issued.StudyId, token: cancel);
-        var fitEvent = events.First(e => e.Data is LawFitted f && f.FitId == issued.FitId);
-        var fit = (LawFitted)fitEvent.Data;
+        if (await session.LoadAsync<PredictionView>(predictionId, cancel) is not { } prediction) return null;
+        var issued = prediction.Issued;
+        var events = await StudyDocuments.EventsAsync(session, issued.StudyId, null, cancel);
+        var fitEvent = events.FirstOrDefault(e => e.Data is LawFitted f && f.FitId == issued.FitId);
+        if (fitEvent is null) return null;
+        // The fit with its whole evidence (reassembled where it names it by reference), as the laws view keeps it.
+        StudyLawsView? laws = null;
+        foreach (var e in events.Where(e => e.Data is LawFitted && e.Sequence <= fitEvent.Sequence))
+            laws = StudyProjection.ApplyLaws(laws, issued.StudyId, e.Data, e.Sequence);
+        var fit = laws!.LatestFits.First(f => f.FitId == issued.FitId);
         var atEvidence = StudyProjection.Fold(events.Where(e => e.Sequence <= fit.EvidenceSequence).Select(e => (e.Data, e.Sequence)));
         var verification = FitAudit.Verify(atEvidence, fit);
-        var resolution = events.Select(e => e.Data).OfType<PredictionResolved>().FirstOrDefault(r => r.PredictionId == predictionId);
         var evidence = fit.EvidenceTrialIds.Select(atEvidence.Trial).OfType<TrialView>()
             .Select(t => new EvidenceTrialView(t.TrialId, t.Width, t.LearningRate, t.Seed, t.Status, t.FinalEvalLoss, t.Params, t.Tokens))
             .OrderBy(t => t.Width).ThenBy(t => t.LearningRate).ThenBy(t => t.Seed).ToList();
-        return new PredictionAuditView(issued, resolution, fit, fitEvent.Sequence, evidence, verification.Verified, verification.Differences, atEvidence.Name,
-            verification.Note);
+        return new PredictionAuditView(issued, prediction.Resolution, fit, fitEvent.Sequence, evidence, verification.Verified, verification.Differences,
+            atEvidence.Name, verification.Note);
     }
 }

@@ -1,12 +1,16 @@
+using Marten;
+using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Laws;
 using ScalingLedger.Server.Studies;
 
 namespace ScalingLedger.Server.Trials;
 
 /// <summary>
-/// On start: with the in-memory transport, queued commands died with the process, so trials of running studies that
-/// never ended are sent again (a trial that was running restarts from step 0 as a new attempt); and studies whose
-/// fits were made by an older fitter version are refitted.
+/// On start: trials that took the process down too often end as failed; with the in-memory transport, queued commands
+/// died with the process, so trials of running studies that never ended are sent again (a trial that was running
+/// restarts from step 0 as a new attempt); and every running study, and every study fitted by an older fitter, is
+/// refitted (a refit lost to a crash is done now; the same evidence records nothing).
 /// </summary>
 public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, RecoveryOptions options,
     ILogger<TrialRecovery> log) : IHostedService
@@ -28,43 +32,40 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationL
         try
         {
             using var scope = scopes.CreateScope();
-            var queries = scope.ServiceProvider.GetRequiredService<LedgerQueries>();
+            var store = scope.ServiceProvider.GetRequiredService<IDocumentStore>();
             var dispatcher = scope.ServiceProvider.GetRequiredService<TrialDispatcher>();
-            var ledger = scope.ServiceProvider.GetRequiredService<StudyLedger>();
-            foreach (var summary in (await queries.ListStudiesAsync(cancel)).OrderBy(s => s.DefinedAt))
+            var writer = scope.ServiceProvider.GetRequiredService<StudyWriter>();
+            var refitter = scope.ServiceProvider.GetRequiredService<StudyRefitter>();
+            IReadOnlyList<StudySummaryView> studies;
+            await using (var session = store.QuerySession())
+                studies = (await session.Query<StudySummaryView>().ToListAsync(cancel)).OrderBy(s => s.DefinedAt).ToList();
+            foreach (var summary in studies)
             {
-                var view = await queries.GetStudyAsync(summary.Id, cancel: cancel);
-                if (view is null) continue;
-                if (view.Status != StudyStatus.Running || view.Spec is null)
+                if (summary.Status != StudyStatus.Running || summary.Spec is null)
                 {
-                    // A study fitted by an older fitter is refitted once by this one (new LawFitted events; the old stay).
-                    if (view.LatestFits.Any(f => f.FitterVersion != Domain.Laws.LawEngine.FitterVersion))
+                    await using var session = store.QuerySession();
+                    var laws = await StudyDocuments.LawsAsync(session, summary.Id, cancel);
+                    if (laws?.LatestFits.Any(f => f.FitterVersion != LawEngine.FitterVersion) == true)
                     {
-                        log.LogInformation("Refitting study {Name} ({StudyId}) with fitter {Version}", view.Name, view.Id, Domain.Laws.LawEngine.FitterVersion);
-                        await ledger.RefitAsync(view.Id, cancel);
+                        log.LogInformation("Refitting study {Name} ({StudyId}) with fitter {Version}", summary.Name, summary.Id, LawEngine.FitterVersion);
+                        await refitter.RefitAsync(summary.Id, cancel);
                     }
                     continue;
                 }
-                if (view.DefinedAt >= startedAt) continue;
-                // Trials that already took the process down repeatedly end as failed; then a refit completes the study
-                // if nothing else is left (also repairing a refit lost to a crash).
-                await ledger.GiveUpStuckTrialsAsync(view.Id, cancel);
-                view = await queries.GetStudyAsync(summary.Id, cancel: cancel);
-                if (view?.Spec is null || view.Status != StudyStatus.Running) continue;
-                if (!options.ResendUnfinished)
-                {
-                    await ledger.RefitAsync(view.Id, cancel); // a durable broker still holds their commands
-                    continue;
-                }
-                var pending = StudyDecisions.TrialsToDispatch(view);
-                if (pending.Count == 0)
-                {
-                    await ledger.RefitAsync(view.Id, cancel);
-                    continue;
-                }
-                log.LogInformation("Resuming study {Name} ({StudyId}): sending {Count} unfinished trial(s) again", view.Name, view.Id, pending.Count);
+                if (summary.DefinedAt >= startedAt) continue;
+                var stuck = await writer.DecideAsync(summary.Id, "recovery", null, async session =>
+                    StudyDecisions.DecideGiveUp(summary, await StudyDocuments.UnfinishedTrialsAsync(session, summary.Id, cancel), DateTimeOffset.UtcNow), cancel);
+                if (stuck.Count > 0)
+                    log.LogWarning("Study {Name}: {Count} trial(s) started {Max} times without ending; recorded as failed", summary.Name, stuck.Count, StudyDecisions.MaxAttempts);
+                await refitter.RefitAsync(summary.Id, cancel);
+                if (!options.ResendUnfinished) continue; // a durable broker still holds their commands
+                IReadOnlyList<TrialView> pending;
+                await using (var session = store.QuerySession())
+                    pending = StudyDecisions.TrialsToDispatch(summary, await StudyDocuments.UnfinishedTrialsAsync(session, summary.Id, cancel));
+                if (pending.Count == 0) continue;
+                log.LogInformation("Resuming study {Name} ({StudyId}): sending {Count} unfinished trial(s) again", summary.Name, summary.Id, pending.Count);
                 foreach (var trial in pending)
-                    await dispatcher.DispatchAsync(view.Id, view.Spec,
+                    await dispatcher.DispatchAsync(summary.Id, summary.Spec,
                         [new(trial.TrialId, trial.Order, trial.Width, trial.LearningRate, trial.Seed)], cancel, trial.Attempt + 1);
             }
         }

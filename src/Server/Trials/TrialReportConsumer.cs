@@ -1,11 +1,17 @@
+using Marten;
 using MassTransit;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Studies;
 
 namespace ScalingLedger.Server.Trials;
 
-/// <summary>Appends what trainers report to the study's stream, idempotently.</summary>
-public sealed class TrialReportConsumer(StudyLedger ledger, TrialDispatcher dispatcher) :
+/// <summary>
+/// Appends what trainers report to the study's stream, idempotently, and acknowledges: the laws are refitted beside this
+/// path by the reactor (<see cref="Laws.LawReactor"/>), never in it. A report reads only its trial's document and the
+/// study's summary, so its cost does not grow with the study.
+/// </summary>
+public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher dispatcher, ILogger<TrialReportConsumer> log) :
     IConsumer<TrialStarted>, IConsumer<LossCheckpointRecorded>, IConsumer<TrialCompleted>,
     IConsumer<TrialDiverged>, IConsumer<TrialFailed>, IConsumer<TrialCancelled>, IConsumer<CoordinateCheckRecorded>
 {
@@ -19,9 +25,30 @@ public sealed class TrialReportConsumer(StudyLedger ledger, TrialDispatcher disp
 
     private async Task Record<T>(ConsumeContext<T> context, Guid studyId) where T : class
     {
-        var retries = await ledger.RecordReportAsync(context.Message, WorkerOf(context), studyId, context.CancellationToken, context.MessageId?.ToString());
+        var report = (object)context.Message;
+        StudySummaryView? study = null;
+        TrialView? trial = null;
+        var recorded = await writer.DecideAsync(studyId, WorkerOf(context), context.MessageId?.ToString(), async session =>
+        {
+            study = await StudyDocuments.SummaryAsync(session, studyId, context.CancellationToken);
+            trial = StudyDecisions.TrialIdOf(report) is { } trialId ? await session.LoadAsync<TrialView>(trialId, context.CancellationToken) : null;
+            if (study is null) return [];
+            return StudyDecisions.DecideReport(study, trial?.StudyId == studyId ? trial : null, report);
+        }, context.CancellationToken);
+
         // A failed attempt below the limit runs again (the failure stays in the ledger as TrialAttemptFailed).
-        foreach (var retry in retries) await dispatcher.SendAsync(retry, context.CancellationToken);
+        foreach (var (trialId, attempt) in StudyDecisions.TrialsToRetry(recorded))
+        {
+            if (study?.Spec is not { } spec || trial is null || trial.TrialId != trialId) continue;
+            var failed = recorded.OfType<TrialAttemptFailed>().First(f => f.TrialId == trialId);
+            log.LogWarning("Trial {TrialId}: attempt {Attempt} failed ({Error}); running it again as attempt {Next}",
+                trialId, failed.Attempt, failed.Error, attempt);
+            await dispatcher.SendAsync(GridPlanner.ToCommand(studyId, spec,
+                new PlannedTrial(trial.TrialId, trial.Order, trial.Width, trial.LearningRate, trial.Seed), attempt), context.CancellationToken);
+        }
+        if (study is not null && trial is not null && recorded.FirstOrDefault(StudyDecisions.EndsTrial) is { } end)
+            log.LogInformation("Study {Name}: width {Width}, lr {LearningRate}, seed {Seed} {Outcome}",
+                study.Name, trial.Width, trial.LearningRate, trial.Seed, end.GetType().Name.Replace("Trial", "").ToLowerInvariant());
     }
 
     private static string WorkerOf(ConsumeContext context) =>

@@ -18,6 +18,13 @@ public sealed record TrainerSettings
     /// <summary>A loss above this multiple of the first step's loss ends the trial as diverged.</summary>
     public double DivergenceFactor { get; init; } = 10.0;
     public string WorkerId { get; init; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+    /// <summary>
+    /// A trial recording (see <see cref="TrialRecording"/>): when set, this trainer does not train but replays the recorded
+    /// trial nearest to each command (a simulated trainer, for measuring the ledger at scale).
+    /// </summary>
+    public string? Replay { get; init; }
+    /// <summary>The pace of a replaying trainer's reports; 0: as fast as the transport takes them.</summary>
+    public double ReplayReportsPerSecond { get; init; }
 }
 
 /// <summary>Runs one trial on Fashion-MNIST and reports what happens through a callback.</summary>

@@ -42,6 +42,9 @@ public sealed class StudyStops
 public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings> settings, IHostApplicationLifetime lifetime,
     ILogger<RunTrialConsumer> log) : IConsumer<RunTrial>
 {
+    /// <summary>Recordings a replaying trainer has loaded, by path.</summary>
+    private static readonly ConcurrentDictionary<string, TrialRecording> Recordings = new();
+
     public async Task Consume(ConsumeContext<RunTrial> context)
     {
         var cmd = context.Message;
@@ -51,19 +54,25 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
             return;
         }
 
-        log.LogInformation("Trial {TrialId}: width {Width}, lr {LearningRate}, seed {Seed}, {Steps} steps",
-            cmd.TrialId, cmd.Width, cmd.LearningRate, cmd.Seed, cmd.Steps);
+        if (settings.Value.Replay is null)
+            log.LogInformation("Trial {TrialId}: width {Width}, lr {LearningRate}, seed {Seed}, {Steps} steps",
+                cmd.TrialId, cmd.Width, cmd.LearningRate, cmd.Seed, cmd.Steps);
         var cts = stops.Begin(cmd.StudyId, cmd.TrialId, context.CancellationToken);
         try
         {
             // Training is synchronous CPU work with thread-bound dispose scopes: give it a thread of its own.
             // On shutdown the trial is abandoned unreported: it stays running in the ledger and is sent again
             // (redelivered by RabbitMQ, or resumed by the Server's recovery with the in-memory transport).
+            var trainer = settings.Value;
+            void Report(object report) => context.Publish(report, report.GetType()).GetAwaiter().GetResult();
             var end = await Task.Factory.StartNew(
-                () => TrialRunner.Run(cmd, settings.Value, report => context.Publish(report, report.GetType()).GetAwaiter().GetResult(),
-                    cts.Token, lifetime.ApplicationStopping, ex => log.LogWarning(ex, "Trial {TrialId} failed", cmd.TrialId)),
+                () => trainer.Replay is { } recording
+                    ? ReplayRunner.Run(cmd, Recordings.GetOrAdd(recording, TrialRecording.Load), trainer, Report, cts.Token,
+                        trainer.ReplayReportsPerSecond, lifetime.ApplicationStopping)
+                    : TrialRunner.Run(cmd, trainer, Report, cts.Token, lifetime.ApplicationStopping,
+                        ex => log.LogWarning(ex, "Trial {TrialId} failed", cmd.TrialId)),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            log.LogInformation("Trial {TrialId} ended: {End}", cmd.TrialId, end.GetType().Name);
+            if (settings.Value.Replay is null) log.LogInformation("Trial {TrialId} ended: {End}", cmd.TrialId, end.GetType().Name);
         }
         finally
         {

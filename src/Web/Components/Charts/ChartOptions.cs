@@ -86,10 +86,11 @@ public static class ChartOptions
         }
         for (var i = 0; i < rates.Count; i++)
         {
-            var key = "lr=" + rates[i].ToString("R", CultureInfo.InvariantCulture);
+            var key = LawRegistry.RateKey(rates[i]);
             var fit = study.LatestFits.Find(f => f.Law == LawNames.FixedLrLogLinear && f.Key == key && f.Converged);
             if (fit is null) continue;
-            double Line(double log10X) => fit.Parameters["a"] + fit.Parameters["b"] * log10X * Math.Log(10);
+            // The law draws itself: its own evaluation at each end of the axis (a straight line on a log-width axis).
+            double Line(double log10X) => LawRegistry.FixedLrLogLinear.Evaluate(fit.Parameters, Math.Pow(10, log10X)) ?? double.NaN;
             series.Add(new
             {
                 name = $"fit lr {Format(rates[i])}",

@@ -1,0 +1,60 @@
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
+
+namespace ScalingLedger.Domain.Studies;
+
+/// <summary>
+/// What the reactor reads of a study to decide what new evidence means: its summary, its trials (checkpoints are not
+/// needed), its newest fits (with their whole evidence) and its open predictions, all as of <paramref name="Sequence"/>.
+/// </summary>
+public sealed record EvidenceState(
+    StudySummaryView Summary, IReadOnlyList<TrialView> Trials, IReadOnlyList<LawFitted> LatestFits, IReadOnlyList<PredictionView> OpenPredictions,
+    long Sequence)
+{
+    public static EvidenceState Of(StudyView study) => new(
+        StudyDecisions.SummaryOf(study), study.Trials, study.LatestFits, study.Predictions.Where(p => p.Resolution is null).ToList(), study.LastSequence);
+}
+
+/// <summary>"Evidence arrived": the reactor's decision, pure. The Server runs it beside the report path.</summary>
+public static class EvidenceDecider
+{
+    /// <summary>
+    /// In this order: the open predictions the evidence now resolves; a fit of every law whose evidence changed (only
+    /// those are fitted), each naming its evidence by reference to the law's previous fit; the predictions of those fits;
+    /// and StudyCompleted when every trial has ended. Deciding again on the same state after recording the result
+    /// decides nothing (idempotent per evidence state).
+    /// </summary>
+    public static IReadOnlyList<object> Decide(EvidenceState state, Func<Guid> newId, DateTimeOffset now, FitOptions? options = null)
+    {
+        var study = state.Summary;
+        var events = new List<object>();
+        events.AddRange(PredictionDecisions.Resolve(study.Id, state.Trials, state.OpenPredictions, state.Sequence, now));
+        var fits = LawEngine.NewFits(state.Trials, study.Spec, state.LatestFits, options)
+            .Select(f => ToEvent(study.Id, f, newId(), state.Sequence, now, state.LatestFits.FirstOrDefault(l => l.Law == f.Law && l.Key == f.Key)))
+            .ToList();
+        events.AddRange(fits);
+        events.AddRange(PredictionDecisions.Issue(study.Id, state.Trials, fits, state.LatestFits, newId, now));
+        events.AddRange(StudyDecisions.DecideCompletion(study, state.Trials.Count(t => !t.IsTerminal), state.Trials.Count, now));
+        return events;
+    }
+
+    /// <summary>
+    /// The event of a fit. The first fit of a law and key lists its whole evidence; a later one names the fit it follows and
+    /// only the trials added and removed since, so no trial is named twice per law and key.
+    /// </summary>
+    /// <param name="previous">The newest recorded fit of the same law and key, with its whole evidence; null for the first.</param>
+    public static LawFitted ToEvent(Guid studyId, FitResult f, Guid fitId, long evidenceSequence, DateTimeOffset now, LawFitted? previous)
+    {
+        var whole = LawEngine.ToEvent(studyId, f, fitId, evidenceSequence, now) with { EvidenceCount = f.EvidenceTrialIds.Count };
+        if (previous is null) return whole;
+        var before = previous.EvidenceTrialIds.ToHashSet();
+        var after = f.EvidenceTrialIds.ToHashSet();
+        return whole with
+        {
+            EvidenceTrialIds = [],
+            BasedOnFitId = previous.FitId,
+            EvidenceAdded = f.EvidenceTrialIds.Where(id => !before.Contains(id)).ToList(),
+            EvidenceRemoved = previous.EvidenceTrialIds.Where(id => !after.Contains(id)).ToList(),
+        };
+    }
+}

@@ -1,0 +1,50 @@
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Subscriptions;
+using ScalingLedger.Contracts;
+
+namespace ScalingLedger.Server.Laws;
+
+/// <summary>
+/// The reactor, beside the report path: a Marten subscription (run by the async daemon after events commit) that refits
+/// each study whose evidence changed. Reports are appended and acknowledged without waiting for it. Events arrive in
+/// pages, so many trials ending during one refit lead to one more refit per study, not one each (coalesced). Its
+/// progress is stored with the ledger: a refit cut by a crash is done after the restart (never lost), and refitting
+/// the same evidence again records nothing (idempotent).
+/// </summary>
+/// <remarks>
+/// The refitter is resolved when the first page arrives, not in the constructor: the store builds its subscriptions while it
+/// is being built, and the refitter needs the finished store.
+/// </remarks>
+public sealed class LawReactor(IServiceProvider services, ILogger<LawReactor> log) : SubscriptionBase
+{
+    public const string SubscriptionName = "law-reactor";
+
+    /// <summary>The events that can change what the laws see: trials ending, and imports.</summary>
+    public static readonly Type[] EventTypes =
+        [typeof(TrialCompleted), typeof(TrialDiverged), typeof(TrialFailed), typeof(TrialCancelled), typeof(StudyImported)];
+
+    public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
+        IDocumentOperations operations, CancellationToken cancellationToken)
+    {
+        var refitter = services.GetRequiredService<StudyRefitter>();
+        foreach (var studyId in page.Events.Select(e => e.StreamId).Distinct())
+        {
+            try
+            {
+                await refitter.RefitAsync(studyId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && !IsTransient(ex))
+            {
+                // A fault in the science must not stop the reactor for every other study; the next evidence (or a restart)
+                // refits this study again.
+                log.LogError(ex, "Refitting study {StudyId} failed", studyId);
+            }
+        }
+        return NullChangeListener.Instance;
+    }
+
+    /// <summary>Database trouble is left to the daemon, which retries the page.</summary>
+    private static bool IsTransient(Exception ex) => ex is Npgsql.NpgsqlException or TimeoutException;
+}

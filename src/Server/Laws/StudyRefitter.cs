@@ -1,0 +1,42 @@
+using System.Data;
+using Marten;
+using Marten.Services;
+using Microsoft.Extensions.Options;
+using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Studies;
+
+namespace ScalingLedger.Server.Laws;
+
+/// <summary>
+/// Refits one study: reads its evidence in one snapshot, runs the pure <see cref="EvidenceDecider"/> (only laws whose
+/// evidence changed are fitted) and appends what it decided. Idempotent: a refit of evidence already fitted records
+/// nothing. The bootstrap runs on <see cref="LedgerOptions.RefitThreads"/> threads so that training keeps its cores.
+/// </summary>
+public sealed class StudyRefitter(IDocumentStore store, StudyWriter writer, TimeProvider clock, IOptions<LedgerOptions> options,
+    ILogger<StudyRefitter> log)
+{
+    private readonly FitOptions fitOptions = new(new BootstrapOptions(MaxDegreeOfParallelism: Math.Max(1, options.Value.RefitThreads)));
+
+    /// <summary>Returns the events recorded (none when the evidence was already fitted).</summary>
+    public async Task<IReadOnlyList<object>> RefitAsync(Guid studyId, CancellationToken cancel)
+    {
+        EvidenceState? state;
+        await using (var snapshot = await store.QuerySerializableSessionAsync(new Marten.Services.SessionOptions { IsolationLevel = IsolationLevel.RepeatableRead }, cancel))
+            state = await StudyDocuments.EvidenceStateAsync(snapshot, studyId, cancel);
+        if (state is null) return [];
+        var events = EvidenceDecider.Decide(state, Guid.CreateVersion7, clock.GetUtcNow(), fitOptions);
+        if (events.Count == 0) return events;
+        // Appended as decided from the snapshot: the fits name the sequence they saw, so reports that landed since do not
+        // invalidate them (they are the next refit's evidence).
+        await writer.DecideAsync(studyId, "reactor", null, _ => Task.FromResult(events), cancel);
+        var fits = events.OfType<Contracts.LawFitted>().ToList();
+        if (fits.Count > 0)
+            log.LogInformation("Study {Name}: {Fits} law(s) refitted at sequence {Sequence} ({Laws})", state.Summary.Name, fits.Count, state.Sequence,
+                string.Join(", ", fits.Select(f => f.Law == LawNames.OptimalLr || f.Law == LawNames.TunedFrontierPower ? f.Law : f.Law + " " + f.Key)));
+        if (events.OfType<Contracts.StudyCompleted>().Any())
+            log.LogInformation("Study {Name} completed: every trial has ended", state.Summary.Name);
+        return events;
+    }
+}

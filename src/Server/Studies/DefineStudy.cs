@@ -1,0 +1,44 @@
+using System.Text.Json;
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Trials;
+
+namespace ScalingLedger.Server.Studies;
+
+/// <summary><c>POST /api/studies</c>: validate a spec, plan its grid, record StudyDefined and queue the trials.</summary>
+public static class DefineStudy
+{
+    public static async Task<IResult> Handle(HttpRequest request, StudyWriter writer, TrialDispatcher dispatcher, TimeProvider clock,
+        CancellationToken cancel)
+    {
+        StudySpec? spec;
+        try
+        {
+            spec = await request.ReadFromJsonAsync<StudySpec>(cancel);
+        }
+        catch (JsonException ex)
+        {
+            var field = string.IsNullOrEmpty(ex.Path) ? "" : ex.Path.TrimStart('$', '.');
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { [field] = [$"The body is not a valid study spec: {ex.Message}"] },
+                title: "The study spec could not be read.");
+        }
+        catch (InvalidOperationException ex) when (!request.HasJsonContentType())
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Send the study spec as application/json.");
+        }
+
+        var errors = SpecValidation.Validate(spec);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors, title: $"The study spec has {errors.Count} invalid field(s).");
+
+        var user = request.Headers["X-Ledger-User"].FirstOrDefault() ?? spec!.Owner!;
+        var normalized = GridPlanner.Normalize(spec!);
+        var studyId = Guid.CreateVersion7();
+        var defined = new StudyDefined(studyId, normalized, GridPlanner.Plan(normalized, Guid.CreateVersion7), user, clock.GetUtcNow());
+        await writer.StartAsync(studyId, defined, user, cancel);
+        await dispatcher.DispatchAsync(defined.StudyId, defined.Spec, defined.Trials, cancel);
+        return TypedResults.Created($"/api/studies/{defined.StudyId}", new { id = defined.StudyId, trials = defined.Trials.Count });
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Mvc;
+using ScalingLedger.Contracts;
+using ScalingLedger.Server.Laws;
+
+namespace ScalingLedger.Server.Studies;
+
+/// <summary><c>POST /api/studies/import</c>: a completed study of runs trained elsewhere (a CSV), fitted at once.</summary>
+public static class ImportStudy
+{
+    public const int MaxImportBytes = 20 * 1024 * 1024;
+
+    public static async Task<IResult> Handle(HttpRequest request, [FromQuery] string? name, [FromQuery] string? owner,
+        StudyWriter writer, StudyRefitter refitter, TimeProvider clock, CancellationToken cancel)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(name)) errors["name"] = ["Name the imported study: ?name=..."];
+        else if (name.Length > 200) errors["name"] = ["The name must be at most 200 characters."];
+        if (request.ContentLength is > MaxImportBytes) errors["csv"] = [$"The CSV must be at most {MaxImportBytes / 1024 / 1024} MiB."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The import cannot be read.");
+
+        using var reader = new StreamReader(request.Body);
+        var buffer = new char[MaxImportBytes + 1];
+        var length = await reader.ReadBlockAsync(buffer, cancel);
+        if (length > MaxImportBytes)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["csv"] = [$"The CSV must be at most {MaxImportBytes / 1024 / 1024} MiB."] });
+        var parsed = Domain.Imports.RunCsv.Parse(new string(buffer, 0, length));
+        if (parsed.Errors.Count > 0)
+            return TypedResults.ValidationProblem(parsed.Errors, title: $"The CSV has {parsed.Errors.Count} problem(s); nothing was imported.");
+
+        var user = request.Headers["X-Ledger-User"].FirstOrDefault() ?? owner ?? "anonymous";
+        var studyId = Guid.CreateVersion7();
+        var runs = parsed.Rows.Select((r, i) => new ImportedRun(Guid.CreateVersion7(), i, r.Line, r.Width is { } w ? (int)w : null, r.Params, r.Tokens,
+            r.LearningRate, r.Seed, r.Loss)).ToList();
+        var imported = new StudyImported(studyId, name!.Trim(), owner?.Trim() is { Length: > 0 } o ? o : user, runs, parsed.Columns, user, clock.GetUtcNow());
+        await writer.StartAsync(studyId, imported, user, cancel);
+        // The evidence is complete from the start: its laws are fitted before the answer (the reactor finds nothing new).
+        await refitter.RefitAsync(studyId, cancel);
+        return TypedResults.Created($"/api/studies/{studyId}",
+            new { id = studyId, runs = runs.Count, columns = parsed.Columns, ignoredColumns = parsed.IgnoredColumns });
+    }
+}

@@ -1,0 +1,109 @@
+using Marten;
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Infrastructure;
+
+namespace ScalingLedger.Server.Studies;
+
+/// <summary>Reads of a study's documents: what each capability needs, and no more.</summary>
+public static class StudyDocuments
+{
+    private const string Trials = LedgerStore.Schema + ".mt_doc_trialview";
+    private const string Events = LedgerStore.Schema + ".mt_events";
+
+    public static Task<StudySummaryView?> SummaryAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
+        session.LoadAsync<StudySummaryView>(studyId, cancel);
+
+    /// <summary>A study's trials in planned order; without their checkpoints unless asked (the bulk of a study's data).</summary>
+    public static async Task<IReadOnlyList<TrialView>> TrialsAsync(IQuerySession session, Guid studyId, bool checkpoints, CancellationToken cancel)
+    {
+        var trials = checkpoints
+            ? await session.Query<TrialView>().Where(t => t.StudyId == studyId).ToListAsync(cancel)
+            : await session.QueryAsync<TrialView>($"select data - 'Checkpoints' from {Trials} where study_id = ?", cancel, studyId);
+        return trials.OrderBy(t => t.Order).ToList();
+    }
+
+    /// <summary>A study's trials with only their newest checkpoint each (what the study page shows of a running trial).</summary>
+    public static Task<IReadOnlyList<TrialView>> TrialsWithLastCheckpointAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
+        session.QueryAsync<TrialView>(
+            $"select data - 'Checkpoints' || jsonb_build_object('Checkpoints', coalesce(jsonb_path_query_array(data, '$.Checkpoints[last]'), '[]'::jsonb)) " +
+            $"from {Trials} where study_id = ? order by (data ->> 'Order')::int", cancel, studyId);
+
+    public static Task<StudyLawsView?> LawsAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
+        session.LoadAsync<StudyLawsView>(studyId, cancel);
+
+    public static async Task<IReadOnlyList<PredictionView>> PredictionsAsync(IQuerySession session, Guid studyId, bool openOnly, CancellationToken cancel)
+    {
+        var query = session.Query<PredictionView>().Where(p => p.StudyId == studyId);
+        if (openOnly) query = query.Where(p => p.Resolution == null);
+        return (await query.ToListAsync(cancel)).OrderBy(p => p.IssuedSequence).ToList();
+    }
+
+    /// <summary>The study as the API shows it, assembled from its documents; null when there is no such study.</summary>
+    public static async Task<StudyView?> StudyAsync(IQuerySession session, Guid studyId, TrialDetail detail, CancellationToken cancel)
+    {
+        if (await SummaryAsync(session, studyId, cancel) is not { } summary) return null;
+        var trials = detail switch
+        {
+            TrialDetail.AllCheckpoints => await TrialsAsync(session, studyId, checkpoints: true, cancel),
+            TrialDetail.LastCheckpoint => await TrialsWithLastCheckpointAsync(session, studyId, cancel),
+            _ => await TrialsAsync(session, studyId, checkpoints: false, cancel),
+        };
+        return StudyView.Assemble(summary, trials, await LawsAsync(session, studyId, cancel), await PredictionsAsync(session, studyId, false, cancel));
+    }
+
+    /// <summary>
+    /// What the reactor decides from, read in one snapshot so that every document is as of the same moment: the summary,
+    /// the trials without checkpoints, the newest fits, the open predictions, and the newest sequence of the study.
+    /// </summary>
+    public static async Task<EvidenceState?> EvidenceStateAsync(IQuerySession snapshot, Guid studyId, CancellationToken cancel)
+    {
+        if (await SummaryAsync(snapshot, studyId, cancel) is not { } summary) return null;
+        var trials = await TrialsAsync(snapshot, studyId, checkpoints: false, cancel);
+        var laws = await LawsAsync(snapshot, studyId, cancel);
+        var open = await PredictionsAsync(snapshot, studyId, openOnly: true, cancel);
+        var sequence = (await snapshot.AdvancedSql.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {Events} where stream_id = ?", cancel, studyId))[0];
+        return new EvidenceState(summary, trials, laws?.LatestFits ?? [], open, sequence);
+    }
+
+    /// <summary>Every study's trial counts by status, from the trial documents' indexed columns.</summary>
+    public static async Task<Dictionary<Guid, Dictionary<TrialStatus, int>>> CountsAsync(IQuerySession session, Guid? studyId, CancellationToken cancel)
+    {
+        const string select = "select jsonb_build_object('StudyId', study_id, 'Status', status, 'Count', count(*)) from " + Trials;
+        var rows = studyId is { } id
+            ? await session.QueryAsync<StatusCount>($"{select} where study_id = ? group by study_id, status", cancel, id)
+            : await session.QueryAsync<StatusCount>($"{select} group by study_id, status", cancel);
+        var counts = new Dictionary<Guid, Dictionary<TrialStatus, int>>();
+        foreach (var row in rows)
+        {
+            if (!counts.TryGetValue(row.StudyId, out var byStatus)) counts[row.StudyId] = byStatus = [];
+            byStatus[(TrialStatus)row.Status] = (int)row.Count;
+        }
+        return counts;
+    }
+
+    /// <summary>One row of <see cref="CountsAsync"/>.</summary>
+    public sealed record StatusCount(Guid StudyId, int Status, long Count);
+
+    /// <summary>The trials of a study that have not ended.</summary>
+    public static async Task<IReadOnlyList<TrialView>> UnfinishedTrialsAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
+        (await TrialsAsync(session, studyId, checkpoints: false, cancel)).Where(t => !t.IsTerminal).ToList();
+
+    /// <summary>A study's events in sequence order, optionally only up to a sequence.</summary>
+    public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, Guid studyId, long? upTo, CancellationToken cancel)
+    {
+        var query = session.Events.QueryAllRawEvents().Where(e => e.StreamId == studyId);
+        if (upTo is { } last) query = query.Where(e => e.Sequence <= last);
+        return await query.OrderBy(e => e.Sequence).ToListAsync(cancel);
+    }
+
+    /// <summary>The study as it was when the global sequence was <paramref name="asOf"/>: its events folded by the live folds.</summary>
+    public static async Task<StudyView?> StudyAsOfAsync(IQuerySession session, Guid studyId, long asOf, CancellationToken cancel)
+    {
+        var events = await EventsAsync(session, studyId, asOf, cancel);
+        return events.Count == 0 ? null : StudyProjection.Fold(events.Select(e => (e.Data, e.Sequence)));
+    }
+}
+
+/// <summary>How much of each trial's curve a read of a study brings.</summary>
+public enum TrialDetail { NoCheckpoints, LastCheckpoint, AllCheckpoints }
