@@ -1,75 +1,26 @@
-using System.Diagnostics;
-using System.Globalization;
-using ScalingLedger.Domain.Laws;
-using ScalingLedger.Domain.Studies;
+using ScalingLedger.Benchmarks;
 
-// Refits every law of a 432-trial study (12 widths x 12 learning rates x 3 seeds, synthetic Metz-like losses) with
-// 1,000 bootstrap resamples per fit, and prints the median and minimum wall time over several repetitions.
-// Usage: dotnet run -c Release --project benchmarks/ScalingLedger.Benchmarks [-- repetitions [resamples]]
-var repetitions = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 7;
-var resamples = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
-var study = MetzLikeStudy.Create();
-var options = new FitOptions(new BootstrapOptions(resamples));
-
-var warmUp = LawEngine.FitAll(study, options);
-Console.WriteLine($"{study.Trials.Count} trials, {Environment.ProcessorCount} cores, {resamples} resamples per fit: " +
-    string.Join(", ", warmUp.GroupBy(f => f.Law).Select(g => $"{g.Count()} {g.Key}")));
-foreach (var f in warmUp.Where(f => f.Law is LawNames.TunedFrontierPower or LawNames.OptimalLr))
-    Console.WriteLine($"  {f.Law}: {string.Join(", ", f.Parameters.Select(p => $"{p.Key}={p.Value:G4}"))}" +
-        $" (bootstrap {f.BootstrapConverged}/{f.BootstrapResamples} converged)");
-
-var times = new List<double>();
-for (var i = 0; i < repetitions; i++)
+// Benchmark commands: they print figures, they assert nothing (see the README, "Performance").
+//   refit [repetitions [resamples]]            refit every law of a synthetic 432-trial study
+//   ledger [trials,...] [--recording FILE]     the whole ledger path at 432 and 4,320 trials, replaying real curves
+//   record STUDY.json RECORDING.json           make a recording from a study (GET /api/studies/{id})
+return args.FirstOrDefault() switch
 {
-    var watch = Stopwatch.StartNew();
-    var fits = LawEngine.FitAll(study, options);
-    watch.Stop();
-    if (fits.Count != warmUp.Count) throw new InvalidOperationException("The fits changed between repetitions.");
-    times.Add(watch.Elapsed.TotalMilliseconds);
+    "ledger" => await LedgerBenchmark.RunAsync(args[1..]),
+    "record" => Recording.Make(args[1..]),
+    "refit" => Refit(args[1..]),
+    null => Refit([]),
+    var other => Usage(other),
+};
+
+static int Refit(string[] args)
+{
+    RefitBenchmark.Run(args);
+    return 0;
 }
-times.Sort();
-var single = options with { Bootstrap = new BootstrapOptions(resamples, MaxDegreeOfParallelism: 1) };
-foreach (var (name, fit) in new (string, Action)[]
-{
-    (LawNames.FixedLrLogLinear, () => LawEngine.FixedLrLogLinear(study.Trials, single).ToList()),
-    (LawNames.FixedLrPower, () => LawEngine.FixedLrPower(study.Trials, single).ToList()),
-    (LawNames.TunedFrontierPower, () => LawEngine.TunedFrontierPower(study.Trials, single)),
-    (LawNames.OptimalLr, () => LawEngine.OptimalLr(study.Trials, single)),
-})
-{
-    var watch = Stopwatch.StartNew();
-    fit();
-    Console.WriteLine(FormattableString.Invariant($"  {name} on one thread: {watch.Elapsed.TotalMilliseconds:F0} ms"));
-}
-Console.WriteLine(FormattableString.Invariant(
-    $"FitAll over {repetitions} repetitions: median {times[times.Count / 2]:F0} ms, min {times[0]:F0} ms, max {times[^1]:F0} ms"));
 
-/// <summary>
-/// Metz-like synthetic sweep: the loss is a bowl in ln(lr) around lr*(h) = 0.1 h^-0.5 (shrinking with width) on top of
-/// a frontier 0.25 + 2 h^-0.35, with 1% multiplicative seed noise; rates more than e^2 above lr*(h) diverge.
-/// </summary>
-internal static class MetzLikeStudy
+static int Usage(string verb)
 {
-    public static StudyView Create()
-    {
-        var widths = Enumerable.Range(0, 12).Select(i => 16 << i).ToArray();
-        var rates = Enumerable.Range(0, 12).Select(i => Math.Pow(10, -5 + i * 4.0 / 11)).ToArray();
-        var random = new Random(7);
-        var trials = new List<TrialView>();
-        foreach (var h in widths)
-            foreach (var lr in rates)
-                foreach (var seed in new[] { 0, 1, 2 })
-                {
-                    var distance = Math.Log(lr) - Math.Log(0.1 * Math.Pow(h, -0.5));
-                    var noise = 0.01 * (2 * random.NextDouble() - 1);
-                    var diverged = distance > 2;
-                    trials.Add(new TrialView
-                    {
-                        TrialId = new Guid(trials.Count, 0, 0, new byte[8]), Order = trials.Count, Width = h, LearningRate = lr, Seed = seed,
-                        Status = diverged ? TrialStatus.Diverged : TrialStatus.Completed,
-                        FinalEvalLoss = diverged ? null : (0.25 + 2 * Math.Pow(h, -0.35) + 0.05 * distance * distance) * (1 + noise),
-                    });
-                }
-        return new StudyView { Id = Guid.Empty, Name = "metz-like", Status = StudyStatus.Completed, Trials = trials };
-    }
+    Console.Error.WriteLine($"Unknown benchmark '{verb}'. Use: refit | ledger [432,4320] [--recording FILE] | record STUDY.json OUT.json");
+    return 2;
 }

@@ -73,7 +73,8 @@ public static class LedgerRegistration
         return builder;
     }
 
-    public static WebApplication MapLedger(this WebApplication app)
+    /// <param name="site">Map the Blazor site too (a host without the site's static assets, such as a benchmark, leaves it out).</param>
+    public static WebApplication MapLedger(this WebApplication app, bool site = true)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -86,7 +87,7 @@ public static class LedgerRegistration
             await session.Query<Domain.Studies.StudySummaryView>().CountAsync(cancel);
             return TypedResults.Ok(new { status = "healthy" });
         }).WithTags("Health");
-        app.MapLedgerWeb();
+        if (site) app.MapLedgerWeb();
         return app;
     }
 }

@@ -9,6 +9,14 @@ namespace ScalingLedger.Server.Studies;
 /// </summary>
 public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILogger<StudyWriter> log)
 {
+    /// <summary>
+    /// One writer at a time per study in this process. Marten's append checks the stream's version, so two concurrent
+    /// writers of one study conflict; the reactor's appends (tens of fits and predictions in one transaction) lost that
+    /// race to a steady stream of small report appends every time, and its refit was dropped after ten tries. Writers
+    /// queue here instead, and the version check stays as the guard against any other process.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, SemaphoreSlim> gates = new();
+
     /// <summary>Starts a study's stream with its first event (StudyDefined or StudyImported).</summary>
     public async Task StartAsync(Guid studyId, object first, string user, CancellationToken cancel)
     {
@@ -25,6 +33,21 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
     /// study meanwhile, reads and decides again. Returns what was recorded.
     /// </summary>
     public async Task<IReadOnlyList<object>> DecideAsync(Guid studyId, string user, string? causation,
+        Func<IQuerySession, Task<IReadOnlyList<object>>> decide, CancellationToken cancel)
+    {
+        var gate = gates.GetOrAdd(studyId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancel);
+        try
+        {
+            return await DecideOnceAsync(studyId, user, causation, decide, cancel);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<IReadOnlyList<object>> DecideOnceAsync(Guid studyId, string user, string? causation,
         Func<IQuerySession, Task<IReadOnlyList<object>>> decide, CancellationToken cancel)
     {
         for (var attempt = 1; ; attempt++)

@@ -30,10 +30,13 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
         TrialView? trial = null;
         var recorded = await writer.DecideAsync(studyId, WorkerOf(context), context.MessageId?.ToString(), async session =>
         {
-            study = await StudyDocuments.SummaryAsync(session, studyId, context.CancellationToken);
             trial = StudyDecisions.TrialIdOf(report) is { } trialId ? await session.LoadAsync<TrialView>(trialId, context.CancellationToken) : null;
-            if (study is null) return [];
-            return StudyDecisions.DecideReport(study, trial?.StudyId == studyId ? trial : null, report);
+            if (trial is not null && trial.StudyId != studyId) trial = null;
+            // A checkpoint is decided by its trial alone (the bulk of the reports: one read, one append).
+            if (report is LossCheckpointRecorded checkpoint)
+                return trial is null || trial.IsTerminal || trial.Checkpoints.Any(c => c.Step == checkpoint.Step) ? [] : [report];
+            study = await StudyDocuments.SummaryAsync(session, studyId, context.CancellationToken);
+            return study is null ? [] : StudyDecisions.DecideReport(study, trial, report);
         }, context.CancellationToken);
 
         // A failed attempt below the limit runs again (the failure stays in the ledger as TrialAttemptFailed).
