@@ -83,14 +83,19 @@ public static class LawEngine
     /// its result enters (its rate's fixed-LR laws; the frontier and optimal-LR laws once its width's row has ended).
     /// </summary>
     public static IReadOnlyList<FitResult> NewFits(IReadOnlyList<TrialView> trials, StudySpec? spec, IReadOnlyList<LawFitted> latest,
-        FitOptions? options = null) =>
-        Candidates(trials, spec, options).Where(c =>
+        FitOptions? options = null, Func<string, bool>? laws = null) =>
+        Pending(trials, spec, latest, options, laws).Select(c => c.Fit()).ToList();
+
+    /// <summary>The candidates (of <paramref name="laws"/>, or all) whose latest recorded fit is not of their evidence: nothing is fitted.</summary>
+    public static IReadOnlyList<LawCandidate> Pending(IReadOnlyList<TrialView> trials, StudySpec? spec, IReadOnlyList<LawFitted> latest,
+        FitOptions? options = null, Func<string, bool>? laws = null) =>
+        Candidates(trials, spec, options).Where(c => laws?.Invoke(c.Law) != false).Where(c =>
         {
             var last = latest.FirstOrDefault(l => l.Law == c.Law && l.Key == c.Key);
             return last is null || last.FitterVersion != FitterVersion
                 || !last.EvidenceTrialIds.Order().SequenceEqual(c.Evidence.Order())
                 || !last.Points.SequenceEqual(c.Points);
-        }).Select(c => c.Fit()).ToList();
+        }).ToList();
 
     public static IReadOnlyList<FitResult> NewFits(StudyView study, FitOptions? options = null) =>
         NewFits(study.Trials, study.Spec, study.LatestFits, options);

@@ -21,20 +21,33 @@ public static class EvidenceDecider
     /// <summary>
     /// In this order: the open predictions the evidence now resolves; a fit of every law whose evidence changed (only
     /// those are fitted), each naming its evidence by reference to the law's previous fit; the predictions of those fits;
-    /// and StudyCompleted when every trial has ended. Deciding again on the same state after recording the result
-    /// decides nothing (idempotent per evidence state).
+    /// and StudyCompleted when every trial has ended and every law is fitted to the final evidence. Deciding again on the
+    /// same state after recording the result decides nothing (idempotent per evidence state).
     /// </summary>
-    public static IReadOnlyList<object> Decide(EvidenceState state, Func<Guid> newId, DateTimeOffset now, FitOptions? options = null)
+    /// <param name="laws">Only these laws (null: all). The reactor fits the quick laws apart from the slow ones (power
+    /// laws, seconds on real losses), so that what new evidence says about the quick ones never waits for the slow.
+    /// Each resolves the open predictions of its own laws, so no prediction is resolved twice.</param>
+    public static IReadOnlyList<object> Decide(EvidenceState state, Func<Guid> newId, DateTimeOffset now, FitOptions? options = null,
+        Func<string, bool>? laws = null)
     {
         var study = state.Summary;
         var events = new List<object>();
-        events.AddRange(PredictionDecisions.Resolve(study.Id, state.Trials, state.OpenPredictions, state.Sequence, now));
-        var fits = LawEngine.NewFits(state.Trials, study.Spec, state.LatestFits, options)
+        events.AddRange(PredictionDecisions.Resolve(study.Id, state.Trials,
+            state.OpenPredictions.Where(p => laws?.Invoke(p.Issued.Law) != false), state.Sequence, now));
+        var results = LawEngine.NewFits(state.Trials, study.Spec, state.LatestFits, options, laws);
+        var fits = results
             .Select(f => ToEvent(study.Id, f, newId(), state.Sequence, now, state.LatestFits.FirstOrDefault(l => l.Law == f.Law && l.Key == f.Key)))
             .ToList();
         events.AddRange(fits);
         events.AddRange(PredictionDecisions.Issue(study.Id, state.Trials, fits, state.LatestFits, newId, now));
-        events.AddRange(StudyDecisions.DecideCompletion(study, state.Trials.Count(t => !t.IsTerminal), state.Trials.Count, now));
+        if (state.Trials.All(t => t.IsTerminal))
+        {
+            // Complete only when no law of the study (these or the others) still waits for its final fit.
+            var latest = state.LatestFits.Where(l => !results.Any(f => f.Law == l.Law && f.Key == l.Key))
+                .Concat(results.Select(f => LawEngine.ToEvent(study.Id, f, Guid.Empty, state.Sequence, now))).ToList();
+            if (LawEngine.Pending(state.Trials, study.Spec, latest, options).Count == 0)
+                events.AddRange(StudyDecisions.DecideCompletion(study, 0, state.Trials.Count, now));
+        }
         return events;
     }
 

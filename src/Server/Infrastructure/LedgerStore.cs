@@ -133,9 +133,15 @@ public static class LedgerStore
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()
             .AddAsyncDaemon(DaemonMode.Solo)
-            .AddSubscriptionWithServices<LawReactor>(ServiceLifetime.Singleton, o =>
+            .AddSubscriptionWithServices<QuickLawReactor>(ServiceLifetime.Singleton, o =>
             {
-                o.Name = LawReactor.SubscriptionName;
+                o.Name = QuickLawReactor.SubscriptionName;
+                foreach (var type in LawReactor.EventTypes) o.IncludeType(type);
+                o.Options.BatchSize = 1000;
+            })
+            .AddSubscriptionWithServices<SlowLawReactor>(ServiceLifetime.Singleton, o =>
+            {
+                o.Name = SlowLawReactor.SubscriptionName;
                 foreach (var type in LawReactor.EventTypes) o.IncludeType(type);
                 o.Options.BatchSize = 1000;
             });

@@ -7,8 +7,8 @@ using ScalingLedger.Contracts;
 namespace ScalingLedger.Server.Laws;
 
 /// <summary>
-/// The reactor, beside the report path: a Marten subscription (run by the async daemon after events commit) that refits
-/// each study whose evidence changed. Reports are appended and acknowledged without waiting for it. Events arrive in
+/// The reactor, beside the report path: Marten subscriptions (run by the async daemon after events commit) that refit
+/// each study whose evidence changed, one for the quick laws and one for the slow, so the quick never wait for the slow. Reports are appended and acknowledged without waiting for it. Events arrive in
 /// pages, so many trials ending during one refit lead to one more refit per study, not one each (coalesced). Its
 /// progress is stored with the ledger: a refit cut by a crash is done after the restart (never lost), and refitting
 /// the same evidence again records nothing (idempotent).
@@ -17,10 +17,8 @@ namespace ScalingLedger.Server.Laws;
 /// The refitter is resolved when the first page arrives, not in the constructor: the store builds its subscriptions while it
 /// is being built, and the refitter needs the finished store.
 /// </remarks>
-public sealed class LawReactor(IServiceProvider services, ILogger<LawReactor> log) : SubscriptionBase
+public abstract class LawReactor(IServiceProvider services, ILogger log, RefitPhase phase) : SubscriptionBase
 {
-    public const string SubscriptionName = "law-reactor";
-
     /// <summary>The events that can change what the laws see: trials ending, and imports.</summary>
     public static readonly Type[] EventTypes =
         [typeof(TrialCompleted), typeof(TrialDiverged), typeof(TrialFailed), typeof(TrialCancelled), typeof(StudyImported)];
@@ -33,13 +31,13 @@ public sealed class LawReactor(IServiceProvider services, ILogger<LawReactor> lo
         {
             try
             {
-                await refitter.RefitAsync(studyId, cancellationToken);
+                await refitter.RefitAsync(studyId, phase, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !IsTransient(ex))
             {
                 // A fault in the science must not stop the reactor for every other study; the next evidence (or a restart)
                 // refits this study again.
-                log.LogError(ex, "Refitting study {StudyId} failed", studyId);
+                log.LogError(ex, "Refitting study {StudyId} ({Phase} laws) failed", studyId, phase);
             }
         }
         return NullChangeListener.Instance;
@@ -47,4 +45,16 @@ public sealed class LawReactor(IServiceProvider services, ILogger<LawReactor> lo
 
     /// <summary>Database trouble is left to the daemon, which retries the page.</summary>
     private static bool IsTransient(Exception ex) => ex is Npgsql.NpgsqlException or TimeoutException;
+}
+
+/// <summary>The reactor of the quick laws (log-linear and optimal-LR lines).</summary>
+public sealed class QuickLawReactor(IServiceProvider services, ILogger<QuickLawReactor> log) : LawReactor(services, log, RefitPhase.Quick)
+{
+    public const string SubscriptionName = "law-reactor";
+}
+
+/// <summary>The reactor of the slow laws (power laws, fitted by L-BFGS with a bootstrap).</summary>
+public sealed class SlowLawReactor(IServiceProvider services, ILogger<SlowLawReactor> log) : LawReactor(services, log, RefitPhase.Slow)
+{
+    public const string SubscriptionName = "power-law-reactor";
 }

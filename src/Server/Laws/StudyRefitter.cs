@@ -19,14 +19,25 @@ public sealed class StudyRefitter(IDocumentStore store, StudyWriter writer, Time
 {
     private readonly FitOptions fitOptions = new(new BootstrapOptions(MaxDegreeOfParallelism: Math.Max(1, options.Value.RefitThreads)));
 
-    /// <summary>Returns the events recorded (none when the evidence was already fitted).</summary>
-    public async Task<IReadOnlyList<object>> RefitAsync(Guid studyId, CancellationToken cancel)
+    /// <summary>Laws whose fits take milliseconds (closed-form lines and their bootstrap).</summary>
+    public static bool Quick(string law) => law is LawNames.FixedLrLogLinear or LawNames.OptimalLr;
+
+    /// <summary>Refits every law of the study (the quick ones first). Returns the events recorded.</summary>
+    public async Task<IReadOnlyList<object>> RefitAsync(Guid studyId, CancellationToken cancel) =>
+        [.. await RefitAsync(studyId, RefitPhase.Quick, cancel), .. await RefitAsync(studyId, RefitPhase.Slow, cancel)];
+
+    /// <summary>
+    /// Refits the quick laws, or the slow ones (the power laws, seconds each on real losses), and resolves what the evidence
+    /// observed of their predictions; each reactor runs one phase, so the quick never wait for the slow.
+    /// </summary>
+    public async Task<IReadOnlyList<object>> RefitAsync(Guid studyId, RefitPhase phase, CancellationToken cancel)
     {
+        Func<string, bool> laws = phase == RefitPhase.Quick ? Quick : law => !Quick(law);
         EvidenceState? state;
         await using (var snapshot = await store.QuerySerializableSessionAsync(new Marten.Services.SessionOptions { IsolationLevel = IsolationLevel.RepeatableRead }, cancel))
             state = await StudyDocuments.EvidenceStateAsync(snapshot, studyId, cancel);
         if (state is null) return [];
-        var events = EvidenceDecider.Decide(state, Guid.CreateVersion7, clock.GetUtcNow(), fitOptions);
+        var events = EvidenceDecider.Decide(state, Guid.CreateVersion7, clock.GetUtcNow(), fitOptions, laws);
         if (events.Count == 0) return events;
         // Appended as decided from the snapshot: the fits name the sequence they saw, so reports that landed since do not
         // invalidate them (they are the next refit's evidence).
@@ -40,3 +51,6 @@ public sealed class StudyRefitter(IDocumentStore store, StudyWriter writer, Time
         return events;
     }
 }
+
+/// <summary>Which laws a refit fits: the quick ones (lines) or the slow ones (power laws).</summary>
+public enum RefitPhase { Quick, Slow }
