@@ -30,6 +30,13 @@ public sealed record LossCheckpointRecorded(
     double EvalAccuracy,
     DateTimeOffset RecordedAt);
 
+/// <summary>
+/// Several checkpoints of one trial in one message (a message only, never stored: the Server records each checkpoint as
+/// its own <see cref="LossCheckpointRecorded"/> event, in one transaction). Trainers send checkpoints this way so that a
+/// study checkpointing every step does not cost the ledger a transaction per step.
+/// </summary>
+public sealed record LossCheckpointsRecorded(Guid StudyId, Guid TrialId, IReadOnlyList<LossCheckpointRecorded> Checkpoints);
+
 /// <summary>A trial finished all its steps; final figures are on the full test set.</summary>
 public sealed record TrialCompleted(
     Guid StudyId,

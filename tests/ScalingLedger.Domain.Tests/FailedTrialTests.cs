@@ -158,4 +158,23 @@ public class FailedTrialTests
         fit.Message!.ShouldContain("No result at width(s) 256");
         LawEngine.FixedLrLogLinear(kit.View.Trials).Single(f => f.Key == "lr=0.003").Message.ShouldBeNull();
     }
+
+    [Fact]
+    public void a_fit_recorded_by_fitter_2_0_0_over_holes_is_audited_with_its_own_method()
+    {
+        // Fitter 2.0.0 took width 256's optimum at the grid's edge despite the holes beside it; this fitter leaves it out.
+        var kit = MupProbe((w, lr) => w == 256 && lr is 1e-3 or 3e-3 or 1e-2);
+        LawFitted Recorded(string? fitter) => LawEngine.ToEvent(kit.StudyId,
+            LawEngine.Fit(kit.View.Trials, kit.View.Spec, LawNames.OptimalLr, "all", new FitOptions(Fitter: fitter))!,
+            Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now) with { FitterVersion = fitter ?? LawEngine.FitterVersion };
+        var old = Recorded("2.0.0");
+        old.Points.Select(p => p.X).ShouldContain(256);
+
+        var audit = FitAudit.Verify(kit.View, old);
+        audit.Verified.ShouldBeTrue(string.Join("; ", audit.Differences));
+        audit.Note!.ShouldContain("2.0.0");
+        // The same evidence, fitted the way this fitter fits, is another law; labelled 2.1.0, the old fit would not verify.
+        Recorded(null).Points.Select(p => p.X).ShouldNotContain(256);
+        FitAudit.Verify(kit.View, old with { FitterVersion = LawEngine.FitterVersion }).Verified.ShouldBeFalse();
+    }
 }

@@ -1,3 +1,4 @@
+using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Tests;
@@ -93,5 +94,26 @@ public class SpecValidationTests
         var flood = SpecValidation.Validate(Specs.Demo() with { Steps = 10_000_000, EvalEvery = 1 });
         flood.Keys.ShouldBe(["evalEvery"]);
         flood["evalEvery"][0].ShouldContain("checkpoints");
+    }
+
+    [Fact]
+    public void caps_that_keep_one_request_from_wedging_a_study_name_their_field()
+    {
+        var tooManyTargets = Specs.Demo() with { TargetWidths = Enumerable.Range(1, SpecValidation.MaxTargetWidths + 1).Select(i => i * 1024).ToList() };
+        SpecValidation.Validate(tooManyTargets).Keys.ShouldBe(["targetWidths"]);
+        SpecValidation.Validate(Specs.Demo() with { TargetWidths = Enumerable.Range(1, SpecValidation.MaxTargetWidths).Select(i => i * 1024).ToList() })
+            .ShouldBeEmpty();
+
+        // 10 widths x 10 rates x 30 seeds = 3,000 trials with 1,000 checkpoints each: 3,000,000 checkpoints.
+        var huge = Specs.Demo() with
+        {
+            Model = new ModelSpec("mlp", 3, Enumerable.Range(1, 10).Select(i => 8 * i).ToList(), "standard"),
+            Optimizer = new OptimizerSpec("adam", Enumerable.Range(1, 10).Select(i => i * 1e-4).ToList()),
+            Seeds = Enumerable.Range(0, 30).ToList(), Steps = 10_000, EvalEvery = 10,
+        };
+        var errors = SpecValidation.Validate(huge);
+        errors.Keys.ShouldBe(["evalEvery"]);
+        errors["evalEvery"][0].ShouldContain("3,000,000 checkpoints");
+        SpecValidation.Validate(huge with { EvalEvery = 20 }).ShouldBeEmpty();
     }
 }

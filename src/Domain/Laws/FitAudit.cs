@@ -19,14 +19,17 @@ public static class FitAudit
     public static FitVerification Verify(StudyView atEvidence, LawFitted recorded)
     {
         var differences = new List<string>();
-        // Another fitter version is not a difference in itself: what counts is whether this fitter reproduces the numbers.
-        var note = recorded.FitterVersion != LawEngine.FitterVersion
-            ? $"recorded with fitter {recorded.FitterVersion}, re-derived with fitter {LawEngine.FitterVersion}"
-            : null;
+        // A fit is re-derived with the method of the fitter version that made it, where this ledger still runs it; another
+        // version is not a difference in itself: what counts is whether the numbers are reproduced.
+        var supported = LawEngine.SupportedFitterVersions.Contains(recorded.FitterVersion);
+        var note = recorded.FitterVersion == LawEngine.FitterVersion ? null
+            : supported ? $"recorded with fitter {recorded.FitterVersion}; re-derived with that version's method by fitter {LawEngine.FitterVersion}"
+            : $"recorded with fitter {recorded.FitterVersion}, which this ledger no longer runs; re-derived with fitter {LawEngine.FitterVersion}";
+        var options = new FitOptions(Fitter: supported ? recorded.FitterVersion : null);
         if (atEvidence.LastSequence != recorded.EvidenceSequence)
             differences.Add($"the evidence ends at sequence {atEvidence.LastSequence}, the fit saw {recorded.EvidenceSequence}");
         // Only the audited law is refitted, not the whole study.
-        var rederived = LawEngine.Fit(atEvidence.Trials, atEvidence.Spec, recorded.Law, recorded.Key);
+        var rederived = LawEngine.Fit(atEvidence.Trials, atEvidence.Spec, recorded.Law, recorded.Key, options);
         if (rederived is null)
         {
             differences.Add($"the evidence no longer supports a {recorded.Law} fit for {recorded.Key}");

@@ -42,7 +42,17 @@ public static class LawNames
 
 /// <summary>How a study's laws are fitted.</summary>
 /// <param name="PredictAt">Widths to predict at; null: the study's widths and target widths.</param>
-public sealed record FitOptions(BootstrapOptions? Bootstrap = null, OptimiserOptions? Optimiser = null, IReadOnlyList<double>? PredictAt = null);
+/// <param name="Fitter">The fitter version whose method to use (null: this one, <see cref="LawEngine.FitterVersion"/>); an audit
+/// re-derives a fit with the method of the version that recorded it (see <see cref="LawEngine.SupportedFitterVersions"/>).</param>
+public sealed record FitOptions(BootstrapOptions? Bootstrap = null, OptimiserOptions? Optimiser = null, IReadOnlyList<double>? PredictAt = null,
+    string? Fitter = null)
+{
+    /// <summary>2.0.0 took a width's optimum even when a rate beside it had no result (2.1.0 leaves such widths out).</summary>
+    public bool ExcludesHoles => Fitter != "2.0.0";
+
+    /// <summary>2.0.0 retried a bootstrap resample that did not converge from the full fit from the whole start grid.</summary>
+    public bool BootstrapRetriesStartGrid => Fitter == "2.0.0";
+}
 
 /// <summary>A law's claim at one width.</summary>
 public sealed record LawPrediction(string Law, string Key, double Width, double Value, double? Lower, double? Upper);
@@ -55,6 +65,12 @@ public static class LawEngine
 {
     /// <summary>Changes whenever a fit of the same evidence could give different numbers.</summary>
     public const string FitterVersion = "2.1.0";
+
+    /// <summary>
+    /// The fitter versions whose method this ledger still runs, so that an audit re-derives a fit the way it was made:
+    /// 2.0.0 (holes absorbed, bootstrap resamples retried from the whole start grid) and 2.1.0.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SupportedFitterVersions = ["2.0.0", FitterVersion];
 
     public const string LogLinearForm = "L(h) = a + b ln h";
     public const string OptimalLrForm = "ln lr*(h) = c + d ln h";
@@ -192,7 +208,7 @@ public static class LawEngine
     {
         options ??= new FitOptions();
         var grids = OptimalLearningRate.Grids(trials);
-        var analysis = OptimalLearningRate.Analyse(trials);
+        var analysis = OptimalLearningRate.Analyse(trials, options.ExcludesHoles);
         var optima = analysis.Optima;
         if (optima.Count <= PowerLaw.ParameterCount) return null;
         var kept = grids.Where(g => optima.Any(o => o.Width == g.Width)).ToList();
@@ -232,7 +248,7 @@ public static class LawEngine
     public static FitResult? OptimalLr(IEnumerable<TrialView> trials, FitOptions? options = null)
     {
         options ??= new FitOptions();
-        var analysis = OptimalLearningRate.Analyse(trials);
+        var analysis = OptimalLearningRate.Analyse(trials, options.ExcludesHoles);
         var optima = analysis.Optima;
         if (optima.Count < 2) return null;
         var grids = OptimalLearningRate.Grids(trials).Where(g => optima.Any(o => o.Width == g.Width)).ToList();
@@ -300,7 +316,7 @@ public static class LawEngine
             if (keep.Length < PowerLaw.ParameterCount) return null;
             var yr = keep.Select(i => sample.Y[i]).ToArray();
             return PowerLaw.Refit(keep.Select(i => Math.Log(sample.X[i])).ToArray(), yr, yr.Select(v => Math.Log(v)).ToArray(),
-                sample.Weights is { } w ? keep.Select(i => w[i]).ToArray() : null, warm, optimiser);
+                sample.Weights is { } w ? keep.Select(i => w[i]).ToArray() : null, warm, optimiser, options.BootstrapRetriesStartGrid);
         });
         var parameters = new Dictionary<string, double>(extra) { ["E"] = fit.E, ["A"] = fit.A, ["alpha"] = fit.Alpha };
         var result = new FitResult(law, key, PowerLaw.Form, parameters, true, Join(message, BootstrapMessage(boot)), fit.RSquared,

@@ -131,7 +131,7 @@ internal sealed class TunedFrontierPowerLaw : OptimumLaw
     public override IEnumerable<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, FitOptions options)
     {
         var sized = FixedLrLogLinearLaw.Sized(trials);
-        var optima = OptimalLearningRate.PerWidth(sized);
+        var optima = OptimalLearningRate.PerWidth(sized, options.ExcludesHoles);
         if (optima.Count <= PowerLaw.ParameterCount) yield break;
         yield return new LawCandidate(Name, "all", optima.SelectMany(o => o.EvidenceTrialIds).ToList(),
             optima.Select(o => new FitPoint(o.Width, o.MeanLoss)).ToList(), () => LawEngine.TunedFrontierPower(sized, options)!);
@@ -156,7 +156,7 @@ internal sealed class OptimalLrLaw : OptimumLaw
     {
         var sized = FixedLrLogLinearLaw.Sized(trials);
         if (sized.Count == 0 || !sized.All(t => t.LearningRate > 0)) yield break;
-        var optima = OptimalLearningRate.PerWidth(sized);
+        var optima = OptimalLearningRate.PerWidth(sized, options.ExcludesHoles);
         if (optima.Count < 2) yield break;
         yield return new LawCandidate(Name, "all", optima.SelectMany(o => o.EvidenceTrialIds).ToList(),
             optima.Select(o => new FitPoint(o.Width, o.RefinedLearningRate)).ToList(), () => LawEngine.OptimalLr(sized, options)!);

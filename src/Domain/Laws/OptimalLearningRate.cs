@@ -45,14 +45,15 @@ public static class OptimalLearningRate
     /// one as missing. Widths with no finite mean, and widths where a rate next to the best one has no result, are
     /// left out (see <see cref="Analyse"/>). Each optimum is refined by <see cref="Refine"/>.
     /// </summary>
-    public static IReadOnlyList<WidthOptimum> PerWidth(IEnumerable<TrialView> trials) => Analyse(trials).Optima;
+    public static IReadOnlyList<WidthOptimum> PerWidth(IEnumerable<TrialView> trials, bool excludeHoles = true) => Analyse(trials, excludeHoles).Optima;
 
     /// <summary>
     /// The optima of <see cref="PerWidth"/> with the widths it left out and why. A width's optimum is trusted only when
     /// every planned rate beside the best one has a result: a hole there (failed or cancelled trials) means the true
     /// optimum may sit in the hole, and a best rate at the edge of the results but not of the grid is the same case.
     /// </summary>
-    public static WidthOptima Analyse(IEnumerable<TrialView> trials)
+    /// <param name="excludeHoles">False: fitter 2.0.0's way (kept for audits of its fits), every width with a result keeps its optimum.</param>
+    public static WidthOptima Analyse(IEnumerable<TrialView> trials, bool excludeHoles = true)
     {
         var optima = new List<WidthOptimum>();
         var excluded = new List<string>();
@@ -68,7 +69,7 @@ public static class OptimalLearningRate
                 continue;
             }
             var besideBest = missing.Where(i => Math.Abs(i - best.Index) == 1).ToList();
-            if (besideBest.Count > 0)
+            if (besideBest.Count > 0 && excludeHoles)
             {
                 excluded.Add($"width {width.Width}: best rate with a result {Format(best.LearningRate)}, no result beside it at lr " +
                     string.Join(", ", besideBest.Select(i => Format(width.Rates[i]))));

@@ -100,9 +100,13 @@ public static class PowerLaw
     /// start grid again for each of them made one fixed-LR power fit of a 432-trial study take about 2 s instead of
     /// about 0.2 s (benchmarks: <c>refit --recording</c>). Returns <c>[E, A, alpha]</c>, or null.
     /// </summary>
-    internal static double[]? Refit(double[] lnX, double[] y, double[] lnY, double[]? weights, double[] warmStart, OptimiserOptions options)
+    /// <param name="retryStartGrid">Fitter 2.0.0's way, kept for audits of its fits: a resample that does not converge from
+    /// the warm start is tried from the whole start grid.</param>
+    internal static double[]? Refit(double[] lnX, double[] y, double[] lnY, double[]? weights, double[] warmStart, OptimiserOptions options,
+        bool retryStartGrid = false)
     {
         var outcome = HuberLogSumExp.Minimise([lnX], lnY, weights, [warmStart], options, nelderMeadFallback: false);
+        if (!outcome.Converged && retryStartGrid) outcome = HuberLogSumExp.Minimise([lnX], lnY, weights, Starts(lnX, y), options);
         if (!outcome.Converged) return null;
         var result = new[] { Math.Exp(outcome.Theta[2]), Math.Exp(outcome.Theta[0]), outcome.Theta[1] };
         return result.All(double.IsFinite) ? result : null;

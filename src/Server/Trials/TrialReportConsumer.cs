@@ -13,8 +13,22 @@ namespace ScalingLedger.Server.Trials;
 /// </summary>
 public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher dispatcher, ILogger<TrialReportConsumer> log) :
     IConsumer<TrialStarted>, IConsumer<LossCheckpointRecorded>, IConsumer<TrialCompleted>,
-    IConsumer<TrialDiverged>, IConsumer<TrialFailed>, IConsumer<TrialCancelled>, IConsumer<CoordinateCheckRecorded>
+    IConsumer<TrialDiverged>, IConsumer<TrialFailed>, IConsumer<TrialCancelled>, IConsumer<CoordinateCheckRecorded>,
+    IConsumer<LossCheckpointsRecorded>
 {
+    /// <summary>Several checkpoints of one trial: each decided against the trial (and the ones before it), all appended at once.</summary>
+    public async Task Consume(ConsumeContext<LossCheckpointsRecorded> context)
+    {
+        var batch = context.Message;
+        await writer.DecideAsync(batch.StudyId, WorkerOf(context), context.MessageId?.ToString(), async session =>
+        {
+            var trial = await session.LoadAsync<TrialView>(batch.TrialId, context.CancellationToken);
+            if (trial is null || trial.StudyId != batch.StudyId || trial.IsTerminal) return [];
+            var seen = trial.Checkpoints.Select(c => c.Step).ToHashSet();
+            return batch.Checkpoints.Where(c => c.TrialId == batch.TrialId && c.StudyId == batch.StudyId && seen.Add(c.Step)).Cast<object>().ToList();
+        }, context.CancellationToken);
+    }
+
     public Task Consume(ConsumeContext<CoordinateCheckRecorded> context) => Record(context, context.Message.StudyId);
     public Task Consume(ConsumeContext<TrialStarted> context) => Record(context, context.Message.StudyId);
     public Task Consume(ConsumeContext<LossCheckpointRecorded> context) => Record(context, context.Message.StudyId);

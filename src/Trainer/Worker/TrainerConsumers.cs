@@ -58,13 +58,14 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
             log.LogInformation("Trial {TrialId}: width {Width}, lr {LearningRate}, seed {Seed}, {Steps} steps",
                 cmd.TrialId, cmd.Width, cmd.LearningRate, cmd.Seed, cmd.Steps);
         var cts = stops.Begin(cmd.StudyId, cmd.TrialId, context.CancellationToken);
+        var reports = new ReportBuffer(report => context.Publish(report, report.GetType()).GetAwaiter().GetResult());
         try
         {
             // Training is synchronous CPU work with thread-bound dispose scopes: give it a thread of its own.
             // On shutdown the trial is abandoned unreported: it stays running in the ledger and is sent again
             // (redelivered by RabbitMQ, or resumed by the Server's recovery with the in-memory transport).
             var trainer = settings.Value;
-            void Report(object report) => context.Publish(report, report.GetType()).GetAwaiter().GetResult();
+            void Report(object report) => reports.Report(report);
             var end = await Task.Factory.StartNew(
                 () => trainer.Replay is { } recording
                     ? ReplayRunner.Run(cmd, Recordings.GetOrAdd(recording, TrialRecording.Load), trainer, Report, cts.Token,
@@ -76,6 +77,8 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
         }
         finally
         {
+            // A trial abandoned on shutdown still delivers the checkpoints it gathered.
+            try { reports.Flush(); } catch (Exception ex) when (ex is not OutOfMemoryException) { log.LogDebug(ex, "Could not send the last checkpoints"); }
             stops.End(cmd.TrialId);
         }
     }
