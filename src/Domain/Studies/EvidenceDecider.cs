@@ -40,16 +40,20 @@ public static class EvidenceDecider
             .ToList();
         events.AddRange(fits);
         events.AddRange(PredictionDecisions.Issue(study.Id, state.Trials, fits, state.LatestFits, newId, now));
-        if (state.Trials.All(t => t.IsTerminal))
-        {
-            // Complete only when no law of the study (these or the others) still waits for its final fit.
-            var latest = state.LatestFits.Where(l => !results.Any(f => f.Law == l.Law && f.Key == l.Key))
-                .Concat(results.Select(f => LawEngine.ToEvent(study.Id, f, Guid.Empty, state.Sequence, now))).ToList();
-            if (LawEngine.Pending(state.Trials, study.Spec, latest, options).Count == 0)
-                events.AddRange(StudyDecisions.DecideCompletion(study, 0, state.Trials.Count, now));
-        }
+        var latest = state.LatestFits.Where(l => !results.Any(f => f.Law == l.Law && f.Key == l.Key))
+            .Concat(results.Select(f => LawEngine.ToEvent(study.Id, f, Guid.Empty, state.Sequence, now))).ToList();
+        events.AddRange(DecideCompletion(state with { LatestFits = latest }, now, options));
         return events;
     }
+
+    /// <summary>
+    /// StudyCompleted when every trial has ended and no law of the study waits for its final fit. The reactors (one per
+    /// kind of law) each ask again after recording their fits, so whichever records last completes the study.
+    /// </summary>
+    public static IReadOnlyList<object> DecideCompletion(EvidenceState state, DateTimeOffset now, FitOptions? options = null) =>
+        state.Trials.All(t => t.IsTerminal) && LawEngine.Pending(state.Trials, state.Summary.Spec, state.LatestFits, options).Count == 0
+            ? StudyDecisions.DecideCompletion(state.Summary, 0, state.Trials.Count, now)
+            : [];
 
     /// <summary>
     /// The event of a fit. The first fit of a law and key lists its whole evidence; a later one names the fit it follows and

@@ -37,18 +37,36 @@ public sealed class StudyRefitter(IDocumentStore store, StudyWriter writer, Time
         await using (var snapshot = await store.QuerySerializableSessionAsync(new Marten.Services.SessionOptions { IsolationLevel = IsolationLevel.RepeatableRead }, cancel))
             state = await StudyDocuments.EvidenceStateAsync(snapshot, studyId, cancel);
         if (state is null) return [];
-        var events = EvidenceDecider.Decide(state, Guid.CreateVersion7, clock.GetUtcNow(), fitOptions, laws);
+        var events = EvidenceDecider.Decide(state, Guid.CreateVersion7, clock.GetUtcNow(), fitOptions, laws).ToList();
+        if (state.Trials.All(t => t.IsTerminal) && !events.OfType<Contracts.StudyCompleted>().Any())
+        {
+            // The other reactor may have recorded its last fits after this one's snapshot: ask again under the study's writer
+            // lock, after this one's fits are recorded, so that whichever of the two finishes last completes the study.
+            await writer.DecideAsync(studyId, "reactor", null, _ => Task.FromResult<IReadOnlyList<object>>(events), cancel);
+            var completed = await writer.DecideAsync(studyId, "reactor", null, async session =>
+                await StudyDocuments.EvidenceStateAsync(session, studyId, cancel) is { } now
+                    ? EvidenceDecider.DecideCompletion(now, clock.GetUtcNow(), fitOptions)
+                    : [], cancel);
+            events.AddRange(completed);
+            LogRefit(state, events);
+            return events;
+        }
         if (events.Count == 0) return events;
         // Appended as decided from the snapshot: the fits name the sequence they saw, so reports that landed since do not
         // invalidate them (they are the next refit's evidence).
-        await writer.DecideAsync(studyId, "reactor", null, _ => Task.FromResult(events), cancel);
+        await writer.DecideAsync(studyId, "reactor", null, _ => Task.FromResult<IReadOnlyList<object>>(events), cancel);
+        LogRefit(state, events);
+        return events;
+    }
+
+    private void LogRefit(EvidenceState state, IReadOnlyList<object> events)
+    {
         var fits = events.OfType<Contracts.LawFitted>().ToList();
         if (fits.Count > 0)
             log.LogInformation("Study {Name}: {Fits} law(s) refitted at sequence {Sequence} ({Laws})", state.Summary.Name, fits.Count, state.Sequence,
                 string.Join(", ", fits.Select(f => f.Law == LawNames.OptimalLr || f.Law == LawNames.TunedFrontierPower ? f.Law : f.Law + " " + f.Key)));
         if (events.OfType<Contracts.StudyCompleted>().Any())
-            log.LogInformation("Study {Name} completed: every trial has ended", state.Summary.Name);
-        return events;
+            log.LogInformation("Study {Name} completed: every trial has ended and every law is fitted to the final evidence", state.Summary.Name);
     }
 }
 
