@@ -14,12 +14,18 @@ public static class PredictionDecisions
     /// The observation at <paramref name="width"/> of a law's key (see <see cref="Law.Observe"/>), or null while it is not
     /// observed yet.
     /// </summary>
-    public static Observation? Observe(IReadOnlyList<TrialView> trials, string law, string key, double width)
+    public static Observation? Observe(IReadOnlyList<TrialView> trials, string law, string key, double width) =>
+        Observe(ByWidth(trials), law, key, width);
+
+    private static Observation? Observe(ILookup<int, TrialView> byWidth, string law, string key, double width)
     {
         if (width != Math.Floor(width) || width < 1 || width > int.MaxValue) return null;
         var w = (int)width;
-        return LawRegistry.Find(law)?.Observe(trials.Where(t => t.Width == w).ToList(), key, w);
+        return LawRegistry.Find(law)?.Observe(byWidth[w].ToList(), key, w);
     }
+
+    /// <summary>The trials by width, looked up once per decision (a study has thousands of trials and open predictions).</summary>
+    private static ILookup<int, TrialView> ByWidth(IReadOnlyList<TrialView> trials) => trials.ToLookup(t => t.Width);
 
     public static Observation? Observe(StudyView study, string law, string key, double width) => Observe(study.Trials, law, key, width);
 
@@ -32,6 +38,7 @@ public static class PredictionDecisions
         IEnumerable<LawFitted> latestFits, Func<Guid> newId, DateTimeOffset now)
     {
         var fitList = fits.ToList();
+        var byWidth = ByWidth(trials);
         var planned = trials.Select(t => (double)t.Width).ToHashSet();
         var lrLaw = fitList.Concat(latestFits).FirstOrDefault(f => f.Law == LawNames.OptimalLr && f.Converged);
         var issued = new List<PredictionIssued>();
@@ -42,7 +49,7 @@ public static class PredictionDecisions
             {
                 if (p.Lower is not { } lower || p.Upper is not { } upper || !double.IsFinite(p.Value) || !(upper > lower)) continue;
                 // A width the fit already used (a cell with some seeds finished) is not a prediction of the unseen.
-                if (Observe(trials, fit.Law, fit.Key, p.X) is not null || fit.Points.Any(q => q.X == p.X)) continue;
+                if (Observe(byWidth, fit.Law, fit.Key, p.X) is not null || fit.Points.Any(q => q.X == p.X)) continue;
                 issued.Add(new PredictionIssued(studyId, newId(), fit.FitId, fit.Law, fit.Key, p.X, law.LearningRateAt(fit.Key, p.X, lrLaw),
                     p.Value, lower, upper, planned.Contains(p.X) ? "planned" : "target", fit.EvidenceSequence, [], fit.FitterVersion, now));
             }
@@ -59,10 +66,15 @@ public static class PredictionDecisions
         long sequence, DateTimeOffset now)
     {
         var resolved = new List<PredictionResolved>();
+        var byWidth = ByWidth(trials);
+        // Many open predictions claim the same point (each refit predicts the widths still unseen): observe each point once.
+        var observations = new Dictionary<(string, string, double), Observation?>();
         foreach (var prediction in open.Where(p => p.Resolution is null))
         {
             var issued = prediction.Issued;
-            if (Observe(trials, issued.Law, issued.Key, issued.Width) is not { } observation) continue;
+            var point = (issued.Law, issued.Key, issued.Width);
+            if (!observations.TryGetValue(point, out var seen)) observations[point] = seen = Observe(byWidth, issued.Law, issued.Key, issued.Width);
+            if (seen is not { } observation) continue;
             if (observation.Value is not { } value)
             {
                 resolved.Add(new PredictionResolved(studyId, issued.PredictionId, null, null, null, false,
