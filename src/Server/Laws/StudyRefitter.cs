@@ -38,23 +38,18 @@ public sealed class StudyRefitter(IDocumentStore store, StudyWriter writer, Time
             state = await StudyDocuments.EvidenceStateAsync(snapshot, studyId, cancel);
         if (state is null) return [];
         var events = EvidenceDecider.Decide(state, Guid.CreateVersion7, clock.GetUtcNow(), fitOptions, laws).ToList();
+        // Appended as decided from the snapshot: the fits name the sequence they saw, so reports that landed since do not
+        // invalidate them (they are the next refit's evidence). Nothing decided appends nothing.
+        await writer.DecideAsync(studyId, "reactor", null, _ => Task.FromResult<IReadOnlyList<object>>(events), cancel);
         if (state.Trials.All(t => t.IsTerminal) && !events.OfType<Contracts.StudyCompleted>().Any())
         {
             // The other reactor may have recorded its last fits after this one's snapshot: ask again under the study's writer
             // lock, after this one's fits are recorded, so that whichever of the two finishes last completes the study.
-            await writer.DecideAsync(studyId, "reactor", null, _ => Task.FromResult<IReadOnlyList<object>>(events), cancel);
-            var completed = await writer.DecideAsync(studyId, "reactor", null, async session =>
+            events.AddRange(await writer.DecideAsync(studyId, "reactor", null, async session =>
                 await StudyDocuments.EvidenceStateAsync(session, studyId, cancel) is { } now
                     ? EvidenceDecider.DecideCompletion(now, clock.GetUtcNow(), fitOptions)
-                    : [], cancel);
-            events.AddRange(completed);
-            LogRefit(state, events);
-            return events;
+                    : [], cancel));
         }
-        if (events.Count == 0) return events;
-        // Appended as decided from the snapshot: the fits name the sequence they saw, so reports that landed since do not
-        // invalidate them (they are the next refit's evidence).
-        await writer.DecideAsync(studyId, "reactor", null, _ => Task.FromResult<IReadOnlyList<object>>(events), cancel);
         LogRefit(state, events);
         return events;
     }
