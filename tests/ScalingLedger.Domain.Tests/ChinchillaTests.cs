@@ -18,7 +18,7 @@ public class ChinchillaTests
     private const double PublishedE = 1.8172, PublishedA = 482.01, PublishedB = 2085.43, PublishedAlpha = 0.3478, PublishedBeta = 0.3658;
 
     /// <summary>The runs of Hoffmann et al.'s Figure 4 as extracted by Epoch AI, less the 5 with the highest loss.</summary>
-    private static (double[] N, double[] D, double[] L) EpochData()
+    internal static (double[] N, double[] D, double[] L) EpochData()
     {
         var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Data", "svg_extracted_data.csv"));
         var header = lines[0].Split(',');
