@@ -46,19 +46,30 @@ public class FitCredibilityTests
         CredibilityRule.Assess(GoodOptimalLr()).Credible.ShouldBeTrue();
     }
 
-    [Fact]
-    public void the_motivating_fit_is_not_credible_for_its_exponent_its_r_squared_and_its_prediction()
+    /// <summary>Recorded by a real study: a fixed-LR power law through losses near chance (ln 10 = 2.30) at widths 2 to 13.</summary>
+    internal static LawFitted Motivating()
     {
-        // Recorded by a real study: a fixed-LR power law through losses near chance (ln 10 = 2.30) at widths 2 to 13.
         var losses = new[] { 2.39, 2.33, 2.31, 2.36, 2.30, 2.28, 2.32, 2.29, 2.31, 2.27, 2.30, 2.29 };
-        var fit = Good() with
+        return Good() with
         {
+            Key = "lr=0.18738174",
             Parameters = new Dictionary<string, double> { ["E"] = 2.3, ["A"] = 7.1e44, ["alpha"] = 31, ["learningRate"] = 0.18738174 },
             RSquared = 0.17,
             Points = losses.Select((l, i) => new FitPoint(i + 2, l)).ToList(),
             Intervals = null,
             Predictions = [new FitPrediction(2048, 6.06e55, 3.58e55, 7.35e55)],
         };
+    }
+
+    internal const string MotivatingReasons =
+        "exponent alpha = 31 is far outside what width scaling supports (0 to 3); " +
+        "R² = 0.17: the law explains less than half the variance of the loss over its 12 points (credible fits have at least 0.5); " +
+        "it predicts loss 6.06e55 [3.58e55, 7.35e55] at width 2048, more than 10 times the largest observed (2.39)";
+
+    [Fact]
+    public void the_motivating_fit_is_not_credible_for_its_exponent_its_r_squared_and_its_prediction()
+    {
+        var fit = Motivating();
         var credibility = CredibilityRule.Assess(fit);
         credibility.Credible.ShouldBeFalse();
         credibility.Reasons.ShouldBe(
@@ -67,6 +78,7 @@ public class FitCredibilityTests
             "R² = 0.17: the law explains less than half the variance of the loss over its 12 points (credible fits have at least 0.5)",
             "it predicts loss 6.06e55 [3.58e55, 7.35e55] at width 2048, more than 10 times the largest observed (2.39)",
         ]);
+        string.Join("; ", credibility.Reasons).ShouldBe(MotivatingReasons);
     }
 
     public static TheoryData<string, string> OneThingWrong => new()

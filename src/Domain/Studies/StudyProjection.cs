@@ -3,9 +3,10 @@ using ScalingLedger.Contracts;
 namespace ScalingLedger.Domain.Studies;
 
 /// <summary>
-/// The pure folds from a study's events to its documents (summary, one per trial, laws, one per prediction). The ledger
-/// keeps the stored documents with these functions, and <see cref="Fold"/> runs the same functions over a study's events
-/// up to any sequence (<c>?asOf=</c>), so the past and the present are computed by the same code.
+/// The pure folds from a study's events to its documents (summary, one per trial, laws, one per prediction, one per fit's
+/// credibility). The ledger keeps the stored documents with these functions, and <see cref="Fold"/> runs the same
+/// functions over a study's events up to any sequence (<c>?asOf=</c>), so the past and the present are computed by the
+/// same code.
 /// </summary>
 public static class StudyProjection
 {
@@ -217,6 +218,17 @@ public static class StudyProjection
         }
     }
 
+    /// <summary>One fit's credibility document, judged by <see cref="Laws.CredibilityRule"/> (keyed by the fit's id).</summary>
+    public static FitCredibilityView ApplyFitCredibility(LawFitted fit, long sequence)
+    {
+        var credibility = Laws.CredibilityRule.Assess(fit);
+        return new FitCredibilityView
+        {
+            Id = fit.FitId, StudyId = fit.StudyId, Law = fit.Law, Key = fit.Key, Sequence = sequence,
+            Credible = credibility.Credible, Reasons = [.. credibility.Reasons], RuleVersion = Laws.CredibilityRule.Version,
+        };
+    }
+
     private static DateTimeOffset? TimeOf(object data) => data switch
     {
         StudyCancelled e => e.CancelledAt,
@@ -242,6 +254,7 @@ public sealed class StudyFolder
     private readonly Dictionary<Guid, TrialView> trials = [];
     private StudyLawsView? laws;
     private readonly Dictionary<Guid, PredictionView> predictions = [];
+    private readonly Dictionary<Guid, FitCredibilityView> notCredibleFits = [];
     private long last;
 
     public void Apply(object data, long sequence)
@@ -251,7 +264,13 @@ public sealed class StudyFolder
         foreach (var trialId in StudyProjection.TrialIdsOf(data))
             if (StudyProjection.ApplyTrial(trials.GetValueOrDefault(trialId), trialId, data, sequence) is { } trial)
                 trials[trialId] = trial;
-        if (data is LawFitted) laws = StudyProjection.ApplyLaws(laws, summary.Id, data, sequence);
+        if (data is LawFitted fitted)
+        {
+            laws = StudyProjection.ApplyLaws(laws, summary.Id, data, sequence);
+            var credibility = StudyProjection.ApplyFitCredibility(fitted, sequence);
+            if (credibility.Credible) notCredibleFits.Remove(credibility.Id);
+            else notCredibleFits[credibility.Id] = credibility;
+        }
         if (StudyProjection.PredictionIdOf(data) is { } predictionId
             && StudyProjection.ApplyPrediction(predictions.GetValueOrDefault(predictionId), data, sequence) is { } prediction)
             predictions[predictionId] = prediction;
@@ -263,7 +282,7 @@ public sealed class StudyFolder
         get
         {
             if (summary is null) throw new InvalidOperationException("A study stream must begin with StudyDefined or StudyImported.");
-            var view = StudyView.Assemble(summary, trials.Values, laws, predictions.Values);
+            var view = StudyView.Assemble(summary, trials.Values, laws, predictions.Values, notCredibleFits.Values);
             view.LastSequence = Math.Max(view.LastSequence, last);
             return view;
         }

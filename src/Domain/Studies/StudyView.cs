@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
 
@@ -14,6 +15,8 @@ public enum TrialStatus { Scheduled, Running, Completed, Diverged, Failed, Cance
 //   TrialView         one per trial: plan, status, attempts, provenance, checkpoints, result
 //   StudyLawsView     one per study: the newest fit of each law and key, with its whole evidence
 //   PredictionView    one per prediction: the claim and, once observed, its resolution
+//   FitCredibilityView one per fit: whether CredibilityRule believes it, and why not (the not-credible ones set their
+//                     predictions aside: shown apart, and left out of calibration)
 // StudyView is what the API and the pages show of a study: assembled from those documents (or, as of an earlier event
 // sequence, from the same folds run over the events up to it).
 
@@ -115,6 +118,26 @@ public sealed class PredictionView
 }
 
 /// <summary>
+/// One fit's credibility (<see cref="CredibilityRule"/>), a document of its own keyed by the fit's id: a study lists the
+/// fits that are not credible, and their predictions are set aside.
+/// </summary>
+public sealed class FitCredibilityView
+{
+    /// <summary>The fit's <see cref="LawFitted.FitId"/>.</summary>
+    public Guid Id { get; set; }
+    public Guid StudyId { get; set; }
+    public string Law { get; set; } = "";
+    public string Key { get; set; } = "";
+    /// <summary>The global sequence of the LawFitted event.</summary>
+    public long Sequence { get; set; }
+    public bool Credible { get; set; }
+    /// <summary>Why not, each a sentence naming its numbers; empty when credible.</summary>
+    public List<string> Reasons { get; set; } = [];
+    /// <summary>The <see cref="CredibilityRule.Version"/> that judged it.</summary>
+    public string RuleVersion { get; set; } = CredibilityRule.Version;
+}
+
+/// <summary>
 /// What the API and the pages show of one study, assembled from its documents (<see cref="Assemble"/>) or folded from
 /// its events up to a sequence (<see cref="StudyProjection.Fold"/>, with the same folds).
 /// </summary>
@@ -140,10 +163,46 @@ public sealed class StudyView
     /// <summary>Coordinate checks run for this study's model, oldest first.</summary>
     public List<CoordinateCheckRecorded> CoordinateChecks { get; set; } = [];
 
-    /// <summary>Per law: the share of resolved predictions that fell inside their 95% intervals.</summary>
+    /// <summary>The study's fits that <see cref="CredibilityRule"/> does not believe, oldest first: their predictions are set aside.</summary>
+    public List<FitCredibilityView> NotCredibleFits { get; set; } = [];
+
+    /// <summary>
+    /// Per law: the share of resolved predictions that fell inside their 95% intervals, over the predictions that are
+    /// not set aside (a nonsense fit's claims say nothing of the laws' calibration).
+    /// </summary>
     public IReadOnlyList<LawCalibration> Calibration =>
-        Laws.Calibration.PerLaw(Predictions.Where(p => p.Resolution is not null)
+        Laws.Calibration.PerLaw(CrediblePredictions.Where(p => p.Resolution is not null)
             .Select(p => (p.Issued.Law, new ResolvedPrediction(p.Resolution!.Residual ?? double.NaN, p.Resolution.ZScore ?? double.NaN, p.Resolution.Inside))));
+
+    /// <summary>Why <paramref name="prediction"/> is set aside ("fit not credible: " and its fit's reasons), or null when its fit is credible.</summary>
+    public string? SetAsideReason(PredictionView prediction) =>
+        NotCredibleFits.Find(f => f.Id == prediction.Issued.FitId) is { } fit ? SetAsideBecause(fit) : null;
+
+    /// <summary>The predictions whose fit is credible, oldest first (<see cref="Predictions"/> holds them all).</summary>
+    [JsonIgnore]
+    public IEnumerable<PredictionView> CrediblePredictions
+    {
+        get
+        {
+            var setAside = NotCredibleFitIds();
+            return Predictions.Where(p => !setAside.Contains(p.Issued.FitId));
+        }
+    }
+
+    /// <summary>The predictions of fits that are not credible, oldest first.</summary>
+    [JsonIgnore]
+    public IEnumerable<PredictionView> SetAsidePredictions
+    {
+        get
+        {
+            var setAside = NotCredibleFitIds();
+            return Predictions.Where(p => setAside.Contains(p.Issued.FitId));
+        }
+    }
+
+    private HashSet<Guid> NotCredibleFitIds() => NotCredibleFits.Select(f => f.Id).ToHashSet();
+
+    private static string SetAsideBecause(FitCredibilityView fit) => "fit not credible: " + string.Join("; ", fit.Reasons);
 
     public TrialView? Trial(Guid trialId) => Trials.Find(t => t.TrialId == trialId);
 
@@ -151,7 +210,9 @@ public sealed class StudyView
         Enum.GetValues<TrialStatus>().ToDictionary(s => s, s => Trials.Count(t => t.Status == s));
 
     /// <summary>The study's view from its documents; its sequence is the newest any of them has seen.</summary>
-    public static StudyView Assemble(StudySummaryView summary, IEnumerable<TrialView> trials, StudyLawsView? laws, IEnumerable<PredictionView> predictions)
+    /// <param name="notCredibleFits">The study's fit credibility documents (only the not-credible ones are kept).</param>
+    public static StudyView Assemble(StudySummaryView summary, IEnumerable<TrialView> trials, StudyLawsView? laws, IEnumerable<PredictionView> predictions,
+        IEnumerable<FitCredibilityView>? notCredibleFits = null)
     {
         var trialList = trials.OrderBy(t => t.Order).ToList();
         var predictionList = predictions.OrderBy(p => p.IssuedSequence).ToList();
@@ -164,6 +225,7 @@ public sealed class StudyView
             FitCount = laws?.FitCount ?? 0,
             Predictions = predictionList,
             CoordinateChecks = summary.CoordinateChecks,
+            NotCredibleFits = (notCredibleFits ?? []).Where(f => !f.Credible).OrderBy(f => f.Sequence).ThenBy(f => f.Id).ToList(),
             LastSequence = new[] { summary.LastSequence, laws?.LastSequence ?? 0 }
                 .Concat(trialList.Select(t => t.LastSequence)).Concat(predictionList.Select(p => p.LastSequence)).Max(),
         };
