@@ -122,10 +122,14 @@ public static class CredibilityRule
         var predictions = fit.Predictions ?? [];
         if (predictions.Count == 0) yield break;
         var what = isLoss ? "loss" : fit.Law == LawNames.OptimalLr ? "optimal learning rate" : "value";
-        var notFinite = predictions.Where(p => !double.IsFinite(p.Value) || p.Lower is { } l && !double.IsFinite(l) || p.Upper is { } u && !double.IsFinite(u)).ToList();
-        if (notFinite.Count > 0)
+        static bool Finite(FitPrediction p) =>
+            double.IsFinite(p.Value) && double.IsFinite(p.Lower ?? 0) && double.IsFinite(p.Upper ?? 0);
+        var notFinite = predictions.Where(p => !Finite(p)).ToList();
+        if (notFinite.Count == 1)
             yield return $"the prediction at width {Widths(notFinite)} is not a finite number";
-        var finite = predictions.Except(notFinite).ToList();
+        else if (notFinite.Count > 1)
+            yield return $"the predictions at widths {Widths(notFinite)} are not finite numbers";
+        var finite = predictions.Where(Finite).ToList();
         var negative = isLoss ? finite.Where(p => p.Value < 0).ToList() : [];
         if (negative.Count > 0)
             yield return $"it predicts a negative loss: {Listed(negative)}";
