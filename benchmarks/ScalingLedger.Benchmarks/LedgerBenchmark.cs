@@ -69,14 +69,7 @@ internal static class LedgerBenchmark
             $"{checkpoints} checkpoints a trial, replayed as fast as the transport takes them");
         await using var app = await StartServerAsync(connection, recordingPath);
         var client = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
-        var spec = new JsonObject
-        {
-            ["name"] = $"replay-{trials}", ["owner"] = "benchmark", ["dataset"] = "fashion-mnist",
-            ["model"] = new JsonObject { ["family"] = "mlp", ["hiddenLayers"] = 3, ["widths"] = new JsonArray(widths.Select(w => (JsonNode)w).ToArray()), ["parameterization"] = "standard" },
-            ["optimizer"] = new JsonObject { ["name"] = "adam", ["learningRates"] = new JsonArray(rates.Select(r => (JsonNode)r).ToArray()) },
-            ["seeds"] = new JsonArray(Enumerable.Range(0, seeds).Select(s => (JsonNode)s).ToArray()),
-            ["steps"] = checkpoints, ["batchSize"] = 32, ["evalEvery"] = 1, ["targetWidths"] = new JsonArray(64, 256),
-        };
+        var spec = Spec(recording, trials);
         var clock = Stopwatch.StartNew();
         var response = await client.PostAsJsonAsync("/api/studies", spec);
         response.EnsureSuccessStatusCode();
@@ -110,6 +103,22 @@ internal static class LedgerBenchmark
         await IngestAgainstRawAsync(pg, events, trials);
         RefitLag(events);
         await ReadsAsync(app, store, id, events);
+    }
+
+    /// <summary>A study of the recording's grid (its widths and rates) with enough seeds for about <paramref name="trials"/> trials.</summary>
+    internal static JsonObject Spec(TrialRecording recording, int trials)
+    {
+        var widths = recording.Trials.Select(t => t.Width).Distinct().Order().ToList();
+        var rates = recording.Trials.Select(t => t.LearningRate).Distinct().Order().ToList();
+        var seeds = Math.Max(1, trials / (widths.Count * rates.Count));
+        return new JsonObject
+        {
+            ["name"] = $"replay-{trials}", ["owner"] = "benchmark", ["dataset"] = "fashion-mnist",
+            ["model"] = new JsonObject { ["family"] = "mlp", ["hiddenLayers"] = 3, ["widths"] = new JsonArray(widths.Select(w => (JsonNode)w).ToArray()), ["parameterization"] = "standard" },
+            ["optimizer"] = new JsonObject { ["name"] = "adam", ["learningRates"] = new JsonArray(rates.Select(r => (JsonNode)r).ToArray()) },
+            ["seeds"] = new JsonArray(Enumerable.Range(0, seeds).Select(s => (JsonNode)s).ToArray()),
+            ["steps"] = recording.Trials.Max(t => t.Checkpoints.Count), ["batchSize"] = 32, ["evalEvery"] = 1, ["targetWidths"] = new JsonArray(64, 256),
+        };
     }
 
     private static async Task<WebApplication> StartServerAsync(string connection, string recording)

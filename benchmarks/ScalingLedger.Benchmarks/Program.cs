@@ -3,10 +3,12 @@ using ScalingLedger.Benchmarks;
 // Benchmark commands: they print figures, they assert nothing (see the README, "Performance").
 //   refit [repetitions [resamples]]            refit every law of a synthetic 432-trial study
 //   ledger [trials,...] [--recording FILE]     the whole ledger path at 432 and 4,320 trials, replaying real curves
+//   browser [trials,...]                       the study page in headless Chromium (needs the Server built in Release)
 //   record STUDY.json RECORDING.json           make a recording from a study (GET /api/studies/{id})
 return args.FirstOrDefault() switch
 {
     "ledger" => await LedgerBenchmark.RunAsync(args[1..]),
+    "browser" => await BrowserBenchmark.RunAsync(args[1..]),
     "record" => Recording.Make(args[1..]),
     "refit" => Refit(args[1..]),
     null => Refit([]),
@@ -21,6 +23,6 @@ static int Refit(string[] args)
 
 static int Usage(string verb)
 {
-    Console.Error.WriteLine($"Unknown benchmark '{verb}'. Use: refit | ledger [432,4320] [--recording FILE] | record STUDY.json OUT.json");
+    Console.Error.WriteLine($"Unknown benchmark '{verb}'. Use: refit | ledger [432,4320] [--recording FILE] | browser [432,4320] | record STUDY.json OUT.json");
     return 2;
 }

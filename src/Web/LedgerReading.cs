@@ -15,6 +15,15 @@ public interface ILedgerQueries
 
     /// <summary>One trial with its whole curve, and its study's summary; null when the study has no such trial.</summary>
     Task<(StudySummaryView Study, TrialView Trial)?> GetTrialAsync(Guid studyId, Guid trialId, CancellationToken cancel = default);
+
+    /// <summary>
+    /// The study's events after <paramref name="after"/> in sequence order, checkpoints left out: what a replay folds
+    /// (<see cref="StudyReplay"/>). Empty when there is no such study or nothing newer.
+    /// </summary>
+    Task<IReadOnlyList<(object Data, long Sequence)>> GetReplayEventsAsync(Guid id, long after = 0, CancellationToken cancel = default);
+
+    /// <summary>Two or more studies side by side; the ids that name no study are returned apart.</summary>
+    Task<(ComparisonView Comparison, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids, CancellationToken cancel = default);
 }
 
 /// <summary>Raised after the ledger commits events of a study, so open pages can refresh.</summary>

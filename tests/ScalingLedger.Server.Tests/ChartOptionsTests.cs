@@ -1,21 +1,73 @@
+using System.Text.Json.Nodes;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Web.Components.Charts;
 
 namespace ScalingLedger.Server.Tests;
 
-/// <summary>The chart options are pure: what they hold must serialise (JSON has no NaN or infinity).</summary>
+/// <summary>
+/// The chart options are pure: read models in, ApexCharts options out. JSON cannot carry NaN or infinity (the serializer
+/// throws), so a value that is not finite must be left out of a series, never reach the serializer.
+/// </summary>
 public class ChartOptionsTests
 {
     [Fact]
-    public void runs_imported_without_a_width_stay_off_the_width_chart()
+    public void runs_imported_without_a_width_stay_off_the_width_charts()
     {
         var imported = new StudyImported(Guid.NewGuid(), "params only", "tester",
             [new ImportedRun(Guid.NewGuid(), 0, 2, null, 1e9, 2e10, null, null, 2.5),
              new ImportedRun(Guid.NewGuid(), 1, 3, null, 4e9, 8e10, null, null, 2.2)], ["params", "tokens", "loss"], "tester", DateTimeOffset.UtcNow);
         var view = StudyProjection.Fold([(imported, 1L)]);
-        var json = ChartOptions.Serialize(ChartOptions.LossVsWidth(view));
-        json.ShouldNotContain("Infinity");
+        foreach (var chart in new[] { StudyCharts.LossVsWidth(view), StudyCharts.LossVsRate(view), StudyCharts.Heatmap(view), StudyCharts.OptimalLr(view) })
+            Series(chart).SelectMany(s => s["data"]!.AsArray()).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void values_that_are_not_finite_are_left_out_and_every_finite_one_is_drawn()
+    {
+        var study = Study([(8, 0.01, TrialStatus.Completed, 1.0), (16, 0.01, TrialStatus.Completed, double.NaN), (32, 0.01, TrialStatus.Completed, 0.8)]);
+        study.Spec = study.Spec! with { TargetWidths = [64, 128] };
+        // A log-linear fit with an interval at one target that runs off to infinity and one that is finite.
+        study.LatestFits.Add(Fit(LawNames.FixedLrLogLinear, LawRegistry.RateKey(0.01), new() { ["a"] = 1.2, ["b"] = -0.1 },
+            [new FitPrediction(64, 0.78, 0.7, 0.86), new FitPrediction(128, 0.71, double.NegativeInfinity, 0.9)]));
+
+        var json = Should.NotThrow(() => ChartOptions.Serialize(StudyCharts.LossVsWidth(study)));
+        var series = JsonNode.Parse(json)!["series"]!.AsArray();
+        series.Single(s => (string?)s!["name"] == "lr 0.01")!["data"]!.AsArray().Count.ShouldBe(2);
+
+        // The audit draws any fit, credible or not: its interval that runs off to infinity is left out, the finite one drawn.
+        var audit = Should.NotThrow(() => ChartOptions.Serialize(StudyCharts.Fit(study.LatestFits[0], null, null)));
+        // One bar (lower, upper, gap) for the finite interval.
+        JsonNode.Parse(audit)!["series"]!.AsArray().Single(s => (string?)s!["name"] == "fit's 95% intervals")!["data"]!.AsArray().Count.ShouldBe(3);
+    }
+
+    [Fact]
+    public void the_heatmap_has_a_row_per_width_and_marks_diverged_failed_and_unfinished_cells_apart()
+    {
+        var study = Study([
+            (8, 0.001, TrialStatus.Completed, 1.0), (8, 0.01, TrialStatus.Diverged, double.NaN),
+            (16, 0.001, TrialStatus.Failed, double.NaN), (16, 0.01, TrialStatus.Running, double.NaN)]);
+        var rows = Series(StudyCharts.Heatmap(study));
+        rows.Select(r => (string?)r["name"]).ShouldBe(["width 8", "width 16"]);
+        double Cell(int row, int column) => (double)rows[row]["data"]![column]!["y"]!;
+        Cell(0, 0).ShouldBe(1.0);
+        Cell(0, 1).ShouldBe(StudyCharts.DivergedCell);
+        Cell(1, 0).ShouldBe(StudyCharts.FailedCell);
+        Cell(1, 1).ShouldBe(StudyCharts.UnfinishedCell);
+    }
+
+    [Fact]
+    public void loss_against_rate_has_a_series_per_width_with_the_mean_over_seeds_at_each_rate()
+    {
+        var study = Study([(8, 0.001, TrialStatus.Completed, 1.0), (8, 0.001, TrialStatus.Completed, 0.8), (8, 0.01, TrialStatus.Completed, 0.7),
+                           (16, 0.001, TrialStatus.Completed, 0.9)]);
+        var series = Series(StudyCharts.LossVsRate(study));
+        series.Select(s => (string?)s["name"]).ShouldBe(["width 8", "width 16"]);
+        var width8 = series[0]["data"]!.AsArray();
+        width8.Count.ShouldBe(2);
+        ((double)width8[0]!["x"]!).ShouldBe(-3, 1e-9);
+        ((double)width8[0]!["y"]!).ShouldBe(0.9, 1e-9);
     }
 
     [Fact]
@@ -23,6 +75,25 @@ public class ChartOptionsTests
     {
         var check = new CoordinateCheckRecorded(Guid.NewGuid(), Guid.NewGuid(), "standard", null, 100, 3, ["hidden0", "output"],
             [new CoordinateCheckWidth(64, [[1.0, 2.0], [3.0, 4.0]]), new CoordinateCheckWidth(1024, [])], DateTimeOffset.UtcNow);
-        Should.NotThrow(() => ChartOptions.Serialize(ChartOptions.CoordinateCheck(check)));
+        var json = Should.NotThrow(() => ChartOptions.Serialize(ChartOptions.CoordinateCheck(check)));
+        JsonNode.Parse(json)!["series"]!.AsArray().Select(s => s!["data"]!.AsArray().Count).ShouldBe([1, 1]);
     }
+
+    private static List<JsonNode> Series(object options) =>
+        JsonNode.Parse(ChartOptions.Serialize(options))!["series"]!.AsArray().Select(s => s!).ToList();
+
+    private static StudyView Study(IReadOnlyList<(int Width, double Rate, TrialStatus Status, double Loss)> trials) => new()
+    {
+        Id = Guid.NewGuid(), Name = "charts", Owner = "tester",
+        Spec = new StudySpec("charts", "tester", "fashion-mnist", null, null, [0], 30, 32, 10, []),
+        Trials = trials.Select((t, i) => new TrialView
+        {
+            TrialId = Guid.NewGuid(), Order = i, Width = t.Width, LearningRate = t.Rate, Status = t.Status,
+            FinalEvalLoss = t.Status == TrialStatus.Completed ? t.Loss : null,
+        }).ToList(),
+    };
+
+    private static LawFitted Fit(string law, string key, Dictionary<string, double> parameters, IReadOnlyList<FitPrediction> predictions) =>
+        new(Guid.NewGuid(), Guid.NewGuid(), law, key, "form", parameters, true, null, 0.99,
+            [new FitPoint(8, 1.0), new FitPoint(32, 0.8)], [], 1, "test", LawEngine.FitterVersion, DateTimeOffset.UtcNow, Predictions: predictions);
 }

@@ -93,6 +93,22 @@ public sealed class PredictionViewProjection : MultiStreamProjection<PredictionV
         StudyProjection.ApplyPrediction(snapshot, e.Data, e.Sequence) ?? snapshot;
 }
 
+/// <summary>
+/// One small document per fit: whether it is credible and why not (<see cref="Domain.Laws.CredibilityRule"/>). Pages read
+/// only the not-credible ones of a study, to set their predictions aside.
+/// </summary>
+public sealed class FitCredibilityProjection : MultiStreamProjection<FitCredibilityView, Guid>
+{
+    public FitCredibilityProjection()
+    {
+        Identity<LawFitted>(e => e.FitId);
+        IncludeType<LawFitted>();
+    }
+
+    public override FitCredibilityView? Evolve(FitCredibilityView? snapshot, Guid id, IEvent e) =>
+        e.Data is LawFitted fit ? StudyProjection.ApplyFitCredibility(fit, e.Sequence) : snapshot;
+}
+
 public static class LedgerStore
 {
     public const string Schema = "ledger";
@@ -101,7 +117,7 @@ public static class LedgerStore
     /// The version of the stored read side. A ledger whose documents were made by another version (or by none) has them
     /// rebuilt from its events on start (see <see cref="LedgerUpgrade"/>): events are the record, documents are derived.
     /// </summary>
-    public const int ReadModelVersion = 2;
+    public const int ReadModelVersion = 3;
 
     public static IServiceCollection AddLedgerStore(this IServiceCollection services, Func<IServiceProvider, string> connectionString)
     {
@@ -123,10 +139,12 @@ public static class LedgerStore
                 opts.Projections.Add<TrialViewProjection>(ProjectionLifecycle.Inline);
                 opts.Projections.Add<StudyLawsProjection>(ProjectionLifecycle.Inline);
                 opts.Projections.Add<PredictionViewProjection>(ProjectionLifecycle.Inline);
+                opts.Projections.Add<FitCredibilityProjection>(ProjectionLifecycle.Inline);
                 opts.Schema.For<StudySummaryView>().Identity(v => v.Id);
                 opts.Schema.For<TrialView>().Identity(v => v.TrialId).Duplicate(v => v.StudyId).Duplicate(v => v.Status);
                 opts.Schema.For<StudyLawsView>().Identity(v => v.Id);
                 opts.Schema.For<PredictionView>().Identity(v => v.Id).Duplicate(v => v.StudyId);
+                opts.Schema.For<FitCredibilityView>().Identity(v => v.Id).Duplicate(v => v.StudyId).Duplicate(v => v.Credible);
                 opts.Schema.For<LedgerVersion>().Identity(v => v.Id);
                 return opts;
             })

@@ -27,6 +27,7 @@ public sealed class LedgerUpgrade(IDocumentStore store, ILogger<LedgerUpgrade> l
                 await daemon.RebuildProjectionAsync<TrialViewProjection>(cancellationToken);
                 await daemon.RebuildProjectionAsync<StudyLawsProjection>(cancellationToken);
                 await daemon.RebuildProjectionAsync<PredictionViewProjection>(cancellationToken);
+                await daemon.RebuildProjectionAsync<FitCredibilityProjection>(cancellationToken);
             }
         }
         await using var write = store.LightweightSession();

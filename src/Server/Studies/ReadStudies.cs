@@ -40,6 +40,29 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
         return summary is not null && trial is not null && trial.StudyId == studyId ? (summary, trial) : null;
     }
 
+    public async Task<IReadOnlyList<(object Data, long Sequence)>> GetReplayEventsAsync(Guid id, long after = 0, CancellationToken cancel = default)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.QueryAllRawEvents()
+            .Where(e => e.StreamId == id && e.Sequence > after && e.EventTypeName != CheckpointType)
+            .OrderBy(e => e.Sequence).ToListAsync(cancel);
+        return events.Select(e => (e.Data, e.Sequence)).ToList();
+    }
+
+    private static readonly string CheckpointType = JasperFx.Events.EventTypeExtensions.GetEventTypeName(typeof(LossCheckpointRecorded));
+
+    public async Task<(ComparisonView Comparison, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids, CancellationToken cancel = default)
+    {
+        var found = new List<StudyView>();
+        var missing = new List<Guid>();
+        foreach (var id in ids.Distinct())
+        {
+            if (await GetStudyAsync(id, null, TrialDetail.NoCheckpoints, cancel) is { } view) found.Add(view);
+            else missing.Add(id);
+        }
+        return (StudyComparison.Compare(found), missing);
+    }
+
     public async Task<IReadOnlyList<JasperFx.Events.IEvent>?> GetEventsAsync(Guid id, CancellationToken cancel = default)
     {
         await using var session = store.QuerySession();

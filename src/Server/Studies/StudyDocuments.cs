@@ -39,6 +39,10 @@ public static class StudyDocuments
         return (await query.ToListAsync(cancel)).OrderBy(p => p.IssuedSequence).ToList();
     }
 
+    /// <summary>The study's fits that are not credible (their predictions are set aside).</summary>
+    public static async Task<IReadOnlyList<FitCredibilityView>> NotCredibleFitsAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
+        await session.Query<FitCredibilityView>().Where(f => f.StudyId == studyId && !f.Credible).OrderBy(f => f.Sequence).ToListAsync(cancel);
+
     /// <summary>The study as the API shows it, assembled from its documents; null when there is no such study.</summary>
     public static async Task<StudyView?> StudyAsync(IQuerySession session, Guid studyId, TrialDetail detail, CancellationToken cancel)
     {
@@ -49,7 +53,8 @@ public static class StudyDocuments
             TrialDetail.LastCheckpoint => await TrialsWithLastCheckpointAsync(session, studyId, cancel),
             _ => await TrialsAsync(session, studyId, checkpoints: false, cancel),
         };
-        return StudyView.Assemble(summary, trials, await LawsAsync(session, studyId, cancel), await PredictionsAsync(session, studyId, false, cancel));
+        return StudyView.Assemble(summary, trials, await LawsAsync(session, studyId, cancel), await PredictionsAsync(session, studyId, false, cancel),
+            await NotCredibleFitsAsync(session, studyId, cancel));
     }
 
     /// <summary>

@@ -23,26 +23,44 @@ function prepare(options) {
   } else if (ledger.yDecimals !== undefined) {
     options.yaxis = Object.assign({}, options.yaxis, { labels: { formatter: fixed(ledger.yDecimals) } });
   }
+  if (ledger.cellLabels) {
+    // Heatmap cells without a loss carry a negative code: label them by name, the rest by value.
+    const label = v => ledger.cellLabels[String(v)] ?? fixed(ledger.yDecimals ?? 3)(v);
+    options.dataLabels = Object.assign({}, options.dataLabels, { formatter: label });
+    options.tooltip = Object.assign({}, options.tooltip, { y: { formatter: label } });
+  }
   return options;
+}
+
+// Each chart's element counts its draws (data-draws) and notes when the last one finished (data-drawn-at, the page's
+// clock), so tests and the browser benchmark can wait for a redraw and time it.
+function drawn(element) {
+  element.dataset.draws = String(Number(element.dataset.draws || 0) + 1);
+  element.dataset.drawnAt = String(performance.now());
 }
 
 export function create(element, id, json) {
   destroy(id);
-  const chart = new ApexCharts(element, prepare(JSON.parse(json)));
-  charts.set(id, chart);
-  return chart.render();
+  const options = prepare(JSON.parse(json));
+  // The element's id names the chart too (ApexCharts.getChartByID), so tests can read what it was given.
+  options.chart = Object.assign({}, options.chart, { id });
+  const chart = new ApexCharts(element, options);
+  charts.set(id, { chart, element });
+  return chart.render().then(() => drawn(element));
 }
 
 export function update(id, json) {
-  const chart = charts.get(id);
-  if (!chart) return Promise.resolve();
-  return chart.updateOptions(prepare(JSON.parse(json)), false, false);
+  const entry = charts.get(id);
+  if (!entry) return Promise.resolve();
+  const options = prepare(JSON.parse(json));
+  options.chart = Object.assign({}, options.chart, { id });
+  return entry.chart.updateOptions(options, false, false).then(() => drawn(entry.element));
 }
 
 export function destroy(id) {
-  const chart = charts.get(id);
-  if (chart) {
-    chart.destroy();
+  const entry = charts.get(id);
+  if (entry) {
+    entry.chart.destroy();
     charts.delete(id);
   }
 }

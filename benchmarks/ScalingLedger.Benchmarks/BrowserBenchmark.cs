@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Trainer.Training;
+
+namespace ScalingLedger.Benchmarks;
+
+/// <summary>
+/// The study page in headless Chromium on ledgers filled by the simulated trainer (real recorded curves): the real Server
+/// process (Release, as <c>./run.sh</c> runs it) over its own database. Figures: time until the page is interactive with
+/// its four panels drawn, and the time a replay step takes to redraw every panel. Printed, never asserted.
+/// </summary>
+internal static class BrowserBenchmark
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private static readonly string[] Panels = ["panel-loss-width", "panel-loss-rate", "panel-heatmap", "panel-optimal-lr"];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var sizes = args.Length == 0 ? [432, 4320] : args[0].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
+        var recordingPath = Path.Combine(AppContext.BaseDirectory, "recordings", "tiny-432.json");
+        var recording = TrialRecording.Load(recordingPath);
+        var server = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Server", "bin", "Release", "net10.0", "ScalingLedger.Server.dll"));
+        if (!File.Exists(server)) throw new FileNotFoundException("Build the Server in Release first (dotnet build -c Release src/Server).", server);
+        Console.WriteLine($"Recording: {recording.Source}; Server: {server}; Chromium: {Chromium}; {Environment.ProcessorCount} cores.");
+
+        var dir = Path.Combine(Path.GetTempPath(), $"browser-bench-{Environment.ProcessId}");
+        await using var pg = await EmbeddedPostgres.StartAsync(Path.Combine(dir, "pg"), "postgres", _ => { });
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium, Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        try
+        {
+            foreach (var trials in sizes)
+            {
+                var database = $"browser_{trials}_{Guid.NewGuid():N}"[..24];
+                await pg.CreateDatabaseAsync(database);
+                var port = 5200 + trials % 700;
+                using var process = StartServer(server, pg.ConnectionString(database), recordingPath, port);
+                try
+                {
+                    await MeasureAsync(browser, $"http://127.0.0.1:{port}", LedgerBenchmark.Spec(recording, trials));
+                }
+                finally
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync();
+                }
+            }
+        }
+        finally
+        {
+            await pg.StopAsync();
+            try { Directory.Delete(dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+        return 0;
+    }
+
+    private static Process StartServer(string dll, string connection, string recording, int port)
+    {
+        var info = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        info.Environment["ConnectionStrings__Ledger"] = connection;
+        info.Environment["Trainer__Replay"] = recording;
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task MeasureAsync(IBrowser browser, string baseUrl, JsonObject spec)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        for (var i = 0; ; i++)
+        {
+            try { (await client.GetAsync("/api/studies")).EnsureSuccessStatusCode(); break; }
+            catch (HttpRequestException) when (i < 240) { await Task.Delay(500); }
+        }
+        var clock = Stopwatch.StartNew();
+        var response = await client.PostAsJsonAsync("/api/studies", spec);
+        response.EnsureSuccessStatusCode();
+        var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
+        JsonObject study;
+        while (true)
+        {
+            await Task.Delay(1000);
+            study = (await client.GetFromJsonAsync<JsonObject>($"/api/studies/{id}"))!;
+            if ((string?)study["status"] != "Running") break;
+        }
+        var trials = study["trials"]!.AsArray().Count;
+        var events = study["lastSequence"]!.GetValue<long>();
+        Console.WriteLine();
+        Console.WriteLine($"== {trials:N0} trials, {spec["steps"]} checkpoints a trial: filled by the simulated trainer in {clock.Elapsed.TotalSeconds:F0} s (ledger sequence {events:N0})");
+
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 } });
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        // Interactive: the page is served, Blazor's circuit is up (the replay bar answers clicks) and all four panels are drawn.
+        var loads = new List<double>();
+        for (var i = 0; i < 4; i++)
+        {
+            var load = Stopwatch.StartNew();
+            await page.GotoAsync($"{baseUrl}/studies/{id}");
+            foreach (var panel in Panels) await page.Locator($"#{panel}[data-draws]").WaitForAsync(new() { Timeout = 120_000 });
+            await page.Locator("#replay-forward").WaitForAsync(new() { Timeout = 120_000 });
+            loads.Add(load.Elapsed.TotalMilliseconds);
+        }
+        Console.WriteLine($"   study page interactive with its four panels drawn: first {loads[0]:F0} ms, then best {loads.Skip(1).Min():F0} ms, median {Median(loads.Skip(1)):F0} ms");
+
+        // A replay step: one click on "next moment" until every panel has drawn again.
+        await page.Locator("#replay-start").ClickAsync();
+        await page.WaitForURLAsync("**asOf=*");
+        await Task.Delay(1000);
+        var steps = new List<double>();
+        var redrawn = new List<int>();
+        for (var i = 0; i < 15; i++)
+        {
+            var before = await page.Locator("#replay-at").InnerTextAsync();
+            var drawsBefore = await DrawsAsync(page);
+            var clickedAt = await page.EvaluateAsync<double>("() => performance.now()");
+            await page.Locator("#replay-forward").ClickAsync();
+            await page.Locator("#replay-at").Filter(new() { HasNotText = before }).WaitForAsync(new() { Timeout = 30_000 });
+            // A panel whose picture does not change at this moment is not drawn again: wait until no panel draws for 500 ms.
+            var quiet = await DrawsAsync(page);
+            while (true)
+            {
+                await Task.Delay(500);
+                var now = await DrawsAsync(page);
+                if (now.SequenceEqual(quiet)) break;
+                quiet = now;
+            }
+            var changed = Panels.Where((_, k) => quiet[k] > drawsBefore[k]).ToArray();
+            if (changed.Length == 0) continue;
+            var last = await page.EvaluateAsync<double>("ids => Math.max(...ids.map(id => Number(document.getElementById(id).dataset.drawnAt || 0)))", changed);
+            steps.Add(last - clickedAt);
+            redrawn.Add(changed.Length);
+        }
+        Console.WriteLine($"   replay step (click -> the last changed panel redrawn), {steps.Count} steps from the start redrawing {redrawn.Average():F1} panels on average: " +
+            $"median {Median(steps):F0} ms, best {steps.Min():F0} ms, worst {steps.Max():F0} ms");
+        if (errors.Count > 0) Console.WriteLine($"   browser errors: {string.Join(" | ", errors)}");
+        await page.CloseAsync();
+    }
+
+    private static async Task<int[]> DrawsAsync(IPage page) =>
+        await page.EvaluateAsync<int[]>("ids => ids.map(id => Number(document.getElementById(id)?.dataset.draws || 0))", Panels);
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
+    }
+}

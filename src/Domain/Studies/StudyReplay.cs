@@ -1,0 +1,83 @@
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
+
+namespace ScalingLedger.Domain.Studies;
+
+/// <summary>
+/// A study's ledger held in memory for replay: the state as of any sequence is the fold of the events up to it, with the
+/// same folds as the live documents (<see cref="StudyProjection.Fold"/>). Checkpoints are left out (the bulk of a study's
+/// events; the replayed panels show final losses, laws and predictions), so a step of the replay folds a few thousand
+/// events in memory instead of reading the ledger again.
+/// </summary>
+public sealed class StudyReplay
+{
+    private readonly List<(object Data, long Sequence)> events = [];
+    private readonly List<long> moments = [];
+
+    public StudyReplay(IEnumerable<(object Data, long Sequence)> events) => Append(events);
+
+    /// <summary>The sequence of the study's first event (its definition or import).</summary>
+    public long First => events.Count == 0 ? 0 : events[0].Sequence;
+
+    /// <summary>The sequence of the newest event held.</summary>
+    public long Last => events.Count == 0 ? 0 : events[^1].Sequence;
+
+    public int Count => events.Count;
+
+    /// <summary>
+    /// The sequences where what the panels show changes: the study's start, each trial's end, and the last event of each
+    /// run of the reactor's events (a refit's fits, predictions and resolutions are one moment).
+    /// </summary>
+    public IReadOnlyList<long> Moments => moments;
+
+    /// <summary>Adds events newer than <see cref="Last"/> (a live page follows its study this way); older ones are ignored.</summary>
+    public void Append(IEnumerable<(object Data, long Sequence)> newer)
+    {
+        foreach (var e in newer.Where(e => e.Data is not LossCheckpointRecorded).OrderBy(e => e.Sequence))
+        {
+            if (events.Count > 0 && e.Sequence <= Last) continue;
+            var reactorRun = events.Count > 0 && IsReactor(events[^1].Data) && IsReactor(e.Data);
+            events.Add(e);
+            if (reactorRun) moments[^1] = e.Sequence;
+            else if (events.Count == 1 || IsMoment(e.Data)) moments.Add(e.Sequence);
+        }
+    }
+
+    /// <summary>The study as of <paramref name="asOf"/> (its first event at least); trials carry no checkpoints.</summary>
+    public StudyView At(long asOf)
+    {
+        if (events.Count == 0) throw new InvalidOperationException("The replay holds no event.");
+        var end = UpTo(asOf);
+        return StudyProjection.Fold(events.Take(Math.Max(1, end)));
+    }
+
+    /// <summary>Every optimal-LR fit recorded up to <paramref name="asOf"/>, oldest first (the slope's history).</summary>
+    public IReadOnlyList<(LawFitted Fit, long Sequence)> OptimalLrFits(long asOf) =>
+        events.Take(UpTo(asOf)).Where(e => e.Data is LawFitted { Law: LawNames.OptimalLr }).Select(e => ((LawFitted)e.Data, e.Sequence)).ToList();
+
+    /// <summary>The moment before (-1) or after (+1) <paramref name="asOf"/>, staying within the study.</summary>
+    public long Step(long asOf, int direction)
+    {
+        if (moments.Count == 0) return asOf;
+        if (direction > 0) return moments.FirstOrDefault(m => m > asOf, moments[^1]);
+        return moments.LastOrDefault(m => m < asOf, moments[0]);
+    }
+
+    private int UpTo(long asOf)
+    {
+        // Events are in sequence order: the count of those at or below asOf.
+        int lo = 0, hi = events.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (events[mid].Sequence <= asOf) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+
+    private static bool IsReactor(object data) => data is LawFitted or PredictionIssued or PredictionResolved or StudyCompleted;
+
+    private static bool IsMoment(object data) =>
+        IsReactor(data) || data is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled or StudyCancelled or CoordinateCheckRecorded;
+}

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
+
+namespace ScalingLedger.Server.Tests;
+
+/// <summary>
+/// Every page of the site in real Chromium against the real Server, on two studies of two owners trained by the simulated
+/// trainer from a recording of real trials (the losses a researcher sees; fast enough for a test). Screenshots of each
+/// page are written to <c>screenshots/</c>.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class SiteBrowserTests(PostgresFixture pg)
+{
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+    private static readonly string Recording = Path.Combine(RepositoryRoot(), "benchmarks", "recordings", "tiny-432.json");
+
+    [Fact]
+    public async Task a_researcher_follows_a_study_live_replays_it_audits_a_prediction_and_compares_two_owners()
+    {
+        File.Exists(StudyPageBrowserTests.Chromium).ShouldBeTrue($"{StudyPageBrowserTests.Chromium} is missing: ./test.sh installs it.");
+        // Paced so that the first study is still running when its page opens.
+        await using var app = await pg.NewLedgerAsync(("Trainer:Replay", Recording), ("Trainer:ReplayReportsPerSecond", "250"));
+        app.UseKestrel(0);
+        app.StartServer();
+        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        var alice = await StudyApi.DefineAsync(client, Spec("alice's sweep with a rather long name that has to wrap somewhere on the page", "alice", "standard"));
+
+        await using var session = await BrowserSession.StartAsync(baseUrl);
+        var page = session.Page;
+
+        // Live: the open page follows the running study without a reload.
+        await page.GotoAsync($"{baseUrl}/studies/{alice}");
+        await page.Locator("#study-status", new() { HasText = "Running" }).WaitForAsync();
+        await page.Locator("#live").WaitForAsync();
+        await page.EvaluateAsync("() => window.__notReloaded = true");
+        await StudyApi.WaitForStatusAsync(client, alice, "Completed", TimeSpan.FromMinutes(3));
+        var clock = Stopwatch.StartNew();
+        await page.Locator("#study-status", new() { HasText = "Completed" }).WaitForAsync(new() { Timeout = 2_000 });
+        (await page.EvaluateAsync<bool>("() => window.__notReloaded === true")).ShouldBeTrue("the page reloaded instead of following the ledger");
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(2));
+
+        var bob = await StudyApi.DefineAsync(client, Spec("bob's muP sweep", "bob", "mup"));
+        await StudyApi.WaitForStatusAsync(client, bob, "Completed", TimeSpan.FromMinutes(3));
+        var aliceJson = await StudyApi.GetAsync(client, $"/api/studies/{alice}");
+
+        // The study page: four panels with the right series and points.
+        await page.GotoAsync($"{baseUrl}/studies/{alice}");
+        await ChartAsync(page, "panel-loss-width");
+        var trials = aliceJson["trials"]!.AsArray().Select(t => t!).ToList();
+        var rates = trials.Select(t => (double)t["learningRate"]!).Distinct().Order().ToList();
+        var widths = trials.Select(t => (int)t["width"]!).Distinct().Order().ToList();
+        var lossVsWidth = await ChartAsync(page, "panel-loss-width");
+        foreach (var rate in rates)
+            lossVsWidth[$"lr {rate:G3}"].ShouldBe(trials.Count(t => (double)t["learningRate"]! == rate && (string?)t["status"] == "Completed"));
+        var fits = aliceJson["latestFits"]!.AsArray().Select(f => f!.Deserialize<LawFitted>(Web)!).ToList();
+        var drawnLines = fits.Count(f => f.Law == LawNames.FixedLrLogLinear && f.Converged && CredibilityRule.Assess(f).Credible);
+        lossVsWidth.Keys.Count(k => k.StartsWith("fit lr ", StringComparison.Ordinal)).ShouldBe(drawnLines);
+        lossVsWidth.ContainsKey("tuned frontier").ShouldBe(fits.Any(f => f.Law == LawNames.TunedFrontierPower && f.Converged && CredibilityRule.Assess(f).Credible));
+        var lossVsRate = await ChartAsync(page, "panel-loss-rate");
+        widths.ShouldAllBe(w => lossVsRate.ContainsKey($"width {w}"));
+        var heatmap = await ChartAsync(page, "panel-heatmap");
+        heatmap.Count.ShouldBe(widths.Count);
+        heatmap.Values.ShouldAllBe(cells => cells == rates.Count);
+        (await page.Locator("#panel-heatmap .apexcharts-heatmap-rect").CountAsync()).ShouldBe(widths.Count * rates.Count);
+        var optimal = await ChartAsync(page, "panel-optimal-lr");
+        optimal["best rate on the grid"].ShouldBe(widths.Count(w => trials.Any(t => (int)t["width"]! == w && (string?)t["status"] == "Completed")));
+        (await page.Locator("#fits tbody tr").CountAsync()).ShouldBe(fits.Count);
+        await ChartAsync(page, "belief-history");
+        await ChartAsync(page, "slope-history");
+        await session.ScreenshotAsync("study-page");
+
+        // Replay: back to the start, where no trial has ended, then forward moment by moment; the address keeps the point.
+        await page.Locator("#replay-start").ClickAsync();
+        await page.WaitForURLAsync("**asOf=*");
+        await page.Locator("#replaying").WaitForAsync();
+        await WaitForAsync(async () => (await ChartAsync(page, "panel-loss-width")).Where(s => s.Key.StartsWith("lr ", StringComparison.Ordinal)).Sum(s => s.Value) == 0,
+            "at the study's first event no trial has a final loss");
+        for (var i = 0; i < 12; i++) await page.Locator("#replay-forward").ClickAsync();
+        await page.Locator("#replay-slider").FocusAsync();
+        await page.Keyboard.PressAsync("PageDown");
+        await WaitForAsync(async () =>
+        {
+            var points = (await ChartAsync(page, "panel-loss-width")).Where(s => s.Key.StartsWith("lr ", StringComparison.Ordinal)).Sum(s => s.Value);
+            return points > 0 && points < lossVsWidth.Where(s => s.Key.StartsWith("lr ", StringComparison.Ordinal)).Sum(s => s.Value);
+        }, "thirteen moments in, some but not all trials have their final loss on the chart");
+        var asOf = long.Parse(new Uri(page.Url).Query.Split("asOf=")[1], System.Globalization.CultureInfo.InvariantCulture);
+        (await page.Locator("#replay-at").InnerTextAsync()).ShouldContain($"as of event {asOf}");
+        await session.ScreenshotAsync("study-replay");
+        // Reopening the address shows the same point.
+        await page.ReloadAsync();
+        await page.Locator("#replaying", new() { HasText = $"event sequence {asOf}" }).WaitForAsync();
+
+        // A bad address gives a clear message, not a frozen page.
+        await page.GotoAsync($"{baseUrl}/studies/{alice}?asOf=abc");
+        await page.Locator("#page-error", new() { HasText = "asOf must be an event sequence" }).WaitForAsync();
+        await page.Locator("#study-status").WaitForAsync();
+        (await page.Locator("#blazor-error-ui").CountAsync()).ShouldBe(1);
+
+        // The audit page of a prediction: verified, its fit drawn with its evidence.
+        await page.GotoAsync($"{baseUrl}/studies/{alice}");
+        await page.Locator("#predictions a").First.ClickAsync();
+        await page.WaitForURLAsync("**/predictions/*");
+        await page.Locator("#verified", new() { HasText = "verified" }).WaitForAsync(new() { Timeout = 30_000 });
+        (await page.Locator("#verified").InnerTextAsync()).ShouldBe("verified");
+        var audit = await ChartAsync(page, "audit-fit");
+        audit["evidence (fitted points)"].ShouldBeGreaterThan(0);
+        audit["predicted"].ShouldBe(1);
+        (await page.Locator("#evidence tbody tr").CountAsync()).ShouldBeGreaterThan(0);
+        await session.ScreenshotAsync("prediction-audit");
+
+        // A trial's page: its curve.
+        await page.Locator("#evidence a").First.ClickAsync();
+        await page.WaitForURLAsync("**/trials/*");
+        (await ChartAsync(page, "loss-curve")).Count.ShouldBe(2);
+        await session.ScreenshotAsync("trial-page");
+
+        // The studies list: filters, then two selected for comparison.
+        await page.GotoAsync($"{baseUrl}/studies");
+        await page.Locator("#studies tbody tr").First.WaitForAsync();
+        (await page.Locator("#studies tbody tr").CountAsync()).ShouldBe(2);
+        await page.Locator("#filter-owner").SelectOptionAsync("bob");
+        await WaitForAsync(async () => await page.Locator("#studies tbody tr").CountAsync() == 1, "filtering by owner leaves bob's study");
+        await page.Locator("#filter-owner").SelectOptionAsync("");
+        await page.Locator("#filter-text").FillAsync("muP");
+        await WaitForAsync(async () => await page.Locator("#studies tbody tr").CountAsync() == 1, "the text filter leaves the muP sweep");
+        await page.Locator("#filter-text").FillAsync("");
+        await WaitForAsync(async () => await page.Locator("#studies tbody tr").CountAsync() == 2, "clearing the filters shows both");
+        await session.ScreenshotAsync("studies-list");
+        foreach (var box in await page.Locator("#studies .select-study").AllAsync()) await box.CheckAsync();
+        await page.Locator("#compare").ClickAsync();
+        await page.WaitForURLAsync("**/compare?ids=*");
+        await page.Locator("#compared tbody tr").Nth(1).WaitForAsync();
+        var owners = await page.Locator("#compared td.owner").AllInnerTextsAsync();
+        owners.Order().ShouldBe(["alice", "bob"]);
+        await ChartAsync(page, "compare-frontiers");
+        (await ChartAsync(page, "compare-optimal-lr")).Keys.ShouldContain(k => k.StartsWith("bob's muP sweep (bob)", StringComparison.Ordinal));
+        (await page.Locator("#compare-spec", new() { HasText = "parameterization" }).CountAsync()).ShouldBe(1);
+        (await page.Locator("#compare-cells .cover").CountAsync()).ShouldBe(2 * widths.Count * rates.Count);
+        await session.ScreenshotAsync("compare");
+
+        session.Errors.ShouldBeEmpty();
+    }
+
+    /// <summary>The spec both owners ran: a slice of the recording's grid (widths 2 to 13, rates 1e-4 to 1).</summary>
+    private static JsonObject Spec(string name, string owner, string parameterization) => new()
+    {
+        ["name"] = name, ["owner"] = owner, ["dataset"] = "fashion-mnist",
+        ["model"] = new JsonObject { ["family"] = "mlp", ["hiddenLayers"] = 3, ["parameterization"] = parameterization,
+            ["widths"] = new JsonArray(2, 3, 4, 6, 8, 12) },
+        ["optimizer"] = new JsonObject { ["name"] = "adam", ["learningRates"] = new JsonArray(0.001, 0.003, 0.01, 0.03, 0.1, 0.3) },
+        ["seeds"] = new JsonArray(0), ["steps"] = 20, ["batchSize"] = 32, ["evalEvery"] = 1, ["targetWidths"] = new JsonArray(32, 64),
+    };
+
+    /// <summary>Waits for the chart to be drawn and returns each series' name with its number of points (gaps left out).</summary>
+    internal static async Task<Dictionary<string, int>> ChartAsync(IPage page, string id)
+    {
+        await page.Locator($"#{id}[data-draws]").WaitForAsync(new() { Timeout = 20_000 });
+        var series = await page.EvaluateAsync<JsonElementSeries[]>(
+            "id => ApexCharts.getChartByID(id).w.config.series.map(s => ({ name: s.name, points: s.data.filter(p => p.y !== null && p.y !== undefined).length }))", id);
+        // What ApexCharts drew, not only what it was given: a group per series in the SVG.
+        (await page.Locator($"#{id} g.apexcharts-series").CountAsync()).ShouldBeGreaterThanOrEqualTo(series.Length == 0 ? 0 : 1);
+        return series.ToDictionary(s => s.Name, s => s.Points);
+    }
+
+    internal sealed record JsonElementSeries(string Name, int Points);
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new TimeoutException($"Not seen within 20 s: {what}.");
+            await Task.Delay(100);
+        }
+    }
+
+    internal static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ScalingLedger.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException("ScalingLedger.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>Headless Chromium with a page that records every browser error and failed request.</summary>
+internal sealed class BrowserSession : IAsyncDisposable
+{
+    private IPlaywright playwright = null!;
+    private IBrowser browser = null!;
+    public IPage Page { get; private set; } = null!;
+    public List<string> Errors { get; } = [];
+
+    public static async Task<BrowserSession> StartAsync(string baseUrl)
+    {
+        var session = new BrowserSession { playwright = await Playwright.CreateAsync() };
+        session.browser = await session.playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = StudyPageBrowserTests.Chromium, Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        session.Page = await session.browser.NewPageAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 } });
+        session.Page.Console += (_, m) => { if (m.Type == "error") session.Errors.Add(m.Text); };
+        session.Page.PageError += (_, e) => session.Errors.Add(e);
+        session.Page.Response += (_, r) => { if (r.Status >= 400 && r.Url.StartsWith(baseUrl, StringComparison.Ordinal)) session.Errors.Add($"{r.Status} {r.Url}"); };
+        return session;
+    }
+
+    public async Task ScreenshotAsync(string name)
+    {
+        Directory.CreateDirectory("screenshots");
+        await Page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", name + ".png"), FullPage = true });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await browser.DisposeAsync();
+        playwright.Dispose();
+    }
+}
