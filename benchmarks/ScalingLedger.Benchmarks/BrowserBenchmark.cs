@@ -111,6 +111,7 @@ internal static class BrowserBenchmark
             var load = Stopwatch.StartNew();
             await page.GotoAsync($"{baseUrl}/studies/{id}");
             foreach (var panel in Panels) await page.Locator($"#{panel}[data-draws]").WaitForAsync(new() { Timeout = 120_000 });
+            await page.Locator("#interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 120_000 });
             await page.Locator("#replay-forward").WaitForAsync(new() { Timeout = 120_000 });
             loads.Add(load.Elapsed.TotalMilliseconds);
         }
@@ -118,7 +119,7 @@ internal static class BrowserBenchmark
 
         // A replay step: one click on "next moment" until every panel has drawn again.
         await page.Locator("#replay-start").ClickAsync();
-        await page.WaitForURLAsync("**asOf=*");
+        await page.Locator("#replaying").WaitForAsync();
         await Task.Delay(1000);
         var steps = new List<double>();
         var redrawn = new List<int>();

@@ -38,6 +38,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
 
         // Live: the open page follows the running study without a reload.
         await page.GotoAsync($"{baseUrl}/studies/{alice}");
+        await session.InteractiveAsync();
         await page.Locator("#study-status", new() { HasText = "Running" }).WaitForAsync();
         await page.Locator("#live").WaitForAsync();
         await page.EvaluateAsync("() => window.__notReloaded = true");
@@ -53,7 +54,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
 
         // The study page: four panels with the right series and points.
         await page.GotoAsync($"{baseUrl}/studies/{alice}");
-        await ChartAsync(page, "panel-loss-width");
+        await session.InteractiveAsync();
         var trials = aliceJson["trials"]!.AsArray().Select(t => t!).ToList();
         var rates = trials.Select(t => (double)t["learningRate"]!).Distinct().Order().ToList();
         var widths = trials.Select(t => (int)t["width"]!).Distinct().Order().ToList();
@@ -75,25 +76,30 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         (await page.Locator("#fits tbody tr").CountAsync()).ShouldBe(fits.Count);
         await ChartAsync(page, "belief-history");
         await ChartAsync(page, "slope-history");
-        await session.ScreenshotAsync("study-page");
+        await session.ScreenshotAsync("study-page", "replay", "panel-loss-width", "panel-loss-rate", "panel-heatmap", "panel-optimal-lr", "belief-history", "slope-history");
 
         // Replay: back to the start, where no trial has ended, then forward moment by moment; the address keeps the point.
         await page.Locator("#replay-start").ClickAsync();
-        await page.WaitForURLAsync("**asOf=*");
         await page.Locator("#replaying").WaitForAsync();
+        await WaitForAsync(() => Task.FromResult(page.Url.Contains("asOf=", StringComparison.Ordinal)), $"the address keeps the replayed point (it is {page.Url})");
         await WaitForAsync(async () => (await ChartAsync(page, "panel-loss-width")).Where(s => s.Key.StartsWith("lr ", StringComparison.Ordinal)).Sum(s => s.Value) == 0,
             "at the study's first event no trial has a final loss");
+        (await page.Locator("#replay-at").InnerTextAsync()).ShouldContain("(moment 1 of");
         for (var i = 0; i < 12; i++) await page.Locator("#replay-forward").ClickAsync();
         await page.Locator("#replay-slider").FocusAsync();
-        await page.Keyboard.PressAsync("PageDown");
+        await page.Keyboard.PressAsync(".");
+        // Thirteen steps from the first moment, by button and by key.
+        await page.Locator("#replay-at", new() { HasText = "(moment 14 of" }).WaitForAsync();
+        await WaitForAsync(async () => page.Url.EndsWith("asOf=" + (await page.Locator("#replay-slider").InputValueAsync()), StringComparison.Ordinal),
+            "the address and the slider agree on the point shown");
+        var asOf = long.Parse(new Uri(page.Url).Query.Split("asOf=")[1], System.Globalization.CultureInfo.InvariantCulture);
+        (await page.Locator("#replay-at").InnerTextAsync()).ShouldContain($"as of event {asOf}");
         await WaitForAsync(async () =>
         {
             var points = (await ChartAsync(page, "panel-loss-width")).Where(s => s.Key.StartsWith("lr ", StringComparison.Ordinal)).Sum(s => s.Value);
             return points > 0 && points < lossVsWidth.Where(s => s.Key.StartsWith("lr ", StringComparison.Ordinal)).Sum(s => s.Value);
         }, "thirteen moments in, some but not all trials have their final loss on the chart");
-        var asOf = long.Parse(new Uri(page.Url).Query.Split("asOf=")[1], System.Globalization.CultureInfo.InvariantCulture);
-        (await page.Locator("#replay-at").InnerTextAsync()).ShouldContain($"as of event {asOf}");
-        await session.ScreenshotAsync("study-replay");
+        await session.ScreenshotAsync("study-replay", "panel-loss-width", "panel-heatmap");
         // Reopening the address shows the same point.
         await page.ReloadAsync();
         await page.Locator("#replaying", new() { HasText = $"event sequence {asOf}" }).WaitForAsync();
@@ -114,7 +120,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         audit["evidence (fitted points)"].ShouldBeGreaterThan(0);
         audit["predicted"].ShouldBe(1);
         (await page.Locator("#evidence tbody tr").CountAsync()).ShouldBeGreaterThan(0);
-        await session.ScreenshotAsync("prediction-audit");
+        await session.ScreenshotAsync("prediction-audit", "audit-fit");
 
         // A trial's page: its curve.
         await page.Locator("#evidence a").First.ClickAsync();
@@ -124,7 +130,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
 
         // The studies list: filters, then two selected for comparison.
         await page.GotoAsync($"{baseUrl}/studies");
-        await page.Locator("#studies tbody tr").First.WaitForAsync();
+        await session.InteractiveAsync();
         (await page.Locator("#studies tbody tr").CountAsync()).ShouldBe(2);
         await page.Locator("#filter-owner").SelectOptionAsync("bob");
         await WaitForAsync(async () => await page.Locator("#studies tbody tr").CountAsync() == 1, "filtering by owner leaves bob's study");
@@ -136,7 +142,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         await session.ScreenshotAsync("studies-list");
         foreach (var box in await page.Locator("#studies .select-study").AllAsync()) await box.CheckAsync();
         await page.Locator("#compare").ClickAsync();
-        await page.WaitForURLAsync("**/compare?ids=*");
+        await WaitForAsync(() => Task.FromResult(page.Url.Contains("/compare?ids=", StringComparison.Ordinal)), "the compare page opens");
         await page.Locator("#compared tbody tr").Nth(1).WaitForAsync();
         var owners = await page.Locator("#compared td.owner").AllInnerTextsAsync();
         owners.Order().ShouldBe(["alice", "bob"]);
@@ -144,7 +150,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         (await ChartAsync(page, "compare-optimal-lr")).Keys.ShouldContain(k => k.StartsWith("bob's muP sweep (bob)", StringComparison.Ordinal));
         (await page.Locator("#compare-spec", new() { HasText = "parameterization" }).CountAsync()).ShouldBe(1);
         (await page.Locator("#compare-cells .cover").CountAsync()).ShouldBe(2 * widths.Count * rates.Count);
-        await session.ScreenshotAsync("compare");
+        await session.ScreenshotAsync("compare", "compare-frontiers", "compare-optimal-lr");
 
         session.Errors.ShouldBeEmpty();
     }
@@ -154,7 +160,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
     {
         ["name"] = name, ["owner"] = owner, ["dataset"] = "fashion-mnist",
         ["model"] = new JsonObject { ["family"] = "mlp", ["hiddenLayers"] = 3, ["parameterization"] = parameterization,
-            ["widths"] = new JsonArray(2, 3, 4, 6, 8, 12) },
+            ["widths"] = new JsonArray(2, 3, 4, 6, 8, 12), ["baseWidth"] = parameterization == "mup" ? 2 : null },
         ["optimizer"] = new JsonObject { ["name"] = "adam", ["learningRates"] = new JsonArray(0.001, 0.003, 0.01, 0.03, 0.1, 0.3) },
         ["seeds"] = new JsonArray(0), ["steps"] = 20, ["batchSize"] = 32, ["evalEvery"] = 1, ["targetWidths"] = new JsonArray(32, 64),
     };
@@ -163,14 +169,13 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
     internal static async Task<Dictionary<string, int>> ChartAsync(IPage page, string id)
     {
         await page.Locator($"#{id}[data-draws]").WaitForAsync(new() { Timeout = 20_000 });
-        var series = await page.EvaluateAsync<JsonElementSeries[]>(
-            "id => ApexCharts.getChartByID(id).w.config.series.map(s => ({ name: s.name, points: s.data.filter(p => p.y !== null && p.y !== undefined).length }))", id);
+        var result = await page.EvaluateAsync<JsonElement>(
+            "id => { const c = ApexCharts.getChartByID(id); return c ? c.w.config.series.map(s => ({ name: s.name, points: s.data.filter(p => p.y !== null && p.y !== undefined).length })) : []; }", id);
         // What ApexCharts drew, not only what it was given: a group per series in the SVG.
-        (await page.Locator($"#{id} g.apexcharts-series").CountAsync()).ShouldBeGreaterThanOrEqualTo(series.Length == 0 ? 0 : 1);
+        var series = result.EnumerateArray().Select(s => (Name: s.GetProperty("name").GetString()!, Points: s.GetProperty("points").GetInt32())).ToList();
+        (await page.Locator($"#{id} g.apexcharts-series").CountAsync()).ShouldBeGreaterThanOrEqualTo(series.Count == 0 ? 0 : 1);
         return series.ToDictionary(s => s.Name, s => s.Points);
     }
-
-    internal sealed record JsonElementSeries(string Name, int Points);
 
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
     {
@@ -207,16 +212,22 @@ internal sealed class BrowserSession : IAsyncDisposable
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
         session.Page = await session.browser.NewPageAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 } });
-        session.Page.Console += (_, m) => { if (m.Type == "error") session.Errors.Add(m.Text); };
-        session.Page.PageError += (_, e) => session.Errors.Add(e);
+        session.Page.Console += (_, m) => { if (m.Type == "error") session.Errors.Add($"{session.Page.Url}: {m.Text}"); };
+        session.Page.PageError += (_, e) => session.Errors.Add($"{session.Page.Url}: {e}");
         session.Page.Response += (_, r) => { if (r.Status >= 400 && r.Url.StartsWith(baseUrl, StringComparison.Ordinal)) session.Errors.Add($"{r.Status} {r.Url}"); };
         return session;
     }
 
-    public async Task ScreenshotAsync(string name)
+    /// <summary>Waits until the page answers clicks (Blazor's circuit is up), not only shows its prerendered HTML.</summary>
+    public Task InteractiveAsync() => Page.Locator("#interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 20_000 });
+
+    public async Task ScreenshotAsync(string name, params string[] elements)
     {
         Directory.CreateDirectory("screenshots");
         await Page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", name + ".png"), FullPage = true });
+        // Each chart alone too, at full resolution, for a reader of the screenshots.
+        foreach (var id in elements)
+            await Page.Locator($"#{id}").ScreenshotAsync(new() { Path = Path.Combine("screenshots", $"{name}-{id}.png") });
     }
 
     public async ValueTask DisposeAsync()

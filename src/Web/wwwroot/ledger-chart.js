@@ -41,7 +41,19 @@ function drawn(element) {
 
 export function create(element, id, json) {
   destroy(id);
-  const options = prepare(JSON.parse(json));
+  const parsed = JSON.parse(json);
+  if (parsed.ledger && parsed.ledger.empty) {
+    // Nothing to draw: ApexCharts would draw an empty numeric chart at infinite coordinates, so say so in words.
+    element.innerHTML = '';
+    const note = document.createElement('p');
+    note.className = 'muted chart-empty';
+    note.textContent = parsed.ledger.empty;
+    element.appendChild(note);
+    charts.set(id, { chart: null, element });
+    drawn(element);
+    return Promise.resolve();
+  }
+  const options = prepare(parsed);
   // The element's id names the chart too (ApexCharts.getChartByID), so tests can read what it was given.
   options.chart = Object.assign({}, options.chart, { id });
   const chart = new ApexCharts(element, options);
@@ -52,7 +64,10 @@ export function create(element, id, json) {
 export function update(id, json) {
   const entry = charts.get(id);
   if (!entry) return Promise.resolve();
-  const options = prepare(JSON.parse(json));
+  const parsed = JSON.parse(json);
+  // From or to an empty chart: draw it anew.
+  if (!entry.chart || (parsed.ledger && parsed.ledger.empty)) return create(entry.element, id, json);
+  const options = prepare(parsed);
   options.chart = Object.assign({}, options.chart, { id });
   return entry.chart.updateOptions(options, false, false).then(() => drawn(entry.element));
 }
@@ -60,7 +75,8 @@ export function update(id, json) {
 export function destroy(id) {
   const entry = charts.get(id);
   if (entry) {
-    entry.chart.destroy();
+    if (entry.chart) entry.chart.destroy();
+    else entry.element.innerHTML = '';
     charts.delete(id);
   }
 }

@@ -14,6 +14,9 @@ internal sealed class SeriesSet
     public List<int> Dashes { get; } = [];
 
     public IReadOnlyList<object> Series => series;
+
+    /// <summary>Whether any series has a point (ApexCharts draws an empty numeric chart with infinite coordinates: give it none).</summary>
+    public bool HasPoints { get; private set; }
     public int Count => series.Count;
 
     public void Points(string name, string color, IEnumerable<(double X, double Y)> points, int size = 6, string shape = "circle") =>
@@ -34,6 +37,7 @@ internal sealed class SeriesSet
             data.Add(new { x = Round(x), y = (double?)null });
         }
         if (data.Count == 0) return;
+        HasPoints = true;
         series.Add(new { name, type = "line", data });
         Colors.Add(color);
         MarkerSizes.Add(0);
@@ -44,6 +48,7 @@ internal sealed class SeriesSet
 
     private void Add(string name, string type, string color, List<object> data, int size, string shape, int width, int dash)
     {
+        HasPoints |= data.Count > 0;
         series.Add(new { name, type, data });
         Colors.Add(color);
         MarkerSizes.Add(size);

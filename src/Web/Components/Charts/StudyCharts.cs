@@ -165,10 +165,10 @@ public static class StudyCharts
     {
         var set = new SeriesSet();
         var i = 0;
-        foreach (var s in history.Predictions.Where(s => s.Law == law).OrderByDescending(s => s.Reason == "target").ThenBy(s => s.Width))
+        foreach (var s in history.Predictions.Where(s => s.Law == law).OrderByDescending(s => s.Reason.Contains("target")).ThenBy(s => s.Key).ThenBy(s => s.Width))
         {
             var color = ChartOptions.Color(i++);
-            var label = $"width {s.Width:G6}{(s.Reason == "target" ? " (target)" : "")}";
+            var label = $"{(s.Key == "all" ? "" : s.Key + ", ")}width {s.Width:G6}{(s.Reason.Contains("target") ? " (target)" : "")}";
             set.Line(label, color, s.Points.Select(p => ((double)p.Evidence, p.Predicted)), 2, 0, 4);
             set.Intervals($"{label} 95%", color, s.Points.Select(p => ((double)p.Evidence, p.Lower, p.Upper)));
             if (s.Observed is { } o && s.ObservedAtEvidence is { } at) set.Points($"{label} observed", color, [((double)at, o)], 9, "diamond");
@@ -221,7 +221,8 @@ public static class StudyCharts
     internal static object Mixed(SeriesSet set, object xaxis, object yaxis, object ledger, string noData, int height = 380) => new
     {
         chart = new { type = "line", height, animations = new { enabled = false }, toolbar = Toolbar, zoom = new { enabled = false } },
-        series = set.Series,
+        // No point at all: no series, so that ApexCharts shows the noData text instead of drawing at infinite coordinates.
+        series = set.HasPoints ? set.Series : [],
         colors = set.Colors,
         markers = new { size = set.MarkerSizes, shape = set.Shapes },
         stroke = new { width = set.StrokeWidths, dashArray = set.Dashes, curve = "straight" },
@@ -230,7 +231,7 @@ public static class StudyCharts
         legend = new { position = "right", width = 230 },
         tooltip = new { shared = false, intersect = true },
         noData = new { text = noData },
-        ledger,
+        ledger = set.HasPoints ? ledger : new { empty = noData },
     };
 
     /// <summary>ApexCharts' own toolbar: its menu downloads the chart as SVG or PNG (and its data as CSV).</summary>
