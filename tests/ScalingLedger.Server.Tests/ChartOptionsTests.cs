@@ -38,8 +38,9 @@ public class ChartOptionsTests
 
         // The audit draws any fit, credible or not: its interval that runs off to infinity is left out, the finite one drawn.
         var audit = Should.NotThrow(() => ChartOptions.Serialize(StudyCharts.Fit(study.LatestFits[0], null, null)));
-        // One bar (lower, upper, gap) for the finite interval.
-        JsonNode.Parse(audit)!["series"]!.AsArray().Single(s => (string?)s!["name"] == "fit's 95% intervals")!["data"]!.AsArray().Count.ShouldBe(3);
+        // One bar for the finite interval: lower, upper, and a gap (an explicit null, which ends the bar).
+        var bar = JsonNode.Parse(audit)!["series"]!.AsArray().Single(s => (string?)s!["name"] == "fit's 95% intervals")!["data"]!.AsArray();
+        bar.Select(p => p!.ToJsonString()).ShouldBe(["{\"x\":1.80618,\"y\":0.7}", "{\"x\":1.80618,\"y\":0.86}", "{\"x\":1.80618,\"y\":null}"]);
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         await page.Locator("#study-status", new() { HasText = "Completed" }).WaitForAsync();
 
         // The chart draws one scatter series per learning rate and one dashed line per fitted learning rate.
-        var chart = page.Locator("#loss-vs-width");
+        var chart = page.Locator("#panel-loss-width");
         try
         {
             await chart.Locator("svg.apexcharts-svg").WaitForAsync(new() { Timeout = 20_000 });

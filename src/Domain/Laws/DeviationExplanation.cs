@@ -14,8 +14,10 @@ public static class DeviationExplanation
     /// <summary>A rate within this factor of the optimum counts as tuned (the grid is usually spaced by about 3x).</summary>
     public const double TunedFactor = 1.5;
 
-    public static IReadOnlyList<string> Explain(PredictionIssued prediction, PredictionResolved resolution, LawFitted? optimalLr)
+    /// <param name="fitWidths">The widths the prediction's fit was fitted on (its points' x).</param>
+    public static IReadOnlyList<string> Explain(PredictionIssued prediction, PredictionResolved resolution, LawFitted? optimalLr, IEnumerable<double> fitWidths)
     {
+        var observedAbove = resolution.Observed is not { } seen || seen > prediction.Upper;
         var lines = new List<string>();
         var width = prediction.Width.ToString("G6", CultureInfo.InvariantCulture);
         if (resolution.Observed is not { } observed)
@@ -38,18 +40,31 @@ public static class DeviationExplanation
         {
             if (optimalLr is { Converged: true } law && LawRegistry.OptimalLr.Evaluate(law.Parameters, prediction.Width) is { } best && best > 0)
             {
-                var ratio = assumed / best;
                 var d = law.Parameters.GetValueOrDefault("d");
+                var ratio = assumed / best;
                 var where = $"The optimal-LR law (d = {d.ToString("F2", CultureInfo.InvariantCulture)}) puts the best rate at width {width} at {N(best)}; " +
-                            $"this prediction assumed {N(assumed)}, ";
-                lines.Add(ratio > TunedFactor
-                    ? where + $"{ratio.ToString("F1", CultureInfo.InvariantCulture)}x too high. Look at the wider widths' rows in the heatmap: the rate " +
-                      "that was best for the small models sits past the valley here, so this curve's wide points are not at their best."
-                    : ratio < 1 / TunedFactor
-                        ? where + $"{(1 / ratio).ToString("F1", CultureInfo.InvariantCulture)}x too low. The wide model is under-trained at this rate; " +
-                          "a sweep that tuned each width would do better."
-                        : where + "close to the optimum. The rate is not the cause: look at the spread across seeds at this width, the " +
-                          "number of steps (wide models may need longer), and whether the law's form still fits the widths beside it.");
+                            $"this prediction assumed {N(assumed)}, " + (ratio > TunedFactor ? $"{F(ratio)}x too high" : ratio < 1 / TunedFactor ? $"{F(1 / ratio)}x too low" : "close to the optimum");
+                // How far from its best the rate was where the law was fitted, against here: a law fitted at one rate carries the
+                // mistuning of its evidence widths into its extrapolation.
+                var fitted = fitWidths.Where(w => w > 0).DefaultIfEmpty(0).Max();
+                if (fitted > 0 && LawRegistry.OptimalLr.Evaluate(law.Parameters, fitted) is { } bestThere && bestThere > 0)
+                {
+                    var there = Math.Abs(Math.Log(assumed / bestThere));
+                    var here = Math.Abs(Math.Log(ratio));
+                    var fittedWidth = fitted.ToString("G6", CultureInfo.InvariantCulture);
+                    if (here > there + Math.Log(TunedFactor) / 2)
+                        lines.Add(where + $", further from its best than at width {fittedWidth}, the widest the law was fitted on ({F(Math.Exp(there))}x off there). " +
+                                  "The fixed-rate law extrapolates a rate that drifts away from the optimum as width grows: the wide model does worse than the line, " +
+                                  (observedAbove ? "as observed. Tune the rate per width (the tuned frontier) before trusting this law's extrapolation." : "yet it did better: the rate does not explain this deviation."));
+                    else if (here < there - Math.Log(TunedFactor) / 2)
+                        lines.Add(where + $", closer to its best than at width {fittedWidth}, the widest the law was fitted on ({F(Math.Exp(there))}x off there). " +
+                                  "The rate drifts towards the optimum as width grows, so the wide model does better than the line fitted where the rate was worse, " +
+                                  (observedAbove ? "yet it did worse: the rate does not explain this deviation." : "as observed. The small widths were mistuned: the tuned frontier is the law to extrapolate."));
+                    else
+                        lines.Add(where + $", about as far from its best as at width {fittedWidth}, the widest the law was fitted on. The rate is not the cause: look at the spread " +
+                                  "across seeds at this width, the number of steps (wide models may need longer), and whether the law's form still fits the widths beside it.");
+                }
+                else lines.Add(where + ".");
             }
             else
             {
@@ -58,6 +73,8 @@ public static class DeviationExplanation
         }
         return lines;
     }
+
+    private static string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
 
     private static string N(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
 }

@@ -21,7 +21,7 @@ public static class CompareCharts
             if (Credible(study, LawNames.TunedFrontierPower) is { } fit)
             {
                 set.Line($"{name}: frontier law", color, axis.Curve(x => LawRegistry.TunedFrontierPower.Evaluate(fit.Parameters, x), 40), 2);
-                set.Intervals($"{name}: 95% at targets", color, Intervals(fit, x => x));
+                set.Intervals($"{name}: 95% at targets", color, Intervals(study, fit, x => x));
             }
         }
         return StudyCharts.Mixed(set, axis.XAxis("width (log scale)"), new { title = new { text = "final eval loss at the best rate" } },
@@ -43,7 +43,7 @@ public static class CompareCharts
             {
                 set.Line($"{name}: d = {ChartOptions.Format(law.Parameters.GetValueOrDefault("d"))}", color,
                     axis.Curve(x => LawRegistry.OptimalLr.Evaluate(law.Parameters, x) is { } lr && lr > 0 ? Math.Log10(lr) : null, 2), 2, 5);
-                set.Intervals($"{name}: 95% at targets", color, Intervals(law, v => v > 0 ? Math.Log10(v) : double.NaN));
+                set.Intervals($"{name}: 95% at targets", color, Intervals(study, law, v => v > 0 ? Math.Log10(v) : double.NaN));
             }
         }
         return StudyCharts.Mixed(set, axis.XAxis("width (log scale)"), new { title = new { text = "optimal learning rate (log scale)" } },
@@ -55,7 +55,8 @@ public static class CompareCharts
     private static LawFitted? Credible(StudyView study, string law) =>
         study.LatestFits.Find(f => f.Law == law && f.Converged) is { } fit && CredibilityRule.Assess(fit).Credible ? fit : null;
 
-    private static IEnumerable<(double, double, double)> Intervals(LawFitted fit, Func<double, double> y) =>
-        (fit.Predictions ?? []).Where(p => p.X > 0 && p.Lower is not null && p.Upper is not null)
+    /// <summary>A fit's intervals at its study's target widths.</summary>
+    private static IEnumerable<(double, double, double)> Intervals(StudyView study, LawFitted fit, Func<double, double> y) =>
+        (fit.Predictions ?? []).Where(p => p.X > 0 && p.Lower is not null && p.Upper is not null && (study.Spec?.TargetWidths?.Contains((int)p.X) ?? false))
             .Select(p => (Math.Log10(p.X), y(p.Lower!.Value), y(p.Upper!.Value)));
 }

@@ -32,9 +32,11 @@ internal sealed class SeriesSet
         foreach (var (x, lower, upper) in intervals)
         {
             if (!(double.IsFinite(x) && double.IsFinite(lower) && double.IsFinite(upper))) continue;
-            data.Add(new { x = Round(x), y = (double?)Round(lower) });
-            data.Add(new { x = Round(x), y = (double?)Round(upper) });
-            data.Add(new { x = Round(x), y = (double?)null });
+            // Dictionaries, not anonymous objects: the serializer leaves null properties out but keeps a dictionary's null,
+            // and the gap that ends a bar needs its explicit null y.
+            data.Add(new Dictionary<string, double?> { ["x"] = Round(x), ["y"] = Round(lower) });
+            data.Add(new Dictionary<string, double?> { ["x"] = Round(x), ["y"] = Round(upper) });
+            data.Add(new Dictionary<string, double?> { ["x"] = Round(x), ["y"] = null });
         }
         if (data.Count == 0) return;
         HasPoints = true;

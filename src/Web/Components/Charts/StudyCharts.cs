@@ -161,20 +161,21 @@ public static class StudyCharts
     /// What the ledger believed as evidence arrived: for each width a law predicted, the prediction and its interval against
     /// the number of ended trials it was based on, and the observed value once it came.
     /// </summary>
-    public static object BeliefHistory(BeliefHistoryView history, string law)
+    public static object BeliefHistory(BeliefHistoryView history, string law, string key)
     {
         var set = new SeriesSet();
         var i = 0;
-        foreach (var s in history.Predictions.Where(s => s.Law == law).OrderByDescending(s => s.Reason.Contains("target")).ThenBy(s => s.Key).ThenBy(s => s.Width))
+        foreach (var s in history.Predictions.Where(s => s.Law == law && s.Key == key).OrderByDescending(s => s.Reason.Contains("target")).ThenBy(s => s.Width))
         {
             var color = ChartOptions.Color(i++);
-            var label = $"{(s.Key == "all" ? "" : s.Key + ", ")}width {s.Width:G6}{(s.Reason.Contains("target") ? " (target)" : "")}";
+            var label = $"width {s.Width:G6}{(s.Reason.Contains("target") ? " (target)" : "")}";
             set.Line(label, color, s.Points.Select(p => ((double)p.Evidence, p.Predicted)), 2, 0, 4);
             set.Intervals($"{label} 95%", color, s.Points.Select(p => ((double)p.Evidence, p.Lower, p.Upper)));
             if (s.Observed is { } o && s.ObservedAtEvidence is { } at) set.Points($"{label} observed", color, [((double)at, o)], 9, "diamond");
         }
         return Mixed(set, new { type = "numeric", title = new { text = "ended trials the prediction was based on" }, tickAmount = 8, decimalsInFloat = 0 },
-            new { title = new { text = $"predicted final loss ({law})" } }, new { yDecimals = 3 }, "No prediction of this law yet.");
+            new { title = new { text = law == LawNames.OptimalLr ? "predicted optimal learning rate" : "predicted final loss" } },
+            new { yDecimals = law == LawNames.OptimalLr ? 4 : 3 }, "No credible prediction of this law yet.");
     }
 
     /// <summary>The optimal-LR law's slope d with its interval, against the evidence it was fitted on.</summary>
