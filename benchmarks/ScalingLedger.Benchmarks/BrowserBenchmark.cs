@@ -122,7 +122,12 @@ internal static class BrowserBenchmark
         await page.Locator("#replaying").WaitForAsync();
         await Task.Delay(1000);
         var steps = new List<double>();
+        var shown = new List<double>();
         var redrawn = new List<int>();
+        var drawTimes = new Dictionary<string, List<double>>();
+        // When the page's text says the new point (the server has folded and rendered it), before the charts draw.
+        await page.EvaluateAsync(@"() => { const at = document.getElementById('replay-at');
+            new MutationObserver(() => { window.__shownAt = performance.now(); }).observe(at, { childList: true, characterData: true, subtree: true }); }");
         for (var i = 0; i < 15; i++)
         {
             var before = await page.Locator("#replay-at").InnerTextAsync();
@@ -143,10 +148,14 @@ internal static class BrowserBenchmark
             if (changed.Length == 0) continue;
             var last = await page.EvaluateAsync<double>("ids => Math.max(...ids.map(id => Number(document.getElementById(id).dataset.drawnAt || 0)))", changed);
             steps.Add(last - clickedAt);
+            shown.Add(await page.EvaluateAsync<double>("() => window.__shownAt") - clickedAt);
             redrawn.Add(changed.Length);
+            foreach (var (panel, ms) in changed.Zip(await page.EvaluateAsync<double[]>("ids => ids.map(id => Number(document.getElementById(id).dataset.drawMs || 0))", changed)))
+                (drawTimes.TryGetValue(panel, out var list) ? list : drawTimes[panel] = []).Add(ms);
         }
         Console.WriteLine($"   replay step (click -> the last changed panel redrawn), {steps.Count} steps from the start redrawing {redrawn.Average():F1} panels on average: " +
-            $"median {Median(steps):F0} ms, best {steps.Min():F0} ms, worst {steps.Max():F0} ms");
+            $"median {Median(steps):F0} ms, best {steps.Min():F0} ms, worst {steps.Max():F0} ms; of which click -> the page's text updated (server fold and render): median {Median(shown):F0} ms");
+        Console.WriteLine($"   of which ApexCharts' own redraw per panel (median): {string.Join(", ", drawTimes.Select(d => $"{d.Key} {Median(d.Value):F0} ms"))}");
         if (errors.Count > 0) Console.WriteLine($"   browser errors: {string.Join(" | ", errors)}");
         await page.CloseAsync();
     }

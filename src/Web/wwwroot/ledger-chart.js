@@ -57,7 +57,7 @@ export function create(element, id, json) {
   // The element's id names the chart too (ApexCharts.getChartByID), so tests can read what it was given.
   options.chart = Object.assign({}, options.chart, { id });
   const chart = new ApexCharts(element, options);
-  charts.set(id, { chart, element });
+  charts.set(id, { chart, element, rest: JSON.stringify(Object.assign({}, parsed, { series: undefined })) });
   return chart.render().then(() => drawn(element));
 }
 
@@ -67,9 +67,23 @@ export function update(id, json) {
   const parsed = JSON.parse(json);
   // From or to an empty chart: draw it anew.
   if (!entry.chart || (parsed.ledger && parsed.ledger.empty)) return create(entry.element, id, json);
-  const options = prepare(parsed);
-  options.chart = Object.assign({}, options.chart, { id });
-  return entry.chart.updateOptions(options, false, false).then(() => drawn(entry.element));
+  // Only the data changed (a replay step, a trial ending): updating the series alone spares ApexCharts re-reading
+  // every option.
+  const rest = JSON.stringify(Object.assign({}, parsed, { series: undefined }));
+  const started = performance.now();
+  let drawing;
+  if (rest === entry.rest) {
+    drawing = entry.chart.updateSeries(parsed.series, false);
+  } else {
+    const options = prepare(parsed);
+    options.chart = Object.assign({}, options.chart, { id });
+    drawing = entry.chart.updateOptions(options, false, false);
+  }
+  entry.rest = rest;
+  return drawing.then(() => {
+    entry.element.dataset.drawMs = String(performance.now() - started);
+    drawn(entry.element);
+  });
 }
 
 export function destroy(id) {
