@@ -60,7 +60,8 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         var widths = trials.Select(t => (int)t["width"]!).Distinct().Order().ToList();
         var lossVsWidth = await ChartAsync(page, "panel-loss-width");
         foreach (var rate in rates)
-            lossVsWidth[$"lr {rate:G3}"].ShouldBe(trials.Count(t => (double)t["learningRate"]! == rate && (string?)t["status"] == "Completed"));
+            lossVsWidth[$"lr {rate:G3}"].ShouldBe(trials.Where(t => (double)t["learningRate"]! == rate && (string?)t["status"] == "Completed")
+                .Select(t => (int)t["width"]!).Distinct().Count());
         var fits = aliceJson["latestFits"]!.AsArray().Select(f => f!.Deserialize<LawFitted>(Web)!).ToList();
         var drawnLines = fits.Count(f => f.Law == LawNames.FixedLrLogLinear && f.Converged && CredibilityRule.Assess(f).Credible);
         lossVsWidth.Keys.Count(k => k.StartsWith("fit lr ", StringComparison.Ordinal)).ShouldBe(drawnLines);

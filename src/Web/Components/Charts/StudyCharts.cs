@@ -17,7 +17,10 @@ public static class StudyCharts
     /// <summary>Cells of the heatmap that have no loss: values below zero, coloured apart and labelled in the chart.</summary>
     public const double DivergedCell = -1, FailedCell = -2, UnfinishedCell = -3;
 
-    /// <summary>(a) Final eval loss against width (log), one colour per rate; fixed-LR lines and the tuned frontier out to the target widths.</summary>
+    /// <summary>
+    /// (a) Final eval loss (mean over completed seeds) against width (log), one colour per rate; fixed-LR lines and the
+    /// tuned frontier out to the target widths.
+    /// </summary>
     public static object LossVsWidth(StudyView study)
     {
         var sized = Sized(study);
@@ -27,18 +30,20 @@ public static class StudyCharts
         for (var i = 0; i < rates.Count; i++)
         {
             var lr = rates[i];
+            // One point per width: the mean over the completed seeds, what the fixed-LR laws fit (a study of thousands of
+            // trials would otherwise draw thousands of markers).
             set.Points($"lr {ChartOptions.Format(lr)}", ChartOptions.Color(i),
-                sized.Where(t => t.LearningRate == lr && t.Status == TrialStatus.Completed && t.FinalEvalLoss is not null)
-                    .OrderBy(t => t.Width).Select(t => (Math.Log10(t.Width), t.FinalEvalLoss!.Value)));
+                sized.Where(t => t.LearningRate == lr).GroupBy(t => t.Width).OrderBy(g => g.Key)
+                    .Select(g => (Math.Log10(g.Key), MeanLoss(g) ?? double.NaN)));
         }
         var observed = sized.Where(t => t.FinalEvalLoss is { } l && double.IsFinite(l)).Select(t => t.FinalEvalLoss!.Value).ToList();
         // Diverged trials are evidence too (the rate is too high for that width): dark squares along the top.
         var top = observed.Count == 0 ? 2.5 : observed.Max() * 1.05;
-        var diverged = sized.Where(t => t.Status == TrialStatus.Diverged).Select(t => (Math.Log10(t.Width), top)).ToList();
+        var diverged = sized.Where(t => t.Status == TrialStatus.Diverged).Select(t => (Math.Log10(t.Width), top)).Distinct().ToList();
         if (diverged.Count > 0) set.Points("diverged (rate too high)", "#1d2430", diverged, 7, "square");
         // Failed trials are not evidence (the trainer broke, not the model): marked apart along the bottom.
         var bottom = observed.Count == 0 ? 0.0 : observed.Min() * 0.97;
-        var failed = sized.Where(t => t.Status == TrialStatus.Failed).Select(t => (Math.Log10(t.Width), bottom)).ToList();
+        var failed = sized.Where(t => t.Status == TrialStatus.Failed).Select(t => (Math.Log10(t.Width), bottom)).Distinct().ToList();
         if (failed.Count > 0) set.Points("failed (no result)", "#b197fc", failed, 7, "square");
 
         var fixedIntervals = new List<(double, double, double)>();
