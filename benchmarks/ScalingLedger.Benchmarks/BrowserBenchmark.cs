@@ -104,18 +104,22 @@ internal static class BrowserBenchmark
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 } });
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
-        // Interactive: the page is served, Blazor's circuit is up (the replay bar answers clicks) and all four panels are drawn.
+        // Interactive: the page is served, Blazor's circuit is up (it answers clicks) and all four panels are drawn. The replay
+        // (the study's events, read once the page is shown) is ready later: timed apart.
         var loads = new List<double>();
+        var replays = new List<double>();
         for (var i = 0; i < 4; i++)
         {
             var load = Stopwatch.StartNew();
             await page.GotoAsync($"{baseUrl}/studies/{id}");
-            foreach (var panel in Panels) await page.Locator($"#{panel}[data-draws]").WaitForAsync(new() { Timeout = 120_000 });
             await page.Locator("#interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 120_000 });
-            await page.Locator("#replay-forward").WaitForAsync(new() { Timeout = 120_000 });
+            foreach (var panel in Panels) await page.Locator($"#{panel}[data-draws]").WaitForAsync(new() { Timeout = 120_000 });
             loads.Add(load.Elapsed.TotalMilliseconds);
+            await page.Locator("#replay-forward").WaitForAsync(new() { Timeout = 120_000 });
+            replays.Add(load.Elapsed.TotalMilliseconds);
         }
-        Console.WriteLine($"   study page interactive with its four panels drawn: first {loads[0]:F0} ms, then best {loads.Skip(1).Min():F0} ms, median {Median(loads.Skip(1)):F0} ms");
+        Console.WriteLine($"   study page interactive with its four panels drawn: first {loads[0]:F0} ms, then best {loads.Skip(1).Min():F0} ms, median {Median(loads.Skip(1)):F0} ms; " +
+            $"its replay ready: median {Median(replays.Skip(1)):F0} ms");
 
         // A replay step: one click on "next moment" until every panel has drawn again.
         await page.Locator("#replay-start").ClickAsync();

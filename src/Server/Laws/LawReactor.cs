@@ -27,6 +27,7 @@ public abstract class LawReactor(IServiceProvider services, ILogger log, RefitPh
         IDocumentOperations operations, CancellationToken cancellationToken)
     {
         var refitter = services.GetRequiredService<StudyRefitter>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var studyId in page.Events.Select(e => e.StreamId).Distinct())
         {
             try
@@ -40,8 +41,16 @@ public abstract class LawReactor(IServiceProvider services, ILogger log, RefitPh
                 log.LogError(ex, "Refitting study {StudyId} ({Phase} laws) failed", studyId, phase);
             }
         }
+        // Bounded in CPU: after refits that took T, rest about T before the next page, so that however fast evidence
+        // arrives a reactor takes at most about half a core from the reports and the trainers (what lands meanwhile is
+        // coalesced into the next page's refit).
+        var spent = clock.Elapsed;
+        if (spent > PaceAbove) await Task.Delay(spent < MaxRest ? spent : MaxRest, cancellationToken);
         return NullChangeListener.Instance;
     }
+
+    private static readonly TimeSpan PaceAbove = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxRest = TimeSpan.FromSeconds(5);
 
     /// <summary>Database trouble is left to the daemon, which retries the page.</summary>
     private static bool IsTransient(Exception ex) => ex is Npgsql.NpgsqlException or TimeoutException;

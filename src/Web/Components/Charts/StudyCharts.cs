@@ -168,19 +168,22 @@ public static class StudyCharts
     /// </summary>
     public static object BeliefHistory(BeliefHistoryView history, string law, string key)
     {
+        // A learning rate is a scale: the optimal-LR law's claims are drawn on a log axis.
+        var logY = law == LawNames.OptimalLr;
+        double Y(double v) => logY ? (v > 0 ? Math.Log10(v) : double.NaN) : v;
         var set = new SeriesSet();
         var i = 0;
         foreach (var s in history.Predictions.Where(s => s.Law == law && s.Key == key).OrderByDescending(s => s.Reason.Contains("target")).ThenBy(s => s.Width))
         {
             var color = ChartOptions.Color(i++);
             var label = $"width {s.Width:G6}{(s.Reason.Contains("target") ? " (target)" : "")}";
-            set.Line(label, color, s.Points.Select(p => ((double)p.Evidence, p.Predicted)), 2, 0, 4);
-            set.Intervals($"{label} 95%", color, s.Points.Select(p => ((double)p.Evidence, p.Lower, p.Upper)));
-            if (s.Observed is { } o && s.ObservedAtEvidence is { } at) set.Points($"{label} observed", color, [((double)at, o)], 9, "diamond");
+            set.Line(label, color, s.Points.Select(p => ((double)p.Evidence, Y(p.Predicted))), 2, 0, 4);
+            set.Intervals($"{label} 95%", color, s.Points.Select(p => ((double)p.Evidence, Y(p.Lower), Y(p.Upper))));
+            if (s.Observed is { } o && s.ObservedAtEvidence is { } at) set.Points($"{label} observed", color, [((double)at, Y(o))], 9, "diamond");
         }
         return Mixed(set, new { type = "numeric", title = new { text = "ended trials the prediction was based on" }, tickAmount = 8, decimalsInFloat = 0 },
-            new { title = new { text = law == LawNames.OptimalLr ? "predicted optimal learning rate" : "predicted final loss" } },
-            new { yDecimals = law == LawNames.OptimalLr ? 4 : 3 }, "No credible prediction of this law yet.");
+            new { title = new { text = logY ? "predicted optimal learning rate (log scale)" : "predicted final loss" } },
+            logY ? new { logY = true } : (object)new { yDecimals = 3 }, "No credible prediction of this law yet.");
     }
 
     /// <summary>The optimal-LR law's slope d with its interval, against the evidence it was fitted on.</summary>
