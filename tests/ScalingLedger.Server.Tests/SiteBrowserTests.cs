@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -77,6 +78,11 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         (await page.Locator("#fits tbody tr").CountAsync()).ShouldBe(fits.Count);
         await ChartAsync(page, "belief-history");
         await ChartAsync(page, "slope-history");
+        // Each chart downloads itself: ApexCharts' menu offers SVG and PNG.
+        await page.Locator("#panel-heatmap .apexcharts-menu-icon").ClickAsync();
+        await page.Locator("#panel-heatmap .apexcharts-menu-item.exportSVG").WaitForAsync();
+        (await page.Locator("#panel-heatmap .apexcharts-menu-item.exportPNG").CountAsync()).ShouldBe(1);
+        await page.Locator("#panel-heatmap .apexcharts-menu-icon").ClickAsync();
         await session.ScreenshotAsync("study-page", "replay", "panel-loss-width", "panel-loss-rate", "panel-heatmap", "panel-optimal-lr", "belief-history", "slope-history");
 
         // Replay: back to the start, where no trial has ended, then forward moment by moment; the address keeps the point.
@@ -154,6 +160,39 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         await session.ScreenshotAsync("compare", "compare-frontiers", "compare-optimal-lr");
 
         session.Errors.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task an_event_that_cannot_be_read_shows_a_message_instead_of_a_frozen_page()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        app.UseKestrel(0);
+        app.StartServer();
+        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        var response = await client.PostAsync("/api/studies/import?name=imported&owner=carol",
+            new StringContent("width,learningRate,loss\n32,0.001,2.0\n64,0.001,1.8\n128,0.001,1.7\n", System.Text.Encoding.UTF8, "text/csv"));
+        var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
+        // Damage the stored import event the way a bad migration or a hand edit would: a field of the wrong type.
+        await using (var connection = new Npgsql.NpgsqlConnection(app.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var damage = new Npgsql.NpgsqlCommand(
+                "update ledger.mt_events set data = jsonb_set(data, '{Runs}', '\"not a list\"') where stream_id = @id and type = 'study_imported'", connection);
+            damage.Parameters.AddWithValue("id", id);
+            (await damage.ExecuteNonQueryAsync()).ShouldBe(1);
+        }
+
+        await using var session = await BrowserSession.StartAsync(baseUrl);
+        await session.Page.GotoAsync($"{baseUrl}/studies/{id}?asOf=999999");
+        await session.InteractiveAsync();
+        await session.Page.Locator("#page-error", new() { HasText = "could not be read" }).WaitForAsync();
+        (await session.Page.Locator("#page-error").InnerTextAsync()).ShouldContain("study_imported");
+        (await session.Page.Locator("h1", new() { HasText = "Study not found" }).CountAsync()).ShouldBe(0);
+        await session.ScreenshotAsync("malformed-event");
+        // Not frozen: the page still answers and leads back to the studies.
+        await session.Page.Locator("header a", new() { HasText = "Studies" }).ClickAsync();
+        await session.Page.Locator("#studies").WaitForAsync();
     }
 
     /// <summary>The spec both owners ran (bob with another seed, so the replayed curves differ): a slice of the recording's grid.</summary>
