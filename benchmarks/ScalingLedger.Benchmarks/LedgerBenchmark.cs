@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Server.Studies;
 using ScalingLedger.Trainer.Training;
@@ -99,6 +100,15 @@ internal static class LedgerBenchmark
             $"({events.Count(e => e.Data is LossCheckpointRecorded):N0} checkpoints, {events.Count(e => e.Data is LawFitted):N0} fits, " +
             $"{events.Count(e => e.Data is PredictionIssued):N0} predictions)");
 
+        // Nothing lost on the way: every planned trial started and ended once, with every checkpoint its recorded trial has
+        // up to its end (a report taken out of order, an end before its checkpoints, would drop them).
+        var planned = ((StudyDefined)events[0].Data).Trials;
+        var expected = planned.Sum(t => ReplayRunner.Nearest(recording, GridPlanner.ToCommand(id, ((StudyDefined)events[0].Data).Spec, t, 1)).Checkpoints.Count);
+        var starts = events.Count(e => e.Data is TrialStarted);
+        var ends = events.Count(e => e.Data is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled);
+        var recorded = events.Count(e => e.Data is LossCheckpointRecorded);
+        Console.WriteLine($"   recorded: {starts:N0} of {planned.Count:N0} starts, {ends:N0} ends, {recorded:N0} of {expected:N0} checkpoints" +
+            (starts == planned.Count && ends == planned.Count && recorded == expected ? " (nothing lost)" : " -- REPORTS WERE LOST"));
         ReportLatency(events);
         await IngestAgainstRawAsync(pg, events, trials);
         RefitLag(events);
