@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Marten;
 using MassTransit;
+using ScalingLedger.Contracts;
 using ScalingLedger.Server.Laws;
 using ScalingLedger.Server.Predictions;
 using ScalingLedger.Server.Studies;
@@ -12,6 +13,9 @@ namespace ScalingLedger.Server.Infrastructure;
 
 public static class LedgerRegistration
 {
+    /// <summary>Reports the Server takes at once (each trial's recorded in the order they were sent).</summary>
+    public const int ReportConcurrency = 32;
+
     /// <summary>Everything the Server hosts: the store, the bus (and embedded trainer), the API and the site.</summary>
     public static WebApplicationBuilder AddLedger(this WebApplicationBuilder builder)
     {
@@ -40,20 +44,21 @@ public static class LedgerRegistration
         var embeddedTrainer = ledger.EmbeddedTrainer ?? !useRabbit;
         var trainerConcurrency = Math.Max(1, ledger.TrainerConcurrency);
         if (embeddedTrainer) services.AddTrainerServices(config);
+        services.AddSingleton<ReportSequencer>();
         services.AddSingleton(new RecoveryOptions(ResendUnfinished: !useRabbit));
         services.AddHostedService<TrialRecovery>();
 
         services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
-            // One writer per process: reports are appended one at a time, in arrival order.
-            // A database hiccup or repeated write conflicts retry the report in place (keeping the order) before it
-            // would fault to the error queue.
+            // Reports of up to ReportConcurrency trials are taken at once, so that the writer can append those that arrive
+            // together in one transaction; each trial's are recorded in the order they were sent (ReportSequencer).
+            // A database hiccup or repeated write conflicts retry the report in place before it would fault to the error queue.
             x.AddConsumer<TrialReportConsumer>((_, c) => c.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000, 5000))).Endpoint(e =>
             {
                 e.Name = "trial-reports";
-                e.ConcurrentMessageLimit = 1;
-                e.PrefetchCount = 16;
+                e.ConcurrentMessageLimit = ReportConcurrency;
+                e.PrefetchCount = 2 * ReportConcurrency;
             });
             if (embeddedTrainer) x.AddTrainerConsumers(trainerConcurrency);
             if (useRabbit)

@@ -1,4 +1,5 @@
 using Marten;
+using ScalingLedger.Domain.Studies;
 using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Studies;
@@ -47,6 +48,132 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
         }
     }
 
+    /// <summary>
+    /// Records one trainer's report. Reports of a study that arrive together are decided in arrival order and appended in
+    /// one transaction (group commit): a report reads the documents it needs through <see cref="ReportReads"/>, which
+    /// loads those of the whole group at once. The caller's task completes once its events are committed, so a report
+    /// is acknowledged only when it is in the ledger. A group holds at most one report of a trial, so each decision sees
+    /// everything recorded before it; the order of a trial's reports is the caller's (see Trials/ReportSequencer).
+    /// </summary>
+    public Task<IReadOnlyList<object>> RecordReportAsync(Guid studyId, string user, string? causation, Guid? trialId,
+        Func<ReportReads, Task<IReadOnlyList<object>>> decide, CancellationToken cancel)
+    {
+        var queue = reportQueues.GetOrAdd(studyId, _ => new ReportQueue());
+        var request = new ReportRequest(user, causation, trialId, decide);
+        bool drain;
+        lock (queue)
+        {
+            queue.Pending.Enqueue(request);
+            drain = !queue.Draining;
+            queue.Draining = true;
+        }
+        if (drain) _ = Task.Run(() => DrainAsync(studyId, queue));
+        return request.Completion.Task.WaitAsync(cancel);
+    }
+
+    /// <summary>The most reports appended in one transaction.</summary>
+    public const int MaxGroup = 256;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, ReportQueue> reportQueues = new();
+
+    private sealed class ReportQueue
+    {
+        public Queue<ReportRequest> Pending { get; } = new();
+        public bool Draining { get; set; }
+    }
+
+    private sealed record ReportRequest(string User, string? Causation, Guid? TrialId, Func<ReportReads, Task<IReadOnlyList<object>>> Decide)
+    {
+        public TaskCompletionSource<IReadOnlyList<object>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private async Task DrainAsync(Guid studyId, ReportQueue queue)
+    {
+        var gate = gates.GetOrAdd(studyId, _ => new SemaphoreSlim(1, 1));
+        while (true)
+        {
+            List<ReportRequest> group = [];
+            await gate.WaitAsync();
+            try
+            {
+                lock (queue)
+                {
+                    // At most one report of a trial per group: the next one decides after this one is recorded.
+                    var trialsInGroup = new HashSet<Guid>();
+                    while (group.Count < MaxGroup && queue.Pending.TryPeek(out var next) && (next.TrialId is not { } trialId || trialsInGroup.Add(trialId)))
+                        group.Add(queue.Pending.Dequeue());
+                    if (group.Count == 0)
+                    {
+                        queue.Draining = false;
+                        return;
+                    }
+                }
+                await CommitGroupAsync(studyId, group);
+            }
+            catch (Exception ex)
+            {
+                // The store failed the whole group (after retries of version conflicts): each report is retried by the transport.
+                foreach (var request in group) request.Completion.TrySetException(ex);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    private async Task CommitGroupAsync(Guid studyId, IReadOnlyList<ReportRequest> group)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = store.LightweightSession();
+            session.CorrelationId = studyId.ToString();
+            var reads = await ReportReads.LoadAsync(session, studyId, group.Select(r => r.TrialId));
+            var decided = new List<(ReportRequest Request, IReadOnlyList<object> Events)>();
+            var appended = new List<JasperFx.Events.IEvent>();
+            foreach (var request in group)
+            {
+                if (request.Completion.Task.IsCompleted) continue;
+                IReadOnlyList<object> events;
+                try
+                {
+                    events = await request.Decide(reads);
+                }
+                catch (Exception ex) when (ex is not (Npgsql.NpgsqlException or TimeoutException))
+                {
+                    // A report that cannot be decided fails alone; the others of its group are recorded.
+                    request.Completion.TrySetException(ex);
+                    continue;
+                }
+                decided.Add((request, events));
+                foreach (var data in events)
+                {
+                    // Who reported it and which message it came from, per event (a group mixes trainers and messages).
+                    var e = session.Events.BuildEvent(data);
+                    e.UserName = request.User;
+                    e.CausationId = request.Causation;
+                    appended.Add(e);
+                }
+            }
+            if (appended.Count > 0)
+            {
+                session.Events.Append(studyId, appended);
+                try
+                {
+                    await session.SaveChangesAsync();
+                }
+                catch (JasperFx.ConcurrencyException) when (attempt < 10)
+                {
+                    log.LogDebug("Study {StudyId} changed while writing a group of {Reports} reports; deciding again ({Attempt})", studyId, group.Count, attempt);
+                    continue;
+                }
+                changes.Raise(studyId);
+            }
+            foreach (var (request, events) in decided) request.Completion.TrySetResult(events);
+            return;
+        }
+    }
+
     private async Task<IReadOnlyList<object>> DecideOnceAsync(Guid studyId, string user, string? causation,
         Func<IQuerySession, Task<IReadOnlyList<object>>> decide, CancellationToken cancel)
     {
@@ -70,6 +197,53 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
                 log.LogDebug("Study {StudyId} changed while writing; deciding again ({Attempt})", studyId, attempt);
             }
         }
+    }
+}
+
+/// <summary>
+/// What the reports of one group read, loaded at once: the study's summary and the documents of the group's trials. A
+/// decision that reads a trial not loaded (none should) gets it from the store.
+/// </summary>
+public sealed class ReportReads
+{
+    private readonly IQuerySession session;
+    private readonly Guid studyId;
+    private readonly Dictionary<Guid, TrialView?> trials;
+    private StudySummaryView? summary;
+    private bool summaryLoaded;
+
+    private ReportReads(IQuerySession session, Guid studyId, Dictionary<Guid, TrialView?> trials)
+    {
+        this.session = session;
+        this.studyId = studyId;
+        this.trials = trials;
+    }
+
+    public static async Task<ReportReads> LoadAsync(IQuerySession session, Guid studyId, IEnumerable<Guid?> trialIds)
+    {
+        var ids = trialIds.OfType<Guid>().Distinct().ToArray();
+        var loaded = ids.Length == 0 ? [] : await session.LoadManyAsync<TrialView>(ids);
+        var trials = ids.ToDictionary(id => id, id => (TrialView?)null);
+        foreach (var trial in loaded) trials[trial.TrialId] = trial;
+        return new ReportReads(session, studyId, trials);
+    }
+
+    /// <summary>The trial's document, or null when the ledger has no such trial.</summary>
+    public async Task<TrialView?> TrialAsync(Guid trialId, CancellationToken cancel)
+    {
+        if (!trials.TryGetValue(trialId, out var trial)) trials[trialId] = trial = await session.LoadAsync<TrialView>(trialId, cancel);
+        return trial;
+    }
+
+    /// <summary>The study's summary (read once per group), or null when there is no such study.</summary>
+    public async Task<StudySummaryView?> SummaryAsync(CancellationToken cancel)
+    {
+        if (!summaryLoaded)
+        {
+            summary = await StudyDocuments.SummaryAsync(session, studyId, cancel);
+            summaryLoaded = true;
+        }
+        return summary;
     }
 }
 

@@ -3,15 +3,18 @@ using MassTransit;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Studies;
+using ScalingLedger.Trainer.Worker;
 
 namespace ScalingLedger.Server.Trials;
 
 /// <summary>
-/// Appends what trainers report to the study's stream, idempotently, and acknowledges: the laws are refitted beside this
-/// path by the reactor (<see cref="Laws.LawReactor"/>), never in it. A report reads only its trial's document and the
-/// study's summary, so its cost does not grow with the study.
+/// Appends what trainers report to the study's stream, idempotently, and acknowledges once it is committed: the laws are
+/// refitted beside this path by the reactor (<see cref="Laws.LawReactor"/>), never in it. A report reads only its trial's
+/// document and the study's summary, so its cost does not grow with the study; reports that arrive together are
+/// appended in one transaction (<see cref="StudyWriter.RecordReportAsync"/>); each trial's in the order its trainer sent
+/// them (<see cref="ReportSequencer"/>).
 /// </summary>
-public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher dispatcher, ILogger<TrialReportConsumer> log) :
+public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher dispatcher, ReportSequencer sequencer, ILogger<TrialReportConsumer> log) :
     IConsumer<TrialStarted>, IConsumer<LossCheckpointRecorded>, IConsumer<TrialCompleted>,
     IConsumer<TrialDiverged>, IConsumer<TrialFailed>, IConsumer<TrialCancelled>, IConsumer<CoordinateCheckRecorded>,
     IConsumer<LossCheckpointsRecorded>
@@ -20,13 +23,13 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
     public async Task Consume(ConsumeContext<LossCheckpointsRecorded> context)
     {
         var batch = context.Message;
-        await writer.DecideAsync(batch.StudyId, WorkerOf(context), context.MessageId?.ToString(), async session =>
+        await InOrder(context, batch.TrialId, last: false, () => writer.RecordReportAsync(batch.StudyId, WorkerOf(context), context.MessageId?.ToString(), batch.TrialId, async reads =>
         {
-            var trial = await session.LoadAsync<TrialView>(batch.TrialId, context.CancellationToken);
+            var trial = await reads.TrialAsync(batch.TrialId, context.CancellationToken);
             if (trial is null || trial.StudyId != batch.StudyId || trial.IsTerminal) return [];
             var seen = trial.Checkpoints.Select(c => c.Step).ToHashSet();
             return batch.Checkpoints.Where(c => c.TrialId == batch.TrialId && c.StudyId == batch.StudyId && seen.Add(c.Step)).Cast<object>().ToList();
-        }, context.CancellationToken);
+        }, context.CancellationToken));
     }
 
     public Task Consume(ConsumeContext<CoordinateCheckRecorded> context) => Record(context, context.Message.StudyId);
@@ -42,16 +45,16 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
         var report = (object)context.Message;
         StudySummaryView? study = null;
         TrialView? trial = null;
-        var recorded = await writer.DecideAsync(studyId, WorkerOf(context), context.MessageId?.ToString(), async session =>
+        var recorded = await InOrder(context, StudyDecisions.TrialIdOf(report), last: StudyDecisions.EndsTrial(report), () => writer.RecordReportAsync(studyId, WorkerOf(context), context.MessageId?.ToString(), StudyDecisions.TrialIdOf(report), async reads =>
         {
-            trial = StudyDecisions.TrialIdOf(report) is { } trialId ? await session.LoadAsync<TrialView>(trialId, context.CancellationToken) : null;
+            trial = StudyDecisions.TrialIdOf(report) is { } trialId ? await reads.TrialAsync(trialId, context.CancellationToken) : null;
             if (trial is not null && trial.StudyId != studyId) trial = null;
             // A checkpoint is decided by its trial alone (the bulk of the reports: one read, one append).
             if (report is LossCheckpointRecorded checkpoint)
                 return trial is null || trial.IsTerminal || trial.Checkpoints.Any(c => c.Step == checkpoint.Step) ? [] : [report];
-            study = await StudyDocuments.SummaryAsync(session, studyId, context.CancellationToken);
+            study = await reads.SummaryAsync(context.CancellationToken);
             return study is null ? [] : StudyDecisions.DecideReport(study, trial, report);
-        }, context.CancellationToken);
+        }, context.CancellationToken));
 
         // A failed attempt below the limit runs again (the failure stays in the ledger as TrialAttemptFailed).
         foreach (var (trialId, attempt) in StudyDecisions.TrialsToRetry(recorded))
@@ -66,6 +69,18 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
         if (study is not null && trial is not null && recorded.FirstOrDefault(StudyDecisions.EndsTrial) is { } end)
             log.LogInformation("Study {Name}: width {Width}, lr {LearningRate}, seed {Seed} {Outcome}",
                 study.Name, trial.Width, trial.LearningRate, trial.Seed, end.GetType().Name.Replace("Trial", "").ToLowerInvariant());
+    }
+
+    /// <summary>Records a report after the ones its trainer sent before it (see <see cref="ReportSequencer"/>).</summary>
+    private async Task<IReadOnlyList<object>> InOrder(ConsumeContext context, Guid? trialId, bool last, Func<Task<IReadOnlyList<object>>> record)
+    {
+        var position = trialId is { } id && context.Headers.Get<int>(ReportOrder.IndexHeader) is { } index
+            ? new ReportPosition(id, context.Headers.Get<int>(ReportOrder.AttemptHeader) ?? 1, index, last)
+            : (ReportPosition?)null;
+        if (position is { } waiting) await sequencer.WaitTurnAsync(waiting, context.CancellationToken);
+        var recorded = await record();
+        if (position is { } done) sequencer.Recorded(done);
+        return recorded;
     }
 
     private static string WorkerOf(ConsumeContext context) =>

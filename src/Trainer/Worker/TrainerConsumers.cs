@@ -58,7 +58,14 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
             log.LogInformation("Trial {TrialId}: width {Width}, lr {LearningRate}, seed {Seed}, {Steps} steps",
                 cmd.TrialId, cmd.Width, cmd.LearningRate, cmd.Seed, cmd.Steps);
         var cts = stops.Begin(cmd.StudyId, cmd.TrialId, context.CancellationToken);
-        var reports = new ReportBuffer(report => context.Publish(report, report.GetType()).GetAwaiter().GetResult());
+        // Reports are sent in order from the trial's thread; each carries its index so that the order survives a Server
+        // that takes several at once.
+        var index = 0;
+        var reports = new ReportBuffer(report => context.Publish(report, report.GetType(), sent =>
+        {
+            sent.Headers.Set(ReportOrder.AttemptHeader, cmd.Attempt);
+            sent.Headers.Set(ReportOrder.IndexHeader, index++);
+        }).GetAwaiter().GetResult());
         try
         {
             // Training is synchronous CPU work with thread-bound dispose scopes: give it a thread of its own.
