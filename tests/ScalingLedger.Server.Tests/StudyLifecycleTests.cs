@@ -42,6 +42,10 @@ public sealed class StudyLifecycleTests(PostgresFixture pg)
         var sequences = events.Select(e => e!["sequence"]!.GetValue<long>()).ToList();
         sequences.ShouldBe(sequences.Order());
         events[0]!["user"]!.GetValue<string>().ShouldBe("tester");
+        // Reports are appended in groups, yet each event names who recorded it: the trainer for reports, the reactor for fits.
+        events.Where(e => e!["type"]!.GetValue<string>() is nameof(TrialStarted) or nameof(LossCheckpointRecorded) or nameof(TrialCompleted))
+            .ShouldAllBe(e => e!["user"]!.GetValue<string>().StartsWith("trainer@"));
+        events.Where(e => e!["type"]!.GetValue<string>() == nameof(LawFitted)).ShouldAllBe(e => e!["user"]!.GetValue<string>() == "reactor");
         events.ShouldAllBe(e => e!["stream"]!.GetValue<Guid>() == id);
 
         // Every fit carries its evidence: the trials and the sequence it saw, which precedes the fit itself.
