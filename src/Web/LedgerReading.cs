@@ -22,8 +22,8 @@ public interface ILedgerQueries
     /// </summary>
     Task<IReadOnlyList<(object Data, long Sequence)>> GetReplayEventsAsync(Guid id, long after = 0, CancellationToken cancel = default);
 
-    /// <summary>Two or more studies side by side; the ids that name no study are returned apart.</summary>
-    Task<(ComparisonView Comparison, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids, CancellationToken cancel = default);
+    /// <summary>Two or more studies side by side, with the studies compared (in the order of the ids); the ids that name no study are returned apart.</summary>
+    Task<(ComparisonView Comparison, IReadOnlyList<StudyView> Studies, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids, CancellationToken cancel = default);
 }
 
 /// <summary>Raised after the ledger commits events of a study, so open pages can refresh.</summary>
@@ -50,4 +50,31 @@ public sealed record EvidenceTrialView(Guid TrialId, int Width, double LearningR
 public interface IPredictionAudits
 {
     Task<PredictionAuditView?> AuditAsync(Guid predictionId, CancellationToken cancel = default);
+}
+
+/// <summary>The study ids of a comparison, as an address or the API gives them (<c>?ids=a,b</c>).</summary>
+public static class StudyIds
+{
+    /// <summary>Two or more distinct study ids, separated by commas; otherwise a sentence naming what is wrong.</summary>
+    public static bool TryParseTwoOrMore(string? raw, out IReadOnlyList<Guid> ids, out string problem)
+    {
+        var parsed = new List<Guid>();
+        ids = parsed;
+        problem = "";
+        foreach (var part in (raw ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Guid.TryParse(part, out var id))
+            {
+                problem = $"ids must be study ids separated by commas; '{part}' is not a study id.";
+                return false;
+            }
+            if (!parsed.Contains(id)) parsed.Add(id);
+        }
+        if (parsed.Count < 2)
+        {
+            problem = $"ids must name at least two different studies (got {parsed.Count}), e.g. ?ids=<id1>,<id2>.";
+            return false;
+        }
+        return true;
+    }
 }

@@ -51,7 +51,7 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
 
     private static readonly string CheckpointType = JasperFx.Events.EventTypeExtensions.GetEventTypeName(typeof(LossCheckpointRecorded));
 
-    public async Task<(ComparisonView Comparison, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids, CancellationToken cancel = default)
+    public async Task<(ComparisonView Comparison, IReadOnlyList<StudyView> Studies, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids, CancellationToken cancel = default)
     {
         var found = new List<StudyView>();
         var missing = new List<Guid>();
@@ -60,7 +60,7 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
             if (await GetStudyAsync(id, null, TrialDetail.NoCheckpoints, cancel) is { } view) found.Add(view);
             else missing.Add(id);
         }
-        return (StudyComparison.Compare(found), missing);
+        return (StudyComparison.Compare(found), found, missing);
     }
 
     public async Task<IReadOnlyList<JasperFx.Events.IEvent>?> GetEventsAsync(Guid id, CancellationToken cancel = default)

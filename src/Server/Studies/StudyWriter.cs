@@ -40,7 +40,10 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
         await gate.WaitAsync(cancel);
         try
         {
-            return await DecideOnceAsync(studyId, user, causation, decide, cancel);
+            // The same commit as a group of reports, with one decision in it.
+            var request = new WriteRequest(user, causation, null, reads => decide(reads.Session));
+            await CommitAsync(studyId, [request], cancel);
+            return await request.Completion.Task;
         }
         finally
         {
@@ -59,7 +62,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
         Func<ReportReads, Task<IReadOnlyList<object>>> decide, CancellationToken cancel)
     {
         var queue = reportQueues.GetOrAdd(studyId, _ => new ReportQueue());
-        var request = new ReportRequest(user, causation, trialId, decide);
+        var request = new WriteRequest(user, causation, trialId, decide);
         bool drain;
         lock (queue)
         {
@@ -78,11 +81,11 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
 
     private sealed class ReportQueue
     {
-        public Queue<ReportRequest> Pending { get; } = new();
+        public Queue<WriteRequest> Pending { get; } = new();
         public bool Draining { get; set; }
     }
 
-    private sealed record ReportRequest(string User, string? Causation, Guid? TrialId, Func<ReportReads, Task<IReadOnlyList<object>>> Decide)
+    private sealed record WriteRequest(string User, string? Causation, Guid? TrialId, Func<ReportReads, Task<IReadOnlyList<object>>> Decide)
     {
         public TaskCompletionSource<IReadOnlyList<object>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -92,7 +95,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
         var gate = gates.GetOrAdd(studyId, _ => new SemaphoreSlim(1, 1));
         while (true)
         {
-            List<ReportRequest> group = [];
+            List<WriteRequest> group = [];
             await gate.WaitAsync();
             try
             {
@@ -108,7 +111,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
                         return;
                     }
                 }
-                await CommitGroupAsync(studyId, group);
+                await CommitAsync(studyId, group);
             }
             catch (Exception ex)
             {
@@ -122,14 +125,19 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
         }
     }
 
-    private async Task CommitGroupAsync(Guid studyId, IReadOnlyList<ReportRequest> group)
+    /// <summary>
+    /// The one way events reach a study's stream: decides each request in order in one session, appends what they decided
+    /// (each event with its request's user and causation) in one transaction, and decides them all again when another
+    /// writer appended meanwhile. A request whose decision throws fails alone.
+    /// </summary>
+    private async Task CommitAsync(Guid studyId, IReadOnlyList<WriteRequest> group, CancellationToken cancel = default)
     {
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
             session.CorrelationId = studyId.ToString();
-            var reads = await ReportReads.LoadAsync(session, studyId, group.Select(r => r.TrialId));
-            var decided = new List<(ReportRequest Request, IReadOnlyList<object> Events)>();
+            var reads = await ReportReads.LoadAsync(session, studyId, group.Select(r => r.TrialId), cancel);
+            var decided = new List<(WriteRequest Request, IReadOnlyList<object> Events)>();
             var appended = new List<JasperFx.Events.IEvent>();
             foreach (var request in group)
             {
@@ -160,42 +168,17 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
                 session.Events.Append(studyId, appended);
                 try
                 {
-                    await session.SaveChangesAsync();
+                    await session.SaveChangesAsync(cancel);
                 }
                 catch (JasperFx.ConcurrencyException) when (attempt < 10)
                 {
-                    log.LogDebug("Study {StudyId} changed while writing a group of {Reports} reports; deciding again ({Attempt})", studyId, group.Count, attempt);
+                    log.LogDebug("Study {StudyId} changed while writing {Requests} decision(s); deciding again ({Attempt})", studyId, group.Count, attempt);
                     continue;
                 }
                 changes.Raise(studyId);
             }
             foreach (var (request, events) in decided) request.Completion.TrySetResult(events);
             return;
-        }
-    }
-
-    private async Task<IReadOnlyList<object>> DecideOnceAsync(Guid studyId, string user, string? causation,
-        Func<IQuerySession, Task<IReadOnlyList<object>>> decide, CancellationToken cancel)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var session = store.LightweightSession();
-            session.LastModifiedBy = user;
-            session.CorrelationId = studyId.ToString();
-            session.CausationId = causation;
-            var events = await decide(session);
-            if (events.Count == 0) return events;
-            session.Events.Append(studyId, events);
-            try
-            {
-                await session.SaveChangesAsync(cancel);
-                changes.Raise(studyId);
-                return events;
-            }
-            catch (JasperFx.ConcurrencyException) when (attempt < 10)
-            {
-                log.LogDebug("Study {StudyId} changed while writing; deciding again ({Attempt})", studyId, attempt);
-            }
         }
     }
 }
@@ -219,10 +202,13 @@ public sealed class ReportReads
         this.trials = trials;
     }
 
-    public static async Task<ReportReads> LoadAsync(IQuerySession session, Guid studyId, IEnumerable<Guid?> trialIds)
+    /// <summary>The session the decisions read in (for decisions that read more than a report does).</summary>
+    public IQuerySession Session => session;
+
+    public static async Task<ReportReads> LoadAsync(IQuerySession session, Guid studyId, IEnumerable<Guid?> trialIds, CancellationToken cancel)
     {
         var ids = trialIds.OfType<Guid>().Distinct().ToArray();
-        var loaded = ids.Length == 0 ? [] : await session.LoadManyAsync<TrialView>(ids);
+        var loaded = ids.Length == 0 ? [] : await session.LoadManyAsync<TrialView>(cancel, ids);
         var trials = ids.ToDictionary(id => id, id => (TrialView?)null);
         foreach (var trial in loaded) trials[trial.TrialId] = trial;
         return new ReportReads(session, studyId, trials);

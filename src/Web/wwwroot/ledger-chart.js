@@ -39,6 +39,11 @@ function drawn(element) {
   element.dataset.drawnAt = String(performance.now());
 }
 
+// Every option but the data, to tell a chart whose data alone changed.
+function besidesSeries(parsed) {
+  return JSON.stringify(Object.assign({}, parsed, { series: undefined }));
+}
+
 export function create(element, id, json) {
   destroy(id);
   const parsed = JSON.parse(json);
@@ -57,7 +62,7 @@ export function create(element, id, json) {
   // The element's id names the chart too (ApexCharts.getChartByID), so tests can read what it was given.
   options.chart = Object.assign({}, options.chart, { id });
   const chart = new ApexCharts(element, options);
-  charts.set(id, { chart, element, rest: JSON.stringify(Object.assign({}, parsed, { series: undefined })) });
+  charts.set(id, { chart, element, rest: besidesSeries(parsed) });
   return chart.render().then(() => drawn(element));
 }
 
@@ -69,7 +74,7 @@ export function update(id, json) {
   if (!entry.chart || (parsed.ledger && parsed.ledger.empty)) return create(entry.element, id, json);
   // Only the data changed (a replay step, a trial ending): updating the series alone spares ApexCharts re-reading
   // every option.
-  const rest = JSON.stringify(Object.assign({}, parsed, { series: undefined }));
+  const rest = besidesSeries(parsed);
   const started = performance.now();
   let drawing;
   if (rest === entry.rest) {

@@ -18,10 +18,10 @@ public static class CompareCharts
             var (study, color, name) = (studies[i], ChartOptions.Color(i), Label(studies[i]));
             var frontier = comparison.Studies.FirstOrDefault(c => c.Id == study.Id)?.Frontier ?? [];
             set.Points($"{name}: best per width", color, frontier.Select(p => (Math.Log10(p.Width), p.Loss)), 7);
-            if (Credible(study, LawNames.TunedFrontierPower) is { } fit)
+            if (StudyCharts.CredibleFit(study, LawNames.TunedFrontierPower, "all") is { } fit)
             {
                 set.Line($"{name}: frontier law", color, axis.Curve(x => LawRegistry.TunedFrontierPower.Evaluate(fit.Parameters, x), 40), 2);
-                set.Intervals($"{name}: 95% at targets", color, Intervals(study, fit, x => x));
+                set.Intervals($"{name}: 95% at targets", color, StudyCharts.TargetIntervals(study, fit));
             }
         }
         return StudyCharts.Mixed(set, axis.XAxis("width (log scale)"), new { title = new { text = "final eval loss at the best rate" } },
@@ -39,11 +39,11 @@ public static class CompareCharts
             var (study, color, name) = (studies[i], ChartOptions.Color(i), Label(studies[i]));
             if (study.LatestFits.Find(f => f.Law == LawNames.OptimalLr) is not { } fit) continue;
             set.Points($"{name}: optimum per width", color, fit.Points.Where(p => p.X > 0 && p.Y > 0).Select(p => (Math.Log10(p.X), Math.Log10(p.Y))), 7);
-            if (Credible(study, LawNames.OptimalLr) is { } law)
+            if (StudyCharts.CredibleFit(study, LawNames.OptimalLr, "all") is { } law)
             {
                 set.Line($"{name}: d = {ChartOptions.Format(law.Parameters.GetValueOrDefault("d"))}", color,
                     axis.Curve(x => LawRegistry.OptimalLr.Evaluate(law.Parameters, x) is { } lr && lr > 0 ? Math.Log10(lr) : null, 2), 2, 5);
-                set.Intervals($"{name}: 95% at targets", color, Intervals(study, law, v => v > 0 ? Math.Log10(v) : double.NaN));
+                set.Intervals($"{name}: 95% at targets", color, StudyCharts.TargetIntervals(study, law, v => v > 0 ? Math.Log10(v) : double.NaN));
             }
         }
         return StudyCharts.Mixed(set, axis.XAxis("width (log scale)"), new { title = new { text = "optimal learning rate (log scale)" } },
@@ -51,12 +51,4 @@ public static class CompareCharts
     }
 
     public static string Label(StudyView s) => $"{s.Name} ({s.Owner})";
-
-    private static LawFitted? Credible(StudyView study, string law) =>
-        study.LatestFits.Find(f => f.Law == law && f.Converged) is { } fit && CredibilityRule.Assess(fit).Credible ? fit : null;
-
-    /// <summary>A fit's intervals at its study's target widths.</summary>
-    private static IEnumerable<(double, double, double)> Intervals(StudyView study, LawFitted fit, Func<double, double> y) =>
-        (fit.Predictions ?? []).Where(p => p.X > 0 && p.Lower is not null && p.Upper is not null && (study.Spec?.TargetWidths?.Contains((int)p.X) ?? false))
-            .Select(p => (Math.Log10(p.X), y(p.Lower!.Value), y(p.Upper!.Value)));
 }

@@ -155,7 +155,7 @@ public static class StudyCharts
                 set.Line($"optimal-lr law (d = {ChartOptions.Format(fit.Parameters.GetValueOrDefault("d"))})", "#d9480f",
                     axis.Curve(x => LawRegistry.OptimalLr.Evaluate(fit.Parameters, x) is { } lr && lr > 0 ? Math.Log10(lr) : null, 2), 2, 5);
                 set.Intervals("optimal-lr 95% at targets", "#d9480f",
-                    TargetIntervals(study, fit).Where(i => i.Lower > 0).Select(i => (i.X, Math.Log10(i.Lower), Math.Log10(i.Upper))));
+                    TargetIntervals(study, fit, v => v > 0 ? Math.Log10(v) : double.NaN));
             }
         }
         return Mixed(set, axis.XAxis("width (log scale)"), new { title = new { text = "learning rate (log scale)" } },
@@ -251,15 +251,16 @@ public static class StudyCharts
     private static IEnumerable<double> TargetWidths(StudyView study) => study.Spec?.TargetWidths?.Select(w => (double)w) ?? [];
 
     /// <summary>The newest converged, credible fit of a law and key (a fit that is not credible draws nothing).</summary>
-    private static LawFitted? CredibleFit(StudyView study, string law, string key) =>
+    internal static LawFitted? CredibleFit(StudyView study, string law, string key) =>
         study.LatestFits.Find(f => f.Law == law && f.Key == key && f.Converged) is { } fit && CredibilityRule.Assess(fit).Credible ? fit : null;
 
-    /// <summary>A fit's 95% intervals at the study's target widths (x as log10 width).</summary>
-    private static IEnumerable<(double X, double Lower, double Upper)> TargetIntervals(StudyView study, LawFitted fit)
+    /// <summary>A fit's 95% intervals at the study's target widths (x as log10 width; y through <paramref name="y"/>, if given).</summary>
+    internal static IEnumerable<(double X, double Lower, double Upper)> TargetIntervals(StudyView study, LawFitted fit, Func<double, double>? y = null)
     {
         var targets = TargetWidths(study).ToHashSet();
+        y ??= v => v;
         return (fit.Predictions ?? []).Where(p => targets.Contains(p.X) && p.Lower is not null && p.Upper is not null)
-            .Select(p => (Math.Log10(p.X), p.Lower!.Value, p.Upper!.Value));
+            .Select(p => (Math.Log10(p.X), y(p.Lower!.Value), y(p.Upper!.Value)));
     }
 
     private static double? MeanLoss(IEnumerable<TrialView> trials)
