@@ -120,7 +120,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         // The audit page of a prediction: verified, its fit drawn with its evidence.
         await page.GotoAsync($"{baseUrl}/studies/{alice}");
         await page.Locator("#predictions a").First.ClickAsync();
-        await page.WaitForURLAsync("**/predictions/*");
+        await session.AddressAsync("/predictions/");
         await page.Locator("#verified", new() { HasText = "verified" }).WaitForAsync(new() { Timeout = 30_000 });
         (await page.Locator("#verified").InnerTextAsync()).ShouldBe("verified");
         var audit = await ChartAsync(page, "audit-fit");
@@ -131,7 +131,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
 
         // A trial's page: its curve.
         await page.Locator("#evidence a").First.ClickAsync();
-        await page.WaitForURLAsync("**/trials/*");
+        await session.AddressAsync("/trials/");
         (await ChartAsync(page, "loss-curve")).Count.ShouldBe(2);
         await session.ScreenshotAsync("trial-page");
 
@@ -256,6 +256,22 @@ internal sealed class BrowserSession : IAsyncDisposable
         session.Page.PageError += (_, e) => session.Errors.Add($"{session.Page.Url}: {e}");
         session.Page.Response += (_, r) => { if (r.Status >= 400 && r.Url.StartsWith(baseUrl, StringComparison.Ordinal)) session.Errors.Add($"{r.Status} {r.Url}"); };
         return session;
+    }
+
+    /// <summary>
+    /// Waits until the address contains <paramref name="part"/>. A link followed once Blazor's circuit is up navigates
+    /// within the document (no load event, which Playwright's WaitForURL waits for by default), before it a whole page loads.
+    /// </summary>
+    public Task AddressAsync(string part) => AddressAsync(Page, part);
+
+    public static async Task AddressAsync(IPage page, string part)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!page.Url.Contains(part, StringComparison.Ordinal))
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"The address did not reach '{part}' within 30 s (it is {page.Url}).");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Waits until the page answers clicks (Blazor's circuit is up), not only shows its prerendered HTML.</summary>

@@ -41,7 +41,7 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
 
         await page.GotoAsync($"{baseUrl}/studies");
         await page.Locator("#studies a", new() { HasText = "browser-study" }).ClickAsync();
-        await page.WaitForURLAsync($"**/studies/{id}");
+        await BrowserSession.AddressAsync(page, $"/studies/{id}");
         await page.Locator("#study-status", new() { HasText = "Completed" }).WaitForAsync();
 
         // The chart draws one scatter series per learning rate and one dashed line per fitted learning rate.
@@ -67,7 +67,7 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
 
         // Each trial links to its own page: the loss curve from its checkpoints and its provenance.
         await page.Locator("#trial-grid a").First.ClickAsync();
-        await page.WaitForURLAsync($"**/studies/{id}/trials/*");
+        await BrowserSession.AddressAsync(page, $"/studies/{id}/trials/");
         await page.Locator("#loss-curve svg.apexcharts-svg").WaitForAsync(new() { Timeout = 20_000 });
         (await page.Locator("#loss-curve .apexcharts-series[seriesName]").CountAsync()).ShouldBe(2);
         (await page.ContentAsync()).ShouldContain("train-images-idx3-ubyte.gz");
@@ -76,7 +76,7 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         // A prediction's page explains it: its fit, its evidence, and the re-derivation that verifies it.
         await page.GotoAsync($"{baseUrl}/studies/{id}");
         await page.Locator("#predictions a").First.ClickAsync();
-        await page.WaitForURLAsync("**/predictions/*");
+        await BrowserSession.AddressAsync(page, "/predictions/");
         await page.Locator("#verified", new() { HasText = "verified" }).WaitForAsync(new() { Timeout = 20_000 });
         (await page.Locator("#verified").InnerTextAsync()).ShouldBe("verified");
         (await page.Locator("#evidence tbody tr").CountAsync()).ShouldBeGreaterThan(0);
