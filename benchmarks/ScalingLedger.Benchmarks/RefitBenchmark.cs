@@ -25,10 +25,10 @@ internal static class RefitBenchmark
         var resamples = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
         var options = new FitOptions(new BootstrapOptions(resamples));
 
-        var warmUp = LawEngine.FitAll(study, options);
+        var warmUp = LawEngine.FitAll(study.Trials, null, options);
         Console.WriteLine($"{study.Trials.Count} trials, {Environment.ProcessorCount} cores, {resamples} resamples per fit: " +
             string.Join(", ", warmUp.GroupBy(f => f.Law).Select(g => $"{g.Count()} {g.Key}")));
-        foreach (var f in warmUp.Where(f => f.Law is LawNames.TunedFrontierPower or LawNames.OptimalLr))
+        foreach (var f in warmUp.Where(f => f.Key == LawKeys.All))
             Console.WriteLine($"  {f.Law}: {string.Join(", ", f.Parameters.Select(p => $"{p.Key}={p.Value:G4}"))}" +
                 $" (bootstrap {f.BootstrapConverged}/{f.BootstrapResamples} converged)");
 
@@ -36,24 +36,20 @@ internal static class RefitBenchmark
         for (var i = 0; i < repetitions; i++)
         {
             var watch = Stopwatch.StartNew();
-            var fits = LawEngine.FitAll(study, options);
+            var fits = LawEngine.FitAll(study.Trials, null, options);
             watch.Stop();
             if (fits.Count != warmUp.Count) throw new InvalidOperationException("The fits changed between repetitions.");
             times.Add(watch.Elapsed.TotalMilliseconds);
         }
         times.Sort();
         var single = options with { Bootstrap = new BootstrapOptions(resamples, MaxDegreeOfParallelism: 1) };
-        foreach (var (name, fit) in new (string, Action)[]
-        {
-            (LawNames.FixedLrLogLinear, () => LawEngine.FixedLrLogLinear(study.Trials, single).ToList()),
-            (LawNames.FixedLrPower, () => LawEngine.FixedLrPower(study.Trials, single).ToList()),
-            (LawNames.TunedFrontierPower, () => LawEngine.TunedFrontierPower(study.Trials, single)),
-            (LawNames.OptimalLr, () => LawEngine.OptimalLr(study.Trials, single)),
-        })
+        // Every law of the registry, each on one thread (a new law is timed without touching this benchmark).
+        var candidates = LawEngine.Candidates(study.Trials, null, single);
+        foreach (var law in LawRegistry.Default.All)
         {
             var watch = Stopwatch.StartNew();
-            fit();
-            Console.WriteLine(FormattableString.Invariant($"  {name} on one thread: {watch.Elapsed.TotalMilliseconds:F0} ms"));
+            var fitted = candidates.Where(c => c.Law == law.Name).Select(c => c.Fit()).Count();
+            Console.WriteLine(FormattableString.Invariant($"  {law.Name} ({fitted} fits) on one thread: {watch.Elapsed.TotalMilliseconds:F0} ms"));
         }
         Console.WriteLine(FormattableString.Invariant(
             $"FitAll over {repetitions} repetitions: median {times[times.Count / 2]:F0} ms, min {times[0]:F0} ms, max {times[^1]:F0} ms"));

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ScalingLedger.Contracts;
 
 /// <summary>
@@ -9,6 +11,9 @@ namespace ScalingLedger.Contracts;
 /// <param name="LearningRate">For a fixed-LR law, the rate the claim is about; for tuned-frontier predictions, the rate
 /// the optimal-LR law supplies at that width (when it has been fitted).</param>
 /// <param name="Reason">Why this point: <c>planned</c> (in the grid, not finished yet) or <c>target</c>.</param>
+/// <param name="AtLearningRate">Came later (absent, null, before): the rate the claim is at, for a law whose claims depend on
+/// the rate as well as the width (its <see cref="FitPrediction.LearningRate"/>); null where the claim is at the law key's
+/// rate or at the best rate. With law, key and width it names the point observed.</param>
 public sealed record PredictionIssued(
     Guid StudyId,
     Guid PredictionId,
@@ -24,7 +29,11 @@ public sealed record PredictionIssued(
     long EvidenceSequence,
     IReadOnlyList<Guid> EvidenceTrialIds,
     string FitterVersion,
-    DateTimeOffset IssuedAt);
+    DateTimeOffset IssuedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? AtLearningRate = null) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => IssuedAt;
+}
 
 /// <summary>
 /// The predicted point was observed. Outside its interval is a deviation, surfaced loudly: a sign of mis-tuning or of
@@ -40,7 +49,10 @@ public sealed record PredictionResolved(
     string? Note,
     IReadOnlyList<Guid> ObservedTrialIds,
     long ObservedAtSequence,
-    DateTimeOffset ResolvedAt);
+    DateTimeOffset ResolvedAt) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => ResolvedAt;
+}
 
 /// <summary>A study made of runs trained elsewhere (a CSV): its runs are complete evidence from the start.</summary>
 public sealed record StudyImported(
@@ -50,7 +62,10 @@ public sealed record StudyImported(
     IReadOnlyList<ImportedRun> Runs,
     IReadOnlyList<string> Columns,
     string ImportedBy,
-    DateTimeOffset ImportedAt);
+    DateTimeOffset ImportedAt) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => ImportedAt;
+}
 
 /// <summary>One imported run. Sizes: a width, or a parameter count (with tokens for the Chinchilla law).</summary>
 public sealed record ImportedRun(Guid TrialId, int Order, int SourceLine, int? Width, double? Params, double? Tokens, double? LearningRate, int? Seed, double Loss);

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ScalingLedger.Contracts;
 
 // Events of a study stream. Names are the storage schema: never rename them.
@@ -8,13 +10,22 @@ public sealed record StudyDefined(
     StudySpec Spec,
     IReadOnlyList<PlannedTrial> Trials,
     string DefinedBy,
-    DateTimeOffset DefinedAt);
+    DateTimeOffset DefinedAt) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => DefinedAt;
+}
 
 /// <summary>Someone stopped the study: queued trials never start, the running one stops.</summary>
-public sealed record StudyCancelled(Guid StudyId, string CancelledBy, string? Reason, DateTimeOffset CancelledAt);
+public sealed record StudyCancelled(Guid StudyId, string CancelledBy, string? Reason, DateTimeOffset CancelledAt) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => CancelledAt;
+}
 
 /// <summary>Every trial of the study reached an end state.</summary>
-public sealed record StudyCompleted(Guid StudyId, DateTimeOffset CompletedAt);
+public sealed record StudyCompleted(Guid StudyId, DateTimeOffset CompletedAt) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => CompletedAt;
+}
 
 /// <summary>
 /// A law was fitted to the evidence the study held at <see cref="EvidenceSequence"/>.
@@ -57,7 +68,10 @@ public sealed record LawFitted(
     Guid? BasedOnFitId = null,
     IReadOnlyList<Guid>? EvidenceAdded = null,
     IReadOnlyList<Guid>? EvidenceRemoved = null,
-    int? EvidenceCount = null);
+    int? EvidenceCount = null) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => FittedAt;
+}
 
 /// <summary>A 95% percentile-bootstrap confidence interval of one fitted parameter.</summary>
 public sealed record ParameterInterval(double Lower, double Upper);
@@ -66,10 +80,13 @@ public sealed record ParameterInterval(double Lower, double Upper);
 /// A fit's claim about the law's value at <see cref="X"/> (a width): the point value and, where the bootstrap
 /// gave one, the 95% percentile interval of the bootstrap predictions there.
 /// </summary>
-public sealed record FitPrediction(double X, double Value, double? Lower, double? Upper);
+/// <param name="LearningRate">Came later (absent before): for a law of width and learning rate together, the rate the claim
+/// is at; null where the law's claim is at its key's rate or at the best rate (every claim recorded before it).</param>
+public sealed record FitPrediction(double X, double Value, double? Lower, double? Upper,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LearningRate = null);
 
 /// <summary>
 /// One data point a fit used: x is the size (width, or parameters), y the value fitted (loss or learning rate), and
-/// z a second size where the law has one (tokens, for the Chinchilla law).
+/// z a second coordinate where the law has one (tokens for the Chinchilla law, the learning rate for the width-lr surface).
 /// </summary>
 public sealed record FitPoint(double X, double Y, double? Z = null);

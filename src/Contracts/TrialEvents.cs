@@ -18,7 +18,10 @@ public sealed record TrialStarted(
     DateTimeOffset StartedAt,
     string? LibTorchVersion = null,
     string? CodeVersion = null,
-    IReadOnlyDictionary<string, string>? DatasetSha256 = null);
+    IReadOnlyDictionary<string, string>? DatasetSha256 = null) : ITrialReport
+{
+    DateTimeOffset IStudyEvent.OccurredAt => StartedAt;
+}
 
 /// <summary>Losses at a checkpoint: train loss averaged since the previous checkpoint, eval on the held-out subset.</summary>
 public sealed record LossCheckpointRecorded(
@@ -28,7 +31,10 @@ public sealed record LossCheckpointRecorded(
     double TrainLoss,
     double EvalLoss,
     double EvalAccuracy,
-    DateTimeOffset RecordedAt);
+    DateTimeOffset RecordedAt) : ITrialReport
+{
+    DateTimeOffset IStudyEvent.OccurredAt => RecordedAt;
+}
 
 /// <summary>
 /// Several checkpoints of one trial in one message (a message only, never stored: the Server records each checkpoint as
@@ -45,10 +51,16 @@ public sealed record TrialCompleted(
     double FinalEvalAccuracy,
     long ParameterCount,
     double DurationSeconds,
-    DateTimeOffset CompletedAt);
+    DateTimeOffset CompletedAt) : ITrialEnd
+{
+    DateTimeOffset IStudyEvent.OccurredAt => CompletedAt;
+}
 
 /// <summary>The loss stopped being usable (non-finite or exploded) at <see cref="Step"/>.</summary>
-public sealed record TrialDiverged(Guid StudyId, Guid TrialId, int Step, string Reason, DateTimeOffset DivergedAt);
+public sealed record TrialDiverged(Guid StudyId, Guid TrialId, int Step, string Reason, DateTimeOffset DivergedAt) : ITrialEnd
+{
+    DateTimeOffset IStudyEvent.OccurredAt => DivergedAt;
+}
 
 /// <summary>
 /// The trial could not run (an error in the trainer, not a property of the learning rate). As a report it names the
@@ -57,16 +69,25 @@ public sealed record TrialDiverged(Guid StudyId, Guid TrialId, int Step, string 
 /// and are absent (null) in events recorded before them: the attempt, and the whole exception (type, native message,
 /// managed and native stacks, inner exceptions) so that a failure can be diagnosed from the ledger alone.
 /// </summary>
-public sealed record TrialFailed(Guid StudyId, Guid TrialId, string Error, DateTimeOffset FailedAt, int? Attempt = null, string? Detail = null);
+public sealed record TrialFailed(Guid StudyId, Guid TrialId, string Error, DateTimeOffset FailedAt, int? Attempt = null, string? Detail = null) : ITrialEnd
+{
+    DateTimeOffset IStudyEvent.OccurredAt => FailedAt;
+}
 
 /// <summary>
 /// One attempt of a trial failed with an error that is not the model's (an exception, not a divergence); the trial is
 /// run again as a new attempt. The failure stays in the ledger with the whole exception.
 /// </summary>
-public sealed record TrialAttemptFailed(Guid StudyId, Guid TrialId, int Attempt, string Error, string? Detail, DateTimeOffset FailedAt);
+public sealed record TrialAttemptFailed(Guid StudyId, Guid TrialId, int Attempt, string Error, string? Detail, DateTimeOffset FailedAt) : ITrialReport
+{
+    DateTimeOffset IStudyEvent.OccurredAt => FailedAt;
+}
 
 /// <summary>The trial ended because its study was cancelled.</summary>
-public sealed record TrialCancelled(Guid StudyId, Guid TrialId, int? AtStep, DateTimeOffset CancelledAt);
+public sealed record TrialCancelled(Guid StudyId, Guid TrialId, int? AtStep, DateTimeOffset CancelledAt) : ITrialEnd
+{
+    DateTimeOffset IStudyEvent.OccurredAt => CancelledAt;
+}
 
 /// <summary>
 /// A coordinate check (Yang et al. 2022): mean |activation| of each layer's output over the first training steps,
@@ -81,7 +102,10 @@ public sealed record CoordinateCheckRecorded(
     int Steps,
     IReadOnlyList<string> Layers,
     IReadOnlyList<CoordinateCheckWidth> Widths,
-    DateTimeOffset RecordedAt);
+    DateTimeOffset RecordedAt) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => RecordedAt;
+}
 
 /// <summary>One width of a coordinate check: <c>MeanAbsActivation[step][layer]</c>, step 0 before any update.</summary>
 public sealed record CoordinateCheckWidth(int Width, IReadOnlyList<IReadOnlyList<double>> MeanAbsActivation);

@@ -42,6 +42,7 @@ public sealed record PredictionAuditView(
     bool Verified,
     IReadOnlyList<string> Differences,
     string StudyName,
+    ScalingLedger.Domain.Laws.FitCredibility Credibility,
     string? VerificationNote = null);
 
 public sealed record EvidenceTrialView(Guid TrialId, int Width, double LearningRate, int Seed, TrialStatus Status, double? FinalEvalLoss, double? Params, double? Tokens);

@@ -21,7 +21,7 @@ public class BeliefHistoryTests
     private static PredictionView Prediction(Guid fitId, long evidenceSequence, long issuedSequence, double width, string reason, double predicted,
         PredictionResolved? resolution = null)
     {
-        var issued = new PredictionIssued(Study, Guid.NewGuid(), fitId, LawNames.FixedLrPower, "lr=0.001", width, 0.001, predicted,
+        var issued = new PredictionIssued(Study, Guid.NewGuid(), fitId, FixedLrPowerLaw.LawName, "lr=0.001", width, 0.001, predicted,
             predicted - 0.1, predicted + 0.1, reason, evidenceSequence, [], LawEngine.FitterVersion, StudyTestKit.Now);
         return new PredictionView { Id = issued.PredictionId, StudyId = Study, Issued = issued, IssuedSequence = issuedSequence, Resolution = resolution };
     }
@@ -44,9 +44,9 @@ public class BeliefHistoryTests
 
         history.Predictions.Select(s => (s.Law, s.Key, s.Width, s.Reason, s.Observed, s.ObservedAtSequence, s.ObservedAtEvidence)).ShouldBe(
         [
-            (LawNames.FixedLrPower, "lr=0.001", 256.0, "planned", (double?)null, (long?)null, (int?)null),
-            (LawNames.FixedLrPower, "lr=0.001", 512.0, "planned", 0.42, 9L, 3),
-            (LawNames.FixedLrPower, "lr=0.001", 2048.0, "target", null, null, null),
+            (FixedLrPowerLaw.LawName, "lr=0.001", 256.0, "planned", (double?)null, (long?)null, (int?)null),
+            (FixedLrPowerLaw.LawName, "lr=0.001", 512.0, "planned", 0.42, 9L, 3),
+            (FixedLrPowerLaw.LawName, "lr=0.001", 2048.0, "target", null, null, null),
         ]);
         history.Predictions[0].Points.ShouldBe([new BeliefPoint(0, 1, 0.5, 0.4, 0.6, early.Id)]);
         history.Predictions[1].Points.ShouldBe([new BeliefPoint(3, 8, 0.45, 0.45 - 0.1, 0.45 + 0.1, p3.Id)]);
@@ -71,7 +71,7 @@ public class BeliefHistoryTests
     public void the_optimal_lr_slope_is_listed_per_converged_fit_with_its_interval_and_credibility()
     {
         LawFitted OptimalLr(long evidenceSequence, double d, ParameterInterval? interval, bool converged = true) =>
-            FitCredibilityTests.Good(LawNames.OptimalLr) with
+            FitCredibilityTests.Good(OptimalLrLaw.LawName) with
             {
                 StudyId = Study, EvidenceSequence = evidenceSequence, Converged = converged,
                 Parameters = converged ? new Dictionary<string, double> { ["c"] = -2, ["d"] = d } : new Dictionary<string, double>(),

@@ -64,13 +64,13 @@ public class DeviationExplanationTests
     }
 
     private static PredictionIssued Prediction(double width, double? rate, double predicted, double lower, double upper) =>
-        new(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), LawNames.FixedLrLogLinear, "lr=0.01", width, rate, predicted, lower, upper, "planned", 10, [],
+        new(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), FixedLrLogLinearLaw.LawName, "lr=0.01", width, rate, predicted, lower, upper, "planned", 10, [],
             LawEngine.FitterVersion, Now);
 
     private static PredictionResolved Resolution(double? observed, double? z) =>
         new(Guid.NewGuid(), Guid.NewGuid(), observed, observed - 0.5, z, false, null, [], 20, Now);
 
     private static LawFitted OptimalLr(double c, double d) =>
-        new(Guid.NewGuid(), Guid.NewGuid(), LawNames.OptimalLr, "all", LawEngine.OptimalLrForm, new Dictionary<string, double> { ["c"] = c, ["d"] = d },
+        new(Guid.NewGuid(), Guid.NewGuid(), OptimalLrLaw.LawName, "all", new OptimalLrLaw().Form, new Dictionary<string, double> { ["c"] = c, ["d"] = d },
             true, null, 0.95, [], [], 10, "m", LawEngine.FitterVersion, Now);
 }

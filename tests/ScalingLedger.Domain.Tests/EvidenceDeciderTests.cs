@@ -11,21 +11,22 @@ public class EvidenceDeciderTests
     private static int ids;
     private static Guid NewId() => new(Interlocked.Increment(ref ids), 0, 0, new byte[8]);
 
-    /// <summary>Widths 32..512, two rates, two seeds: a bowl around a rate that falls with width.</summary>
+    /// <summary>Widths 32..512, four rates, two seeds: a bowl around a rate that falls with width, bracketed at every width.</summary>
     private static StudyTestKit Study() => new(Specs.Demo() with
     {
-        Model = new ModelSpec("mlp", 3, [32, 64, 128, 256, 512], "standard"), Optimizer = new OptimizerSpec("adam", [1e-3, 3e-3, 1e-2]),
+        Model = new ModelSpec("mlp", 3, [32, 64, 128, 256, 512], "standard"), Optimizer = new OptimizerSpec("adam", [1e-3, 3e-3, 1e-2, 3e-2]),
         Seeds = [0, 1], TargetWidths = [2048],
     });
 
     private static double Loss(PlannedTrial t) =>
         2.0 - 0.1 * Math.Log(t.Width) + 0.05 * Math.Pow(Math.Log(t.LearningRate) - Math.Log(0.05 / Math.Sqrt(t.Width)), 2) + t.Seed * 1e-3;
 
-    private static bool QuickLaw(string law) => law is LawNames.FixedLrLogLinear or LawNames.OptimalLr;
+    private static bool QuickLaw(string law) => law is FixedLrLogLinearLaw.LawName or OptimalLrLaw.LawName;
 
     private static IReadOnlyList<object> Decide(StudyTestKit kit, Func<string, bool>? laws = null)
     {
-        var events = EvidenceDecider.Decide(EvidenceState.Of(kit.View), NewId, StudyTestKit.Now, Quick, laws);
+        var events = EvidenceDecider.Decide(TestLaws.EvidenceOf(kit.View), NewId, StudyTestKit.Now, Quick,
+            laws is null ? null : law => laws(law.Name));
         kit.Given([.. events]);
         return events;
     }
@@ -58,7 +59,7 @@ public class EvidenceDeciderTests
         var one = kit.Defined.Trials.First(t => t.Width == 128 && t.LearningRate == 3e-3);
         kit.Given(kit.Completed(one, Loss(one)));
         var refit = Decide(kit).OfType<LawFitted>().ToList();
-        refit.Select(f => (f.Law, f.Key)).ShouldBe([(LawNames.FixedLrLogLinear, "lr=0.003")]);
+        refit.Select(f => (f.Law, f.Key)).ShouldBe([(FixedLrLogLinearLaw.LawName, "lr=0.003")]);
         var fit = refit.Single();
         fit.BasedOnFitId.ShouldBe(first.Single(f => f.Law == fit.Law && f.Key == fit.Key).FitId);
         fit.EvidenceTrialIds.ShouldBeEmpty();
@@ -71,7 +72,7 @@ public class EvidenceDeciderTests
 
         // The row ends: the optimal-LR law (and the other rates) are refitted.
         Finish(kit, 128);
-        Decide(kit).OfType<LawFitted>().Select(f => f.Law).ShouldContain(LawNames.OptimalLr);
+        Decide(kit).OfType<LawFitted>().Select(f => f.Law).ShouldContain(OptimalLrLaw.LawName);
     }
 
     [Fact]
@@ -84,7 +85,7 @@ public class EvidenceDeciderTests
         quick.OfType<LawFitted>().ShouldAllBe(f => QuickLaw(f.Law));
         quick.OfType<StudyCompleted>().ShouldBeEmpty(); // the power laws still wait for their fits
         var slow = Decide(kit, law => !QuickLaw(law));
-        slow.OfType<LawFitted>().Select(f => f.Law).Distinct().ShouldBe([LawNames.FixedLrPower, LawNames.TunedFrontierPower], ignoreOrder: true);
+        slow.OfType<LawFitted>().Select(f => f.Law).Distinct().ShouldBe([FixedLrPowerLaw.LawName, TunedFrontierPowerLaw.LawName], ignoreOrder: true);
         slow.OfType<StudyCompleted>().ShouldHaveSingleItem();
         kit.View.Status.ShouldBe(StudyStatus.Completed);
     }

@@ -31,8 +31,8 @@ public class FailedTrialTests
         StudyDecisions.TrialsToRetry(recorded).ShouldHaveSingleItem().Attempt.ShouldBe(2);
         // The study does not complete around a trial that will run again.
         foreach (var other in kit.Defined.Trials.Where(p => p.TrialId != t.TrialId)) kit.Given(kit.Completed(other, 0.4));
-        StudyDecisions.DecideCompletion(kit.View, StudyTestKit.Now).ShouldBeEmpty();
-        StudyDecisions.TrialsToDispatch(kit.View).ShouldHaveSingleItem().TrialId.ShouldBe(t.TrialId); // resent after a restart too
+        TestLaws.DecideCompletion(kit.View, StudyTestKit.Now).ShouldBeEmpty();
+        TestLaws.TrialsToDispatch(kit.View).ShouldHaveSingleItem().TrialId.ShouldBe(t.TrialId); // resent after a restart too
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public class FailedTrialTests
         var kit = new StudyTestKit();
         var t = kit.Trial(32, 0.001);
         kit.Report(Started(kit, t, 1));
-        kit.Given([.. StudyDecisions.DecideCancel(kit.View, "alice", null, StudyTestKit.Now)]);
+        kit.Given([.. TestLaws.DecideCancel(kit.View, "alice", null, StudyTestKit.Now)]);
         kit.Report(Failed(kit, t, 1)).ShouldHaveSingleItem().ShouldBeOfType<TrialFailed>();
     }
 
@@ -125,26 +125,26 @@ public class FailedTrialTests
         analysis.Excluded.ShouldHaveSingleItem().ShouldContain("width 256");
         analysis.Excluded[0].ShouldContain("0.01");
 
-        var fit = LawEngine.OptimalLr(holes.View.Trials)!;
+        var fit = TestLaws.OptimalLr(holes.View.Trials)!;
         fit.Points.Select(p => p.X).ShouldBe([32, 64, 128, 512]);
         fit.Message.ShouldNotBeNull();
         fit.Message.ShouldContain("width 256 at lr 0.001, 0.003, 0.01");
         fit.Parameters["d"].ShouldBe(0, 0.05); // the flat law muP promises, not a slope made by the hole
-        var frontier = LawEngine.TunedFrontierPower(holes.View.Trials)!;
+        var frontier = TestLaws.TunedFrontierPower(holes.View.Trials)!;
         frontier.Points.Select(p => p.X).ShouldNotContain(256);
         frontier.Message!.ShouldContain("width 256");
 
         // The same grid without holes uses every width.
         var whole = MupProbe((_, _) => false);
-        LawEngine.OptimalLr(whole.View.Trials)!.Points.Count.ShouldBe(5);
-        LawEngine.OptimalLr(whole.View.Trials)!.Message.ShouldBeNull();
+        TestLaws.OptimalLr(whole.View.Trials)!.Points.Count.ShouldBe(5);
+        TestLaws.OptimalLr(whole.View.Trials)!.Message.ShouldBeNull();
     }
 
     [Fact]
     public void a_hole_away_from_the_best_rate_keeps_the_width_and_is_still_named()
     {
         var kit = MupProbe((w, lr) => w == 128 && lr == 1e-4);
-        var fit = LawEngine.OptimalLr(kit.View.Trials)!;
+        var fit = TestLaws.OptimalLr(kit.View.Trials)!;
         fit.Points.Count.ShouldBe(5);
         fit.Message!.ShouldContain("width 128 at lr 0.0001");
     }
@@ -153,10 +153,10 @@ public class FailedTrialTests
     public void a_fixed_lr_law_says_at_which_widths_its_curve_has_a_hole()
     {
         var kit = MupProbe((w, lr) => w == 256 && lr == 1e-3);
-        var fit = LawEngine.FixedLrLogLinear(kit.View.Trials).Single(f => f.Key == "lr=0.001");
+        var fit = TestLaws.FixedLrLogLinear(kit.View.Trials).Single(f => f.Key == "lr=0.001");
         fit.Points.Select(p => p.X).ShouldBe([32, 64, 128, 512]);
         fit.Message!.ShouldContain("No result at width(s) 256");
-        LawEngine.FixedLrLogLinear(kit.View.Trials).Single(f => f.Key == "lr=0.003").Message.ShouldBeNull();
+        TestLaws.FixedLrLogLinear(kit.View.Trials).Single(f => f.Key == "lr=0.003").Message.ShouldBeNull();
     }
 
     [Fact]
@@ -165,7 +165,7 @@ public class FailedTrialTests
         // Fitter 2.0.0 took width 256's optimum at the grid's edge despite the holes beside it; this fitter leaves it out.
         var kit = MupProbe((w, lr) => w == 256 && lr is 1e-3 or 3e-3 or 1e-2);
         LawFitted Recorded(string? fitter) => LawEngine.ToEvent(kit.StudyId,
-            LawEngine.Fit(kit.View.Trials, kit.View.Spec, LawNames.OptimalLr, "all", new FitOptions(Fitter: fitter))!,
+            LawEngine.Fit(kit.View.Trials, kit.View.Spec, OptimalLrLaw.LawName, "all", new FitOptions(Fitter: fitter))!,
             Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now) with { FitterVersion = fitter ?? LawEngine.FitterVersion };
         var old = Recorded("2.0.0");
         old.Points.Select(p => p.X).ShouldContain(256);

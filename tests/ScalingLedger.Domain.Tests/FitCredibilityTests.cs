@@ -14,8 +14,8 @@ public class FitCredibilityTests
     /// A good fixed-LR power fit: the Metz-like frontier at six widths, R² 0.998, tight intervals, every resample
     /// converged, and a prediction at 2048 on the law with a 2% interval. Each test changes one thing.
     /// </summary>
-    internal static LawFitted Good(string law = LawNames.FixedLrPower) => new(
-        Guid.NewGuid(), Guid.NewGuid(), law, law == LawNames.FixedLrPower ? "lr=0.001" : "all", PowerLaw.Form,
+    internal static LawFitted Good(string law = FixedLrPowerLaw.LawName) => new(
+        Guid.NewGuid(), Guid.NewGuid(), law, law == FixedLrPowerLaw.LawName ? "lr=0.001" : "all", PowerLaw.Form,
         new Dictionary<string, double> { ["E"] = MetzLike.E, ["A"] = MetzLike.A, ["alpha"] = MetzLike.Alpha, ["learningRate"] = 0.001 },
         true, null, 0.998, Widths.Select(w => new FitPoint(w, MetzLike.Frontier(w))).ToList(), [Guid.NewGuid()], 10,
         "huber-lbfgs+bootstrap-seeds", LawEngine.FitterVersion, StudyTestKit.Now,
@@ -27,9 +27,9 @@ public class FitCredibilityTests
         Predictions: [new FitPrediction(2048, MetzLike.Frontier(2048), 0.98 * MetzLike.Frontier(2048), 1.02 * MetzLike.Frontier(2048))]);
 
     /// <summary>A good optimal-LR fit: lr* = 0.1 h^-0.5 at six widths.</summary>
-    private static LawFitted GoodOptimalLr() => Good(LawNames.OptimalLr) with
+    private static LawFitted GoodOptimalLr() => Good(OptimalLrLaw.LawName) with
     {
-        Form = LawEngine.OptimalLrForm,
+        Form = new OptimalLrLaw().Form,
         Parameters = new Dictionary<string, double> { ["c"] = Math.Log(0.1), ["d"] = -0.5 },
         RSquared = 0.99,
         Points = Widths.Select(w => new FitPoint(w, 0.1 / Math.Sqrt(w))).ToList(),
@@ -151,7 +151,7 @@ public class FitCredibilityTests
     }
 
     /// <summary>A Chinchilla fit like the replication's: Hoffmann et al.'s law, intervals about the published SEs.</summary>
-    private static LawFitted ChinchillaLike() => Good(LawNames.Chinchilla) with
+    private static LawFitted ChinchillaLike() => Good(ChinchillaStudyLaw.LawName) with
     {
         Form = ChinchillaLaw.Form,
         Parameters = new Dictionary<string, double> { ["E"] = 1.82, ["A"] = 482, ["B"] = 2085, ["alpha"] = 0.348, ["beta"] = 0.366 },
@@ -165,10 +165,10 @@ public class FitCredibilityTests
     };
 
     /// <summary>A log-linear fit: its slope b is not an exponent (no range), and nothing of it must be positive.</summary>
-    private static LawFitted LogLinear() => Good(LawNames.FixedLrLogLinear) with
+    private static LawFitted LogLinear() => Good(FixedLrLogLinearLaw.LawName) with
     {
         Key = "lr=0.001",
-        Form = LawEngine.LogLinearForm,
+        Form = new FixedLrLogLinearLaw().Form,
         Parameters = new Dictionary<string, double> { ["a"] = 1.2, ["b"] = -0.1, ["learningRate"] = 0.001 },
         RSquared = 0.9,
         Intervals = new Dictionary<string, ParameterInterval> { ["a"] = new(-0.5, 2), ["b"] = new(-0.2, 0.05) },
@@ -220,7 +220,7 @@ public class FitCredibilityTests
             var fit = Good() with { Parameters = new Dictionary<string, double>(Good().Parameters) { ["alpha"] = alpha } };
             var credibility = CredibilityRule.Assess(fit);
             credibility.Credible.ShouldBe(alpha is > 0 and <= 3);
-            if (!credibility.Credible) credibility.Reasons.Single().ShouldStartWith($"exponent alpha = {CredibilityRule.Format(alpha)} is ");
+            if (!credibility.Credible) credibility.Reasons.Single().ShouldStartWith($"exponent alpha = {Numbers.Format(alpha)} is ");
         });
 
     [Fact]
@@ -235,7 +235,7 @@ public class FitCredibilityTests
     public void every_fit_of_a_metz_like_sweep_predicting_four_times_its_widest_is_credible()
     {
         var kit = MetzLike.Study(widths: MetzLike.Widths[..6], targetWidths: [2048]);
-        var fits = LawEngine.FitAll(kit.View, new FitOptions(new BootstrapOptions(200)));
+        var fits = TestLaws.FitAll(kit.View, new FitOptions(new BootstrapOptions(200)));
         fits.Count.ShouldBe(12 + 11 + 1 + 1);
         foreach (var fit in fits)
             CredibilityRule.Assess(LawEngine.ToEvent(kit.StudyId, fit, Guid.NewGuid(), 1, StudyTestKit.Now)).Reasons.ShouldBeEmpty($"{fit.Law} {fit.Key}");
@@ -247,13 +247,13 @@ public class FitCredibilityTests
         // Widths 16 to 32768, target 65536: every power, frontier and optimal-LR fit is credible; a straight line in ln h
         // extrapolated to 65536 falls below zero at three rates, and only that sets those fits aside.
         var kit = MetzLike.Study();
-        var assessed = LawEngine.FitAll(kit.View, new FitOptions(new BootstrapOptions(200)))
+        var assessed = TestLaws.FitAll(kit.View, new FitOptions(new BootstrapOptions(200)))
             .Select(f => (Fit: f, Credibility: CredibilityRule.Assess(LawEngine.ToEvent(kit.StudyId, f, Guid.NewGuid(), 1, StudyTestKit.Now))))
             .ToList();
-        assessed.Where(a => a.Fit.Law != LawNames.FixedLrLogLinear).ShouldAllBe(a => a.Credibility.Credible);
+        assessed.Where(a => a.Fit.Law != FixedLrLogLinearLaw.LawName).ShouldAllBe(a => a.Credibility.Credible);
         var setAside = assessed.Where(a => !a.Credibility.Credible).ToList();
         setAside.Select(a => a.Fit.Parameters["learningRate"]).ShouldBe([MetzLike.Rates[4], MetzLike.Rates[5], MetzLike.Rates[11]]);
-        setAside.ShouldAllBe(a => a.Fit.Law == LawNames.FixedLrLogLinear && a.Credibility.Reasons.Count == 1
+        setAside.ShouldAllBe(a => a.Fit.Law == FixedLrLogLinearLaw.LawName && a.Credibility.Reasons.Count == 1
             && a.Credibility.Reasons[0].StartsWith("it predicts a negative loss: ") && a.Credibility.Reasons[0].EndsWith(" at width 65536"));
     }
 
@@ -265,7 +265,7 @@ public class FitCredibilityTests
         {
             TrialId = Guid.NewGuid(), Order = i, Status = TrialStatus.Completed, Params = n[i], Tokens = d[i], FinalEvalLoss = l[i],
         }).ToList();
-        var fit = LawEngine.ChinchillaOf(trials, new FitOptions(new BootstrapOptions(100)))!;
+        var fit = TestLaws.ChinchillaOf(trials, new FitOptions(new BootstrapOptions(100)))!;
         fit.Converged.ShouldBeTrue();
         CredibilityRule.Assess(LawEngine.ToEvent(Guid.NewGuid(), fit, Guid.NewGuid(), 1, StudyTestKit.Now)).Reasons.ShouldBeEmpty();
     }
@@ -276,7 +276,7 @@ public class FitCredibilityTests
         // tiny-432 (Data/README.md): 20 steps leave rates 0.08 and up near chance loss. Its fits at 0.081 and 0.187 go
         // through noise; every other fit, the frontier and the optimal-LR law (R² 0.31: its slope's interval spans 0) are credible.
         var kit = TinyStudy();
-        var assessed = LawEngine.FitAll(kit.View, new FitOptions(new BootstrapOptions(200)))
+        var assessed = TestLaws.FitAll(kit.View, new FitOptions(new BootstrapOptions(200)))
             .Select(f => (f.Law, f.Key, Credibility: CredibilityRule.Assess(LawEngine.ToEvent(kit.StudyId, f, Guid.NewGuid(), 1, StudyTestKit.Now))))
             .Where(a => !a.Credibility.Credible)
             .ToList();

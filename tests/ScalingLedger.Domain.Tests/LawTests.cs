@@ -86,7 +86,7 @@ public class LawTests
         // so over widths spanning ln h from 2.8 to 8.3 the fitted exponent d is within about 0.05 of the truth.
         var rates = Enumerable.Range(0, 41).Select(i => Math.Pow(10, -5 + i * 0.1)).ToList();
         var kit = BowlStudy(c: -3.0, d: -0.5, [16, 64, 256, 1024, 4096], rates);
-        var fit = LawEngine.OptimalLr(kit.View.Trials)!;
+        var fit = TestLaws.OptimalLr(kit.View.Trials)!;
         fit.Converged.ShouldBeTrue();
         fit.Parameters["d"].ShouldBe(-0.5, 0.05);
         fit.Parameters["c"].ShouldBe(-3.0, 0.35);
@@ -109,19 +109,33 @@ public class LawTests
     [Fact]
     public void widths_with_unfinished_trials_give_no_optimum_yet()
     {
-        var kit = new StudyTestKit();
-        foreach (var t in kit.Defined.Trials.Where(t => t.Width == 32)) kit.Given(kit.Completed(t, t.LearningRate));
+        var kit = new StudyTestKit(Specs.Demo() with { Optimizer = new OptimizerSpec("adam", [0.0001, 0.001, 0.01]) });
+        foreach (var t in kit.Defined.Trials.Where(t => t.Width == 32)) kit.Given(kit.Completed(t, Math.Abs(Math.Log(t.LearningRate / 0.001))));
         kit.Given(kit.Completed(kit.Defined.Trials.First(t => t.Width == 128), 0.2));
         OptimalLearningRate.PerWidth(kit.View.Trials).Select(o => o.Width).ShouldBe([32]);
-        LawEngine.OptimalLr(kit.View.Trials).ShouldBeNull();
+        TestLaws.OptimalLr(kit.View.Trials).ShouldBeNull();
     }
 
     [Fact]
-    public void an_optimum_at_the_edge_of_the_grid_is_flagged()
+    public void an_optimum_at_the_edge_of_the_grid_is_a_bound_and_the_study_is_told_which_rates_to_add()
     {
-        var kit = BowlStudy(c: Math.Log(1.0), d: 0, [16, 64], [1e-4, 1e-3, 1e-2]);
-        OptimalLearningRate.PerWidth(kit.View.Trials).ShouldAllBe(o => o.AtGridEdge && o.LearningRate == 1e-2);
-        LawEngine.OptimalLr(kit.View.Trials)!.Message!.ShouldContain("edge of the grid");
+        // The study: widths 16 to 64 at rates 0.001 and 0.003, the best rate the largest at every width (the optimum
+        // lies above the grid). Fitter 2.1.0 fitted the edges as if bracketed and got d = 0 with an interval of nothing.
+        var kit = BowlStudy(c: Math.Log(1.0), d: 0, [16, 32, 64], [1e-3, 3e-3]);
+        var analysis = OptimalLearningRate.Analyse(kit.View.Trials);
+        analysis.Optima.ShouldBeEmpty();
+        analysis.Edges.ShouldAllBe(e => e.Side == 1 && e.LearningRate == 3e-3);
+        analysis.Edges.Select(e => e.Width).ShouldBe([16, 32, 64]);
+        analysis.Advice!.ShouldBe("To bracket the optimum: at width(s) 16, 32, 64 the best rate is the grid's largest, 0.003: the optimum lies above it; " +
+            "add rates above 0.003 (e.g. 0.009).");
+        TestLaws.OptimalLr(kit.View.Trials).ShouldBeNull();
+
+        var old = TestLaws.OptimalLr(kit.View.Trials, new FitOptions(new BootstrapOptions(200), Fitter: "2.1.0"))!;
+        old.Parameters["d"].ShouldBe(0, 1e-12);
+        old.Message!.ShouldContain(CredibilityRule.EdgeMessage);
+        var judged = CredibilityRule.Assess(LawEngine.ToEvent(kit.StudyId, old, Guid.NewGuid(), 1, StudyTestKit.Now));
+        judged.Credible.ShouldBeFalse();
+        judged.Reasons.ShouldContain(r => r.StartsWith("it rests on optima at the edge of the grid (The best rate is at the edge of the grid for width(s) 16, 32, 64)"));
     }
 
     [Fact]
@@ -129,7 +143,7 @@ public class LawTests
     {
         var kit = new StudyTestKit();
         kit.FinishAll(t => t.LearningRate == 0.01 && t.Width == 512 ? null : 3 - 0.2 * Math.Log(t.Width) + t.Seed * 0.02);
-        var fits = LawEngine.FixedLrLogLinear(kit.View.Trials).ToList();
+        var fits = TestLaws.FixedLrLogLinear(kit.View.Trials).ToList();
         fits.Select(f => f.Key).ShouldBe(["lr=0.001", "lr=0.01"]);
         var stable = fits[0];
         stable.Parameters["b"].ShouldBe(-0.2, 1e-9);
@@ -146,12 +160,12 @@ public class LawTests
     {
         var kit = new StudyTestKit();
         kit.FinishAll(t => 3 - 0.2 * Math.Log(t.Width) + t.LearningRate);
-        var first = LawEngine.NewFits(kit.View);
-        first.Count.ShouldBe(3); // two fixed-LR lines and the optimal-LR law
+        var first = TestLaws.NewFits(kit.View);
+        first.Count.ShouldBe(2); // two fixed-LR lines (two rates bracket no optimum: no law over optima)
         kit.Given([.. first.Select(f => LawEngine.ToEvent(kit.StudyId, f, Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now))]);
-        LawEngine.NewFits(kit.View).ShouldBeEmpty();
-        kit.View.LatestFits.Count.ShouldBe(3);
-        kit.View.FitCount.ShouldBe(3);
+        TestLaws.NewFits(kit.View).ShouldBeEmpty();
+        kit.View.LatestFits.Count.ShouldBe(2);
+        kit.View.FitCount.ShouldBe(2);
     }
 
     [Fact]
@@ -159,8 +173,8 @@ public class LawTests
     {
         var kit = new StudyTestKit();
         kit.FinishAll(t => 3 - 0.2 * Math.Log(t.Width) + t.LearningRate);
-        var a = LawEngine.FitAll(kit.View);
-        var b = LawEngine.FitAll(kit.View);
+        var a = TestLaws.FitAll(kit.View);
+        var b = TestLaws.FitAll(kit.View);
         a.Select(f => (f.Law, f.Key, string.Join(",", f.Parameters.Select(p => $"{p.Key}={p.Value:R}"))))
             .ShouldBe(b.Select(f => (f.Law, f.Key, string.Join(",", f.Parameters.Select(p => $"{p.Key}={p.Value:R}")))));
     }

@@ -85,7 +85,7 @@ public class OptimalLrRefinementTests
         // Noise-free bowls: refinement puts every point on lr*(h) exactly, so c and d come back to rounding, where the
         // grid argmin alone (0.84 apart in ln) can be 0.42 off at each width.
         var kit = MetzLike.Study(noise: 0);
-        var fit = LawEngine.OptimalLr(kit.View.Trials, new FitOptions(new BootstrapOptions(100)))!;
+        var fit = TestLaws.OptimalLr(kit.View.Trials, new FitOptions(new BootstrapOptions(100)))!;
         fit.Converged.ShouldBeTrue();
         fit.Parameters["d"].ShouldBe(MetzLike.D, 1e-9);
         fit.Parameters["c"].ShouldBe(MetzLike.C, 1e-8);
@@ -103,7 +103,7 @@ public class OptimalLrRefinementTests
         // the vertex moves by at most about 0.1 in ln(lr) at a width. Over ln h spanning 7.6, d moves by a few
         // hundredths at worst: d within 0.03, c (an intercept at h = 1, far from the data) within 0.25.
         var kit = MetzLike.Study(noise: 0.01);
-        var fit = LawEngine.OptimalLr(kit.View.Trials, new FitOptions(new BootstrapOptions(200)))!;
+        var fit = TestLaws.OptimalLr(kit.View.Trials, new FitOptions(new BootstrapOptions(200)))!;
         fit.Parameters["d"].ShouldBe(MetzLike.D, 0.03);
         fit.Parameters["c"].ShouldBe(MetzLike.C, 0.25);
         fit.Intervals!["d"].Lower.ShouldBeLessThan(fit.Intervals["d"].Upper);

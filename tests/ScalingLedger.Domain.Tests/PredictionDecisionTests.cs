@@ -13,7 +13,7 @@ public class PredictionDecisionTests
     {
         var kit = new StudyTestKit();
         foreach (var t in kit.Defined.Trials.Where(t => t.Width < 512)) kit.Given(kit.Completed(t, Loss(t)));
-        var fits = LawEngine.NewFits(kit.View, new FitOptions(new BootstrapOptions(200)))
+        var fits = TestLaws.NewFits(kit.View, new FitOptions(new BootstrapOptions(200)))
             .Select(f => LawEngine.ToEvent(kit.StudyId, f, Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now)).ToList();
         kit.Given([.. fits]);
         return (kit, fits);
@@ -23,8 +23,8 @@ public class PredictionDecisionTests
     public void new_fits_predict_the_planned_widths_not_yet_observed_and_the_targets()
     {
         var (kit, fits) = FitAfterTwoWidths();
-        var issued = PredictionDecisions.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now);
-        var loglinear = issued.Where(p => p.Law == LawNames.FixedLrLogLinear && p.Key == "lr=0.001").ToList();
+        var issued = TestLaws.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now);
+        var loglinear = issued.Where(p => p.Law == FixedLrLogLinearLaw.LawName && p.Key == "lr=0.001").ToList();
         loglinear.Select(p => (p.Width, p.Reason)).ShouldBe([(512.0, "planned"), (2048.0, "target")], ignoreOrder: true);
         issued.ShouldNotContain(p => p.Width == 32 || p.Width == 128); // already observed
         foreach (var p in issued)
@@ -40,16 +40,16 @@ public class PredictionDecisionTests
     public void a_prediction_is_resolved_once_its_point_is_observed_and_a_miss_is_a_deviation()
     {
         var (kit, fits) = FitAfterTwoWidths();
-        kit.Given([.. PredictionDecisions.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now)]);
-        PredictionDecisions.Resolve(kit.View, StudyTestKit.Now).ShouldBeEmpty();
+        kit.Given([.. TestLaws.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now)]);
+        TestLaws.Resolve(kit.View, StudyTestKit.Now).ShouldBeEmpty();
 
         // Width 512 arrives: on the line at 0.001, far above it at 0.01 (the rate is too high for the wider model).
         foreach (var t in kit.Defined.Trials.Where(t => t.Width == 512))
             kit.Given(kit.Completed(t, t.LearningRate == 0.01 ? Loss(t) + 0.5 : Loss(t)));
-        var resolved = PredictionDecisions.Resolve(kit.View, StudyTestKit.Now);
+        var resolved = TestLaws.Resolve(kit.View, StudyTestKit.Now);
         kit.Given([.. resolved]);
 
-        var byPrediction = kit.View.Predictions.Where(p => p.Issued.Width == 512 && p.Issued.Law == LawNames.FixedLrLogLinear).ToList();
+        var byPrediction = kit.View.Predictions.Where(p => p.Issued.Width == 512 && p.Issued.Law == FixedLrLogLinearLaw.LawName).ToList();
         byPrediction.Count.ShouldBe(2);
         var good = byPrediction.Single(p => p.Issued.Key == "lr=0.001");
         good.Resolution!.Inside.ShouldBeTrue();
@@ -59,8 +59,8 @@ public class PredictionDecisionTests
         bad.Resolution!.ZScore!.Value.ShouldBeGreaterThan(1.96);
         bad.Resolution.Note!.ShouldContain("deviation");
         kit.View.Predictions.Where(p => p.Issued.Width == 2048).ShouldAllBe(p => p.Resolution == null);
-        PredictionDecisions.Resolve(kit.View, StudyTestKit.Now).ShouldBeEmpty(); // resolved once
-        kit.View.Calibration.Single(c => c.Law == LawNames.FixedLrLogLinear).ShareInside.ShouldBe(0.5);
+        TestLaws.Resolve(kit.View, StudyTestKit.Now).ShouldBeEmpty(); // resolved once
+        kit.View.Calibration.Single(c => c.Law == FixedLrLogLinearLaw.LawName).ShareInside.ShouldBe(0.5);
     }
 
     [Fact]
@@ -68,10 +68,10 @@ public class PredictionDecisionTests
     {
         var kit = new StudyTestKit(Specs.Demo() with { Seeds = [0] });
         foreach (var t in kit.Defined.Trials.Where(t => t.Width < 512)) kit.Given(kit.Completed(t, Loss(t)));
-        var fits = LawEngine.NewFits(kit.View, new FitOptions(new BootstrapOptions(200)))
+        var fits = TestLaws.NewFits(kit.View, new FitOptions(new BootstrapOptions(200)))
             .Select(f => LawEngine.ToEvent(kit.StudyId, f, Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now)).ToList();
-        fits.ShouldContain(f => f.Law == LawNames.FixedLrLogLinear && f.Converged);
-        PredictionDecisions.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now).ShouldBeEmpty();
+        fits.ShouldContain(f => f.Law == FixedLrLogLinearLaw.LawName && f.Converged);
+        TestLaws.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now).ShouldBeEmpty();
     }
 
     [Fact]
@@ -81,11 +81,11 @@ public class PredictionDecisionTests
         // at 512 may be issued (it would later be "resolved" against its own evidence).
         var kit = new StudyTestKit();
         foreach (var t in kit.Defined.Trials.Where(t => t.Width < 512 || t.Seed == 0)) kit.Given(kit.Completed(t, Loss(t)));
-        var fits = LawEngine.NewFits(kit.View, new FitOptions(new BootstrapOptions(200)))
+        var fits = TestLaws.NewFits(kit.View, new FitOptions(new BootstrapOptions(200)))
             .Select(f => LawEngine.ToEvent(kit.StudyId, f, Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now)).ToList();
-        fits.ShouldContain(f => f.Law == LawNames.FixedLrLogLinear && f.Points.Any(p => p.X == 512));
-        var issued = PredictionDecisions.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now);
-        issued.Where(p => p.Law == LawNames.FixedLrLogLinear).ShouldNotContain(p => p.Width == 512);
+        fits.ShouldContain(f => f.Law == FixedLrLogLinearLaw.LawName && f.Points.Any(p => p.X == 512));
+        var issued = TestLaws.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now);
+        issued.Where(p => p.Law == FixedLrLogLinearLaw.LawName).ShouldNotContain(p => p.Width == 512);
         issued.ShouldContain(p => p.Width == 2048);
     }
 
@@ -93,9 +93,9 @@ public class PredictionDecisionTests
     public void a_point_where_every_trial_diverged_resolves_outside()
     {
         var (kit, fits) = FitAfterTwoWidths();
-        kit.Given([.. PredictionDecisions.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now)]);
+        kit.Given([.. TestLaws.Issue(kit.View, fits, Guid.NewGuid, StudyTestKit.Now)]);
         foreach (var t in kit.Defined.Trials.Where(t => t.Width == 512)) kit.Given(t.LearningRate == 0.01 ? kit.Diverged(t) : kit.Completed(t, Loss(t)));
-        var resolved = PredictionDecisions.Resolve(kit.View, StudyTestKit.Now);
+        var resolved = TestLaws.Resolve(kit.View, StudyTestKit.Now);
         var diverged = resolved.Where(r => kit.View.Predictions.Single(p => p.Issued.PredictionId == r.PredictionId).Issued.Key == "lr=0.01").ToList();
         diverged.ShouldNotBeEmpty();
         diverged.ShouldAllBe(r => !r.Inside && r.Observed == null && r.Note!.Contains("diverged"));
@@ -107,7 +107,7 @@ public class PredictionDecisionTests
         var kit = new StudyTestKit();
         foreach (var t in kit.Defined.Trials.Where(t => t.Width < 512)) kit.Given(kit.Completed(t, Loss(t)));
         // Recorded as the Server records them: default options, the sequence the study had reached.
-        var fits = LawEngine.NewFits(kit.View)
+        var fits = TestLaws.NewFits(kit.View)
             .Select(f => LawEngine.ToEvent(kit.StudyId, f, Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now)).ToList();
         fits.ShouldNotBeEmpty();
         foreach (var fit in fits)
@@ -116,7 +116,7 @@ public class PredictionDecisionTests
             verification.Differences.ShouldBeEmpty();
             verification.Verified.ShouldBeTrue();
         }
-        var original = fits.First(f => f.Law == LawNames.FixedLrLogLinear);
+        var original = fits.First(f => f.Law == FixedLrLogLinearLaw.LawName);
         var tampered = original with { Parameters = new Dictionary<string, double>(original.Parameters) { ["b"] = original.Parameters["b"] + 1e-12 } };
         var check = FitAudit.Verify(kit.View, tampered);
         check.Verified.ShouldBeFalse();

@@ -90,8 +90,8 @@ public class PredictionTests
         var all = MetzLike.Study(widths: MetzLike.Widths[..9]);
         var early = MetzLike.Study(widths: MetzLike.Widths[..8]);
         var options = new FitOptions(new BootstrapOptions(300), PredictAt: [4096]);
-        var fits = LawEngine.FitAll(early.View, options);
-        var frontierFit = fits.Single(f => f.Law == LawNames.TunedFrontierPower);
+        var fits = TestLaws.FitAll(early.View, options);
+        var frontierFit = fits.Single(f => f.Law == TunedFrontierPowerLaw.LawName);
         var prediction = frontierFit.Predictions!.Single();
         var observed = OptimalLearningRate.PerWidth(all.View.Trials).Single(o => o.Width == 4096).MeanLoss;
         var resolved = PredictionResolution.Resolve(prediction.Value, prediction.Lower!.Value, prediction.Upper!.Value, observed);

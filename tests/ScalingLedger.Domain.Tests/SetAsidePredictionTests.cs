@@ -25,7 +25,7 @@ public class SetAsidePredictionTests
         var good = FitCredibilityTests.Good() with { StudyId = study, Key = "lr=0.001" };
         var bad = FitCredibilityTests.Motivating() with { StudyId = study, Key = "lr=0.01" };
         PredictionIssued Issued(LawFitted fit, double width, double predicted, double lower, double upper, string reason) => new(
-            study, Guid.NewGuid(), fit.FitId, fit.Law, fit.Key, width, LawRegistry.RateOf(fit.Key), predicted, lower, upper, reason, 1, [],
+            study, Guid.NewGuid(), fit.FitId, fit.Law, fit.Key, width, LawKeys.RateOf(fit.Key), predicted, lower, upper, reason, 1, [],
             LawEngine.FitterVersion, Now);
         var goodTarget = Issued(good, 2048, 0.39, 0.38, 0.40, "target");
         var goodPlanned = Issued(good, 512, 0.42, 0.41, 0.43, "planned");
@@ -49,7 +49,7 @@ public class SetAsidePredictionTests
         view.Predictions.Count.ShouldBe(4);
         view.NotCredibleFits.Count.ShouldBe(1);
         var fit = view.NotCredibleFits[0];
-        (fit.Id, fit.StudyId, fit.Law, fit.Key, fit.Sequence, fit.Credible).ShouldBe((story.Bad.FitId, story.Bad.StudyId, LawNames.FixedLrPower, "lr=0.01", 5L, false));
+        (fit.Id, fit.StudyId, fit.Law, fit.Key, fit.Sequence, fit.Credible).ShouldBe((story.Bad.FitId, story.Bad.StudyId, FixedLrPowerLaw.LawName, "lr=0.01", 5L, false));
         fit.RuleVersion.ShouldBe(CredibilityRule.Version);
 
         PredictionView Of(PredictionIssued p) => view.Predictions.Single(v => v.Id == p.PredictionId);
@@ -61,7 +61,7 @@ public class SetAsidePredictionTests
         view.SetAsidePredictions.Select(p => p.Id).ShouldBe([story.BadTarget.PredictionId, story.BadPlanned.PredictionId]);
 
         // Two resolutions of the law, one inside and one outside: only the credible one counts.
-        view.Calibration.ShouldBe([new LawCalibration(LawNames.FixedLrPower, 1, 1, 1.0, 0.98)]);
+        view.Calibration.ShouldBe([new LawCalibration(FixedLrPowerLaw.LawName, 1, 1, 1.0, 0.98)]);
     }
 
     [Fact]

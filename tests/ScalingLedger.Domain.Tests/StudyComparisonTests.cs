@@ -40,11 +40,11 @@ public class StudyComparisonTests
             ],
             LatestFits =
             [
-                Fit(LawNames.FixedLrPower, "lr=0.001", new() { ["E"] = 0.5, ["A"] = 3, ["alpha"] = 0.4, ["learningRate"] = 0.001 },
+                Fit(FixedLrPowerLaw.LawName, "lr=0.001", new() { ["E"] = 0.5, ["A"] = 3, ["alpha"] = 0.4, ["learningRate"] = 0.001 },
                     new() { ["E"] = new(0.4, 0.6) }),
-                Fit(LawNames.TunedFrontierPower, "all", new() { ["E"] = 0.3, ["A"] = 2, ["alpha"] = 0.35 },
+                Fit(TunedFrontierPowerLaw.LawName, "all", new() { ["E"] = 0.3, ["A"] = 2, ["alpha"] = 0.35 },
                     new() { ["E"] = new(0.25, 0.35), ["A"] = new(1.5, 2.5), ["alpha"] = new(0.3, 0.4) }),
-                Fit(LawNames.OptimalLr, "all", new() { ["c"] = -2, ["d"] = -0.5 }, new() { ["c"] = new(-2.2, -1.8), ["d"] = new(-0.6, -0.4) }),
+                Fit(OptimalLrLaw.LawName, "all", new() { ["c"] = -2, ["d"] = -0.5 }, new() { ["c"] = new(-2.2, -1.8), ["d"] = new(-0.6, -0.4) }),
             ],
         };
     }
@@ -62,7 +62,7 @@ public class StudyComparisonTests
             Model = new ModelSpec("mlp", 3, [32, 128], "mup", 32), Optimizer = new OptimizerSpec("adam", [0.001, 0.003]),
             Seeds = [0], TargetWidths = [2048, 4096],
         };
-        var optimalLr = Fit(LawNames.OptimalLr, "all", new() { ["c"] = -4, ["d"] = 0 }, new() { ["c"] = new(-4.2, -3.8), ["d"] = new(-0.1, 0.1) });
+        var optimalLr = Fit(OptimalLrLaw.LawName, "all", new() { ["c"] = -4, ["d"] = 0 }, new() { ["c"] = new(-4.2, -3.8), ["d"] = new(-0.1, 0.1) });
         return new StudyView
         {
             Id = Guid.NewGuid(), Name = spec.Name!, Owner = spec.Owner!, Spec = spec, Status = StudyStatus.Running,
@@ -73,12 +73,12 @@ public class StudyComparisonTests
             ],
             LatestFits =
             [
-                Fit(LawNames.FixedLrPower, "lr=0.001", new() { ["learningRate"] = 0.001 }, [], converged: false),
-                Fit(LawNames.TunedFrontierPower, "all", new() { ["E"] = 0.32, ["A"] = 2.2, ["alpha"] = 0.6 },
+                Fit(FixedLrPowerLaw.LawName, "lr=0.001", new() { ["learningRate"] = 0.001 }, [], converged: false),
+                Fit(TunedFrontierPowerLaw.LawName, "all", new() { ["E"] = 0.32, ["A"] = 2.2, ["alpha"] = 0.6 },
                     new() { ["E"] = new(0.3, 0.4), ["alpha"] = new(0.5, 0.7) }),
                 optimalLr,
             ],
-            NotCredibleFits = [new FitCredibilityView { Id = optimalLr.FitId, Law = LawNames.OptimalLr, Key = "all", Reasons = ["made up"] }],
+            NotCredibleFits = [new FitCredibilityView { Id = optimalLr.FitId, Law = OptimalLrLaw.LawName, Key = "all", Reasons = ["made up"] }],
         };
     }
 
@@ -100,11 +100,11 @@ public class StudyComparisonTests
 
         comparison.Laws.Select(l => (l.Law, l.Key, l.Parameter, l.Agree)).ShouldBe(
         [
-            (LawNames.TunedFrontierPower, "all", "E", (bool?)true),
-            (LawNames.TunedFrontierPower, "all", "A", null),
-            (LawNames.TunedFrontierPower, "all", "alpha", false),
-            (LawNames.OptimalLr, "all", "c", false),
-            (LawNames.OptimalLr, "all", "d", false),
+            (TunedFrontierPowerLaw.LawName, "all", "E", (bool?)true),
+            (TunedFrontierPowerLaw.LawName, "all", "A", null),
+            (TunedFrontierPowerLaw.LawName, "all", "alpha", false),
+            (OptimalLrLaw.LawName, "all", "c", false),
+            (OptimalLrLaw.LawName, "all", "d", false),
         ]);
         comparison.Laws[0].PerStudy.ShouldBe([new ParameterEstimate(0.3, 0.25, 0.35), new ParameterEstimate(0.32, 0.3, 0.4)]);
         comparison.Laws[1].PerStudy.ShouldBe([new ParameterEstimate(2, 1.5, 2.5), new ParameterEstimate(2.2, null, null)]);
@@ -155,9 +155,7 @@ public class StudyComparisonTests
             var intervals = centres.Select((c, i) => new ParameterInterval(c - halfWidths[i], c + halfWidths[i])).ToList();
             var studies = intervals.Select((interval, i) =>
             {
-                var study = Standard();
-                study.LatestFits = [Fit(LawNames.OptimalLr, "all", new() { ["d"] = centres[i] }, new() { ["d"] = interval })];
-                return study;
+                return Standard() with { LatestFits = [Fit(OptimalLrLaw.LawName, "all", new() { ["d"] = centres[i] }, new() { ["d"] = interval })] };
             }).ToList();
             var pairwise = (from x in intervals from y in intervals select x.Lower <= y.Upper && y.Lower <= x.Upper).All(o => o);
             StudyComparison.Compare(studies).Laws.Single().Agree.ShouldBe(pairwise);

@@ -63,14 +63,14 @@ public class StudyDecisionTests
         var kit = new StudyTestKit();
         var running = kit.Trial(32, 0.001);
         kit.Given(new TrialStarted(kit.StudyId, running.TrialId, 1, "w", "h", 2, "0.107", StudyTestKit.Now));
-        var events = StudyDecisions.DecideCancel(kit.View, "alice", "wasting compute", StudyTestKit.Now);
+        var events = TestLaws.DecideCancel(kit.View, "alice", "wasting compute", StudyTestKit.Now);
         events[0].ShouldBeOfType<StudyCancelled>();
         events.OfType<TrialCancelled>().Count().ShouldBe(11);
         kit.Given([.. events]);
         kit.View.Status.ShouldBe(StudyStatus.Cancelled);
         kit.View.Trial(running.TrialId)!.Status.ShouldBe(TrialStatus.Running);
-        StudyDecisions.DecideCancel(kit.View, "alice", null, StudyTestKit.Now).ShouldBeEmpty();
-        StudyDecisions.TrialsToDispatch(kit.View).ShouldBeEmpty();
+        TestLaws.DecideCancel(kit.View, "alice", null, StudyTestKit.Now).ShouldBeEmpty();
+        TestLaws.TrialsToDispatch(kit.View).ShouldBeEmpty();
         // A trainer that starts a trial of a cancelled study gets it recorded as cancelled.
         var late = kit.Report(new TrialStarted(kit.StudyId, kit.Trial(512, 0.01).TrialId, 1, "w", "h", 2, "0.107", StudyTestKit.Now));
         late.ShouldBeEmpty(); // it was already cancelled while scheduled
@@ -82,11 +82,11 @@ public class StudyDecisionTests
         var kit = new StudyTestKit();
         var trials = kit.Defined.Trials;
         foreach (var t in trials.Take(trials.Count - 1)) kit.Given(kit.Completed(t, 0.5));
-        StudyDecisions.DecideCompletion(kit.View, StudyTestKit.Now).ShouldBeEmpty();
+        TestLaws.DecideCompletion(kit.View, StudyTestKit.Now).ShouldBeEmpty();
         kit.Given(kit.Diverged(trials[^1]));
-        StudyDecisions.DecideCompletion(kit.View, StudyTestKit.Now).Single().ShouldBeOfType<StudyCompleted>();
+        TestLaws.DecideCompletion(kit.View, StudyTestKit.Now).Single().ShouldBeOfType<StudyCompleted>();
         kit.Given(new StudyCompleted(kit.StudyId, StudyTestKit.Now));
-        StudyDecisions.DecideCompletion(kit.View, StudyTestKit.Now).ShouldBeEmpty();
+        TestLaws.DecideCompletion(kit.View, StudyTestKit.Now).ShouldBeEmpty();
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public class StudyDecisionTests
         var kit = new StudyTestKit();
         var first = kit.Defined.Trials[0];
         kit.Given(kit.Completed(first, 0.5));
-        var pending = StudyDecisions.TrialsToDispatch(kit.View);
+        var pending = TestLaws.TrialsToDispatch(kit.View);
         pending.Count.ShouldBe(11);
         pending.Select(t => t.Order).ShouldBe(pending.Select(t => t.Order).Order());
     }
@@ -120,11 +120,11 @@ public class StudyDecisionTests
         var fine = kit.Trial(512, 0.001);
         kit.Given(new TrialStarted(kit.StudyId, stuck.TrialId, StudyDecisions.MaxAttempts, "w", "h", 2, "0.107", StudyTestKit.Now),
                   new TrialStarted(kit.StudyId, fine.TrialId, 1, "w", "h", 2, "0.107", StudyTestKit.Now));
-        var decided = StudyDecisions.DecideGiveUp(kit.View, StudyTestKit.Now);
+        var decided = TestLaws.DecideGiveUp(kit.View, StudyTestKit.Now);
         decided.Single().ShouldBeOfType<TrialFailed>().TrialId.ShouldBe(stuck.TrialId);
-        StudyDecisions.TrialsToDispatch(kit.View).Select(t => t.TrialId).ShouldNotContain(stuck.TrialId);
-        StudyDecisions.TrialsToDispatch(kit.View).Select(t => t.TrialId).ShouldContain(fine.TrialId);
+        TestLaws.TrialsToDispatch(kit.View).Select(t => t.TrialId).ShouldNotContain(stuck.TrialId);
+        TestLaws.TrialsToDispatch(kit.View).Select(t => t.TrialId).ShouldContain(fine.TrialId);
         kit.Given([.. decided]);
-        StudyDecisions.DecideGiveUp(kit.View, StudyTestKit.Now).ShouldBeEmpty();
+        TestLaws.DecideGiveUp(kit.View, StudyTestKit.Now).ShouldBeEmpty();
     }
 }

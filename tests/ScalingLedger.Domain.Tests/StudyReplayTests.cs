@@ -44,9 +44,9 @@ public class StudyReplayTests
     {
         var kit = new StudyTestKit();
         var t = kit.Defined.Trials[0];
-        var fit = new LawFitted(kit.StudyId, Guid.NewGuid(), LawNames.OptimalLr, "all", "f", new Dictionary<string, double> { ["c"] = -5, ["d"] = -0.5 },
+        var fit = new LawFitted(kit.StudyId, Guid.NewGuid(), OptimalLrLaw.LawName, "all", "f", new Dictionary<string, double> { ["c"] = -5, ["d"] = -0.5 },
             true, null, 0.9, [], [], 4, "m", LawEngine.FitterVersion, StudyTestKit.Now);
-        var prediction = new PredictionIssued(kit.StudyId, Guid.NewGuid(), fit.FitId, LawNames.OptimalLr, "all", 256, null, 1e-3, 5e-4, 2e-3, "target", 4, [],
+        var prediction = new PredictionIssued(kit.StudyId, Guid.NewGuid(), fit.FitId, OptimalLrLaw.LawName, "all", 256, null, 1e-3, 5e-4, 2e-3, "target", 4, [],
             LawEngine.FitterVersion, StudyTestKit.Now);
         var replay = new StudyReplay([(kit.Defined, 1), (kit.Completed(t, 1.0), 4), (fit, 5), (prediction, 6), (kit.Completed(kit.Defined.Trials[1], 0.9), 9)]);
 

@@ -35,7 +35,7 @@ internal sealed class StudyTestKit
     /// <summary>Records whatever the decision says, as the Server does.</summary>
     public IReadOnlyList<object> Report(object report)
     {
-        var decided = StudyDecisions.DecideReport(View, report);
+        var decided = TestLaws.DecideReport(View, report);
         Given([.. decided]);
         return decided;
     }

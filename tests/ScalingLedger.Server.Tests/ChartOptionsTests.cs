@@ -30,7 +30,7 @@ public class ChartOptionsTests
                            (32, 0.01, TrialStatus.Completed, 0.8)]);
         study.Spec = study.Spec! with { TargetWidths = [64, 128] };
         // A log-linear fit with an interval at one target that runs off to infinity and one that is finite.
-        study.LatestFits.Add(Fit(LawNames.FixedLrLogLinear, LawRegistry.RateKey(0.01), new() { ["a"] = 1.2, ["b"] = -0.1 },
+        study.LatestFits.Add(Fit(FixedLrLogLinearLaw.LawName, LawKeys.Rate(0.01), new() { ["a"] = 1.2, ["b"] = -0.1 },
             [new FitPrediction(64, 0.78, 0.7, 0.86), new FitPrediction(128, 0.71, double.NegativeInfinity, 0.9)]));
 
         var json = Should.NotThrow(() => ChartOptions.Serialize(StudyCharts.LossVsWidth(study)));

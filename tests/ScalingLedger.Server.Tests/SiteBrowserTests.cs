@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Server.Tests;
 
@@ -19,7 +20,7 @@ namespace ScalingLedger.Server.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class SiteBrowserTests(PostgresFixture pg)
 {
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
     private static readonly string Recording = Path.Combine(RepositoryRoot(), "benchmarks", "recordings", "tiny-432.json");
 
     [Fact]
@@ -64,9 +65,10 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
             lossVsWidth[$"lr {rate:G3}"].ShouldBe(trials.Where(t => (double)t["learningRate"]! == rate && (string?)t["status"] == "Completed")
                 .Select(t => (int)t["width"]!).Distinct().Count());
         var fits = aliceJson["latestFits"]!.AsArray().Select(f => f!.Deserialize<LawFitted>(Web)!).ToList();
-        var drawnLines = fits.Count(f => f.Law == LawNames.FixedLrLogLinear && f.Converged && CredibilityRule.Assess(f).Credible);
-        lossVsWidth.Keys.Count(k => k.StartsWith("fit lr ", StringComparison.Ordinal)).ShouldBe(drawnLines);
-        lossVsWidth.ContainsKey("tuned frontier").ShouldBe(fits.Any(f => f.Law == LawNames.TunedFrontierPower && f.Converged && CredibilityRule.Assess(f).Credible));
+        var apiStudy = aliceJson.Deserialize<StudyView>(Web)!;
+        var drawnLines = fits.Count(f => f.Law == FixedLrLogLinearLaw.LawName && f.Converged && apiStudy.CredibilityOf(f.FitId).Credible);
+        lossVsWidth.Keys.Count(k => k.StartsWith("fixed-lr-loglinear lr ", StringComparison.Ordinal)).ShouldBe(drawnLines);
+        lossVsWidth.ContainsKey("tuned frontier").ShouldBe(fits.Any(f => f.Law == TunedFrontierPowerLaw.LawName && f.Converged && apiStudy.CredibilityOf(f.FitId).Credible));
         var lossVsRate = await ChartAsync(page, "panel-loss-rate");
         widths.ShouldAllBe(w => lossVsRate.ContainsKey($"width {w}"));
         var heatmap = await ChartAsync(page, "panel-heatmap");

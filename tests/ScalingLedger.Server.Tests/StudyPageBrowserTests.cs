@@ -54,7 +54,7 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         {
             throw new TimeoutException($"The chart did not render. Browser errors: {string.Join(" | ", errors)}; responses: {string.Join(" | ", responses)}", ex);
         }
-        await chart.Locator(".apexcharts-legend-series", new() { HasText = "fit lr 0.01" }).WaitForAsync();
+        await chart.Locator(".apexcharts-legend-series", new() { HasText = "fixed-lr-loglinear lr 0.01" }).WaitForAsync();
         var legend = await chart.Locator(".apexcharts-legend-series").AllInnerTextsAsync();
         legend.ShouldContain(s => s.Contains("lr 0.003"));
         (await chart.Locator(".apexcharts-series[seriesName]").CountAsync()).ShouldBeGreaterThanOrEqualTo(2);

@@ -30,51 +30,85 @@ public static class RunCsv
         ["seed"] = "seed", ["loss"] = "loss",
     };
 
+    /// <summary>Parses a whole CSV text (see <see cref="Reader"/> for one read line by line).</summary>
     public static RunCsvResult Parse(string text)
     {
-        var errors = new Dictionary<string, List<string>>();
-        void Error(string key, string message)
+        var reader = new Reader();
+        foreach (var line in text.Replace("\r\n", "\n").Split('\n'))
+            if (!reader.Add(line)) break;
+        return reader.Result();
+    }
+
+    /// <summary>
+    /// Reads a CSV of runs one line at a time, so that a file is never held whole (the Server streams a request body through
+    /// it): <see cref="Add"/> each line, then <see cref="Result"/>.
+    /// </summary>
+    public sealed class Reader
+    {
+        private readonly Dictionary<string, List<string>> errors = [];
+        private readonly List<ImportedRunRow> rows = [];
+        private readonly List<string> ignored = [];
+        private readonly Dictionary<string, int> columns = [];
+        private List<string>? header;
+        private bool stopped;
+        private int line;
+
+        private void Error(string key, string message)
         {
             if (!errors.TryGetValue(key, out var list)) errors[key] = list = [];
             if (list.Count < 20) list.Add(message);
         }
 
-        var lines = text.Replace("\r\n", "\n").Split('\n');
-        var headerIndex = Array.FindIndex(lines, l => l.Trim().Length > 0);
-        if (headerIndex < 0)
+        /// <summary>Takes the next line; false once reading should stop (too many runs, or a header that cannot be used).</summary>
+        public bool Add(string text)
         {
-            Error("csv", "The file is empty: it needs a header row and at least one run.");
-            return Done([], [], [], errors);
-        }
-
-        var header = SplitLine(lines[headerIndex]);
-        var columns = new Dictionary<string, int>();
-        var ignored = new List<string>();
-        for (var i = 0; i < header.Count; i++)
-        {
-            var name = header[i].Trim();
-            if (Aliases.TryGetValue(name, out var canonical))
+            line++;
+            if (stopped) return false;
+            if (text.Trim().Length == 0) return true;
+            if (header is null) return Header(text);
+            Row(text);
+            if (rows.Count > MaxRows)
             {
-                if (!columns.TryAdd(canonical, i)) Error("header", $"The column '{canonical}' appears twice.");
+                Error("csv", $"At most {MaxRows} runs can be imported at once.");
+                stopped = true;
             }
-            else ignored.Add(name);
+            return !stopped;
         }
-        if (!columns.ContainsKey("loss")) Error("header", "A 'loss' column is required.");
-        if (!columns.ContainsKey("width") && !columns.ContainsKey("params")) Error("header", "A size column is required: 'width' or 'params'.");
-        if (columns.ContainsKey("flops") && !columns.ContainsKey("params") && !columns.ContainsKey("tokens"))
-            Error("header", "'flops' gives tokens only together with 'params'.");
-        if (errors.Count > 0) return Done([], columns.Keys.ToList(), ignored, errors);
 
-        var rows = new List<ImportedRunRow>();
-        for (var li = headerIndex + 1; li < lines.Length; li++)
+        /// <summary>Stops reading with an error of the whole file (too large, say).</summary>
+        public void Fail(string message)
         {
-            if (lines[li].Trim().Length == 0) continue;
-            var line = li + 1;
-            var cells = SplitLine(lines[li]);
-            if (cells.Count != header.Count)
+            Error("csv", message);
+            stopped = true;
+        }
+
+        private bool Header(string text)
+        {
+            header = SplitLine(text);
+            for (var i = 0; i < header.Count; i++)
+            {
+                var name = header[i].Trim();
+                if (Aliases.TryGetValue(name, out var canonical))
+                {
+                    if (!columns.TryAdd(canonical, i)) Error("header", $"The column '{canonical}' appears twice.");
+                }
+                else ignored.Add(name);
+            }
+            if (!columns.ContainsKey("loss")) Error("header", "A 'loss' column is required.");
+            if (!columns.ContainsKey("width") && !columns.ContainsKey("params")) Error("header", "A size column is required: 'width' or 'params'.");
+            if (columns.ContainsKey("flops") && !columns.ContainsKey("params") && !columns.ContainsKey("tokens"))
+                Error("header", "'flops' gives tokens only together with 'params'.");
+            stopped = errors.Count > 0;
+            return !stopped;
+        }
+
+        private void Row(string text)
+        {
+            var cells = SplitLine(text);
+            if (cells.Count != header!.Count)
             {
                 Error($"line {line}", $"Expected {header.Count} cells, found {cells.Count}.");
-                continue;
+                return;
             }
             double? Number(string column, bool positive)
             {
@@ -117,14 +151,15 @@ public static class RunCsv
             }
             if (loss is { } l && (width is not null || parameters is not null))
                 rows.Add(new ImportedRunRow(line, width, parameters, tokens, lr, seed, l));
-            if (rows.Count > MaxRows)
-            {
-                Error("csv", $"At most {MaxRows} runs can be imported at once.");
-                break;
-            }
         }
-        if (rows.Count == 0 && errors.Count == 0) Error("csv", "The file has a header but no runs.");
-        return Done(errors.Count > 0 ? [] : rows, columns.Keys.ToList(), ignored, errors);
+
+        /// <summary>The runs, or (when anything was wrong) none and every problem by line and column.</summary>
+        public RunCsvResult Result()
+        {
+            if (header is null && errors.Count == 0) Error("csv", "The file is empty: it needs a header row and at least one run.");
+            else if (rows.Count == 0 && errors.Count == 0) Error("csv", "The file has a header but no runs.");
+            return Done(errors.Count > 0 ? [] : rows, columns.Keys.ToList(), ignored, errors);
+        }
     }
 
     private static RunCsvResult Done(List<ImportedRunRow> rows, List<string> columns, List<string> ignored, Dictionary<string, List<string>> errors) =>

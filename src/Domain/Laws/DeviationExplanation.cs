@@ -1,4 +1,3 @@
-using System.Globalization;
 using ScalingLedger.Contracts;
 
 namespace ScalingLedger.Domain.Laws;
@@ -19,7 +18,7 @@ public static class DeviationExplanation
     {
         var observedAbove = resolution.Observed is not { } seen || seen > prediction.Upper;
         var lines = new List<string>();
-        var width = prediction.Width.ToString("G6", CultureInfo.InvariantCulture);
+        var width = Numbers.Width(prediction.Width);
         if (resolution.Observed is not { } observed)
         {
             lines.Add($"Every trial at width {width} diverged: the law predicted a finite loss of {N(prediction.Predicted)} where training blew up. " +
@@ -30,7 +29,7 @@ public static class DeviationExplanation
             var above = observed > prediction.Upper;
             var off = above ? observed - prediction.Upper : prediction.Lower - observed;
             lines.Add($"Observed {N(observed)} at width {width}, {(above ? "above" : "below")} the 95% interval [{N(prediction.Lower)}, {N(prediction.Upper)}] " +
-                      $"by {N(off)} (z = {(resolution.ZScore is { } z ? z.ToString("F1", CultureInfo.InvariantCulture) : "–")}). " +
+                      $"by {N(off)} (z = {Numbers.Fixed(resolution.ZScore, 1)}). " +
                       (above
                           ? "The wide model did worse than the law extrapolated: typical of a mistuned rate, or of a law that stops holding."
                           : "The wide model did better than the law extrapolated: the law was pessimistic (the small widths may have been mistuned, or the floor E is too high)."));
@@ -38,20 +37,20 @@ public static class DeviationExplanation
 
         if (prediction.LearningRate is { } assumed && assumed > 0)
         {
-            if (optimalLr is { Converged: true } law && LawRegistry.OptimalLr.Evaluate(law.Parameters, prediction.Width) is { } best && best > 0)
+            if (optimalLr is { Converged: true } law && OptimalLrLaw.BestRate(law.Parameters, prediction.Width) is var best && best > 0)
             {
                 var d = law.Parameters.GetValueOrDefault("d");
                 var ratio = assumed / best;
-                var where = $"The optimal-LR law (d = {d.ToString("F2", CultureInfo.InvariantCulture)}) puts the best rate at width {width} at {N(best)}; " +
+                var where = $"The optimal-LR law (d = {Numbers.Fixed(d, 2)}) puts the best rate at width {width} at {N(best)}; " +
                             $"this prediction assumed {N(assumed)}, " + (ratio > TunedFactor ? $"{F(ratio)}x too high" : ratio < 1 / TunedFactor ? $"{F(1 / ratio)}x too low" : "close to the optimum");
                 // How far from its best the rate was where the law was fitted, against here: a law fitted at one rate carries the
                 // mistuning of its evidence widths into its extrapolation.
                 var fitted = fitWidths.Where(w => w > 0).DefaultIfEmpty(0).Max();
-                if (fitted > 0 && LawRegistry.OptimalLr.Evaluate(law.Parameters, fitted) is { } bestThere && bestThere > 0)
+                if (fitted > 0 && OptimalLrLaw.BestRate(law.Parameters, fitted) is var bestThere && bestThere > 0)
                 {
                     var there = Math.Abs(Math.Log(assumed / bestThere));
                     var here = Math.Abs(Math.Log(ratio));
-                    var fittedWidth = fitted.ToString("G6", CultureInfo.InvariantCulture);
+                    var fittedWidth = Numbers.Width(fitted);
                     if (here > there + Math.Log(TunedFactor) / 2)
                         lines.Add(where + $", further from its best than at width {fittedWidth}, the widest the law was fitted on ({F(Math.Exp(there))}x off there). " +
                                   "The fixed-rate law extrapolates a rate that drifts away from the optimum as width grows: the wide model does worse than the line, " +
@@ -74,7 +73,7 @@ public static class DeviationExplanation
         return lines;
     }
 
-    private static string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
+    private static string F(double v) => Numbers.Fixed(v, 1);
 
-    private static string N(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+    private static string N(double v) => Numbers.Format(v, 4);
 }

@@ -162,14 +162,22 @@ public static class HuberLogSumExp
     }
 
     private static (double[]? Theta, double Value, string? Failure) RunLbfgs(
-        double[][] lnX, double[] lnY, double[]? weights, double[] start, OptimiserOptions options)
+        double[][] lnX, double[] lnY, double[]? weights, double[] start, OptimiserOptions options) =>
+        Lbfgs((theta, g) => Objective(theta, lnX, lnY, weights, options.HuberDelta, g), start, options);
+
+    /// <summary>
+    /// L-BFGS (MathNet) from one start over an objective that fills its gradient: the parameters and value at the minimum,
+    /// or why it did not converge. Shared by every nonlinear law.
+    /// </summary>
+    internal static (double[]? Theta, double Value, string? Failure) Lbfgs(
+        Func<double[], double[], double> valueAndGradient, double[] start, OptimiserOptions options)
     {
         var p = start.Length;
         var objective = ObjectiveFunction.Gradient(v =>
         {
             var theta = v.AsArray() ?? v.ToArray();
             var g = new double[p];
-            var value = Objective(theta, lnX, lnY, weights, options.HuberDelta, g);
+            var value = valueAndGradient(theta, g);
             return (value, Vector<double>.Build.Dense(g));
         });
         var minimiser = new LimitedMemoryBfgsMinimizer(
@@ -191,6 +199,19 @@ public static class HuberLogSumExp
             // A start that runs into non-finite values is a start that did not converge, never a crash of the fit.
             return (null, double.NaN, ex.Message);
         }
+    }
+
+    /// <summary>The Huber loss of a residual divided by delta, and its derivative (<paramref name="psi"/>).</summary>
+    internal static double Huber(double r, double delta, out double psi)
+    {
+        var abs = Math.Abs(r);
+        if (abs <= delta)
+        {
+            psi = r / delta;
+            return r * r / (2 * delta);
+        }
+        psi = r > 0 ? 1.0 : -1.0;
+        return abs - delta / 2;
     }
 
     private static (double[]? Theta, double Value, string? Failure) RunNelderMead(

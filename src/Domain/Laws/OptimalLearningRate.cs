@@ -9,14 +9,28 @@ namespace ScalingLedger.Domain.Laws;
 /// the refinement does not apply (then <paramref name="Refinement"/> says why).
 /// </param>
 /// <param name="Refinement">Null when refined; otherwise why the grid rate was kept.</param>
+/// <param name="RefinedLoss">The parabola's value at its vertex (the valley's floor below grid resolution); the grid's best
+/// mean loss when the refinement does not apply.</param>
 public sealed record WidthOptimum(
     int Width, double LearningRate, double MeanLoss, bool AtGridEdge, IReadOnlyList<Guid> EvidenceTrialIds,
-    double RefinedLearningRate = double.NaN, string? Refinement = null);
+    double RefinedLearningRate = double.NaN, string? Refinement = null, double RefinedLoss = double.NaN);
 
 /// <summary>The grid argmin of one width and its quadratic refinement.</summary>
 /// <param name="Index">Index of the best rate in the grid.</param>
+/// <param name="AtGridEdge">The best rate is the smallest or the largest of the grid (or the grid's only rate): the optimum is
+/// not bracketed, the grid rate is a bound on it.</param>
 /// <param name="RefinedLearningRate">The refined rate, or the grid rate when <paramref name="Refinement"/> says why not.</param>
-public sealed record GridOptimum(int Index, double LearningRate, double MeanLoss, bool AtGridEdge, double RefinedLearningRate, string? Refinement);
+/// <param name="RefinedLoss">The parabola's value at the refined rate, or the grid's best mean loss.</param>
+public sealed record GridOptimum(int Index, double LearningRate, double MeanLoss, bool AtGridEdge, double RefinedLearningRate, string? Refinement,
+    double RefinedLoss)
+{
+    /// <summary>+1: the best rate is the grid's largest (the optimum lies above); -1: its smallest (below); 0: bracketed, or a single rate.</summary>
+    public int EdgeSide(int gridCount) => !AtGridEdge || gridCount == 1 ? 0 : Index == 0 ? -1 : 1;
+}
+
+/// <summary>A width whose best rate is at the edge of its grid: the optimum is beyond it.</summary>
+/// <param name="Side">+1: above the largest rate; -1: below the smallest; 0: the grid has a single rate.</param>
+public sealed record EdgeOptimum(int Width, double LearningRate, int Side, double? NextRate);
 
 /// <summary>One fully ended width: its rate grid and, per rate, the ended trials' losses by seed (+infinity: diverged).</summary>
 internal sealed record WidthGrid(int Width, double[] Rates, double[][] Outcomes, IReadOnlyList<Guid> EvidenceTrialIds);
@@ -28,13 +42,44 @@ internal sealed record WidthGrid(int Width, double[] Rates, double[][] Outcomes,
 /// <param name="Excluded">Widths left out: a rate next to the best one has no result (its trials failed or were
 /// cancelled), so the optimum is not bracketed and may lie in the hole. Each says which cells are missing.</param>
 /// <param name="Holes">Every fully ended width's cells without a result, whether or not they mattered (for messages).</param>
-public sealed record WidthOptima(IReadOnlyList<WidthOptimum> Optima, IReadOnlyList<string> Excluded, IReadOnlyList<string> Holes)
+/// <param name="Edges">Fully ended widths whose best rate is at the edge of the grid (left out of the fits from fitter 2.2.0).</param>
+public sealed record WidthOptima(IReadOnlyList<WidthOptimum> Optima, IReadOnlyList<string> Excluded, IReadOnlyList<string> Holes,
+    IReadOnlyList<EdgeOptimum> Edges)
 {
-    /// <summary>What a fit over these optima should say about the holes: null when the grid has none.</summary>
+    /// <summary>What a fit over these optima should say about the holes and edges: null when the grid has none.</summary>
     public string? Message =>
-        Excluded.Count == 0 && Holes.Count == 0 ? null
+        Excluded.Count == 0 && Holes.Count == 0 && Advice is null ? null
         : string.Join(" ", (Excluded.Count > 0 ? ["Left out (the best rate is not bracketed by results): " + string.Join("; ", Excluded) + "."] : Array.Empty<string>())
-            .Concat(Holes.Count > 0 ? ["Cells without a result (failed or cancelled): " + string.Join("; ", Holes) + "."] : []));
+            .Concat(Holes.Count > 0 ? ["Cells without a result (failed or cancelled): " + string.Join("; ", Holes) + "."] : [])
+            .Concat(Advice is { } advice ? [advice] : []));
+
+    /// <summary>
+    /// Which rates to add so that the grid brackets every width's optimum (a best rate at the grid's edge is a bound, not a
+    /// value); null when every ended width's optimum is bracketed.
+    /// </summary>
+    public string? Advice
+    {
+        get
+        {
+            if (Edges.Count == 0) return null;
+            var parts = new List<string>();
+            foreach (var side in Edges.GroupBy(e => e.Side).OrderByDescending(g => g.Key))
+            {
+                var widths = string.Join(", ", side.Select(e => e.Width));
+                var rate = side.First().LearningRate;
+                var next = side.First().NextRate is { } n ? $" (e.g. {Format(n)})" : "";
+                parts.Add(side.Key switch
+                {
+                    > 0 => $"at width(s) {widths} the best rate is the grid's largest, {Format(rate)}: the optimum lies above it; add rates above {Format(rate)}{next}",
+                    < 0 => $"at width(s) {widths} the best rate is the grid's smallest, {Format(rate)}: the optimum lies below it; add rates below {Format(rate)}{next}",
+                    _ => $"at width(s) {widths} the grid has a single rate, {Format(rate)}: add rates on both sides of it",
+                });
+            }
+            return "To bracket the optimum: " + string.Join("; ", parts) + ".";
+        }
+    }
+
+    private static string Format(double rate) => Numbers.Format(rate);
 }
 
 public static class OptimalLearningRate
@@ -45,7 +90,8 @@ public static class OptimalLearningRate
     /// one as missing. Widths with no finite mean, and widths where a rate next to the best one has no result, are
     /// left out (see <see cref="Analyse"/>). Each optimum is refined by <see cref="Refine"/>.
     /// </summary>
-    public static IReadOnlyList<WidthOptimum> PerWidth(IEnumerable<TrialView> trials, bool excludeHoles = true) => Analyse(trials, excludeHoles).Optima;
+    public static IReadOnlyList<WidthOptimum> PerWidth(IEnumerable<TrialView> trials, bool excludeHoles = true, bool excludeEdges = true) =>
+        Analyse(trials, excludeHoles, excludeEdges).Optima;
 
     /// <summary>
     /// The optima of <see cref="PerWidth"/> with the widths it left out and why. A width's optimum is trusted only when
@@ -53,11 +99,14 @@ public static class OptimalLearningRate
     /// optimum may sit in the hole, and a best rate at the edge of the results but not of the grid is the same case.
     /// </summary>
     /// <param name="excludeHoles">False: fitter 2.0.0's way (kept for audits of its fits), every width with a result keeps its optimum.</param>
-    public static WidthOptima Analyse(IEnumerable<TrialView> trials, bool excludeHoles = true)
+    /// <param name="excludeEdges">True (fitter 2.2.0): a width whose best rate is at the edge of the grid is left out (listed in
+    /// <see cref="WidthOptima.Edges"/>); false: kept, as fitters before did.</param>
+    public static WidthOptima Analyse(IEnumerable<TrialView> trials, bool excludeHoles = true, bool excludeEdges = true)
     {
         var optima = new List<WidthOptimum>();
         var excluded = new List<string>();
         var holes = new List<string>();
+        var edges = new List<EdgeOptimum>();
         foreach (var width in Grids(trials))
         {
             var missing = Enumerable.Range(0, width.Rates.Length).Where(i => width.Outcomes[i].Length == 0).ToList();
@@ -75,13 +124,24 @@ public static class OptimalLearningRate
                     string.Join(", ", besideBest.Select(i => Format(width.Rates[i]))));
                 continue;
             }
+            if (best.AtGridEdge)
+            {
+                var side = best.EdgeSide(width.Rates.Length);
+                edges.Add(new EdgeOptimum(width.Width, best.LearningRate, side, NextRate(width.Rates, side)));
+                if (excludeEdges) continue;
+            }
             optima.Add(new WidthOptimum(width.Width, best.LearningRate, best.MeanLoss, best.AtGridEdge, width.EvidenceTrialIds,
-                best.RefinedLearningRate, best.Refinement));
+                best.RefinedLearningRate, best.Refinement, best.RefinedLoss));
         }
-        return new WidthOptima(optima, excluded, holes);
+        return new WidthOptima(optima, excluded, holes, edges);
     }
 
-    private static string Format(double rate) => rate.ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The rate one grid step beyond the edge (the grid's own ratio between its last two rates), or null.</summary>
+    private static double? NextRate(double[] rates, int side) => rates.Length < 2 || side == 0 ? null
+        : side > 0 ? rates[^1] * (rates[^1] / rates[^2])
+        : rates[0] / (rates[1] / rates[0]);
+
+    private static string Format(double rate) => Numbers.Format(rate);
 
     /// <summary>
     /// The learning-rate grid of every width whose trials have all ended, ascending by width: the rates of all its
@@ -122,8 +182,8 @@ public static class OptimalLearningRate
             if (double.IsFinite(meanLosses[i]) && (best < 0 || meanLosses[i] < meanLosses[best])) best = i;
         if (best < 0) return null;
         var (lr, loss) = (grid[best], meanLosses[best]);
-        var edge = grid.Count > 1 && (best == 0 || best == grid.Count - 1);
-        GridOptimum Kept(string why) => new(best, lr, loss, edge, lr, why);
+        var edge = best == 0 || best == grid.Count - 1;
+        GridOptimum Kept(string why) => new(best, lr, loss, edge, lr, why, loss);
         if (best == 0 || best == grid.Count - 1) return Kept("The best rate is at the edge of the grid: no neighbour on one side.");
         var (left, right) = (meanLosses[best - 1], meanLosses[best + 1]);
         if (double.IsNaN(left) || double.IsNaN(right)) return Kept("A neighbouring rate has no result.");
@@ -136,7 +196,11 @@ public static class OptimalLearningRate
         var denominator = (x1 - x0) * (loss - right) - (x1 - x2) * (loss - left);
         var vertex = x1 - 0.5 * numerator / denominator;
         if (!double.IsFinite(vertex)) return Kept("The parabola's vertex is not finite.");
-        return new GridOptimum(best, lr, loss, edge, Math.Exp(Math.Clamp(vertex, x0, x2)), null);
+        var at = Math.Clamp(vertex, x0, x2);
+        // The parabola's value there (Lagrange form through the three points): the valley's floor below grid resolution.
+        var floor = left * (at - x1) * (at - x2) / ((x0 - x1) * (x0 - x2)) + loss * (at - x0) * (at - x2) / ((x1 - x0) * (x1 - x2))
+            + right * (at - x0) * (at - x1) / ((x2 - x0) * (x2 - x1));
+        return new GridOptimum(best, lr, loss, edge, Math.Exp(at), null, Math.Min(floor, loss));
     }
 
     private static double Loss(TrialView t) =>

@@ -26,6 +26,15 @@ public static class PowerLaw
     public const string Form = "L(h) = E + A h^-alpha";
     public const int ParameterCount = 3;
 
+    /// <summary>
+    /// The largest plausible loss exponent: published width, parameter and data exponents are about 0.05 to 1; one at or
+    /// below 0 says the loss does not fall with size.
+    /// </summary>
+    public const double MaxExponent = 3;
+
+    /// <summary>What credibility holds a width exponent alpha to: (0, <see cref="MaxExponent"/>].</summary>
+    public static readonly ExponentBound WidthExponent = new("alpha", "exponent", "width scaling", 0, false, MaxExponent);
+
     /// <summary>Exponents of the start grid.</summary>
     public static readonly double[] StartAlphas = [0.1, 0.25, 0.5, 1.0, 2.0];
 

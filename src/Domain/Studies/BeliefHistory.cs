@@ -9,12 +9,13 @@ public sealed record BeliefHistoryView(IReadOnlyList<BeliefSeries> Predictions, 
 /// <summary>
 /// One (law, key, width): every credible prediction issued there, in issue order, and the observed value once resolved.
 /// </summary>
+/// <param name="AtLearningRate">The rate the claims are at, for a law of the rate too (null: the key's rate, or the best rate).</param>
 /// <param name="Reason">Why the point was predicted (<c>planned</c> or <c>target</c>; both, comma-separated, if it changed).</param>
 /// <param name="Observed">The observed value; null while unresolved, or when every trial there diverged.</param>
 /// <param name="ObservedAtSequence">The sequence of the observation; null while unresolved.</param>
 /// <param name="ObservedAtEvidence">The evidence count at the observation; null while unresolved.</param>
 public sealed record BeliefSeries(
-    string Law, string Key, double Width, string Reason, IReadOnlyList<BeliefPoint> Points, double? Observed, long? ObservedAtSequence,
+    string Law, string Key, double Width, double? AtLearningRate, string Reason, IReadOnlyList<BeliefPoint> Points, double? Observed, long? ObservedAtSequence,
     int? ObservedAtEvidence);
 
 /// <summary>One prediction of a series: what the fit believed with the evidence it had.</summary>
@@ -37,32 +38,31 @@ public static class BeliefHistory
     /// </summary>
     /// <param name="optimalLrFits">The optimal-LR fits with their event sequences (other laws and unconverged fits are skipped).</param>
     public static BeliefHistoryView Build(IReadOnlyList<TrialView> trials, IReadOnlyList<PredictionView> predictions,
-        IReadOnlyList<(LawFitted Fit, long Sequence)> optimalLrFits, IReadOnlySet<Guid> notCredibleFitIds)
+        IReadOnlyList<(LawFitted Fit, long Sequence)> optimalLrFits, IReadOnlySet<Guid> notCredibleFitIds, LawRegistry? laws = null)
     {
         var ended = trials.Where(t => t.Status is TrialStatus.Completed or TrialStatus.Diverged && t.EndedSequence is not null)
             .Select(t => t.EndedSequence!.Value).Order().ToArray();
         int EvidenceAt(long sequence) => UpperBound(ended, sequence);
 
         var series = predictions.Where(p => !notCredibleFitIds.Contains(p.Issued.FitId))
-            .GroupBy(p => (p.Issued.Law, p.Issued.Key, p.Issued.Width))
+            .GroupBy(p => (p.Issued.Law, p.Issued.Key, p.Issued.Width, p.Issued.AtLearningRate))
             .Select(g =>
             {
                 var issued = g.OrderBy(p => p.IssuedSequence).ToList();
                 var resolution = issued.Select(p => p.Resolution).Where(r => r is not null).OrderBy(r => r!.ObservedAtSequence).FirstOrDefault();
-                return new BeliefSeries(g.Key.Law, g.Key.Key, g.Key.Width,
+                return new BeliefSeries(g.Key.Law, g.Key.Key, g.Key.Width, g.Key.AtLearningRate,
                     string.Join(", ", issued.Select(p => p.Issued.Reason).Distinct()),
                     issued.Select(p => new BeliefPoint(EvidenceAt(p.Issued.EvidenceSequence > 0 ? p.Issued.EvidenceSequence : p.IssuedSequence),
                         p.IssuedSequence, p.Issued.Predicted, p.Issued.Lower, p.Issued.Upper, p.Id)).ToList(),
                     resolution?.Observed, resolution?.ObservedAtSequence,
                     resolution is null ? null : EvidenceAt(resolution.ObservedAtSequence));
             })
-            .OrderBy(s => LawOrder(s.Law)).ThenBy(s => s.Law, StringComparer.Ordinal)
-            .ThenBy(s => LawRegistry.RateOf(s.Key) ?? double.MaxValue).ThenBy(s => s.Key, StringComparer.Ordinal)
-            .ThenBy(s => s.Width)
+            .InLawOrder(s => (s.Law, s.Key), laws)
+            .ThenBy(s => s.Width).ThenBy(s => s.AtLearningRate ?? 0)
             .ToList();
 
         var slope = optimalLrFits
-            .Where(f => f.Fit is { Law: LawNames.OptimalLr, Converged: true } && f.Fit.Parameters.ContainsKey("d"))
+            .Where(f => f.Fit is { Law: OptimalLrLaw.LawName, Converged: true } && f.Fit.Parameters.ContainsKey("d"))
             .OrderBy(f => f.Sequence)
             .Select(f =>
             {
@@ -73,10 +73,6 @@ public static class BeliefHistory
             .ToList();
         return new BeliefHistoryView(series, slope);
     }
-
-    /// <summary>The registry's order of laws (unknown laws last).</summary>
-    internal static int LawOrder(string law) =>
-        LawRegistry.All.Select((l, i) => (l.Name, i)).FirstOrDefault(l => l.Name == law) is { Name: not null } found ? found.i : int.MaxValue;
 
     /// <summary>How many of the ascending <paramref name="sorted"/> are at most <paramref name="value"/>.</summary>
     private static int UpperBound(long[] sorted, long value)

@@ -9,11 +9,7 @@ namespace ScalingLedger.Domain.Studies;
 /// </summary>
 public sealed record EvidenceState(
     StudySummaryView Summary, IReadOnlyList<TrialView> Trials, IReadOnlyList<LawFitted> LatestFits, IReadOnlyList<PredictionView> OpenPredictions,
-    long Sequence)
-{
-    public static EvidenceState Of(StudyView study) => new(
-        StudyDecisions.SummaryOf(study), study.Trials, study.LatestFits, study.Predictions.Where(p => p.Resolution is null).ToList(), study.LastSequence);
-}
+    long Sequence);
 
 /// <summary>"Evidence arrived": the reactor's decision, pure. The Server runs it beside the report path.</summary>
 public static class EvidenceDecider
@@ -28,20 +24,22 @@ public static class EvidenceDecider
     /// laws, seconds on real losses), so that what new evidence says about the quick ones never waits for the slow.
     /// Each resolves the open predictions of its own laws, so no prediction is resolved twice.</param>
     public static IReadOnlyList<object> Decide(EvidenceState state, Func<Guid> newId, DateTimeOffset now, FitOptions? options = null,
-        Func<string, bool>? laws = null)
+        Func<Law, bool>? laws = null)
     {
+        options ??= new FitOptions();
+        var registry = options.Registry;
         var study = state.Summary;
         var events = new List<object>();
         events.AddRange(PredictionDecisions.Resolve(study.Id, state.Trials,
-            state.OpenPredictions.Where(p => laws?.Invoke(p.Issued.Law) != false), state.Sequence, now));
+            state.OpenPredictions.Where(p => laws is null || registry.Find(p.Issued.Law) is not { } law || laws(law)), state.Sequence, now, registry));
         var results = LawEngine.NewFits(state.Trials, study.Spec, state.LatestFits, options, laws);
         var fits = results
-            .Select(f => ToEvent(study.Id, f, newId(), state.Sequence, now, state.LatestFits.FirstOrDefault(l => l.Law == f.Law && l.Key == f.Key)))
+            .Select(f => LawEngine.ToEvent(study.Id, f, newId(), state.Sequence, now, state.LatestFits.FirstOrDefault(l => l.Law == f.Law && l.Key == f.Key)))
             .ToList();
         events.AddRange(fits);
-        events.AddRange(PredictionDecisions.Issue(study.Id, state.Trials, fits, state.LatestFits, newId, now));
+        events.AddRange(PredictionDecisions.Issue(study.Id, state.Trials, fits, state.LatestFits, newId, now, registry));
         var latest = state.LatestFits.Where(l => !results.Any(f => f.Law == l.Law && f.Key == l.Key))
-            .Concat(results.Select(f => LawEngine.ToEvent(study.Id, f, Guid.Empty, state.Sequence, now))).ToList();
+            .Concat(results.Select(f => LawEngine.ToEvent(study.Id, f, Guid.Empty, state.Sequence, now, null))).ToList();
         events.AddRange(DecideCompletion(state with { LatestFits = latest }, now, options));
         return events;
     }
@@ -54,24 +52,4 @@ public static class EvidenceDecider
         state.Trials.All(t => t.IsTerminal) && LawEngine.Pending(state.Trials, state.Summary.Spec, state.LatestFits, options).Count == 0
             ? StudyDecisions.DecideCompletion(state.Summary, 0, state.Trials.Count, now)
             : [];
-
-    /// <summary>
-    /// The event of a fit. The first fit of a law and key lists its whole evidence; a later one names the fit it follows and
-    /// only the trials added and removed since, so no trial is named twice per law and key.
-    /// </summary>
-    /// <param name="previous">The newest recorded fit of the same law and key, with its whole evidence; null for the first.</param>
-    public static LawFitted ToEvent(Guid studyId, FitResult f, Guid fitId, long evidenceSequence, DateTimeOffset now, LawFitted? previous)
-    {
-        var whole = LawEngine.ToEvent(studyId, f, fitId, evidenceSequence, now) with { EvidenceCount = f.EvidenceTrialIds.Count };
-        if (previous is null) return whole;
-        var before = previous.EvidenceTrialIds.ToHashSet();
-        var after = f.EvidenceTrialIds.ToHashSet();
-        return whole with
-        {
-            EvidenceTrialIds = [],
-            BasedOnFitId = previous.FitId,
-            EvidenceAdded = f.EvidenceTrialIds.Where(id => !before.Contains(id)).ToList(),
-            EvidenceRemoved = previous.EvidenceTrialIds.Where(id => !after.Contains(id)).ToList(),
-        };
-    }
 }

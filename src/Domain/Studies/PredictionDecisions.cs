@@ -5,75 +5,91 @@ namespace ScalingLedger.Domain.Studies;
 
 /// <summary>What a study observed at one point a law predicts, and which trials say so.</summary>
 /// <param name="Value">The observed value; null when every trial there diverged.</param>
-public sealed record Observation(double? Value, IReadOnlyList<Guid> TrialIds);
+public sealed record Observation(double? Value, IReadOnlyList<Guid> TrialIds)
+{
+    /// <summary>
+    /// One (width, rate) cell once all its trials ended: the mean final loss of its completed trials, or, when none
+    /// completed and some diverged, a divergence (no value); null while a trial runs or when nothing there has a result.
+    /// </summary>
+    public static Observation? OfCell(IReadOnlyList<TrialView> cell)
+    {
+        if (cell.Count == 0 || cell.Any(t => !t.IsTerminal)) return null;
+        var completed = cell.Where(t => t.Status == TrialStatus.Completed && t.FinalEvalLoss is { } l && double.IsFinite(l)).ToList();
+        if (completed.Count > 0) return new Observation(completed.Average(t => t.FinalEvalLoss!.Value), completed.Select(t => t.TrialId).ToList());
+        var diverged = cell.Where(t => t.Status == TrialStatus.Diverged).ToList();
+        return diverged.Count > 0 ? new Observation(null, diverged.Select(t => t.TrialId).ToList()) : null;
+    }
+}
 
 /// <summary>Pure decisions about predictions: which to issue for new fits, which are resolved by what was observed.</summary>
 public static class PredictionDecisions
 {
     /// <summary>
-    /// The observation at <paramref name="width"/> of a law's key (see <see cref="Law.Observe"/>), or null while it is not
+    /// The observation at <paramref name="point"/> of a law's key (see <see cref="Law.Observe"/>), or null while it is not
     /// observed yet.
     /// </summary>
-    public static Observation? Observe(IReadOnlyList<TrialView> trials, string law, string key, double width) =>
-        Observe(ByWidth(trials), law, key, width);
+    public static Observation? Observe(IReadOnlyList<TrialView> trials, string law, string key, LawPoint point, LawRegistry? laws = null) =>
+        Observe(ByWidth(trials), law, key, point, laws ?? LawRegistry.Default);
 
-    private static Observation? Observe(ILookup<int, TrialView> byWidth, string law, string key, double width)
+    private static Observation? Observe(ILookup<int, TrialView> byWidth, string law, string key, LawPoint point, LawRegistry laws)
     {
+        var width = point.Width;
         if (width != Math.Floor(width) || width < 1 || width > int.MaxValue) return null;
-        var w = (int)width;
-        return LawRegistry.Find(law)?.Observe(byWidth[w].ToList(), key, w);
+        return laws.Find(law)?.Observe(byWidth[(int)width].ToList(), key, point);
     }
 
     /// <summary>The trials by width, looked up once per decision (a study has thousands of trials and open predictions).</summary>
     private static ILookup<int, TrialView> ByWidth(IReadOnlyList<TrialView> trials) => trials.ToLookup(t => t.Width);
 
-    public static Observation? Observe(StudyView study, string law, string key, double width) => Observe(study.Trials, law, key, width);
+    /// <summary>The point a prediction claims: its width and, for a law of the rate too, the rate.</summary>
+    public static LawPoint PointOf(PredictionIssued issued) => new(issued.Width, issued.AtLearningRate);
 
     /// <summary>
-    /// Predictions for freshly recorded fits: every prediction with an interval at a width the study has not observed
-    /// yet for that law (planned widths still running, and target widths). Each names its fit, which names the evidence.
+    /// Predictions for freshly recorded fits: every prediction with an interval at a point the study has not observed yet
+    /// for that law (planned widths still running, and target widths). Each names its fit, which names the evidence.
     /// </summary>
     /// <param name="latestFits">The study's newest fits before these (for the optimal-LR law a frontier claim is about).</param>
     public static IReadOnlyList<PredictionIssued> Issue(Guid studyId, IReadOnlyList<TrialView> trials, IEnumerable<LawFitted> fits,
-        IEnumerable<LawFitted> latestFits, Func<Guid> newId, DateTimeOffset now)
+        IEnumerable<LawFitted> latestFits, Func<Guid> newId, DateTimeOffset now, LawRegistry? laws = null)
     {
+        laws ??= LawRegistry.Default;
         var fitList = fits.ToList();
         var byWidth = ByWidth(trials);
         var planned = trials.Select(t => (double)t.Width).ToHashSet();
-        var lrLaw = fitList.Concat(latestFits).FirstOrDefault(f => f.Law == LawNames.OptimalLr && f.Converged);
+        var lrLaw = fitList.Concat(latestFits).FirstOrDefault(f => f.Law == OptimalLrLaw.LawName && f.Converged);
         var issued = new List<PredictionIssued>();
-        foreach (var fit in fitList.Where(f => f.Converged && HasUncertainty(f)))
+        foreach (var fit in fitList.Where(f => f.Converged && HasUncertainty(f, laws)))
         {
-            if (LawRegistry.Find(fit.Law) is not { PredictsWidths: true } law) continue;
+            if (laws.Find(fit.Law) is not { PredictsWidths: true } law) continue;
             foreach (var p in fit.Predictions ?? [])
             {
                 if (p.Lower is not { } lower || p.Upper is not { } upper || !double.IsFinite(p.Value) || !(upper > lower)) continue;
+                var point = new LawPoint(p.X, p.LearningRate);
                 // A width the fit already used (a cell with some seeds finished) is not a prediction of the unseen.
-                if (Observe(byWidth, fit.Law, fit.Key, p.X) is not null || fit.Points.Any(q => q.X == p.X)) continue;
-                issued.Add(new PredictionIssued(studyId, newId(), fit.FitId, fit.Law, fit.Key, p.X, law.LearningRateAt(fit.Key, p.X, lrLaw),
-                    p.Value, lower, upper, planned.Contains(p.X) ? "planned" : "target", fit.EvidenceSequence, [], fit.FitterVersion, now));
+                if (Observe(byWidth, fit.Law, fit.Key, point, laws) is not null || fit.Points.Any(q => q.X == p.X)) continue;
+                issued.Add(new PredictionIssued(studyId, newId(), fit.FitId, fit.Law, fit.Key, p.X, law.LearningRateAt(fit, point, lrLaw),
+                    p.Value, lower, upper, planned.Contains(p.X) ? "planned" : "target", fit.EvidenceSequence, [], fit.FitterVersion, now,
+                    p.LearningRate));
             }
         }
         return issued;
     }
 
-    public static IReadOnlyList<PredictionIssued> Issue(StudyView study, IEnumerable<LawFitted> fits, Func<Guid> newId, DateTimeOffset now) =>
-        Issue(study.Id, study.Trials, fits, study.LatestFits, newId, now);
-
     /// <summary>Every open prediction whose point has now been observed, resolved against the observation.</summary>
     /// <param name="sequence">The sequence of the evidence the observations come from.</param>
     public static IReadOnlyList<PredictionResolved> Resolve(Guid studyId, IReadOnlyList<TrialView> trials, IEnumerable<PredictionView> open,
-        long sequence, DateTimeOffset now)
+        long sequence, DateTimeOffset now, LawRegistry? laws = null)
     {
+        laws ??= LawRegistry.Default;
         var resolved = new List<PredictionResolved>();
         var byWidth = ByWidth(trials);
         // Many open predictions claim the same point (each refit predicts the widths still unseen): observe each point once.
-        var observations = new Dictionary<(string, string, double), Observation?>();
+        var observations = new Dictionary<(string, string, LawPoint), Observation?>();
         foreach (var prediction in open.Where(p => p.Resolution is null))
         {
             var issued = prediction.Issued;
-            var point = (issued.Law, issued.Key, issued.Width);
-            if (!observations.TryGetValue(point, out var seen)) observations[point] = seen = Observe(byWidth, issued.Law, issued.Key, issued.Width);
+            var point = (issued.Law, issued.Key, PointOf(issued));
+            if (!observations.TryGetValue(point, out var seen)) observations[point] = seen = Observe(byWidth, issued.Law, issued.Key, point.Item3, laws);
             if (seen is not { } observation) continue;
             if (observation.Value is not { } value)
             {
@@ -89,15 +105,12 @@ public static class PredictionDecisions
         return resolved;
     }
 
-    public static IReadOnlyList<PredictionResolved> Resolve(StudyView study, DateTimeOffset now) =>
-        Resolve(study.Id, study.Trials, study.Predictions, study.LastSequence, now);
-
     /// <summary>
     /// Whether the fit's bootstrap can say anything about its uncertainty: resampling seeds always can; resampling points
     /// needs more points than the law has parameters (two points on a line resample to the same line or to nothing,
     /// a zero-width interval that every observation would "miss").
     /// </summary>
-    public static bool HasUncertainty(LawFitted fit) =>
-        fit.Method.Contains("bootstrap-seeds", StringComparison.Ordinal)
-        || fit.Points.Count > (LawRegistry.Find(fit.Law)?.ParameterCount ?? 2);
+    public static bool HasUncertainty(LawFitted fit, LawRegistry? laws = null) =>
+        fit.Method.Contains(LawFitting.SeedsMethod, StringComparison.Ordinal)
+        || fit.Points.Count > ((laws ?? LawRegistry.Default).Find(fit.Law)?.ParameterCount ?? 2);
 }

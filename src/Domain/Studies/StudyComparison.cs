@@ -34,8 +34,9 @@ public sealed record SpecDifference(string Field, IReadOnlyList<string> PerStudy
 
 public static class StudyComparison
 {
-    public static ComparisonView Compare(IReadOnlyList<StudyView> studies) =>
-        new(studies.Select(Compared).ToList(), Laws(studies), Cells(studies), SpecDifferences(studies));
+    /// <param name="laws">The laws whose parameters are compared, in their order (null: the ledger's).</param>
+    public static ComparisonView Compare(IReadOnlyList<StudyView> studies, LawRegistry? laws = null) =>
+        new(studies.Select(Compared).ToList(), Laws(studies, laws ?? LawRegistry.Default), Cells(studies), SpecDifferences(studies));
 
     private static ComparedStudy Compared(StudyView s) =>
         new(s.Id, s.Name, s.Owner, s.Status, s.Trials.Count, s.Trials.Count(t => t.IsTerminal), Frontier(s.Trials));
@@ -51,33 +52,22 @@ public static class StudyComparison
             .OfType<FrontierPoint>()
             .ToList();
 
-    /// <summary>Parameters in the order each law writes them; others follow in ordinal order.</summary>
-    private static readonly IReadOnlyDictionary<string, string[]> ParameterOrder = new Dictionary<string, string[]>
-    {
-        [LawNames.FixedLrLogLinear] = ["a", "b"],
-        [LawNames.FixedLrPower] = ["E", "A", "alpha"],
-        [LawNames.TunedFrontierPower] = ["E", "A", "alpha"],
-        [LawNames.OptimalLr] = ["c", "d"],
-        [LawNames.Chinchilla] = ["E", "A", "B", "alpha", "beta"],
-    };
-
-    private static IReadOnlyList<LawComparison> Laws(IReadOnlyList<StudyView> studies)
+    /// <summary>Each fitted parameter of a law (as the law lists them; a law not in the registry, all its parameters).</summary>
+    private static IReadOnlyList<LawComparison> Laws(IReadOnlyList<StudyView> studies, LawRegistry registry)
     {
         // Per study, its latest converged fit of each (law, key).
         var fits = studies.Select(s => s.LatestFits.Where(f => f.Converged)
             .GroupBy(f => (f.Law, f.Key)).ToDictionary(g => g.Key, g => g.Last())).ToList();
         var notCredible = studies.Select(s => s.NotCredibleFits.Select(f => f.Id).ToHashSet()).ToList();
         var result = new List<LawComparison>();
-        var lawKeys = fits.SelectMany(f => f.Keys).Distinct()
-            .OrderBy(k => BeliefHistory.LawOrder(k.Law)).ThenBy(k => k.Law, StringComparer.Ordinal)
-            .ThenBy(k => LawRegistry.RateOf(k.Key) ?? double.MaxValue).ThenBy(k => k.Key, StringComparer.Ordinal);
+        var lawKeys = fits.SelectMany(f => f.Keys).Distinct().InLawOrder(k => k, registry);
         foreach (var lawKey in lawKeys)
         {
             var perStudy = fits.Select(f => f.GetValueOrDefault(lawKey)).ToList();
-            // The fixed-LR laws carry their (not fitted) rate as a parameter: nothing to compare.
-            var names = perStudy.OfType<LawFitted>().SelectMany(f => f.Parameters.Keys).Where(n => n != "learningRate").Distinct();
-            var order = ParameterOrder.GetValueOrDefault(lawKey.Law) ?? [];
-            foreach (var name in names.OrderBy(n => Array.IndexOf(order, n) is var i and >= 0 ? i : int.MaxValue).ThenBy(n => n, StringComparer.Ordinal))
+            // A fixed-LR law carries its (not fitted) rate among its parameters: only the law's own parameters are compared.
+            var names = registry.Find(lawKey.Law)?.ParameterNames
+                ?? perStudy.OfType<LawFitted>().SelectMany(f => f.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+            foreach (var name in names)
             {
                 var estimates = perStudy.Select(f => f is not null && f.Parameters.TryGetValue(name, out var value)
                     ? new ParameterEstimate(value, f.Intervals?.GetValueOrDefault(name)?.Lower, f.Intervals?.GetValueOrDefault(name)?.Upper)

@@ -8,22 +8,11 @@ namespace ScalingLedger.Domain.Studies;
 /// </summary>
 public static class StudyDecisions
 {
-    /// <summary>The trial a trainer's report is about, or null for a report about the study (a coordinate check).</summary>
-    public static Guid? TrialIdOf(object report) => report switch
-    {
-        TrialStarted e => e.TrialId,
-        LossCheckpointRecorded e => e.TrialId,
-        TrialCompleted e => e.TrialId,
-        TrialDiverged e => e.TrialId,
-        TrialFailed e => e.TrialId,
-        TrialAttemptFailed e => e.TrialId,
-        TrialCancelled e => e.TrialId,
-        CoordinateCheckRecorded => null,
-        _ => throw new ArgumentException($"{report.GetType().Name} is not a trial report.", nameof(report)),
-    };
+    /// <summary>The trial a report is about, or null for a report about the study (a coordinate check).</summary>
+    public static Guid? TrialIdOf(object report) => (report as ITrialReport)?.TrialId;
 
     /// <summary>Whether a recorded event ends a trial (so the laws may have new evidence).</summary>
-    public static bool EndsTrial(object e) => e is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled;
+    public static bool EndsTrial(object e) => e is ITrialEnd;
 
     /// <summary>
     /// Decides whether a trainer's report becomes an event. Redelivered or stale reports decide nothing:
@@ -32,8 +21,6 @@ public static class StudyDecisions
     /// <param name="trial">The trial the report is about (null when the study has no such trial).</param>
     public static IReadOnlyList<object> DecideReport(StudySummaryView study, TrialView? trial, object report)
     {
-        if (report is CoordinateCheckRecorded check)
-            return study.CoordinateChecks.Any(c => c.CheckId == check.CheckId) ? [] : [report];
         if (TrialIdOf(report) is not { } trialId || trial is null || trial.TrialId != trialId || trial.IsTerminal) return [];
 
         switch (report)
@@ -44,7 +31,7 @@ public static class StudyDecisions
                 if (trial.Attempt > 0 && s.Attempt <= trial.Attempt) return [];
                 return [report];
             case LossCheckpointRecorded c:
-                return trial.Checkpoints.Any(x => x.Step == c.Step) ? [] : [report];
+                return DecideCheckpoints(study.Id, trial, [c]);
             case TrialFailed f:
                 return DecideFailure(study, trial, f);
             case TrialAttemptFailed:
@@ -54,8 +41,22 @@ public static class StudyDecisions
         }
     }
 
-    public static IReadOnlyList<object> DecideReport(StudyView study, object report) =>
-        DecideReport(SummaryOf(study), TrialIdOf(report) is { } id ? study.Trial(id) : null, report);
+    /// <summary>
+    /// The checkpoints of a trial to record: those of this study's running trial at steps not recorded yet (a redelivered
+    /// checkpoint records nothing), each step once. Read from the trial alone: a checkpoint needs no more (the bulk of the
+    /// reports: one read, one append).
+    /// </summary>
+    public static IReadOnlyList<object> DecideCheckpoints(Guid studyId, TrialView? trial, IEnumerable<LossCheckpointRecorded> checkpoints)
+    {
+        if (trial is null || trial.StudyId != studyId || trial.IsTerminal) return [];
+        var seen = trial.Checkpoints.Select(c => c.Step).ToHashSet();
+        return checkpoints.Where(c => c.TrialId == trial.TrialId && c.StudyId == studyId && seen.Add(c.Step)).Cast<object>().ToList();
+    }
+
+    /// <summary>A coordinate check's result is recorded once, for a study the ledger has.</summary>
+    /// <param name="recorded">The check's document when it is already recorded (a redelivered result).</param>
+    public static IReadOnlyList<object> DecideCoordinateCheck(StudySummaryView? study, CoordinateCheckView? recorded, CoordinateCheckRecorded check) =>
+        study is null || study.Id != check.StudyId || recorded is not null ? [] : [check];
 
     /// <summary>
     /// An attempt failed with an error that is not the model's. Below <see cref="MaxAttempts"/> the failure is recorded as
@@ -88,16 +89,10 @@ public static class StudyDecisions
         return events;
     }
 
-    public static IReadOnlyList<object> DecideCancel(StudyView study, string by, string? reason, DateTimeOffset now) =>
-        DecideCancel(SummaryOf(study), study.Trials, by, reason, now);
-
     /// <summary>A running study completes when all its trials ended.</summary>
     /// <param name="unfinished">How many of its trials have not ended.</param>
     public static IReadOnlyList<object> DecideCompletion(StudySummaryView study, int unfinished, int trials, DateTimeOffset now) =>
         study.Status == StudyStatus.Running && trials > 0 && unfinished == 0 ? [new StudyCompleted(study.Id, now)] : [];
-
-    public static IReadOnlyList<object> DecideCompletion(StudyView study, DateTimeOffset now) =>
-        DecideCompletion(SummaryOf(study), study.Trials.Count(t => !t.IsTerminal), study.Trials.Count, now);
 
     /// <summary>
     /// How many attempts a trial gets: after this many failed attempts (an exception in the trainer) or starts that never
@@ -117,22 +112,10 @@ public static class StudyDecisions
                     $"started {t.Attempt} times without ending (the trainer process stopped each time); not tried again", now))
                 .ToList();
 
-    public static IReadOnlyList<object> DecideGiveUp(StudyView study, DateTimeOffset now) => DecideGiveUp(SummaryOf(study), study.Trials, now);
-
     /// <summary>Trials that must be (re)sent to trainers after a restart of an in-memory transport.</summary>
     public static IReadOnlyList<TrialView> TrialsToDispatch(StudySummaryView study, IEnumerable<TrialView> trials) =>
         study.Status != StudyStatus.Running
             ? []
             : trials.Where(t => t.Status is TrialStatus.Scheduled || (t.Status == TrialStatus.Running && t.Attempt < MaxAttempts))
                 .OrderBy(t => t.Order).ToList();
-
-    public static IReadOnlyList<TrialView> TrialsToDispatch(StudyView study) => TrialsToDispatch(SummaryOf(study), study.Trials);
-
-    /// <summary>The summary part of an assembled view (what the decisions read of the study itself).</summary>
-    public static StudySummaryView SummaryOf(StudyView study) => new()
-    {
-        Id = study.Id, Name = study.Name, Owner = study.Owner, Spec = study.Spec, Source = study.Source, Status = study.Status,
-        DefinedAt = study.DefinedAt, EndedAt = study.EndedAt, CancelledBy = study.CancelledBy, TrialCount = study.Trials.Count,
-        LastSequence = study.LastSequence, CoordinateChecks = study.CoordinateChecks,
-    };
 }

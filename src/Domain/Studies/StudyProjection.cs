@@ -23,13 +23,7 @@ public static class StudyProjection
     {
         StudyDefined e => e.Trials.Select(t => t.TrialId),
         StudyImported e => e.Runs.Select(r => r.TrialId),
-        TrialStarted e => [e.TrialId],
-        LossCheckpointRecorded e => [e.TrialId],
-        TrialCompleted e => [e.TrialId],
-        TrialDiverged e => [e.TrialId],
-        TrialFailed e => [e.TrialId],
-        TrialAttemptFailed e => [e.TrialId],
-        TrialCancelled e => [e.TrialId],
+        ITrialReport e => [e.TrialId],
         _ => [],
     };
 
@@ -76,18 +70,14 @@ public static class StudyProjection
                 break;
             case LawFitted e:
                 summary.FitCount++;
-                if (e is { Law: Laws.LawNames.OptimalLr, Converged: true } && e.Parameters.TryGetValue("d", out var d))
+                if (e is { Law: Laws.OptimalLrLaw.LawName, Converged: true } && e.Parameters.TryGetValue("d", out var d))
                     summary.OptimalLrSlope = new ParameterEstimate(d, e.Intervals?.GetValueOrDefault("d")?.Lower, e.Intervals?.GetValueOrDefault("d")?.Upper);
                 break;
             case PredictionIssued:
                 summary.PredictionCount++;
                 break;
-            case CoordinateCheckRecorded e:
-                summary.CoordinateChecks.RemoveAll(c => c.CheckId == e.CheckId);
-                summary.CoordinateChecks.Add(e);
-                break;
         }
-        summary.LastActivityAt = TimeOf(data) ?? summary.LastActivityAt;
+        summary.LastActivityAt = (data as IStudyEvent)?.OccurredAt ?? summary.LastActivityAt;
         return summary;
     }
 
@@ -218,6 +208,10 @@ public static class StudyProjection
         }
     }
 
+    /// <summary>One coordinate check's document (keyed by the check's id).</summary>
+    public static CoordinateCheckView ApplyCoordinateCheck(CoordinateCheckRecorded check, long sequence) =>
+        new() { Id = check.CheckId, StudyId = check.StudyId, Sequence = sequence, Check = check };
+
     /// <summary>One fit's credibility document, judged by <see cref="Laws.CredibilityRule"/> (keyed by the fit's id).</summary>
     public static FitCredibilityView ApplyFitCredibility(LawFitted fit, long sequence)
     {
@@ -228,23 +222,6 @@ public static class StudyProjection
             Credible = credibility.Credible, Reasons = [.. credibility.Reasons], RuleVersion = Laws.CredibilityRule.Version,
         };
     }
-
-    private static DateTimeOffset? TimeOf(object data) => data switch
-    {
-        StudyCancelled e => e.CancelledAt,
-        StudyCompleted e => e.CompletedAt,
-        TrialStarted e => e.StartedAt,
-        TrialCompleted e => e.CompletedAt,
-        TrialDiverged e => e.DivergedAt,
-        TrialFailed e => e.FailedAt,
-        TrialAttemptFailed e => e.FailedAt,
-        TrialCancelled e => e.CancelledAt,
-        LawFitted e => e.FittedAt,
-        PredictionIssued e => e.IssuedAt,
-        PredictionResolved e => e.ResolvedAt,
-        CoordinateCheckRecorded e => e.RecordedAt,
-        _ => null,
-    };
 }
 
 /// <summary>Folds a study's events one at a time through every document's fold; <see cref="View"/> assembles them.</summary>
@@ -255,6 +232,7 @@ public sealed class StudyFolder
     private StudyLawsView? laws;
     private readonly Dictionary<Guid, PredictionView> predictions = [];
     private readonly Dictionary<Guid, FitCredibilityView> notCredibleFits = [];
+    private readonly Dictionary<Guid, CoordinateCheckView> checks = [];
     private long last;
 
     public void Apply(object data, long sequence)
@@ -274,6 +252,7 @@ public sealed class StudyFolder
         if (StudyProjection.PredictionIdOf(data) is { } predictionId
             && StudyProjection.ApplyPrediction(predictions.GetValueOrDefault(predictionId), data, sequence) is { } prediction)
             predictions[predictionId] = prediction;
+        if (data is CoordinateCheckRecorded check) checks[check.CheckId] = StudyProjection.ApplyCoordinateCheck(check, sequence);
     }
 
     /// <summary>The study as folded so far; its sequence is that of the last event applied.</summary>
@@ -282,9 +261,8 @@ public sealed class StudyFolder
         get
         {
             if (summary is null) throw new InvalidOperationException("A study stream must begin with StudyDefined or StudyImported.");
-            var view = StudyView.Assemble(summary, trials.Values, laws, predictions.Values, notCredibleFits.Values);
-            view.LastSequence = Math.Max(view.LastSequence, last);
-            return view;
+            var view = StudyView.Assemble(summary, trials.Values, laws, predictions.Values, notCredibleFits.Values, checks.Values);
+            return view with { LastSequence = Math.Max(view.LastSequence, last) };
         }
     }
 }

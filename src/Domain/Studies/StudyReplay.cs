@@ -53,7 +53,7 @@ public sealed class StudyReplay
 
     /// <summary>Every optimal-LR fit recorded up to <paramref name="asOf"/>, oldest first (the slope's history).</summary>
     public IReadOnlyList<(LawFitted Fit, long Sequence)> OptimalLrFits(long asOf) =>
-        events.Take(UpTo(asOf)).Where(e => e.Data is LawFitted { Law: LawNames.OptimalLr }).Select(e => ((LawFitted)e.Data, e.Sequence)).ToList();
+        events.Take(UpTo(asOf)).Where(e => e.Data is LawFitted { Law: OptimalLrLaw.LawName }).Select(e => ((LawFitted)e.Data, e.Sequence)).ToList();
 
     /// <summary>The moment before (-1) or after (+1) <paramref name="asOf"/>, staying within the study.</summary>
     public long Step(long asOf, int direction)

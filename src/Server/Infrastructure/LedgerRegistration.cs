@@ -56,7 +56,7 @@ public static class LedgerRegistration
             // A database hiccup or repeated write conflicts retry the report in place before it would fault to the error queue.
             x.AddConsumer<TrialReportConsumer>((_, c) => c.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000, 5000))).Endpoint(e =>
             {
-                e.Name = "trial-reports";
+                e.Name = Queues.TrialReports;
                 e.ConcurrentMessageLimit = ReportConcurrency;
                 e.PrefetchCount = 2 * ReportConcurrency;
             });

@@ -23,11 +23,8 @@ public sealed class LedgerUpgrade(IDocumentStore store, ILogger<LedgerUpgrade> l
                 log.LogInformation("Rebuilding the ledger's documents from its {Events} events (read side {From} -> {To})",
                     stats.EventCount, version?.Version.ToString() ?? "none", LedgerStore.ReadModelVersion);
                 using var daemon = await store.BuildProjectionDaemonAsync();
-                await daemon.RebuildProjectionAsync<StudySummaryProjection>(cancellationToken);
-                await daemon.RebuildProjectionAsync<TrialViewProjection>(cancellationToken);
-                await daemon.RebuildProjectionAsync<StudyLawsProjection>(cancellationToken);
-                await daemon.RebuildProjectionAsync<PredictionViewProjection>(cancellationToken);
-                await daemon.RebuildProjectionAsync<FitCredibilityProjection>(cancellationToken);
+                foreach (var projection in LedgerProjections.All)
+                    await daemon.RebuildProjectionAsync(projection, cancellationToken);
             }
         }
         await using var write = store.LightweightSession();

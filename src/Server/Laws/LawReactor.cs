@@ -3,6 +3,7 @@ using JasperFx.Events.Projections;
 using Marten;
 using Marten.Subscriptions;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 
 namespace ScalingLedger.Server.Laws;
 
@@ -17,11 +18,10 @@ namespace ScalingLedger.Server.Laws;
 /// The refitter is resolved when the first page arrives, not in the constructor: the store builds its subscriptions while it
 /// is being built, and the refitter needs the finished store.
 /// </remarks>
-public abstract class LawReactor(IServiceProvider services, ILogger log, RefitPhase phase) : SubscriptionBase
+public abstract class LawReactor(IServiceProvider services, ILogger log, RefitCost phase) : SubscriptionBase
 {
     /// <summary>The events that can change what the laws see: trials ending, and imports.</summary>
-    public static readonly Type[] EventTypes =
-        [typeof(TrialCompleted), typeof(TrialDiverged), typeof(TrialFailed), typeof(TrialCancelled), typeof(StudyImported)];
+    public static readonly IReadOnlyList<Type> EventTypes = [.. Infrastructure.LedgerProjections.TrialEndTypes, typeof(StudyImported)];
 
     public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
         IDocumentOperations operations, CancellationToken cancellationToken)
@@ -57,13 +57,13 @@ public abstract class LawReactor(IServiceProvider services, ILogger log, RefitPh
 }
 
 /// <summary>The reactor of the quick laws (log-linear and optimal-LR lines).</summary>
-public sealed class QuickLawReactor(IServiceProvider services, ILogger<QuickLawReactor> log) : LawReactor(services, log, RefitPhase.Quick)
+public sealed class QuickLawReactor(IServiceProvider services, ILogger<QuickLawReactor> log) : LawReactor(services, log, RefitCost.Quick)
 {
     public const string SubscriptionName = "law-reactor";
 }
 
 /// <summary>The reactor of the slow laws (power laws, fitted by L-BFGS with a bootstrap).</summary>
-public sealed class SlowLawReactor(IServiceProvider services, ILogger<SlowLawReactor> log) : LawReactor(services, log, RefitPhase.Slow)
+public sealed class SlowLawReactor(IServiceProvider services, ILogger<SlowLawReactor> log) : LawReactor(services, log, RefitCost.Slow)
 {
     public const string SubscriptionName = "power-law-reactor";
 }

@@ -19,20 +19,18 @@ public sealed class StudyRefitter(IDocumentStore store, StudyWriter writer, Time
 {
     private readonly FitOptions fitOptions = new(new BootstrapOptions(MaxDegreeOfParallelism: Math.Max(1, options.Value.RefitThreads)));
 
-    /// <summary>Laws whose fits take milliseconds (closed-form lines and their bootstrap).</summary>
-    public static bool Quick(string law) => law is LawNames.FixedLrLogLinear or LawNames.OptimalLr;
 
     /// <summary>Refits every law of the study (the quick ones first). Returns the events recorded.</summary>
     public async Task<IReadOnlyList<object>> RefitAsync(Guid studyId, CancellationToken cancel) =>
-        [.. await RefitAsync(studyId, RefitPhase.Quick, cancel), .. await RefitAsync(studyId, RefitPhase.Slow, cancel)];
+        [.. await RefitAsync(studyId, RefitCost.Quick, cancel), .. await RefitAsync(studyId, RefitCost.Slow, cancel)];
 
     /// <summary>
     /// Refits the quick laws, or the slow ones (the power laws, seconds each on real losses), and resolves what the evidence
     /// observed of their predictions; each reactor runs one phase, so the quick never wait for the slow.
     /// </summary>
-    public async Task<IReadOnlyList<object>> RefitAsync(Guid studyId, RefitPhase phase, CancellationToken cancel)
+    public async Task<IReadOnlyList<object>> RefitAsync(Guid studyId, RefitCost cost, CancellationToken cancel)
     {
-        Func<string, bool> laws = phase == RefitPhase.Quick ? Quick : law => !Quick(law);
+        Func<Law, bool> laws = law => law.Cost == cost;
         EvidenceState? state;
         await using (var snapshot = await store.QuerySerializableSessionAsync(new Marten.Services.SessionOptions { IsolationLevel = IsolationLevel.RepeatableRead }, cancel))
             state = await StudyDocuments.EvidenceStateAsync(snapshot, studyId, cancel);
@@ -59,11 +57,8 @@ public sealed class StudyRefitter(IDocumentStore store, StudyWriter writer, Time
         var fits = events.OfType<Contracts.LawFitted>().ToList();
         if (fits.Count > 0)
             log.LogInformation("Study {Name}: {Fits} law(s) refitted at sequence {Sequence} ({Laws})", state.Summary.Name, fits.Count, state.Sequence,
-                string.Join(", ", fits.Select(f => f.Law == LawNames.OptimalLr || f.Law == LawNames.TunedFrontierPower ? f.Law : f.Law + " " + f.Key)));
+                string.Join(", ", fits.Select(f => f.Key == LawKeys.All ? f.Law : f.Law + " " + f.Key)));
         if (events.OfType<Contracts.StudyCompleted>().Any())
             log.LogInformation("Study {Name} completed: every trial has ended and every law is fitted to the final evidence", state.Summary.Name);
     }
 }
-
-/// <summary>Which laws a refit fits: the quick ones (lines) or the slow ones (power laws).</summary>
-public enum RefitPhase { Quick, Slow }

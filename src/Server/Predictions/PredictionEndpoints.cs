@@ -43,10 +43,15 @@ public sealed class PredictionAuditor(IDocumentStore store) : IPredictionAudits
         var fit = laws!.LatestFits.First(f => f.FitId == issued.FitId);
         var atEvidence = StudyProjection.Fold(events.Where(e => e.Sequence <= fit.EvidenceSequence).Select(e => (e.Data, e.Sequence)));
         var verification = FitAudit.Verify(atEvidence, fit);
+        // The verdict stored when the fit was recorded (never judged again here).
+        var judged = await session.LoadAsync<FitCredibilityView>(fit.FitId, cancel);
+        var credibility = judged is null
+            ? new FitCredibility(false, ["its credibility was never recorded (the ledger's documents are incomplete)"])
+            : new FitCredibility(judged.Credible, judged.Reasons);
         var evidence = fit.EvidenceTrialIds.Select(atEvidence.Trial).OfType<TrialView>()
             .Select(t => new EvidenceTrialView(t.TrialId, t.Width, t.LearningRate, t.Seed, t.Status, t.FinalEvalLoss, t.Params, t.Tokens))
             .OrderBy(t => t.Width).ThenBy(t => t.LearningRate).ThenBy(t => t.Seed).ToList();
         return new PredictionAuditView(issued, prediction.Resolution, fit, fitEvent.Sequence, evidence, verification.Verified, verification.Differences,
-            atEvidence.Name, verification.Note);
+            atEvidence.Name, credibility, verification.Note);
     }
 }

@@ -14,7 +14,10 @@ public static class CoordinateChecks
         CancellationToken cancel)
     {
         var study = await queries.GetSummaryAsync(id, cancel);
-        if (study?.Spec?.Model is not { } model) return TypedResults.Problem($"No study {id}.", statusCode: 404);
+        if (study is null) return TypedResults.Problem($"No study {id}.", statusCode: StatusCodes.Status404NotFound);
+        if (study.Spec?.Model is not { } model)
+            return TypedResults.Problem($"Study {id} ({study.Source}) has no model spec to check: coordinate checks are for studies this ledger trains.",
+                statusCode: StatusCodes.Status409Conflict);
         var widths = request?.Widths ?? model.Widths!;
         var errors = new Dictionary<string, string[]>();
         if (widths.Count == 0 || widths.Count > 64 || widths.Any(w => w < 1 || w > SpecValidation.MaxWidth))

@@ -18,12 +18,21 @@ public static class ImportStudy
         if (request.ContentLength is > MaxImportBytes) errors["csv"] = [$"The CSV must be at most {MaxImportBytes / 1024 / 1024} MiB."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The import cannot be read.");
 
+        // Streamed: the body is read a line at a time into the parser, never held whole.
         using var reader = new StreamReader(request.Body);
-        var buffer = new char[MaxImportBytes + 1];
-        var length = await reader.ReadBlockAsync(buffer, cancel);
-        if (length > MaxImportBytes)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["csv"] = [$"The CSV must be at most {MaxImportBytes / 1024 / 1024} MiB."] });
-        var parsed = Domain.Imports.RunCsv.Parse(new string(buffer, 0, length));
+        var csv = new Domain.Imports.RunCsv.Reader();
+        long read = 0;
+        while (await reader.ReadLineAsync(cancel) is { } line)
+        {
+            read += line.Length + 1;
+            if (read > MaxImportBytes)
+            {
+                csv.Fail($"The CSV must be at most {MaxImportBytes / 1024 / 1024} MiB.");
+                break;
+            }
+            if (!csv.Add(line)) break;
+        }
+        var parsed = csv.Result();
         if (parsed.Errors.Count > 0)
             return TypedResults.ValidationProblem(parsed.Errors, title: $"The CSV has {parsed.Errors.Count} problem(s); nothing was imported.");
 

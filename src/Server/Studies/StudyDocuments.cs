@@ -1,15 +1,17 @@
 using Marten;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Server.Infrastructure;
 
 namespace ScalingLedger.Server.Studies;
 
 /// <summary>Reads of a study's documents: what each capability needs, and no more.</summary>
 public static class StudyDocuments
 {
-    private const string Trials = LedgerStore.Schema + ".mt_doc_trialview";
-    private const string Events = LedgerStore.Schema + ".mt_events";
+    /// <summary>The table of trial documents, as Marten names it.</summary>
+    private static string Trials(IQuerySession session) => session.DocumentStore.Options.Schema.For(typeof(TrialView), qualified: true);
+
+    /// <summary>The events table, as Marten names it.</summary>
+    private static string Events(IQuerySession session) => session.DocumentStore.Options.Schema.ForEvents(qualified: true);
 
     public static Task<StudySummaryView?> SummaryAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
         session.LoadAsync<StudySummaryView>(studyId, cancel);
@@ -19,7 +21,7 @@ public static class StudyDocuments
     {
         var trials = checkpoints
             ? await session.Query<TrialView>().Where(t => t.StudyId == studyId).ToListAsync(cancel)
-            : await session.QueryAsync<TrialView>($"select data - 'Checkpoints' from {Trials} where study_id = ?", cancel, studyId);
+            : await session.QueryAsync<TrialView>($"select data - 'Checkpoints' from {Trials(session)} where study_id = ?", cancel, studyId);
         return trials.OrderBy(t => t.Order).ToList();
     }
 
@@ -27,7 +29,7 @@ public static class StudyDocuments
     public static Task<IReadOnlyList<TrialView>> TrialsWithLastCheckpointAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
         session.QueryAsync<TrialView>(
             $"select data - 'Checkpoints' || jsonb_build_object('Checkpoints', coalesce(jsonb_path_query_array(data, '$.Checkpoints[last]'), '[]'::jsonb)) " +
-            $"from {Trials} where study_id = ? order by (data ->> 'Order')::int", cancel, studyId);
+            $"from {Trials(session)} where study_id = ? order by (data ->> 'Order')::int", cancel, studyId);
 
     public static Task<StudyLawsView?> LawsAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
         session.LoadAsync<StudyLawsView>(studyId, cancel);
@@ -43,6 +45,10 @@ public static class StudyDocuments
     public static async Task<IReadOnlyList<FitCredibilityView>> NotCredibleFitsAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
         await session.Query<FitCredibilityView>().Where(f => f.StudyId == studyId && !f.Credible).OrderBy(f => f.Sequence).ToListAsync(cancel);
 
+    /// <summary>The study's coordinate checks, oldest first.</summary>
+    public static async Task<IReadOnlyList<CoordinateCheckView>> CoordinateChecksAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
+        await session.Query<CoordinateCheckView>().Where(c => c.StudyId == studyId).OrderBy(c => c.Sequence).ToListAsync(cancel);
+
     /// <summary>The study as the API shows it, assembled from its documents; null when there is no such study.</summary>
     public static async Task<StudyView?> StudyAsync(IQuerySession session, Guid studyId, TrialDetail detail, CancellationToken cancel)
     {
@@ -54,7 +60,7 @@ public static class StudyDocuments
             _ => await TrialsAsync(session, studyId, checkpoints: false, cancel),
         };
         return StudyView.Assemble(summary, trials, await LawsAsync(session, studyId, cancel), await PredictionsAsync(session, studyId, false, cancel),
-            await NotCredibleFitsAsync(session, studyId, cancel));
+            await NotCredibleFitsAsync(session, studyId, cancel), await CoordinateChecksAsync(session, studyId, cancel));
     }
 
     /// <summary>
@@ -67,14 +73,14 @@ public static class StudyDocuments
         var trials = await TrialsAsync(snapshot, studyId, checkpoints: false, cancel);
         var laws = await LawsAsync(snapshot, studyId, cancel);
         var open = await PredictionsAsync(snapshot, studyId, openOnly: true, cancel);
-        var sequence = (await snapshot.AdvancedSql.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {Events} where stream_id = ?", cancel, studyId))[0];
+        var sequence = (await snapshot.AdvancedSql.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {Events(snapshot)} where stream_id = ?", cancel, studyId))[0];
         return new EvidenceState(summary, trials, laws?.LatestFits ?? [], open, sequence);
     }
 
     /// <summary>Every study's trial counts by status, from the trial documents' indexed columns.</summary>
     public static async Task<Dictionary<Guid, Dictionary<TrialStatus, int>>> CountsAsync(IQuerySession session, Guid? studyId, CancellationToken cancel)
     {
-        const string select = "select jsonb_build_object('StudyId', study_id, 'Status', status, 'Count', count(*)) from " + Trials;
+        var select = "select jsonb_build_object('StudyId', study_id, 'Status', status, 'Count', count(*)) from " + Trials(session);
         var rows = studyId is { } id
             ? await session.QueryAsync<StatusCount>($"{select} where study_id = ? group by study_id, status", cancel, id)
             : await session.QueryAsync<StatusCount>($"{select} group by study_id, status", cancel);

@@ -1,14 +1,13 @@
 using MassTransit;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Trainer.Worker;
 
 namespace ScalingLedger.Server.Trials;
 
 /// <summary>Sends RunTrial commands to the trainers' queue, in the planned order (ascending width).</summary>
 public sealed class TrialDispatcher(ISendEndpointProvider send, IPublishEndpoint publish)
 {
-    private static readonly Uri Queue = new($"queue:{TrainerRegistration.RunTrialQueue}");
+    private static readonly Uri Queue = Queues.Address(Queues.RunTrial);
 
     public async Task DispatchAsync(Guid studyId, StudySpec spec, IEnumerable<PlannedTrial> trials, CancellationToken cancel, int attempt = 1)
     {
@@ -27,7 +26,7 @@ public sealed class TrialDispatcher(ISendEndpointProvider send, IPublishEndpoint
     /// <summary>Queues a coordinate check for the trainers.</summary>
     public async Task CheckCoordinatesAsync(RunCoordinateCheck check, CancellationToken cancel)
     {
-        var endpoint = await send.GetSendEndpoint(new Uri("queue:run-coordinate-check"));
+        var endpoint = await send.GetSendEndpoint(Queues.Address(Queues.RunCoordinateCheck));
         await endpoint.Send(check, cancel);
     }
 

@@ -13,14 +13,14 @@ namespace ScalingLedger.Server.Trials;
 /// refitted (a refit lost to a crash is done now; the same evidence records nothing).
 /// </summary>
 public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, RecoveryOptions options,
-    ILogger<TrialRecovery> log) : IHostedService
+    TimeProvider clock, ILogger<TrialRecovery> log) : IHostedService
 {
     private DateTimeOffset startedAt;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         // Studies defined after this moment had their commands sent by this process: they are not resumed.
-        startedAt = DateTimeOffset.UtcNow;
+        startedAt = clock.GetUtcNow();
         lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => RecoverAsync(lifetime.ApplicationStopping)));
         return Task.CompletedTask;
     }
@@ -41,38 +41,52 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationL
                 studies = (await session.Query<StudySummaryView>().ToListAsync(cancel)).OrderBy(s => s.DefinedAt).ToList();
             foreach (var summary in studies)
             {
-                if (summary.Status != StudyStatus.Running || summary.Spec is null)
+                try
                 {
-                    await using var session = store.QuerySession();
-                    var laws = await StudyDocuments.LawsAsync(session, summary.Id, cancel);
-                    if (laws?.LatestFits.Any(f => f.FitterVersion != LawEngine.FitterVersion) == true)
-                    {
-                        log.LogInformation("Refitting study {Name} ({StudyId}) with fitter {Version}", summary.Name, summary.Id, LawEngine.FitterVersion);
-                        await refitter.RefitAsync(summary.Id, cancel);
-                    }
-                    continue;
+                    await RecoverAsync(summary, store, dispatcher, writer, refitter, cancel);
                 }
-                if (summary.DefinedAt >= startedAt) continue;
-                var stuck = await writer.DecideAsync(summary.Id, "recovery", null, async session =>
-                    StudyDecisions.DecideGiveUp(summary, await StudyDocuments.UnfinishedTrialsAsync(session, summary.Id, cancel), DateTimeOffset.UtcNow), cancel);
-                if (stuck.Count > 0)
-                    log.LogWarning("Study {Name}: {Count} trial(s) started {Max} times without ending; recorded as failed", summary.Name, stuck.Count, StudyDecisions.MaxAttempts);
-                await refitter.RefitAsync(summary.Id, cancel);
-                if (!options.ResendUnfinished) continue; // a durable broker still holds their commands
-                IReadOnlyList<TrialView> pending;
-                await using (var session = store.QuerySession())
-                    pending = StudyDecisions.TrialsToDispatch(summary, await StudyDocuments.UnfinishedTrialsAsync(session, summary.Id, cancel));
-                if (pending.Count == 0) continue;
-                log.LogInformation("Resuming study {Name} ({StudyId}): sending {Count} unfinished trial(s) again", summary.Name, summary.Id, pending.Count);
-                foreach (var trial in pending)
-                    await dispatcher.DispatchAsync(summary.Id, summary.Spec,
-                        [new(trial.TrialId, trial.Order, trial.Width, trial.LearningRate, trial.Seed)], cancel, trial.Attempt + 1);
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One study's trouble (a malformed event, a refit that throws) must not keep the others from resuming.
+                    log.LogError(ex, "Could not resume study {Name} ({StudyId}); the other studies are resumed", summary.Name, summary.Id);
+                }
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             log.LogError(ex, "Could not resume unfinished studies");
         }
+    }
+
+    private async Task RecoverAsync(StudySummaryView summary, IDocumentStore store, TrialDispatcher dispatcher, StudyWriter writer,
+        StudyRefitter refitter, CancellationToken cancel)
+    {
+        if (summary.Status != StudyStatus.Running || summary.Spec is null)
+        {
+            await using var session = store.QuerySession();
+            var laws = await StudyDocuments.LawsAsync(session, summary.Id, cancel);
+            if (laws?.LatestFits.Any(f => f.FitterVersion != LawEngine.FitterVersion) == true)
+            {
+                log.LogInformation("Refitting study {Name} ({StudyId}) with fitter {Version}", summary.Name, summary.Id, LawEngine.FitterVersion);
+                await refitter.RefitAsync(summary.Id, cancel);
+            }
+            return;
+        }
+        if (summary.DefinedAt >= startedAt) return;
+        var stuck = await writer.DecideAsync(summary.Id, "recovery", null, async session =>
+            StudyDecisions.DecideGiveUp(summary, await StudyDocuments.UnfinishedTrialsAsync(session, summary.Id, cancel), clock.GetUtcNow()), cancel);
+        if (stuck.Count > 0)
+            log.LogWarning("Study {Name}: {Count} trial(s) started {Max} times without ending; recorded as failed", summary.Name, stuck.Count, StudyDecisions.MaxAttempts);
+        await refitter.RefitAsync(summary.Id, cancel);
+        if (!options.ResendUnfinished) return; // a durable broker still holds their commands
+        IReadOnlyList<TrialView> pending;
+        await using (var session = store.QuerySession())
+            pending = StudyDecisions.TrialsToDispatch(summary, await StudyDocuments.UnfinishedTrialsAsync(session, summary.Id, cancel));
+        if (pending.Count == 0) return;
+        log.LogInformation("Resuming study {Name} ({StudyId}): sending {Count} unfinished trial(s) again", summary.Name, summary.Id, pending.Count);
+        foreach (var trial in pending)
+            await dispatcher.DispatchAsync(summary.Id, summary.Spec,
+                [new(trial.TrialId, trial.Order, trial.Width, trial.LearningRate, trial.Seed)], cancel, trial.Attempt + 1);
     }
 }
 

@@ -3,7 +3,6 @@ using MassTransit;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Studies;
-using ScalingLedger.Trainer.Worker;
 
 namespace ScalingLedger.Server.Trials;
 
@@ -23,16 +22,20 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
     public async Task Consume(ConsumeContext<LossCheckpointsRecorded> context)
     {
         var batch = context.Message;
-        await InOrder(context, batch.TrialId, last: false, () => writer.RecordReportAsync(batch.StudyId, WorkerOf(context), context.MessageId?.ToString(), batch.TrialId, async reads =>
-        {
-            var trial = await reads.TrialAsync(batch.TrialId, context.CancellationToken);
-            if (trial is null || trial.StudyId != batch.StudyId || trial.IsTerminal) return [];
-            var seen = trial.Checkpoints.Select(c => c.Step).ToHashSet();
-            return batch.Checkpoints.Where(c => c.TrialId == batch.TrialId && c.StudyId == batch.StudyId && seen.Add(c.Step)).Cast<object>().ToList();
-        }, context.CancellationToken));
+        await InOrder(context, batch.TrialId, last: false, () => writer.RecordReportAsync(batch.StudyId, WorkerOf(context), context.MessageId?.ToString(), batch.TrialId,
+            async reads => StudyDecisions.DecideCheckpoints(batch.StudyId, await reads.TrialAsync(batch.TrialId, context.CancellationToken), batch.Checkpoints),
+            context.CancellationToken));
     }
 
-    public Task Consume(ConsumeContext<CoordinateCheckRecorded> context) => Record(context, context.Message.StudyId);
+    /// <summary>A coordinate check's result: recorded once, for a study the ledger has.</summary>
+    public async Task Consume(ConsumeContext<CoordinateCheckRecorded> context)
+    {
+        var check = context.Message;
+        await writer.RecordReportAsync(check.StudyId, WorkerOf(context), context.MessageId?.ToString(), null, async reads =>
+            StudyDecisions.DecideCoordinateCheck(await reads.SummaryAsync(context.CancellationToken),
+                await reads.CoordinateCheckAsync(check.CheckId, context.CancellationToken), check), context.CancellationToken);
+    }
+
     public Task Consume(ConsumeContext<TrialStarted> context) => Record(context, context.Message.StudyId);
     public Task Consume(ConsumeContext<LossCheckpointRecorded> context) => Record(context, context.Message.StudyId);
     public Task Consume(ConsumeContext<TrialCompleted> context) => Record(context, context.Message.StudyId);
@@ -50,8 +53,7 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
             trial = StudyDecisions.TrialIdOf(report) is { } trialId ? await reads.TrialAsync(trialId, context.CancellationToken) : null;
             if (trial is not null && trial.StudyId != studyId) trial = null;
             // A checkpoint is decided by its trial alone (the bulk of the reports: one read, one append).
-            if (report is LossCheckpointRecorded checkpoint)
-                return trial is null || trial.IsTerminal || trial.Checkpoints.Any(c => c.Step == checkpoint.Step) ? [] : [report];
+            if (report is LossCheckpointRecorded checkpoint) return StudyDecisions.DecideCheckpoints(studyId, trial, [checkpoint]);
             study = await reads.SummaryAsync(context.CancellationToken);
             return study is null ? [] : StudyDecisions.DecideReport(study, trial, report);
         }, context.CancellationToken));
@@ -74,8 +76,8 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
     /// <summary>Records a report after the ones its trainer sent before it (see <see cref="ReportSequencer"/>).</summary>
     private async Task<IReadOnlyList<object>> InOrder(ConsumeContext context, Guid? trialId, bool last, Func<Task<IReadOnlyList<object>>> record)
     {
-        var position = trialId is { } id && context.Headers.Get<int>(ReportOrder.IndexHeader) is { } index
-            ? new ReportPosition(id, context.Headers.Get<int>(ReportOrder.AttemptHeader) ?? 1, index, last)
+        var position = trialId is { } id && context.Headers.Get<int>(ReportHeaders.Index) is { } index
+            ? new ReportPosition(id, context.Headers.Get<int>(ReportHeaders.Attempt) ?? 1, index, last)
             : (ReportPosition?)null;
         if (position is { } waiting) await sequencer.WaitTurnAsync(waiting, context.CancellationToken);
         var recorded = await record();

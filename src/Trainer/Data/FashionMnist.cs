@@ -37,7 +37,7 @@ public sealed class FashionMnist
                 if (File.Exists(candidate)) return candidate;
             throw new FileNotFoundException(
                 $"Fashion-MNIST file '{name}.gz' not found in {dir}. Install the Debian package dataset-fashion-mnist " +
-                "(apt-get install dataset-fashion-mnist) or set Ledger__DatasetDirectory.");
+                "(apt-get install dataset-fashion-mnist) or set Trainer__DatasetDirectory.");
         }
         var files = new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" }
             .ToDictionary(n => n, FileOf);

@@ -38,14 +38,3 @@ public sealed class ReportBuffer(Action<object> send)
         checkpoints.Clear();
     }
 }
-
-/// <summary>
-/// The order of a trial's reports, sent as message headers beside them (the messages themselves are unchanged): the
-/// attempt and the report's index within it (0 for the start). The Server takes several trials' reports at once and uses
-/// these to record each trial's in the order they were sent.
-/// </summary>
-public static class ReportOrder
-{
-    public const string AttemptHeader = "ScalingLedger-Report-Attempt";
-    public const string IndexHeader = "ScalingLedger-Report-Index";
-}

@@ -63,8 +63,8 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
         var index = 0;
         var reports = new ReportBuffer(report => context.Publish(report, report.GetType(), sent =>
         {
-            sent.Headers.Set(ReportOrder.AttemptHeader, cmd.Attempt);
-            sent.Headers.Set(ReportOrder.IndexHeader, index++);
+            sent.Headers.Set(ReportHeaders.Attempt, cmd.Attempt);
+            sent.Headers.Set(ReportHeaders.Index, index++);
         }).GetAwaiter().GetResult());
         try
         {

@@ -1,14 +1,13 @@
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using ScalingLedger.Contracts;
 using ScalingLedger.Trainer.Training;
 
 namespace ScalingLedger.Trainer.Worker;
 
 public static class TrainerRegistration
 {
-    public const string RunTrialQueue = "run-trial";
-
     /// <summary>The trainer's services; settings bind from the <c>Trainer</c> configuration section.</summary>
     public static IServiceCollection AddTrainerServices(this IServiceCollection services, IConfiguration configuration)
     {
@@ -27,14 +26,14 @@ public static class TrainerRegistration
         bus.AddConsumer<RunTrialConsumer>(c => c.ConcurrentMessageLimit = concurrency)
             .Endpoint(e =>
             {
-                e.Name = RunTrialQueue;
+                e.Name = Queues.RunTrial;
                 e.PrefetchCount = concurrency;
                 e.ConcurrentMessageLimit = concurrency;
             });
         // Coordinate checks share the trainers' queue discipline: one at a time, on the same workers.
         bus.AddConsumer<RunCoordinateCheckConsumer>().Endpoint(e =>
         {
-            e.Name = "run-coordinate-check";
+            e.Name = Queues.RunCoordinateCheck;
             e.PrefetchCount = 1;
             e.ConcurrentMessageLimit = 1;
         });

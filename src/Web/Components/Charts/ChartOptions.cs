@@ -65,7 +65,5 @@ public static class ChartOptions
         };
     }
 
-    public static string Format(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
-
     private static double Round(double v) => Math.Round(v, 5);
 }

@@ -1,3 +1,4 @@
+using ScalingLedger.Domain;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
@@ -18,11 +19,14 @@ public static class StudyCharts
     public const double DivergedCell = -1, FailedCell = -2, UnfinishedCell = -3;
 
     /// <summary>
-    /// (a) Final eval loss (mean over completed seeds) against width (log), one colour per rate; fixed-LR lines and the
-    /// tuned frontier out to the target widths.
+    /// (a) Final eval loss (mean over completed seeds) against width (log), one colour per rate; the curves of every credible
+    /// loss law out to the target widths with their 95% intervals there: each law's curve at the best rate (solid), and the
+    /// fixed-rate curves of one law (<paramref name="rateCurvesOf"/>, dashed, in its rate's colour; by default the first law
+    /// of the registry that has them, Metz's naive log-linear law).
     /// </summary>
-    public static object LossVsWidth(StudyView study)
+    public static object LossVsWidth(StudyView study, string? rateCurvesOf = null, LawRegistry? laws = null)
     {
+        laws ??= LawRegistry.Default;
         var sized = Sized(study);
         var rates = sized.Select(t => t.LearningRate).Distinct().Order().ToList();
         var axis = WidthAxis.Of(sized.Select(t => (double)t.Width).Concat(TargetWidths(study)));
@@ -32,7 +36,7 @@ public static class StudyCharts
             var lr = rates[i];
             // One point per width: the mean over the completed seeds, what the fixed-LR laws fit (a study of thousands of
             // trials would otherwise draw thousands of markers).
-            set.Points($"lr {ChartOptions.Format(lr)}", ChartOptions.Color(i),
+            set.Points($"lr {Numbers.Format(lr)}", ChartOptions.Color(i),
                 sized.Where(t => t.LearningRate == lr).GroupBy(t => t.Width).OrderBy(g => g.Key)
                     .Select(g => (Math.Log10(g.Key), MeanLoss(g) ?? double.NaN)));
         }
@@ -46,22 +50,48 @@ public static class StudyCharts
         var failed = sized.Where(t => t.Status == TrialStatus.Failed).Select(t => (Math.Log10(t.Width), bottom)).Distinct().ToList();
         if (failed.Count > 0) set.Points("failed (no result)", "#b197fc", failed, 7, "square");
 
-        var fixedIntervals = new List<(double, double, double)>();
-        for (var i = 0; i < rates.Count; i++)
+        rateCurvesOf ??= RateCurveLaws(study, laws).FirstOrDefault();
+        var rateIntervals = new List<(double, double, double)>();
+        foreach (var (law, fit, curve) in CredibleCurves(study, laws, law => law.Quantity == LawQuantity.Loss))
         {
-            if (CredibleFit(study, LawNames.FixedLrLogLinear, LawRegistry.RateKey(rates[i])) is not { } fit) continue;
-            set.Line($"fit lr {ChartOptions.Format(rates[i])}", ChartOptions.Color(i), axis.Curve(x => LawRegistry.FixedLrLogLinear.Evaluate(fit.Parameters, x), 2), 2, 5);
-            fixedIntervals.AddRange(TargetIntervals(study, fit));
+            if (curve.LearningRate is { } rate)
+            {
+                if (law.Name != rateCurvesOf) continue;
+                var color = ChartOptions.Color(Math.Max(0, rates.IndexOf(rate)));
+                set.Line(curve.Label, color, axis.Curve(curve.At, 40), 2, 5);
+                rateIntervals.AddRange(TargetIntervals(study, fit, curve.ClaimRate));
+            }
+            else
+            {
+                var color = LawColor(law, laws);
+                set.Line(curve.Label, color, axis.Curve(curve.At, 40), 3);
+                set.Intervals($"{curve.Label}: 95% at targets", color, TargetIntervals(study, fit, null));
+            }
         }
-        if (fixedIntervals.Count > 0) set.Intervals("fixed-LR 95% at targets", IntervalColor, fixedIntervals);
-        if (CredibleFit(study, LawNames.TunedFrontierPower, "all") is { } frontier)
-        {
-            set.Line("tuned frontier", FrontierColor, axis.Curve(x => LawRegistry.TunedFrontierPower.Evaluate(frontier.Parameters, x), 40), 3);
-            set.Intervals("frontier 95% at targets", FrontierColor, TargetIntervals(study, frontier));
-        }
+        if (rateIntervals.Count > 0) set.Intervals($"{rateCurvesOf} 95% at targets", IntervalColor, rateIntervals);
         return Mixed(set, axis.XAxis("width (log scale)"), new { title = new { text = "final eval loss" } },
             new { logX = true, xName = "width", yDecimals = 3 }, "No trial has completed yet.");
     }
+
+    /// <summary>The laws whose newest credible fits draw curves at fixed rates (the choice of panel (a)), in the registry's order.</summary>
+    public static IReadOnlyList<string> RateCurveLaws(StudyView study, LawRegistry? laws = null) =>
+        CredibleCurves(study, laws ?? LawRegistry.Default, law => law.Quantity == LawQuantity.Loss)
+            .Where(c => c.Curve.LearningRate is not null).Select(c => c.Law.Name).Distinct().ToList();
+
+    /// <summary>Every curve of the study's newest credible fits of the laws chosen, in the registry's order of laws and keys.</summary>
+    private static IEnumerable<(Law Law, LawFitted Fit, LawCurve Curve)> CredibleCurves(StudyView study, LawRegistry laws, Func<Law, bool> which) =>
+        CredibleFits(study, laws).Where(f => which(f.Law)).SelectMany(f => f.Law.Curves(f.Fit).Select(c => (f.Law, f.Fit, c)));
+
+    /// <summary>A study's newest converged fits of laws of width that were judged credible, with their laws, in the registry's order.</summary>
+    internal static IEnumerable<(Law Law, LawFitted Fit)> CredibleFits(StudyView study, LawRegistry laws) =>
+        study.LatestFits.InLawOrder(f => (f.Law, f.Key), laws)
+            .Where(f => f.Converged && study.CredibilityOf(f.FitId).Credible && laws.Find(f.Law) is { PredictsWidths: true })
+            .Select(f => (laws.Find(f.Law)!, f));
+
+    /// <summary>A law's own colour (its curves at the best rate): by its place in the registry.</summary>
+    private static string LawColor(Law law, LawRegistry laws) => LawColors[laws.OrderOf(law.Name) % LawColors.Length];
+
+    private static readonly string[] LawColors = [FrontierColor, "#495057", FrontierColor, "#d9480f", "#0b7285", "#862e9c", "#5c940d"];
 
     /// <summary>(b) Final eval loss (mean over completed seeds) against learning rate (log), one series per width; the fitted optimum marked.</summary>
     public static object LossVsRate(StudyView study)
@@ -76,15 +106,13 @@ public static class StudyCharts
             set.Line($"width {w}", ChartOptions.Color(i),
                 rates.Select(r => (Math.Log10(r), MeanLoss(sized.Where(t => t.Width == w && t.LearningRate == r)) ?? double.NaN)), 2, 0, 5);
         }
-        var optimum = study.LatestFits.Find(f => f.Law == LawNames.OptimalLr && f.Converged);
-        var frontier = study.LatestFits.Find(f => f.Law == LawNames.TunedFrontierPower);
-        if (optimum is not null)
+        // Each width's fitted optimum (the points of the laws of the learning rate), at that width's best mean loss.
+        foreach (var optimum in RateLawFits(study, LawRegistry.Default).Where(f => f.Converged))
         {
             var marks = optimum.Points.Select(p =>
             {
                 var atWidth = sized.Where(t => t.Width == (int)p.X).ToList();
-                var loss = frontier?.Points.FirstOrDefault(f => f.X == p.X)?.Y
-                    ?? rates.Select(r => MeanLoss(atWidth.Where(t => t.LearningRate == r))).Where(l => l is not null).Min() ?? double.NaN;
+                var loss = rates.Select(r => MeanLoss(atWidth.Where(t => t.LearningRate == r))).Where(l => l is not null).Min() ?? double.NaN;
                 return (Math.Log10(p.Y), loss);
             });
             set.Points("fitted optimum per width", FrontierColor, marks, 9, "diamond");
@@ -124,7 +152,7 @@ public static class StudyCharts
         return new
         {
             chart = new { type = "heatmap", height = Math.Max(260, 34 * widths.Count + 90), animations = new { enabled = false }, toolbar = Toolbar },
-            series = widths.Select((w, i) => new { name = $"width {w}", data = rates.Select((r, j) => new { x = ChartOptions.Format(r), y = SeriesSet.Round(values[i][j]) }) }),
+            series = widths.Select((w, i) => new { name = $"width {w}", data = rates.Select((r, j) => new { x = Numbers.Format(r), y = SeriesSet.Round(values[i][j]) }) }),
             plotOptions = new { heatmap = new { enableShades = false, colorScale = new { ranges } } },
             dataLabels = new { enabled = true, style = new { fontSize = "10px" } },
             xaxis = new { title = new { text = "learning rate" } },
@@ -135,9 +163,14 @@ public static class StudyCharts
         };
     }
 
-    /// <summary>(d) The optimal learning rate against width (both log): each width's fitted optimum, the optimal-LR law and its intervals at the targets.</summary>
-    public static object OptimalLr(StudyView study)
+    /// <summary>
+    /// (d) The optimal learning rate against width (both log): each width's grid best and fitted optimum, and the best rate of
+    /// every credible law that says one (the optimal-LR law, the surface's valley) with the 95% intervals of the laws of the
+    /// rate at the targets.
+    /// </summary>
+    public static object OptimalLr(StudyView study, LawRegistry? laws = null)
     {
+        laws ??= LawRegistry.Default;
         var sized = Sized(study);
         var axis = WidthAxis.Of(sized.Select(t => (double)t.Width).Concat(TargetWidths(study)));
         var set = new SeriesSet();
@@ -147,36 +180,40 @@ public static class StudyCharts
                 .OrderBy(r => r.Loss).FirstOrDefault()))
             .Where(g => g.Best.Rate > 0).Select(g => (Math.Log10(g.Width), Math.Log10(g.Best.Rate))).ToList();
         set.Points("best rate on the grid", "#98a2b3", grid, 6, "square");
-        if (study.LatestFits.Find(f => f.Law == LawNames.OptimalLr) is { } fit)
-        {
+        foreach (var fit in RateLawFits(study, laws))
             set.Points("fitted optimum (refined)", "#d9480f", fit.Points.Where(p => p.X > 0 && p.Y > 0).Select(p => (Math.Log10(p.X), Math.Log10(p.Y))), 8, "circle");
-            if (fit.Converged && CredibilityRule.Assess(fit).Credible)
-            {
-                set.Line($"optimal-lr law (d = {ChartOptions.Format(fit.Parameters.GetValueOrDefault("d"))})", "#d9480f",
-                    axis.Curve(x => LawRegistry.OptimalLr.Evaluate(fit.Parameters, x) is { } lr && lr > 0 ? Math.Log10(lr) : null, 2), 2, 5);
-                set.Intervals("optimal-lr 95% at targets", "#d9480f",
-                    TargetIntervals(study, fit, v => v > 0 ? Math.Log10(v) : double.NaN));
-            }
+        foreach (var (law, fit) in CredibleFits(study, laws))
+        {
+            if (law.OptimalRateAt(fit.Parameters, 1) is null) continue;
+            var color = law.Quantity == LawQuantity.LearningRate ? "#d9480f" : LawColor(law, laws);
+            var label = fit.Parameters.TryGetValue("d", out var d) ? $"{law.Name} (d = {Numbers.Format(d)})" : law.Name;
+            set.Line(label, color, axis.Curve(x => law.OptimalRateAt(fit.Parameters, x) is { } lr && lr > 0 ? Math.Log10(lr) : null, 40), 2, 5);
+            if (law.Quantity == LawQuantity.LearningRate)
+                set.Intervals($"{law.Name} 95% at targets", color, TargetIntervals(study, fit, null, v => v > 0 ? Math.Log10(v) : double.NaN));
         }
         return Mixed(set, axis.XAxis("width (log scale)"), new { title = new { text = "learning rate (log scale)" } },
             new { logX = true, logY = true, xName = "width" }, "No width has its optimum bracketed yet.");
     }
 
+    /// <summary>The study's newest fits of the laws whose values are learning rates (the optimal-LR law).</summary>
+    private static IEnumerable<LawFitted> RateLawFits(StudyView study, LawRegistry laws) =>
+        study.LatestFits.Where(f => laws.Find(f.Law)?.Quantity == LawQuantity.LearningRate);
+
     /// <summary>
     /// What the ledger believed as evidence arrived: for each width a law predicted, the prediction and its interval against
     /// the number of ended trials it was based on, and the observed value once it came.
     /// </summary>
-    public static object BeliefHistory(BeliefHistoryView history, string law, string key)
+    public static object BeliefHistory(BeliefHistoryView history, string law, string key, LawRegistry? laws = null)
     {
-        // A learning rate is a scale: the optimal-LR law's claims are drawn on a log axis.
-        var logY = law == LawNames.OptimalLr;
+        // A learning rate is a scale: the claims of a law of the rate are drawn on a log axis.
+        var logY = (laws ?? LawRegistry.Default).Find(law)?.Quantity == LawQuantity.LearningRate;
         double Y(double v) => logY ? (v > 0 ? Math.Log10(v) : double.NaN) : v;
         var set = new SeriesSet();
         var i = 0;
         foreach (var s in history.Predictions.Where(s => s.Law == law && s.Key == key).OrderByDescending(s => s.Reason.Contains("target")).ThenBy(s => s.Width))
         {
             var color = ChartOptions.Color(i++);
-            var label = $"width {s.Width:G6}{(s.Reason.Contains("target") ? " (target)" : "")}";
+            var label = $"width {Numbers.Width(s.Width)}{(s.AtLearningRate is { } claimRate ? $" at lr {Numbers.Format(claimRate)}" : "")}{(s.Reason.Contains("target") ? " (target)" : "")}";
             set.Line(label, color, s.Points.Select(p => ((double)p.Evidence, Y(p.Predicted))), 2, 0, 4);
             set.Intervals($"{label} 95%", color, s.Points.Select(p => ((double)p.Evidence, Y(p.Lower), Y(p.Upper))));
             if (s.Observed is { } o && s.ObservedAtEvidence is { } at) set.Points($"{label} observed", color, [((double)at, Y(o))], 9, "diamond");
@@ -199,11 +236,11 @@ public static class StudyCharts
             new { title = new { text = "d in ln lr* = c + d ln width" } }, new { yDecimals = 2 }, "The optimal-LR law has not been fitted yet.");
     }
 
-    /// <summary>A fit with its evidence points, its curve, its intervals and (for the audit) the predicted and observed point.</summary>
-    public static object Fit(LawFitted fit, PredictionIssued? prediction, PredictionResolved? resolution)
+    /// <summary>A fit with its evidence points, its curves, its intervals and (for the audit) the predicted and observed point.</summary>
+    public static object Fit(LawFitted fit, PredictionIssued? prediction, PredictionResolved? resolution, LawRegistry? laws = null)
     {
-        var law = LawRegistry.Find(fit.Law);
-        var logY = fit.Law == LawNames.OptimalLr;
+        var law = (laws ?? LawRegistry.Default).Find(fit.Law);
+        var logY = law?.Quantity == LawQuantity.LearningRate;
         double Y(double v) => logY ? (v > 0 ? Math.Log10(v) : double.NaN) : v;
         var xs = fit.Points.Select(p => p.X).Concat(fit.Predictions?.Select(p => p.X) ?? []).Where(x => x > 0).ToList();
         if (prediction is not null) xs.Add(prediction.Width);
@@ -211,9 +248,16 @@ public static class StudyCharts
         var set = new SeriesSet();
         set.Points("evidence (fitted points)", "#2e5bba", fit.Points.Where(p => p.X > 0).Select(p => (Math.Log10(p.X), Y(p.Y))));
         if (law is { PredictsWidths: true } && fit.Converged)
-            set.Line("fitted law", FrontierColor, axis.Curve(x => law.Evaluate(fit.Parameters, x) is { } v ? Y(v) : null, fit.Law == LawNames.FixedLrLogLinear ? 2 : 40), 2);
+        {
+            var curves = law.Curves(fit).ToList();
+            if (curves.Count == 0) curves.Add(new LawCurve("fitted law", null, null, h => law.Evaluate(fit.Parameters, new LawPoint(h))));
+            foreach (var (curve, i) in curves.Select((c, i) => (c, i)))
+                set.Line(curves.Count == 1 ? "fitted law" : curve.Label, curve.LearningRate is null ? FrontierColor : ChartOptions.Color(i),
+                    axis.Curve(x => curve.At(x) is { } v ? Y(v) : null, 40), 2, curve.LearningRate is null ? 0 : 5);
+        }
+        var claimRate = prediction?.AtLearningRate;
         set.Intervals("fit's 95% intervals", IntervalColor,
-            (fit.Predictions ?? []).Where(p => p.Lower is not null && p.Upper is not null && p.X > 0)
+            (fit.Predictions ?? []).Where(p => p.Lower is not null && p.Upper is not null && p.X > 0 && p.LearningRate == claimRate)
                 .Select(p => (Math.Log10(p.X), Y(p.Lower!.Value), Y(p.Upper!.Value))));
         if (prediction is not null)
         {
@@ -222,9 +266,10 @@ public static class StudyCharts
             if (resolution?.Observed is { } observed)
                 set.Points("observed", resolution.Inside ? "#2b8a3e" : "#c92a2a", [(Math.Log10(prediction.Width), Y(observed))], 10, "square");
         }
-        return Mixed(set, axis.XAxis(fit.Law == LawNames.Chinchilla ? "parameters (log scale)" : "width (log scale)"),
+        return Mixed(set, axis.XAxis($"{law?.SizeName ?? "width"} (log scale)"),
             new { title = new { text = logY ? "optimal learning rate (log scale)" : "final eval loss" } },
-            logY ? new { logX = true, logY = true, xName = "width" } : (object)new { logX = true, xName = "width", yDecimals = 3 }, "The fit has no points.");
+            logY ? new { logX = true, logY = true, xName = law?.SizeName ?? "width" } : (object)new { logX = true, xName = law?.SizeName ?? "width", yDecimals = 3 },
+            "The fit has no points.");
     }
 
     internal static object Mixed(SeriesSet set, object xaxis, object yaxis, object ledger, string noData, int height = 380) => new
@@ -250,16 +295,16 @@ public static class StudyCharts
 
     private static IEnumerable<double> TargetWidths(StudyView study) => study.Spec?.TargetWidths?.Select(w => (double)w) ?? [];
 
-    /// <summary>The newest converged, credible fit of a law and key (a fit that is not credible draws nothing).</summary>
-    internal static LawFitted? CredibleFit(StudyView study, string law, string key) =>
-        study.LatestFits.Find(f => f.Law == law && f.Key == key && f.Converged) is { } fit && CredibilityRule.Assess(fit).Credible ? fit : null;
-
-    /// <summary>A fit's 95% intervals at the study's target widths (x as log10 width; y through <paramref name="y"/>, if given).</summary>
-    internal static IEnumerable<(double X, double Lower, double Upper)> TargetIntervals(StudyView study, LawFitted fit, Func<double, double>? y = null)
+    /// <summary>
+    /// A fit's 95% intervals at the study's target widths, for its claims at <paramref name="claimRate"/> (x as log10 width;
+    /// y through <paramref name="y"/>, if given).
+    /// </summary>
+    internal static IEnumerable<(double X, double Lower, double Upper)> TargetIntervals(StudyView study, LawFitted fit, double? claimRate,
+        Func<double, double>? y = null)
     {
         var targets = TargetWidths(study).ToHashSet();
         y ??= v => v;
-        return (fit.Predictions ?? []).Where(p => targets.Contains(p.X) && p.Lower is not null && p.Upper is not null)
+        return (fit.Predictions ?? []).Where(p => targets.Contains(p.X) && p.LearningRate == claimRate && p.Lower is not null && p.Upper is not null)
             .Select(p => (Math.Log10(p.X), y(p.Lower!.Value), y(p.Upper!.Value)));
     }
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using ScalingLedger.Contracts;
 
 namespace ScalingLedger.Domain.Laws;
@@ -13,34 +11,36 @@ public sealed record FitCredibility(bool Credible, IReadOnlyList<string> Reasons
 /// something a scaling-law researcher would reject a fit for on sight; a fit failing any of them is not credible.
 /// <list type="bullet">
 /// <item>It did not converge.</item>
-/// <item>An exponent lies outside what scaling supports: a loss power law's alpha (and the Chinchilla law's beta) in
-/// (0, 3] (published width, parameter and data exponents are 0.05 to 1; a nonpositive one says the loss does not fall
-/// with size); the optimal-LR slope d in [-2, 1] (theory gives -1 for the standard parameterization with Adam and 0 for
-/// muP; a unit's margin either side).</item>
-/// <item>A coefficient that must be positive (a power law's A, the Chinchilla law's A and B) has a 95% bootstrap
-/// interval reaching zero or spanning more than two orders of magnitude: the data do not determine it. The floor E is
-/// exempt: it often cannot be resolved from the widths at hand (its interval reaches 0) while the law still is.</item>
+/// <item>An exponent lies outside what scaling supports: each law names its exponents and their ranges
+/// (<see cref="Law.Exponents"/>: a loss power law's alpha in (0, 3], the optimal-LR slope d in [-2, 1], ...).</item>
+/// <item>A coefficient that must be positive (each law names them, <see cref="Law.PositiveCoefficients"/>: a power law's A,
+/// the Chinchilla law's A and B) has a 95% bootstrap interval reaching zero or spanning more than two orders of magnitude:
+/// the data do not determine it. The floor E is exempt: it often cannot be resolved from the widths at hand (its interval
+/// reaches 0) while the law still is.</item>
 /// <item>A loss law explains less than half the variance of its points (R² &lt; 0.5): ordinary fits give 0.8 to 1 (the
-/// log-linear law down to 0.7 over a wide range of widths); below 0.5 the curve is drawn through noise. Not applied to
-/// the optimal-LR law, whose R² is near 0 by design when the best rate does not move with width (muP).</item>
+/// log-linear law down to 0.7 over a wide range of widths); below 0.5 the curve is drawn through noise. Not applied to a
+/// law of the learning rate (the optimal-LR law), whose R² is near 0 by design when the best rate does not move with width
+/// (muP).</item>
 /// <item>A prediction is not finite, is a negative loss, or is more than 10 times the largest value the fit observed
 /// (a loss, or for the optimal-LR law a learning rate): no width change makes a loss grow tenfold.</item>
 /// <item>Fewer than half of the bootstrap's resamples converged: the intervals rest on the few that did.</item>
+/// <item>It rests on optima at the edge of the grid (fitters before 2.2.0 fitted them, and said so in the fit's message;
+/// from 2.2.0 such widths are left out): a best rate at the grid's edge is a bound on the optimum, not a value (a study of
+/// widths 16 to 64 whose best rate was the largest at every width gave d = 4e-31 with an interval of 1e-30).</item>
 /// </list>
 /// </summary>
 public static class CredibilityRule
 {
     /// <summary>Changes whenever the rule could judge the same fit differently.</summary>
-    public const string Version = "1";
+    public const string Version = "2";
 
-    public const double MaxAlpha = 3;
-    public const double MinSlope = -2, MaxSlope = 1;
     public const double MaxIntervalRatio = 100;
     public const double MinRSquared = 0.5;
     public const double MaxPredictionOverObserved = 10;
     public const double MinBootstrapShare = 0.5;
 
-    public static FitCredibility Assess(LawFitted fit)
+    /// <summary>Judges <paramref name="fit"/> by its law's own bounds (found in <paramref name="laws"/>, by default the ledger's).</summary>
+    public static FitCredibility Assess(LawFitted fit, LawRegistry? laws = null)
     {
         var reasons = new List<string>();
         if (!fit.Converged)
@@ -48,61 +48,29 @@ public static class CredibilityRule
             reasons.Add(string.IsNullOrWhiteSpace(fit.Message) ? "the fit did not converge" : $"the fit did not converge ({fit.Message.Trim()})");
             return new FitCredibility(false, reasons);
         }
-        var isLoss = IsLossLaw(fit.Law);
+        var law = (laws ?? LawRegistry.Default).Find(fit.Law);
+        var isLoss = law?.Quantity != LawQuantity.LearningRate;
         foreach (var (name, value) in fit.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal))
             if (!double.IsFinite(value)) reasons.Add($"parameter {name} = {Format(value)} is not a finite number");
-        foreach (var exponent in ExponentsOf(fit.Law))
-            if (fit.Parameters.TryGetValue(exponent.Name, out var value) && double.IsFinite(value) && !exponent.Admits(value))
+        foreach (var exponent in law?.Exponents ?? [])
+            if (fit.Parameters.TryGetValue(exponent.Parameter, out var value) && double.IsFinite(value) && !exponent.Admits(value))
                 reasons.Add(exponent.Reason(value));
-        foreach (var name in PositiveCoefficientsOf(fit.Law))
+        foreach (var name in law?.PositiveCoefficients ?? [])
             if (fit.Intervals?.GetValueOrDefault(name) is { } interval && IntervalReason(name, interval) is { } reason)
                 reasons.Add(reason);
         if (isLoss && fit.RSquared is { } r2 && !(r2 >= MinRSquared))
             reasons.Add($"R² = {Format(r2)}: the law explains less than half the variance of the loss over its {fit.Points.Count} points (credible fits have at least {Format(MinRSquared)})");
         reasons.AddRange(PredictionReasons(fit, isLoss));
+        if (fit.Message is { } message && message.Contains(EdgeMessage, StringComparison.Ordinal))
+            reasons.Add("it rests on optima at the edge of the grid (" + message[message.IndexOf(EdgeMessage, StringComparison.Ordinal)..].Split(':')[0]
+                + "): there the best rate is a bound, not a value");
         if (fit is { BootstrapResamples: > 0 and var resamples, BootstrapConverged: { } converged } && converged < MinBootstrapShare * resamples)
             reasons.Add($"only {converged} of {resamples} bootstrap resamples converged (fewer than half): the intervals rest on the resamples that happened to fit");
         return new FitCredibility(reasons.Count == 0, reasons);
     }
 
-    /// <summary>Laws whose y is a loss (the optimal-LR law's is a learning rate).</summary>
-    public static bool IsLossLaw(string law) =>
-        law is LawNames.FixedLrLogLinear or LawNames.FixedLrPower or LawNames.TunedFrontierPower or LawNames.Chinchilla;
-
-    /// <summary>An exponent's plausible range: (Min, Max], or [Min, Max] when <paramref name="MinInclusive"/>.</summary>
-    private sealed record Exponent(string Name, string What, string Scaling, double Min, bool MinInclusive, double Max)
-    {
-        public bool Admits(double value) => (MinInclusive ? value >= Min : value > Min) && value <= Max;
-
-        /// <summary>"far" when the value is further from the range than the range is wide.</summary>
-        public string Reason(double value)
-        {
-            var distance = value > Max ? value - Max : Min - value;
-            var far = distance > Max - Min ? "far " : "";
-            return $"{What} {Name} = {Format(value)} is {far}outside what {Scaling} supports ({Format(Min)} to {Format(Max)})";
-        }
-    }
-
-    private static IReadOnlyList<Exponent> ExponentsOf(string law) => law switch
-    {
-        LawNames.FixedLrPower or LawNames.TunedFrontierPower =>
-            [new Exponent("alpha", "exponent", "width scaling", 0, false, MaxAlpha)],
-        LawNames.Chinchilla =>
-        [
-            new Exponent("alpha", "exponent", "model-size scaling", 0, false, MaxAlpha),
-            new Exponent("beta", "exponent", "data scaling", 0, false, MaxAlpha),
-        ],
-        LawNames.OptimalLr =>
-            [new Exponent("d", "optimal-LR slope", "width scaling of the best learning rate", MinSlope, true, MaxSlope)],
-        _ => [],
-    };
-
-    private static IReadOnlyList<string> PositiveCoefficientsOf(string law) => law switch
-    {
-        LawNames.FixedLrPower or LawNames.TunedFrontierPower => ["A"],
-        LawNames.Chinchilla => ["A", "B"],
-        _ => [],
-    };
+    /// <summary>How fits over optima at the grid's edge said so (fitters 2.0.0 to 2.1.0 fitted them anyway).</summary>
+    public const string EdgeMessage = "The best rate is at the edge of the grid for width(s)";
 
     private static string? IntervalReason(string name, ParameterInterval interval)
     {
@@ -121,7 +89,7 @@ public static class CredibilityRule
     {
         var predictions = fit.Predictions ?? [];
         if (predictions.Count == 0) yield break;
-        var what = isLoss ? "loss" : fit.Law == LawNames.OptimalLr ? "optimal learning rate" : "value";
+        var what = isLoss ? "loss" : "optimal learning rate";
         static bool Finite(FitPrediction p) =>
             double.IsFinite(p.Value) && double.IsFinite(p.Lower ?? 0) && double.IsFinite(p.Upper ?? 0);
         var notFinite = predictions.Where(p => !Finite(p)).ToList();
@@ -142,16 +110,11 @@ public static class CredibilityRule
             yield return $"it predicts {what} {Listed(absurd)}, more than {Format(MaxPredictionOverObserved)} times the largest observed ({Format(largest)})";
     }
 
-    private static string Widths(IEnumerable<FitPrediction> predictions) => string.Join(", ", predictions.Select(p => FormatWidth(p.X)));
+    private static string Widths(IEnumerable<FitPrediction> predictions) => string.Join(", ", predictions.Select(p => Numbers.Width(p.X)).Distinct());
 
     private static string Listed(IEnumerable<FitPrediction> predictions) =>
-        string.Join(", ", predictions.Select(p => $"{Format(p.Value)}" + (p is { Lower: { } l, Upper: { } u } ? $" [{Format(l)}, {Format(u)}]" : "") + $" at width {FormatWidth(p.X)}"));
+        string.Join(", ", predictions.Select(p => $"{Format(p.Value)}" + (p is { Lower: { } l, Upper: { } u } ? $" [{Format(l)}, {Format(u)}]" : "")
+            + $" at width {Numbers.Width(p.X)}" + (p.LearningRate is { } lr ? $", lr {Format(lr)}" : "")));
 
-    /// <summary>Three significant digits, invariant, exponents written 7.1e44 and 4.56e-15.</summary>
-    public static string Format(double value) =>
-        Regex.Replace(value.ToString("G3", CultureInfo.InvariantCulture), @"E([+-])0*(\d)", m => "e" + (m.Groups[1].Value == "-" ? "-" : "") + m.Groups[2].Value);
-
-    /// <summary>A width as it is written: whole widths in full (65536), others as <see cref="Format"/>.</summary>
-    public static string FormatWidth(double width) =>
-        width == Math.Round(width) && Math.Abs(width) < 1e15 ? width.ToString("0", CultureInfo.InvariantCulture) : Format(width);
+    private static string Format(double value) => Numbers.Format(value);
 }

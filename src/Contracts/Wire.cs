@@ -1,0 +1,28 @@
+namespace ScalingLedger.Contracts;
+
+/// <summary>The queues the Server and the trainers share (MassTransit endpoint names; changing one strands messages).</summary>
+public static class Queues
+{
+    /// <summary>RunTrial commands, taken one at a time by each trainer.</summary>
+    public const string RunTrial = "run-trial";
+
+    /// <summary>RunCoordinateCheck commands.</summary>
+    public const string RunCoordinateCheck = "run-coordinate-check";
+
+    /// <summary>What trainers report (published; the Server's consumer endpoint).</summary>
+    public const string TrialReports = "trial-reports";
+
+    /// <summary>The address a command is sent to.</summary>
+    public static Uri Address(string queue) => new($"queue:{queue}");
+}
+
+/// <summary>
+/// The order of a trial's reports, sent as message headers beside them (the messages themselves are unchanged): the
+/// attempt and the report's index within it (0 for the start). The Server takes several trials' reports at once and uses
+/// these to record each trial's in the order they were sent.
+/// </summary>
+public static class ReportHeaders
+{
+    public const string Attempt = "ScalingLedger-Report-Attempt";
+    public const string Index = "ScalingLedger-Report-Index";
+}

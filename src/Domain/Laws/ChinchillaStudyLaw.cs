@@ -1,0 +1,68 @@
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
+
+namespace ScalingLedger.Domain.Laws;
+
+/// <summary>
+/// <c>L(N, D) = E + A/N^alpha + B/D^beta</c> over the runs that have both a parameter count and tokens (imported runs),
+/// fitted the replication's way (see <see cref="ChinchillaLaw"/>). Its sizes are N and D, not a width: it issues no
+/// prediction at a width.
+/// </summary>
+public sealed class ChinchillaStudyLaw : Law
+{
+    public const string LawName = "chinchilla";
+
+    public override string Name => LawName;
+    public override string Form => ChinchillaLaw.Form;
+    public override IReadOnlyList<string> ParameterNames { get; } = ["E", "A", "B", "alpha", "beta"];
+    public override RefitCost Cost => RefitCost.Slow;
+    public override bool PredictsWidths => false;
+    public override string SizeName => "parameters";
+
+    /// <summary>alpha and beta in (0, 3]: published parameter and data exponents are about 0.05 to 1.</summary>
+    public override IReadOnlyList<ExponentBound> Exponents { get; } =
+    [
+        new ExponentBound("alpha", "exponent", "model-size scaling", 0, false, PowerLaw.MaxExponent),
+        new ExponentBound("beta", "exponent", "data scaling", 0, false, PowerLaw.MaxExponent),
+    ];
+
+    public override IReadOnlyList<string> PositiveCoefficients { get; } = ["A", "B"];
+
+    /// <summary>
+    /// The starts of the Chinchilla fit in a study: 675 of the replication's 5,400 (alpha, beta in {0, 0.5, 1, 1.5, 2},
+    /// e in {-1, 0, 1}, a, b in {0, 10, 20}); on the replication's data every start that converges reaches the same optimum.
+    /// </summary>
+    public static IReadOnlyList<double[]> Starts { get; } =
+        ChinchillaLaw.Grid([0, 0.5, 1, 1.5, 2], [0, 0.5, 1, 1.5, 2], [-1, 0, 1], [0, 10, 20], [0, 10, 20]);
+
+    /// <summary>The Chinchilla law needs a parameter count and tokens, not a width.</summary>
+    public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => null;
+
+    public override Observation? Observe(IReadOnlyList<TrialView> atWidth, string key, LawPoint point) => null;
+
+    public override IEnumerable<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, FitOptions options)
+    {
+        var runs = Runs(trials);
+        if (runs.Count == 0) yield break;
+        yield return new LawCandidate(Name, LawKeys.All, runs.Select(t => t.TrialId).ToList(),
+            runs.Select(t => new FitPoint(t.Params!.Value, t.FinalEvalLoss!.Value, t.Tokens)).ToList(), () => Fit(runs, options));
+    }
+
+    /// <summary>The imported runs with a parameter count, tokens and a finite loss, in import order.</summary>
+    public static IReadOnlyList<TrialView> Runs(IEnumerable<TrialView> trials) =>
+        trials.Where(t => t.Params is > 0 && t.Tokens is > 0 && t.FinalEvalLoss is { } l && l > 0 && double.IsFinite(l))
+            .OrderBy(t => t.Order).ToList();
+
+    private FitResult Fit(IReadOnlyList<TrialView> runs, FitOptions options)
+    {
+        var fit = ChinchillaLaw.Fit(runs.Select(t => t.Params!.Value).ToList(), runs.Select(t => t.Tokens!.Value).ToList(),
+            runs.Select(t => t.FinalEvalLoss!.Value).ToList(), new ChinchillaOptions(Starts, options.BootstrapOrDefault, options.Optimiser));
+        var points = runs.Select(t => new FitPoint(t.Params!.Value, t.FinalEvalLoss!.Value, t.Tokens)).ToList();
+        var evidence = runs.Select(t => t.TrialId).ToList();
+        return fit.Converged
+            ? new FitResult(Name, LawKeys.All, Form, fit.Parameters, true, fit.Message, fit.RSquared, points, evidence,
+                fit.Method, fit.Intervals, fit.BootstrapSeed, fit.BootstrapResamples, fit.BootstrapConverged, fit.StartsConverged, fit.StartsTried)
+            : new FitResult(Name, LawKeys.All, Form, new Dictionary<string, double>(), false, fit.Message, null, points,
+                evidence, fit.Method, StartsConverged: fit.StartsConverged, StartsTried: fit.StartsTried);
+    }
+}

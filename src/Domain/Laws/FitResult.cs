@@ -1,0 +1,58 @@
+using ScalingLedger.Contracts;
+
+namespace ScalingLedger.Domain.Laws;
+
+/// <summary>A fit before it is recorded: everything of <see cref="LawFitted"/> but identity, sequence and time.</summary>
+/// <param name="Intervals">95% percentile-bootstrap intervals of the fitted parameters (absent when not converged).</param>
+/// <param name="BootstrapSeed">The seed the bootstrap drew from: the same evidence and seed give the same intervals.</param>
+/// <param name="BootstrapResamples">Resamples drawn.</param>
+/// <param name="BootstrapConverged">Resamples whose refit converged; the intervals use those.</param>
+/// <param name="StartsConverged">Nonlinear laws: optimiser starts that converged.</param>
+/// <param name="StartsTried">Nonlinear laws: optimiser starts tried.</param>
+/// <param name="Predictions">The law's value at the requested widths, with the bootstrap interval of the prediction.</param>
+public sealed record FitResult(
+    string Law,
+    string Key,
+    string Form,
+    IReadOnlyDictionary<string, double> Parameters,
+    bool Converged,
+    string? Message,
+    double? RSquared,
+    IReadOnlyList<FitPoint> Points,
+    IReadOnlyList<Guid> EvidenceTrialIds,
+    string Method,
+    IReadOnlyDictionary<string, ParameterInterval>? Intervals = null,
+    int? BootstrapSeed = null,
+    int? BootstrapResamples = null,
+    int? BootstrapConverged = null,
+    int? StartsConverged = null,
+    int? StartsTried = null,
+    IReadOnlyList<FitPrediction>? Predictions = null);
+
+/// <summary>How a study's laws are fitted.</summary>
+/// <param name="PredictAt">Widths to predict at; null: the study's widths and target widths.</param>
+/// <param name="Fitter">The fitter version whose method to use (null: this one, <see cref="LawEngine.FitterVersion"/>); an audit
+/// re-derives a fit with the method of the version that recorded it (see <see cref="LawEngine.SupportedFitterVersions"/>).</param>
+/// <param name="Laws">The laws to fit (null: <see cref="LawRegistry.Default"/>).</param>
+public sealed record FitOptions(BootstrapOptions? Bootstrap = null, OptimiserOptions? Optimiser = null, IReadOnlyList<double>? PredictAt = null,
+    string? Fitter = null, LawRegistry? Laws = null)
+{
+    /// <summary>2.0.0 took a width's optimum even when a rate beside it had no result (2.1.0 leaves such widths out).</summary>
+    public bool ExcludesHoles => Fitter != "2.0.0";
+
+    /// <summary>
+    /// Before 2.2.0 a width whose best rate is at the edge of the grid kept its optimum (flagged in the message); since, it
+    /// is left out of the laws over optima: an optimum at the edge is a bound (the best rate is at least, or at most, the
+    /// grid's last rate), not a value.
+    /// </summary>
+    public bool ExcludesEdges => Fitter is not ("2.0.0" or "2.1.0");
+
+    /// <summary>2.0.0 retried a bootstrap resample that did not converge from the full fit from the whole start grid.</summary>
+    public bool BootstrapRetriesStartGrid => Fitter == "2.0.0";
+
+    public LawRegistry Registry => Laws ?? LawRegistry.Default;
+
+    public BootstrapOptions BootstrapOrDefault => Bootstrap ?? new BootstrapOptions();
+
+    public OptimiserOptions OptimiserOrDefault => Optimiser ?? new OptimiserOptions();
+}

@@ -1,0 +1,114 @@
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
+
+namespace ScalingLedger.Domain.Laws;
+
+/// <summary>
+/// Where a law is evaluated or observed: a width and, for a law of the learning rate too, the rate. A null rate is the
+/// law's own rate: its key's rate for a fixed-LR law, the best rate for the laws of the tuned frontier.
+/// </summary>
+public readonly record struct LawPoint(double Width, double? LearningRate = null);
+
+/// <summary>What a law's values are: a loss, or a learning rate (the optimal-LR law).</summary>
+public enum LawQuantity { Loss, LearningRate }
+
+/// <summary>How costly a law is to refit: the reactor refits the quick laws apart from the slow, so the quick never wait.</summary>
+public enum RefitCost
+{
+    /// <summary>Closed-form lines and their bootstrap: milliseconds.</summary>
+    Quick,
+
+    /// <summary>Nonlinear laws fitted by L-BFGS with a bootstrap: up to seconds on real losses.</summary>
+    Slow,
+}
+
+/// <summary>
+/// One fit a law could make over a study's trials: its key, the evidence and points it would use, and how to fit it.
+/// Deciding whether a law needs refitting compares <see cref="Evidence"/> and <see cref="Points"/> with the latest
+/// recorded fit, without running the (costly) fit.
+/// </summary>
+public sealed record LawCandidate(string Law, string Key, IReadOnlyList<Guid> Evidence, IReadOnlyList<FitPoint> Points, Func<FitResult> Fit);
+
+/// <summary>
+/// A curve of a fitted law for a chart of value against width: at a fixed learning rate (<paramref name="LearningRate"/>),
+/// or at the best rate (null).
+/// </summary>
+/// <param name="ClaimRate">The rate of the fit's claims this curve draws (<see cref="FitPrediction.LearningRate"/>): the
+/// curve's rate for a law of the rate too, null for a law whose key holds the rate or whose claims are at the best rate.</param>
+/// <param name="At">The curve's value at a width, or null where the law makes no claim.</param>
+public sealed record LawCurve(string Label, double? LearningRate, double? ClaimRate, Func<double, double?> At);
+
+/// <summary>
+/// A plausible range of one fitted exponent: (Min, Max], or [Min, Max] when <paramref name="MinInclusive"/>; what
+/// credibility holds a fit to.
+/// </summary>
+public sealed record ExponentBound(string Parameter, string What, string Scaling, double Min, bool MinInclusive, double Max)
+{
+    public bool Admits(double value) => (MinInclusive ? value >= Min : value > Min) && value <= Max;
+
+    /// <summary>"far" when the value is further from the range than the range is wide.</summary>
+    public string Reason(double value)
+    {
+        var distance = value > Max ? value - Max : Min - value;
+        var far = distance > Max - Min ? "far " : "";
+        return $"{What} {Parameter} = {Numbers.Format(value)} is {far}outside what {Scaling} supports ({Numbers.Format(Min)} to {Numbers.Format(Max)})";
+    }
+}
+
+/// <summary>
+/// A law, in one place: its name, form and parameters; which fits it makes over a study's trials (and from what
+/// evidence); its value at a point; what counts as observing it; what credibility holds it to; how costly it is to
+/// refit. Everything else (the reactor, credibility, comparison, charts, belief history, audit) asks the law through the
+/// <see cref="LawRegistry"/> and switches on no law's name. A new law is a new file and one line in the registry.
+/// </summary>
+public abstract class Law
+{
+    public abstract string Name { get; }
+    public abstract string Form { get; }
+
+    /// <summary>The fitted parameters, in the order the law writes them (a fit may carry others, such as its key's rate).</summary>
+    public abstract IReadOnlyList<string> ParameterNames { get; }
+
+    public int ParameterCount => ParameterNames.Count;
+
+    public virtual LawQuantity Quantity => LawQuantity.Loss;
+
+    public abstract RefitCost Cost { get; }
+
+    /// <summary>Whether its fits are about widths (not the Chinchilla law, whose sizes are parameters and tokens).</summary>
+    public virtual bool PredictsWidths => true;
+
+    /// <summary>What the law's size axis is called.</summary>
+    public virtual string SizeName => "width";
+
+    /// <summary>The exponents credibility holds to a plausible range.</summary>
+    public virtual IReadOnlyList<ExponentBound> Exponents => [];
+
+    /// <summary>The coefficients that must be positive, whose bootstrap interval credibility requires to pin them down.</summary>
+    public virtual IReadOnlyList<string> PositiveCoefficients => [];
+
+    /// <summary>The fits this law would make over <paramref name="trials"/>, one per key, each with its evidence.</summary>
+    public abstract IEnumerable<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, FitOptions options);
+
+    /// <summary>The law's value at <paramref name="point"/> from fitted parameters; null where it has none.</summary>
+    public abstract double? Evaluate(IReadOnlyDictionary<string, double> parameters, LawPoint point);
+
+    /// <summary>
+    /// The observation of this law's <paramref name="key"/> at <paramref name="point"/> from the trials planned at that
+    /// width, or null while it is not observed (yet).
+    /// </summary>
+    public abstract Observation? Observe(IReadOnlyList<TrialView> atWidth, string key, LawPoint point);
+
+    /// <summary>
+    /// The learning rate a claim of <paramref name="fit"/> at <paramref name="point"/> is about, shown with it: the point's
+    /// rate, or the key's, or (for a claim at the best rate) the best rate as a law puts it there.
+    /// </summary>
+    public virtual double? LearningRateAt(LawFitted fit, LawPoint point, LawFitted? optimalLr) => point.LearningRate;
+
+    /// <summary>The best learning rate at <paramref name="width"/> where the law says one; null otherwise.</summary>
+    public virtual double? OptimalRateAt(IReadOnlyDictionary<string, double> parameters, double width) => null;
+
+    /// <summary>The curves of a fit against width (at a fixed rate, or at the best rate), for charts.</summary>
+    public virtual IEnumerable<LawCurve> Curves(LawFitted fit) =>
+        PredictsWidths && Quantity == LawQuantity.Loss ? [new LawCurve(Name, null, null, h => Evaluate(fit.Parameters, new LawPoint(h)))] : [];
+}

@@ -1,0 +1,94 @@
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
+
+namespace ScalingLedger.Domain.Laws;
+
+/// <summary>
+/// <c>ln lr*(h) = c + d ln h</c> over each fully ended width's best learning rate, refined below grid resolution by a
+/// parabola in ln(lr) through the grid argmin and its neighbours (see <see cref="OptimalLearningRate.Refine"/>). Widths whose
+/// best rate is at the grid's edge are left out (a bound is not a value). The bootstrap resamples seeds within each
+/// (width, rate) cell and repeats argmin, refinement and line (or, when some cell has a single seed, resamples the
+/// per-width optima).
+/// </summary>
+public sealed class OptimalLrLaw : OptimumLaw
+{
+    public const string LawName = "optimal-lr";
+
+    public override string Name => LawName;
+    public override string Form => "ln lr*(h) = c + d ln h";
+    public override IReadOnlyList<string> ParameterNames { get; } = ["c", "d"];
+    public override LawQuantity Quantity => LawQuantity.LearningRate;
+    public override RefitCost Cost => RefitCost.Quick;
+
+    /// <summary>
+    /// The slope d in [-2, 1]: theory gives -1 for the standard parametrization with Adam and 0 for muP; a unit's margin
+    /// either side.
+    /// </summary>
+    public override IReadOnlyList<ExponentBound> Exponents { get; } =
+        [new ExponentBound("d", "optimal-LR slope", "width scaling of the best learning rate", -2, true, 1)];
+
+    public static double BestRate(IReadOnlyDictionary<string, double> p, double width) => Math.Exp(p["c"] + p["d"] * Math.Log(width));
+
+    public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => BestRate(p, point.Width);
+
+    public override double? OptimalRateAt(IReadOnlyDictionary<string, double> p, double width) => BestRate(p, width);
+
+    public override IEnumerable<LawCurve> Curves(LawFitted fit) => [];
+
+    protected override double Observed(WidthOptimum optimum) => optimum.RefinedLearningRate;
+
+    public override IEnumerable<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, FitOptions options)
+    {
+        var sized = trials.Where(t => t.Width >= 1).ToList();
+        if (sized.Count == 0 || !sized.All(t => t.LearningRate > 0)) yield break;
+        var analysis = Optima(sized, options);
+        var optima = analysis.Optima;
+        if (optima.Count < 2) yield break;
+        yield return new LawCandidate(Name, LawKeys.All, optima.SelectMany(o => o.EvidenceTrialIds).ToList(),
+            optima.Select(o => new FitPoint(o.Width, o.RefinedLearningRate)).ToList(), () => Fit(sized, analysis, options));
+    }
+
+    private FitResult Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
+    {
+        var optima = analysis.Optima;
+        var grids = OptimalLearningRate.Grids(trials).Where(g => optima.Any(o => o.Width == g.Width)).ToList();
+        var points = optima.Select(o => new FitPoint(o.Width, o.RefinedLearningRate)).ToList();
+        var evidence = optima.SelectMany(o => o.EvidenceTrialIds).ToList();
+        var edges = optima.Where(o => o.AtGridEdge).Select(o => o.Width).ToList();
+        var unrefined = optima.Where(o => !o.AtGridEdge && o.Refinement is not null).Select(o => $"{o.Width} ({o.Refinement})").ToList();
+        var message = LawFitting.Join(
+            edges.Count > 0 ? $"{CredibilityRule.EdgeMessage} {string.Join(", ", edges)}: the optimum may lie outside the grid." : null,
+            unrefined.Count > 0 ? $"Kept the grid rate at width(s) {string.Join("; ", unrefined)}." : null,
+            analysis.Message);
+        const string method = "grid-argmin+quadratic-refinement+ols";
+        var line = LinearLaw.FitLogLog(points.Select(p => p.X).ToList(), points.Select(p => p.Y).ToList());
+        if (line is null)
+            return new FitResult(Name, LawKeys.All, Form, new Dictionary<string, double>(), false,
+                "The points do not determine a line.", null, points, evidence, method);
+        var bySeed = LawFitting.EverySeedRepeated(grids);
+        var widths = points.Select(p => p.X).ToArray();
+        var rates = points.Select(p => p.Y).ToArray();
+        var boot = Bootstrap.Run(options.BootstrapOrDefault, (_, random) =>
+        {
+            if (!bySeed)
+                return new Sample(widths, rates, Bootstrap.PointWeights(widths.Length, random)).Expanded() is var (px, py)
+                    && LinearLaw.FitLogLog(px, py) is { } pl ? [pl.Intercept, pl.Slope] : null;
+            var x = new List<double>(grids.Count);
+            var y = new List<double>(grids.Count);
+            foreach (var grid in grids)
+            {
+                var means = grid.Outcomes.Select(o => o.Length == 0 ? double.NaN : Bootstrap.ResampledMean(o, random)).ToArray();
+                if (OptimalLearningRate.Refine(grid.Rates, means) is not { } best) continue;
+                x.Add(grid.Width);
+                y.Add(best.RefinedLearningRate);
+            }
+            return x.Count >= 2 && LinearLaw.FitLogLog(x, y) is { } l ? [l.Intercept, l.Slope] : null;
+        });
+        var fit = new FitResult(Name, LawKeys.All, Form,
+            new Dictionary<string, double> { ["c"] = line.Intercept, ["d"] = line.Slope }, true,
+            LawFitting.Join(message, LawFitting.BootstrapMessage(boot)), line.RSquared, points, evidence,
+            method + "+" + (bySeed ? LawFitting.SeedsMethod : LawFitting.PointsMethod));
+        return LawFitting.WithUncertainty(fit, boot, ParameterNames, [line.Intercept, line.Slope],
+            (p, at) => Math.Exp(p[0] + p[1] * Math.Log(at.Width)), LawFitting.Widths(options));
+    }
+}

@@ -1,0 +1,46 @@
+namespace ScalingLedger.Domain.Studies;
+
+public enum StudyStatus { Running, Completed, Cancelled }
+
+/// <summary>A fitted parameter with its 95% interval, where the bootstrap gave one.</summary>
+public sealed record ParameterEstimate(double Value, double? Lower, double? Upper);
+
+/// <summary>
+/// One study's summary, a document of its own: identity, spec, status, times and counts. Small: it never holds trials,
+/// checkpoints, fits, predictions or coordinate checks (each has documents of its own), so the appends that touch it
+/// (every start and end) rewrite a few hundred bytes. Its fields are declared here once: the studies list
+/// (<see cref="StudySummary"/>) and the assembled study (<see cref="StudyView"/>) are this record and more.
+/// </summary>
+public record StudySummaryView
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Owner { get; set; } = "";
+    public ScalingLedger.Contracts.StudySpec? Spec { get; set; }
+    /// <summary><c>trained</c> (a sweep this ledger runs) or <c>imported</c> (runs trained elsewhere, from a CSV).</summary>
+    public string Source { get; set; } = "trained";
+    public StudyStatus Status { get; set; }
+    public DateTimeOffset DefinedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public string? CancelledBy { get; set; }
+    public int TrialCount { get; set; }
+    /// <summary>The global sequence of the last event folded into this document (checkpoints are not folded here).</summary>
+    public long LastSequence { get; set; }
+    /// <summary>When the last event folded here was recorded, where the event says.</summary>
+    public DateTimeOffset? LastActivityAt { get; set; }
+    public int FitCount { get; set; }
+    public int PredictionCount { get; set; }
+    /// <summary>The newest optimal-LR law's slope d (ln lr* = c + d ln h) and its 95% interval, for lists.</summary>
+    public ParameterEstimate? OptimalLrSlope { get; set; }
+}
+
+/// <summary>One line of the studies list: the study's summary and its trials' counts by status.</summary>
+public sealed record StudySummary : StudySummaryView
+{
+    public StudySummary() { }
+
+    public StudySummary(StudySummaryView summary, IReadOnlyDictionary<TrialStatus, int> counts) : base(summary) =>
+        TrialCounts = Enum.GetValues<TrialStatus>().ToDictionary(s => s, s => counts.GetValueOrDefault(s));
+
+    public IReadOnlyDictionary<TrialStatus, int> TrialCounts { get; init; } = new Dictionary<TrialStatus, int>();
+}
