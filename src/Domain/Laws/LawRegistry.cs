@@ -15,6 +15,7 @@ public sealed class LawRegistry
         new TunedFrontierPowerLaw(),
         new OptimalLrLaw(),
         new ChinchillaStudyLaw(),
+        new WidthLrSurfaceLaw(),
     ]);
 
     private readonly Dictionary<string, (Law Law, int Order)> byName;
