@@ -85,7 +85,8 @@ public class EvidenceDeciderTests
         quick.OfType<LawFitted>().ShouldAllBe(f => QuickLaw(f.Law));
         quick.OfType<StudyCompleted>().ShouldBeEmpty(); // the power laws still wait for their fits
         var slow = Decide(kit, law => !QuickLaw(law));
-        slow.OfType<LawFitted>().Select(f => f.Law).Distinct().ShouldBe([FixedLrPowerLaw.LawName, TunedFrontierPowerLaw.LawName], ignoreOrder: true);
+        slow.OfType<LawFitted>().Select(f => f.Law).Distinct()
+            .ShouldBe([FixedLrPowerLaw.LawName, TunedFrontierPowerLaw.LawName, WidthLrSurfaceLaw.LawName], ignoreOrder: true);
         slow.OfType<StudyCompleted>().ShouldHaveSingleItem();
         kit.View.Status.ShouldBe(StudyStatus.Completed);
     }

@@ -236,7 +236,7 @@ public class FitCredibilityTests
     {
         var kit = MetzLike.Study(widths: MetzLike.Widths[..6], targetWidths: [2048]);
         var fits = TestLaws.FitAll(kit.View, new FitOptions(new BootstrapOptions(200)));
-        fits.Count.ShouldBe(12 + 11 + 1 + 1);
+        fits.Count.ShouldBe(12 + 11 + 1 + 1 + 1); // per rate: log-linear, power (one rate diverges too early); frontier, optimal-LR, surface
         foreach (var fit in fits)
             CredibilityRule.Assess(LawEngine.ToEvent(kit.StudyId, fit, Guid.NewGuid(), 1, StudyTestKit.Now)).Reasons.ShouldBeEmpty($"{fit.Law} {fit.Key}");
     }

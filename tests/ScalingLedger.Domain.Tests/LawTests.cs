@@ -129,6 +129,7 @@ public class LawTests
         analysis.Advice!.ShouldBe("To bracket the optimum: at width(s) 16, 32, 64 the best rate is the grid's largest, 0.003: the optimum lies above it; " +
             "add rates above 0.003 (e.g. 0.009).");
         TestLaws.OptimalLr(kit.View.Trials).ShouldBeNull();
+        TestLaws.Fits(WidthLrSurfaceLaw.LawName, kit.View.Trials).ShouldBeEmpty();
 
         var old = TestLaws.OptimalLr(kit.View.Trials, new FitOptions(new BootstrapOptions(200), Fitter: "2.1.0"))!;
         old.Parameters["d"].ShouldBe(0, 1e-12);

@@ -22,7 +22,7 @@ public class StudyLawTests
         var kit = MetzLike.Study();
         var fits = TestLaws.FitAll(kit.View, Quick);
         fits.Select(f => f.Law).Distinct().ShouldBe(
-            [FixedLrLogLinearLaw.LawName, FixedLrPowerLaw.LawName, TunedFrontierPowerLaw.LawName, OptimalLrLaw.LawName]);
+            [FixedLrLogLinearLaw.LawName, FixedLrPowerLaw.LawName, TunedFrontierPowerLaw.LawName, OptimalLrLaw.LawName, WidthLrSurfaceLaw.LawName]);
         fits.Count(f => f.Law == FixedLrPowerLaw.LawName).ShouldBeGreaterThan(5);
         foreach (var fit in fits.Where(f => f.Converged))
         {
