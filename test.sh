@@ -17,6 +17,13 @@ else docker-compose -f docker-compose.yml config -q; fi
 say "Building"
 dotnet build ScalingLedger.sln -nologo -v q -clp:ErrorsOnly || die "the build failed"
 
+say "Checking the layout of the code (.editorconfig)"
+dotnet format ScalingLedger.sln --verify-no-changes -v q || die "dotnet format found code laid out against .editorconfig: run 'dotnet format ScalingLedger.sln' and commit"
+long=$(find src tests benchmarks \( -name '*.cs' -o -name '*.razor' \) -not -path '*/obj/*' -not -path '*/bin/*' -print0 \
+  | xargs -0 awk 'length > 160 { print FILENAME ":" FNR ": " length " characters" }')
+[ -z "$long" ] || die "lines over 160 characters (wrap them):
+$long"
+
 say "Running every test"
 log=$(mktemp)
 set +e

@@ -23,7 +23,8 @@ internal static class BrowserBenchmark
         var sizes = args.Length == 0 ? [432, 4320] : args[0].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
         var recordingPath = Path.Combine(AppContext.BaseDirectory, "recordings", "tiny-432.json");
         var recording = TrialRecording.Load(recordingPath);
-        var server = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Server", "bin", "Release", "net10.0", "ScalingLedger.Server.dll"));
+        var server = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Server", "bin", "Release", "net10.0",
+            "ScalingLedger.Server.dll"));
         if (!File.Exists(server)) throw new FileNotFoundException("Build the Server in Release first (dotnet build -c Release src/Server).", server);
         Console.WriteLine($"Recording: {recording.Source}; Server: {server}; Chromium: {Chromium}; {Environment.ProcessorCount} cores.");
 
@@ -33,7 +34,8 @@ internal static class BrowserBenchmark
         await using var browser = await playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = Chromium, Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"],
         });
         try
         {
@@ -64,7 +66,10 @@ internal static class BrowserBenchmark
 
     private static Process StartServer(string dll, string connection, string recording, int port)
     {
-        var info = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        var info = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!
+        };
         info.Environment["ConnectionStrings__Ledger"] = connection;
         info.Environment["Trainer__Replay"] = recording;
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
@@ -99,7 +104,8 @@ internal static class BrowserBenchmark
         var trials = study["trials"]!.AsArray().Count;
         var events = study["lastSequence"]!.GetValue<long>();
         Console.WriteLine();
-        Console.WriteLine($"== {trials:N0} trials, {spec["steps"]} checkpoints a trial: filled by the simulated trainer in {clock.Elapsed.TotalSeconds:F0} s (ledger sequence {events:N0})");
+        Console.WriteLine($"== {trials:N0} trials, {spec["steps"]} checkpoints a trial: " +
+            $"filled by the simulated trainer in {clock.Elapsed.TotalSeconds:F0} s (ledger sequence {events:N0})");
 
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 } });
         var errors = new List<string>();
@@ -118,7 +124,8 @@ internal static class BrowserBenchmark
             await page.Locator("#replay-forward").WaitForAsync(new() { Timeout = 120_000 });
             replays.Add(load.Elapsed.TotalMilliseconds);
         }
-        Console.WriteLine($"   study page interactive with its four panels drawn: first {loads[0]:F0} ms, then best {loads.Skip(1).Min():F0} ms, median {Median(loads.Skip(1)):F0} ms; " +
+        Console.WriteLine($"   study page interactive with its four panels drawn: first {loads[0]:F0} ms, " +
+            $"then best {loads.Skip(1).Min():F0} ms, median {Median(loads.Skip(1)):F0} ms; " +
             $"its replay ready: median {Median(replays.Skip(1)):F0} ms");
 
         // A replay step: one click on "next moment" until every panel has drawn again.
@@ -154,12 +161,16 @@ internal static class BrowserBenchmark
             steps.Add(last - clickedAt);
             shown.Add(await page.EvaluateAsync<double>("() => window.__shownAt") - clickedAt);
             redrawn.Add(changed.Length);
-            foreach (var (panel, ms) in changed.Zip(await page.EvaluateAsync<double[]>("ids => ids.map(id => Number(document.getElementById(id).dataset.drawMs || 0))", changed)))
+            foreach (var (panel, ms) in changed.Zip(await page.EvaluateAsync<double[]>(
+                "ids => ids.map(id => Number(document.getElementById(id).dataset.drawMs || 0))", changed)))
                 (drawTimes.TryGetValue(panel, out var list) ? list : drawTimes[panel] = []).Add(ms);
         }
-        Console.WriteLine($"   replay step (click -> the last changed panel redrawn), {steps.Count} steps from the start redrawing {redrawn.Average():F1} panels on average: " +
-            $"median {Median(steps):F0} ms, best {steps.Min():F0} ms, worst {steps.Max():F0} ms; of which click -> the page's text updated (server fold and render): median {Median(shown):F0} ms");
-        Console.WriteLine($"   of which ApexCharts' own redraw per panel (median): {string.Join(", ", drawTimes.Select(d => $"{d.Key} {Median(d.Value):F0} ms"))}");
+        Console.WriteLine($"   replay step (click -> the last changed panel redrawn), {steps.Count} steps from the start " +
+            $"redrawing {redrawn.Average():F1} panels on average: " +
+            $"median {Median(steps):F0} ms, best {steps.Min():F0} ms, worst {steps.Max():F0} ms; " +
+            $"of which click -> the page's text updated (server fold and render): median {Median(shown):F0} ms");
+        Console.WriteLine($"   of which ApexCharts' own redraw per panel (median): " +
+            $"{string.Join(", ", drawTimes.Select(d => $"{d.Key} {Median(d.Value):F0} ms"))}");
         if (errors.Count > 0) Console.WriteLine($"   browser errors: {string.Join(" | ", errors)}");
         await page.CloseAsync();
     }

@@ -69,7 +69,10 @@ internal static class LedgerBenchmark
         Console.WriteLine($"== {widths.Count * rates.Count * seeds} trials ({widths.Count} widths x {rates.Count} rates x {seeds} seeds), " +
             $"{checkpoints} checkpoints a trial, replayed as fast as the transport takes them");
         await using var app = await StartServerAsync(connection, recordingPath);
-        var client = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+        var client = new HttpClient
+        {
+            BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First())
+        };
         var spec = Spec(recording, trials);
         var clock = Stopwatch.StartNew();
         var response = await client.PostAsJsonAsync("/api/studies", spec);
@@ -88,7 +91,9 @@ internal static class LedgerBenchmark
                 lastProgress = clock.Elapsed;
                 await using var s = store.QuerySession();
                 var counts = (await StudyDocuments.CountsAsync(s, id, default)).GetValueOrDefault(id) ?? [];
-                Console.WriteLine($"   {clock.Elapsed.TotalSeconds,6:F0} s: {counts.Where(c => c.Key is not (Domain.Studies.TrialStatus.Scheduled or Domain.Studies.TrialStatus.Running)).Sum(c => c.Value)} trials ended");
+                Console.WriteLine($"   {clock.Elapsed.TotalSeconds,6:F0} s: " +
+                    $"{counts.Where(c => c.Key is not (Domain.Studies.TrialStatus.Scheduled or Domain.Studies.TrialStatus.Running)).Sum(c => c.Value)}" +
+                    " trials ended");
             }
         }
         var wall = clock.Elapsed;
@@ -103,7 +108,8 @@ internal static class LedgerBenchmark
         // Nothing lost on the way: every planned trial started and ended once, with every checkpoint its recorded trial has
         // up to its end (a report taken out of order, an end before its checkpoints, would drop them).
         var planned = ((StudyDefined)events[0].Data).Trials;
-        var expected = planned.Sum(t => ReplayRunner.Nearest(recording, GridPlanner.ToCommand(id, ((StudyDefined)events[0].Data).Spec, t, 1)).Checkpoints.Count);
+        var expected = planned.Sum(t =>
+            ReplayRunner.Nearest(recording, GridPlanner.ToCommand(id, ((StudyDefined)events[0].Data).Spec, t, 1)).Checkpoints.Count);
         var starts = events.Count(e => e.Data is TrialStarted);
         var ends = events.Count(e => e.Data is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled);
         var recorded = events.Count(e => e.Data is LossCheckpointRecorded);
@@ -124,7 +130,11 @@ internal static class LedgerBenchmark
         return new JsonObject
         {
             ["name"] = $"replay-{trials}", ["owner"] = "benchmark", ["dataset"] = "fashion-mnist",
-            ["model"] = new JsonObject { ["family"] = "mlp", ["hiddenLayers"] = 3, ["widths"] = new JsonArray(widths.Select(w => (JsonNode)w).ToArray()), ["parameterization"] = "standard" },
+            ["model"] = new JsonObject
+            {
+                ["family"] = "mlp", ["hiddenLayers"] = 3, ["widths"] = new JsonArray(widths.Select(w => (JsonNode)w).ToArray()),
+                ["parameterization"] = "standard"
+            },
             ["optimizer"] = new JsonObject { ["name"] = "adam", ["learningRates"] = new JsonArray(rates.Select(r => (JsonNode)r).ToArray()) },
             ["seeds"] = new JsonArray(Enumerable.Range(0, seeds).Select(s => (JsonNode)s).ToArray()),
             ["steps"] = recording.Trials.Max(t => t.Checkpoints.Count), ["batchSize"] = 32, ["evalEvery"] = 1, ["targetWidths"] = new JsonArray(64, 256),
@@ -163,9 +173,11 @@ internal static class LedgerBenchmark
         var transactions = Math.Max(1, costs.Count / 10);
         var earlyCost = Median(costs.Take(transactions).ToList());
         var lateCost = Median(costs.TakeLast(transactions).ToList());
-        Console.WriteLine($"   per-report cost (time between appends / reports in the append), {appends.Count:N0} appends of {appends.Average(a => a.Events):F1} reports on average: " +
+        Console.WriteLine($"   per-report cost (time between appends / reports in the append), " +
+            $"{appends.Count:N0} appends of {appends.Average(a => a.Events):F1} reports on average: " +
             $"first 10% median {earlyCost:F2} ms, last 10% {lateCost:F2} ms -> late/early {lateCost / earlyCost:F2}");
-        Console.WriteLine($"   per-report latency (sent -> appended, queueing included): first 10% median {Median(early):F0} ms, last 10% {Median(late):F0} ms");
+        Console.WriteLine($"   per-report latency (sent -> appended, queueing included): " +
+            $"first 10% median {Median(early):F0} ms, last 10% {Median(late):F0} ms");
     }
 
     /// <summary>
@@ -236,7 +248,8 @@ internal static class LedgerBenchmark
     {
         var queries = app.Services.GetRequiredService<LedgerQueries>();
         var page = await Best(5, () => queries.GetStudyAsync(id));
-        Console.WriteLine($"   study page data ({events.Count(e => e.Data is TrialStarted):N0} trial starts, summary + trials with their last checkpoint + laws + predictions): best of 5 {page:F0} ms");
+        Console.WriteLine($"   study page data ({events.Count(e => e.Data is TrialStarted):N0} trial starts, " +
+            $"summary + trials with their last checkpoint + laws + predictions): best of 5 {page:F0} ms");
 
         var n = Math.Min(50_000, events.Count);
         var asOf = events[n - 1].Sequence;

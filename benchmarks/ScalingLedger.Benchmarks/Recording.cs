@@ -21,7 +21,8 @@ internal static class Recording
                 t["width"]!.GetValue<int>(), t["learningRate"]!.GetValue<double>(), t["seed"]!.GetValue<int>(), t["status"]!.GetValue<string>(),
                 t["checkpoints"]!.AsArray().Select(c => new[]
                 {
-                    c!["step"]!.GetValue<double>(), c["trainLoss"]!.GetValue<double>(), c["evalLoss"]!.GetValue<double>(), c["evalAccuracy"]!.GetValue<double>(),
+                    c!["step"]!.GetValue<double>(), c["trainLoss"]!.GetValue<double>(), c["evalLoss"]!.GetValue<double>(),
+                    c["evalAccuracy"]!.GetValue<double>(),
                 }).ToList(),
                 t["finalEvalLoss"]?.GetValue<double>(), t["finalEvalAccuracy"]?.GetValue<double>(), t["parameterCount"]?.GetValue<long>(),
                 t["durationSeconds"]?.GetValue<double>(), t["endedAtStep"]?.GetValue<int>(), t["reason"]?.GetValue<string>()))
@@ -29,7 +30,8 @@ internal static class Recording
         var spec = study["spec"]!;
         var source = $"study '{study["name"]}' ({study["id"]}), {trials.Count} trials: widths {spec["model"]!["widths"]!.ToJsonString()}, " +
             $"{spec["optimizer"]!["learningRates"]!.AsArray().Count} rates, seeds {spec["seeds"]!.ToJsonString()}, {spec["steps"]} steps, " +
-            $"batch {spec["batchSize"]}, evalEvery {spec["evalEvery"]}, {spec["model"]!["hiddenLayers"]} hidden layers, Fashion-MNIST, trained by ScalingLedger";
+            $"batch {spec["batchSize"]}, evalEvery {spec["evalEvery"]}, {spec["model"]!["hiddenLayers"]} hidden layers, " +
+            "Fashion-MNIST, trained by ScalingLedger";
         File.WriteAllText(args[1], JsonSerializer.Serialize(new TrialRecording(source, trials), new JsonSerializerOptions(JsonSerializerDefaults.Web)));
         Console.WriteLine($"{args[1]}: {trials.Count} trials from {source}");
         return 0;

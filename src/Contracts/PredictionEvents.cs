@@ -68,4 +68,5 @@ public sealed record StudyImported(
 }
 
 /// <summary>One imported run. Sizes: a width, or a parameter count (with tokens for the Chinchilla law).</summary>
-public sealed record ImportedRun(Guid TrialId, int Order, int SourceLine, int? Width, double? Params, double? Tokens, double? LearningRate, int? Seed, double Loss);
+public sealed record ImportedRun(Guid TrialId, int Order, int SourceLine, int? Width, double? Params, double? Tokens, double? LearningRate, int? Seed,
+    double Loss);

@@ -2,9 +2,8 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using ScalingLedger.Trainer.Worker;
-
 using ScalingLedger.Trainer.Training;
+using ScalingLedger.Trainer.Worker;
 
 // `benchmark [width,width,...]`: the performance figures (see the README). Otherwise: a remote trainer worker that
 // takes RunTrial commands from RabbitMQ and reports back through it.

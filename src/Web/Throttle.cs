@@ -1,7 +1,10 @@
 namespace ScalingLedger.Web;
 
-/// <summary>Runs an action at most once per interval however often it is poked (pages refresh on ledger changes).</summary>
-public sealed class Throttle(TimeSpan interval, Func<Task> action) : IDisposable
+/// <summary>
+/// Runs an action at most once per interval however often it is poked (pages refresh on ledger changes). A failure of the
+/// action is handed to <paramref name="failed"/> (a component hands it to Blazor's DispatchExceptionAsync), never swallowed.
+/// </summary>
+public sealed class Throttle(TimeSpan interval, Func<Task> action, Func<Exception, Task> failed) : IDisposable
 {
     private readonly Lock gate = new();
     private Timer? timer;
@@ -28,10 +31,11 @@ public sealed class Throttle(TimeSpan interval, Func<Task> action) : IDisposable
         {
             await action();
         }
-        catch (Exception)
+        catch (Exception ex)
         {
-            // A failed refresh (the page went away, the store hiccuped) must not take the process down;
-            // the next change pokes again.
+            // Fire runs on a timer thread: an exception escaping it would take the process down. The component shows it.
+            try { await failed(ex); }
+            catch (ObjectDisposedException) { } // the page went away meanwhile: there is no one to tell
         }
     }
 

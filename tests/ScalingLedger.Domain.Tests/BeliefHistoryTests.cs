@@ -73,7 +73,9 @@ public class BeliefHistoryTests
         LawFitted OptimalLr(long evidenceSequence, double d, ParameterInterval? interval, bool converged = true) =>
             FitCredibilityTests.Good(OptimalLrLaw.LawName) with
             {
-                StudyId = Study, EvidenceSequence = evidenceSequence, Converged = converged,
+                StudyId = Study,
+                EvidenceSequence = evidenceSequence,
+                Converged = converged,
                 Parameters = converged ? new Dictionary<string, double> { ["c"] = -2, ["d"] = d } : new Dictionary<string, double>(),
                 Intervals = interval is null ? new Dictionary<string, ParameterInterval>() : new Dictionary<string, ParameterInterval> { ["d"] = interval },
             };

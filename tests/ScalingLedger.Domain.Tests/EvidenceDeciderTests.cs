@@ -14,8 +14,10 @@ public class EvidenceDeciderTests
     /// <summary>Widths 32..512, four rates, two seeds: a bowl around a rate that falls with width, bracketed at every width.</summary>
     private static StudyTestKit Study() => new(Specs.Demo() with
     {
-        Model = new ModelSpec("mlp", 3, [32, 64, 128, 256, 512], "standard"), Optimizer = new OptimizerSpec("adam", [1e-3, 3e-3, 1e-2, 3e-2]),
-        Seeds = [0, 1], TargetWidths = [2048],
+        Model = new ModelSpec("mlp", 3, [32, 64, 128, 256, 512], "standard"),
+        Optimizer = new OptimizerSpec("adam", [1e-3, 3e-3, 1e-2, 3e-2]),
+        Seeds = [0, 1],
+        TargetWidths = [2048],
     });
 
     private static double Loss(PlannedTrial t) =>

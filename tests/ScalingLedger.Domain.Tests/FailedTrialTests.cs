@@ -98,7 +98,9 @@ public class FailedTrialTests
         double[] rates = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2];
         var spec = Specs.Demo() with
         {
-            Model = new ModelSpec("mlp", 3, [32, 64, 128, 256, 512], "mup", 32), Optimizer = new OptimizerSpec("adam", rates), Seeds = [0, 1],
+            Model = new ModelSpec("mlp", 3, [32, 64, 128, 256, 512], "mup", 32),
+            Optimizer = new OptimizerSpec("adam", rates),
+            Seeds = [0, 1],
             TargetWidths = [2048],
         };
         var kit = new StudyTestKit(spec);
@@ -166,7 +168,8 @@ public class FailedTrialTests
         var kit = MupProbe((w, lr) => w == 256 && lr is 1e-3 or 3e-3 or 1e-2);
         LawFitted Recorded(string? fitter) => LawEngine.ToEvent(kit.StudyId,
             LawEngine.Fit(kit.View.Trials, kit.View.Spec, OptimalLrLaw.LawName, "all", new FitOptions(Fitter: fitter))!,
-            Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now) with { FitterVersion = fitter ?? LawEngine.FitterVersion };
+            Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now) with
+        { FitterVersion = fitter ?? LawEngine.FitterVersion };
         var old = Recorded("2.0.0");
         old.Points.Select(p => p.X).ShouldContain(256);
 

@@ -96,12 +96,14 @@ public class FitCredibilityTests
         { "predictions NaN at two widths", "the predictions at widths 2048, 4096 are not finite numbers" },
         { "prediction negative", "it predicts a negative loss: -0.1 [-0.2, 0] at width 4096" },
         { "prediction absurd", "it predicts loss 12 [11, 13] at width 2048, more than 10 times the largest observed (1.01)" },
-        { "bootstrap 499 of 1000", "only 499 of 1000 bootstrap resamples converged (fewer than half): the intervals rest on the resamples that happened to fit" },
+        { "bootstrap 499 of 1000",
+            "only 499 of 1000 bootstrap resamples converged (fewer than half): the intervals rest on the resamples that happened to fit" },
         { "optimal-lr d -2.5", "optimal-LR slope d = -2.5 is outside what width scaling of the best learning rate supports (-2 to 1)" },
         { "optimal-lr d 5", "optimal-LR slope d = 5 is far outside what width scaling of the best learning rate supports (-2 to 1)" },
         { "optimal-lr prediction absurd", "it predicts optimal learning rate 0.3 at width 8, more than 10 times the largest observed (0.025)" },
         { "chinchilla beta 4", "exponent beta = 4 is outside what data scaling supports (0 to 3)" },
-        { "chinchilla B interval wide", "the 95% interval of B, [10, 2e4], spans more than two orders of magnitude (upper/lower = 2e3): the data do not determine it" },
+        { "chinchilla B interval wide",
+            "the 95% interval of B, [10, 2e4], spans more than two orders of magnitude (upper/lower = 2e3): the data do not determine it" },
         { "loglinear R² 0.2", "R² = 0.2: the law explains less than half the variance of the loss over its 6 points (credible fits have at least 0.5)" },
     };
 
@@ -126,7 +128,14 @@ public class FitCredibilityTests
         var chinchilla = ChinchillaLike();
         return wrong switch
         {
-            "not converged" => good with { Converged = false, Message = "Did not converge from any start.", Parameters = new Dictionary<string, double>(), Intervals = null, Predictions = null },
+            "not converged" => good with
+            {
+                Converged = false,
+                Message = "Did not converge from any start.",
+                Parameters = new Dictionary<string, double>(),
+                Intervals = null,
+                Predictions = null
+            },
             "alpha 3.5" => With("alpha", 3.5),
             "alpha 0" => With("alpha", 0),
             "alpha -0.2" => With("alpha", -0.2),
@@ -136,7 +145,10 @@ public class FitCredibilityTests
             "R² 0.3" => good with { RSquared = 0.3 },
             "prediction NaN" => Predicting(2048, double.NaN, null, null),
             "prediction infinite upper" => Predicting(2048, 0.4, 0.3, double.PositiveInfinity),
-            "predictions NaN at two widths" => good with { Predictions = [new FitPrediction(2048, double.NaN, null, null), new FitPrediction(4096, 0.3, double.NegativeInfinity, 0.4)] },
+            "predictions NaN at two widths" => good with
+            {
+                Predictions = [new FitPrediction(2048, double.NaN, null, null), new FitPrediction(4096, 0.3, double.NegativeInfinity, 0.4)]
+            },
             "prediction negative" => Predicting(4096, -0.1, -0.2, 0),
             "prediction absurd" => Predicting(2048, 12, 11, 13),
             "bootstrap 499 of 1000" => good with { BootstrapConverged = 499 },
@@ -181,13 +193,15 @@ public class FitCredibilityTests
         // Under muP the best rate does not move with width: the line is flat and its R² near 0 by design.
         CredibilityRule.Assess(GoodOptimalLr() with
         {
-            Parameters = new Dictionary<string, double> { ["c"] = Math.Log(0.01), ["d"] = 0.01 }, RSquared = 0.02,
+            Parameters = new Dictionary<string, double> { ["c"] = Math.Log(0.01), ["d"] = 0.01 },
+            RSquared = 0.02,
         }).Reasons.ShouldBeEmpty();
         // A rising log-linear line (b = 5) is odd but not an exponent out of range, and a and b may be negative.
         CredibilityRule.Assess(LogLinear() with
         {
             Parameters = new Dictionary<string, double> { ["a"] = -3, ["b"] = 5, ["learningRate"] = 0.001 },
-            Predictions = [new FitPrediction(64, -3 + 5 * Math.Log(64), 17, 18)], Points = [new FitPoint(16, 10.8), new FitPoint(32, 14.3)],
+            Predictions = [new FitPrediction(64, -3 + 5 * Math.Log(64), 17, 18)],
+            Points = [new FitPoint(16, 10.8), new FitPoint(32, 14.3)],
         }).Reasons.ShouldBeEmpty();
         // The floor E's interval reaching 0 (the floor is not resolved) is not held against the law.
         CredibilityRule.Assess(Good() with

@@ -67,7 +67,9 @@ public class LawTests
     {
         var spec = Specs.Demo() with
         {
-            Model = new ModelSpec("mlp", 3, widths, "standard"), Optimizer = new OptimizerSpec("adam", rates), Seeds = [0, 1],
+            Model = new ModelSpec("mlp", 3, widths, "standard"),
+            Optimizer = new OptimizerSpec("adam", rates),
+            Seeds = [0, 1],
         };
         var kit = new StudyTestKit(spec);
         return kit.FinishAll(t =>
@@ -136,7 +138,8 @@ public class LawTests
         old.Message!.ShouldContain(CredibilityRule.EdgeMessage);
         var judged = CredibilityRule.Assess(LawEngine.ToEvent(kit.StudyId, old, Guid.NewGuid(), 1, StudyTestKit.Now));
         judged.Credible.ShouldBeFalse();
-        judged.Reasons.ShouldContain(r => r.StartsWith("it rests on optima at the edge of the grid (The best rate is at the edge of the grid for width(s) 16, 32, 64)"));
+        judged.Reasons.ShouldContain(r => r.StartsWith(
+            "it rests on optima at the edge of the grid (The best rate is at the edge of the grid for width(s) 16, 32, 64)"));
     }
 
     [Fact]

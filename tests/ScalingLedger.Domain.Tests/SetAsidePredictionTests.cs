@@ -49,7 +49,8 @@ public class SetAsidePredictionTests
         view.Predictions.Count.ShouldBe(4);
         view.NotCredibleFits.Count.ShouldBe(1);
         var fit = view.NotCredibleFits[0];
-        (fit.Id, fit.StudyId, fit.Law, fit.Key, fit.Sequence, fit.Credible).ShouldBe((story.Bad.FitId, story.Bad.StudyId, FixedLrPowerLaw.LawName, "lr=0.01", 5L, false));
+        (fit.Id, fit.StudyId, fit.Law, fit.Key, fit.Sequence, fit.Credible)
+            .ShouldBe((story.Bad.FitId, story.Bad.StudyId, FixedLrPowerLaw.LawName, "lr=0.01", 5L, false));
         fit.RuleVersion.ShouldBe(CredibilityRule.Version);
 
         PredictionView Of(PredictionIssued p) => view.Predictions.Single(v => v.Id == p.PredictionId);

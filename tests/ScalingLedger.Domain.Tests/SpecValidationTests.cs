@@ -50,7 +50,9 @@ public class SpecValidationTests
     {
         var errors = SpecValidation.Validate(Specs.Demo() with
         {
-            Model = new("mlp", 3, [32, 32], "standard"), Optimizer = new("adam", [0.1, 0.1]), Seeds = [3, 3],
+            Model = new("mlp", 3, [32, 32], "standard"),
+            Optimizer = new("adam", [0.1, 0.1]),
+            Seeds = [3, 3],
         });
         errors.Keys.ShouldBe(["model.widths", "optimizer.learningRates", "seeds"], ignoreOrder: true);
     }
@@ -67,7 +69,8 @@ public class SpecValidationTests
     {
         var errors = SpecValidation.Validate(Specs.Demo() with
         {
-            Model = new("cnn", 3, [32], "ntk"), Optimizer = new("sgd", [0.1]),
+            Model = new("cnn", 3, [32], "ntk"),
+            Optimizer = new("sgd", [0.1]),
         });
         errors.Keys.ShouldBe(["model.family", "model.parameterization", "optimizer.name"], ignoreOrder: true);
     }
@@ -109,7 +112,9 @@ public class SpecValidationTests
         {
             Model = new ModelSpec("mlp", 3, Enumerable.Range(1, 10).Select(i => 8 * i).ToList(), "standard"),
             Optimizer = new OptimizerSpec("adam", Enumerable.Range(1, 10).Select(i => i * 1e-4).ToList()),
-            Seeds = Enumerable.Range(0, 30).ToList(), Steps = 10_000, EvalEvery = 10,
+            Seeds = Enumerable.Range(0, 30).ToList(),
+            Steps = 10_000,
+            EvalEvery = 10,
         };
         var errors = SpecValidation.Validate(huge);
         errors.Keys.ShouldBe(["evalEvery"]);

@@ -24,9 +24,12 @@ public class StudyComparisonTests
     {
         var spec = Specs.Demo() with
         {
-            Name = "sp-vs-mup: standard", Owner = "researcher-a",
-            Model = new ModelSpec("mlp", 3, [32, 64], "standard"), Optimizer = new OptimizerSpec("adam", [0.001, 0.01]),
-            Seeds = [0, 1], TargetWidths = [2048],
+            Name = "sp-vs-mup: standard",
+            Owner = "researcher-a",
+            Model = new ModelSpec("mlp", 3, [32, 64], "standard"),
+            Optimizer = new OptimizerSpec("adam", [0.001, 0.01]),
+            Seeds = [0, 1],
+            TargetWidths = [2048],
         };
         return new StudyView
         {
@@ -58,9 +61,12 @@ public class StudyComparisonTests
     {
         var spec = Specs.Demo() with
         {
-            Name = "sp-vs-mup: mup", Owner = "researcher-b",
-            Model = new ModelSpec("mlp", 3, [32, 128], "mup", 32), Optimizer = new OptimizerSpec("adam", [0.001, 0.003]),
-            Seeds = [0], TargetWidths = [2048, 4096],
+            Name = "sp-vs-mup: mup",
+            Owner = "researcher-b",
+            Model = new ModelSpec("mlp", 3, [32, 128], "mup", 32),
+            Optimizer = new OptimizerSpec("adam", [0.001, 0.003]),
+            Seeds = [0],
+            TargetWidths = [2048, 4096],
         };
         var optimalLr = Fit(OptimalLrLaw.LawName, "all", new() { ["c"] = -4, ["d"] = 0 }, new() { ["c"] = new(-4.2, -3.8), ["d"] = new(-0.1, 0.1) });
         return new StudyView

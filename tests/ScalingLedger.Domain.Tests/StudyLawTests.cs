@@ -68,7 +68,9 @@ public class StudyLawTests
         var rates = MetzLike.Rates[..4];
         var spec = Specs.Demo() with
         {
-            Model = new ModelSpec("mlp", 3, MetzLike.Widths[..8], "standard"), Optimizer = new OptimizerSpec("adam", rates), Seeds = [0, 1],
+            Model = new ModelSpec("mlp", 3, MetzLike.Widths[..8], "standard"),
+            Optimizer = new OptimizerSpec("adam", rates),
+            Seeds = [0, 1],
         };
         var kit = new StudyTestKit(spec).FinishAll(t =>
             (1 + 0.1 * Array.IndexOf(rates, t.LearningRate)) * MetzLike.Frontier(t.Width) * (t.Seed == 0 ? 1.001 : 0.999));

@@ -26,11 +26,14 @@ internal static class TestLaws
 
     public static FitResult? OptimalLr(IEnumerable<TrialView> trials, FitOptions? options = null) => Fit(OptimalLrLaw.LawName, trials, options);
 
-    public static FitResult? TunedFrontierPower(IEnumerable<TrialView> trials, FitOptions? options = null) => Fit(TunedFrontierPowerLaw.LawName, trials, options);
+    public static FitResult? TunedFrontierPower(IEnumerable<TrialView> trials, FitOptions? options = null) =>
+        Fit(TunedFrontierPowerLaw.LawName, trials, options);
 
-    public static IReadOnlyList<FitResult> FixedLrLogLinear(IEnumerable<TrialView> trials, FitOptions? options = null) => Fits(FixedLrLogLinearLaw.LawName, trials, options);
+    public static IReadOnlyList<FitResult> FixedLrLogLinear(IEnumerable<TrialView> trials, FitOptions? options = null) =>
+        Fits(FixedLrLogLinearLaw.LawName, trials, options);
 
-    public static IReadOnlyList<FitResult> FixedLrPower(IEnumerable<TrialView> trials, FitOptions? options = null) => Fits(FixedLrPowerLaw.LawName, trials, options);
+    public static IReadOnlyList<FitResult> FixedLrPower(IEnumerable<TrialView> trials, FitOptions? options = null) =>
+        Fits(FixedLrPowerLaw.LawName, trials, options);
 
     public static FitResult? ChinchillaOf(IEnumerable<TrialView> trials, FitOptions? options = null) => Fit(ChinchillaStudyLaw.LawName, trials, options);
 

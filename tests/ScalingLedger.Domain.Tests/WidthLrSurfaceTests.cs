@@ -24,11 +24,16 @@ public class WidthLrSurfaceTests
     {
         var spec = Specs.Demo() with
         {
-            Model = new ModelSpec("mlp", 3, Widths, "standard"), Optimizer = new OptimizerSpec("adam", Rates), Seeds = [0, 1], TargetWidths = [4096],
+            Model = new ModelSpec("mlp", 3, Widths, "standard"),
+            Optimizer = new OptimizerSpec("adam", Rates),
+            Seeds = [0, 1],
+            TargetWidths = [4096],
         };
         return new StudyTestKit(spec).FinishAll(t =>
         {
-            var u = paired ? (t.Seed == 0 ? 1 : -1) : 2 * new Random(t.Width * 7919 + (int)Math.Round(1000 * Math.Log(t.LearningRate)) * 31 + t.Seed).NextDouble() - 1;
+            var u = paired
+                ? (t.Seed == 0 ? 1 : -1)
+                : 2 * new Random(t.Width * 7919 + (int)Math.Round(1000 * Math.Log(t.LearningRate)) * 31 + t.Seed).NextDouble() - 1;
             return Surface(t.Width, t.LearningRate) * (1 + noise * u);
         });
     }
@@ -100,7 +105,10 @@ public class WidthLrSurfaceTests
         // Rates that stop short of the narrow widths' valley: their best rate is the grid's largest, a bound, not a point.
         var spec = Specs.Demo() with
         {
-            Model = new ModelSpec("mlp", 3, Widths, "standard"), Optimizer = new OptimizerSpec("adam", Rates[3..]), Seeds = [0, 1], TargetWidths = [4096],
+            Model = new ModelSpec("mlp", 3, Widths, "standard"),
+            Optimizer = new OptimizerSpec("adam", Rates[3..]),
+            Seeds = [0, 1],
+            TargetWidths = [4096],
         };
         var kit = new StudyTestKit(spec).FinishAll(t => Surface(t.Width, t.LearningRate));
         var fit = Surface(kit);

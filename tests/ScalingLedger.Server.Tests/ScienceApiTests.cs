@@ -29,11 +29,13 @@ public sealed class ScienceApiTests(PostgresFixture pg)
         // any trial of that width started, and resolved after it was trained. (The reactor also predicts widths whose
         // trials are running but unfinished; those are not the ones this checks.)
         long FirstStartAt(int width) => SequenceOf(e => e["type"]!.GetValue<string>() == nameof(TrialStarted)
-            && study["trials"]!.AsArray().Any(t => t!["trialId"]!.GetValue<Guid>() == e["data"]!["trialId"]!.GetValue<Guid>() && t["width"]!.GetValue<int>() == width));
+            && study["trials"]!.AsArray().Any(t => t!["trialId"]!.GetValue<Guid>() == e["data"]!["trialId"]!.GetValue<Guid>()
+                && t["width"]!.GetValue<int>() == width));
         long EventOf(string type, Guid predictionId) =>
             SequenceOf(e => e["type"]!.GetValue<string>() == type && e["data"]!["predictionId"]!.GetValue<Guid>() == predictionId);
         var early = predictions.Select(p => p!).Where(p => p["issued"]!["reason"]!.GetValue<string>() == "planned" && p["resolution"] is not null)
-            .First(p => EventOf(nameof(PredictionIssued), p["issued"]!["predictionId"]!.GetValue<Guid>()) < FirstStartAt((int)p["issued"]!["width"]!.GetValue<double>()));
+            .First(p => EventOf(nameof(PredictionIssued), p["issued"]!["predictionId"]!.GetValue<Guid>())
+                < FirstStartAt((int)p["issued"]!["width"]!.GetValue<double>()));
         var predictionId = early["issued"]!["predictionId"]!.GetValue<Guid>();
         var firstWide = FirstStartAt((int)early["issued"]!["width"]!.GetValue<double>());
         var issuedAt = EventOf(nameof(PredictionIssued), predictionId);

@@ -20,7 +20,8 @@ namespace ScalingLedger.Server.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class SiteBrowserTests(PostgresFixture pg)
 {
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    private static readonly JsonSerializerOptions Web =
+        new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
     private static readonly string Recording = Path.Combine(RepositoryRoot(), "benchmarks", "recordings", "tiny-432.json");
 
     [Fact]
@@ -33,7 +34,8 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         app.StartServer();
         var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
-        var alice = await StudyApi.DefineAsync(client, Spec("alice's sweep with a rather long name that has to wrap somewhere on the page", "alice", "standard"));
+        var alice = await StudyApi.DefineAsync(client,
+            Spec("alice's sweep with a rather long name that has to wrap somewhere on the page", "alice", "standard"));
 
         await using var session = await BrowserSession.StartAsync(baseUrl);
         var page = session.Page;
@@ -68,7 +70,8 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         var apiStudy = aliceJson.Deserialize<StudyView>(Web)!;
         var drawnLines = fits.Count(f => f.Law == FixedLrLogLinearLaw.LawName && f.Converged && apiStudy.CredibilityOf(f.FitId).Credible);
         lossVsWidth.Keys.Count(k => k.StartsWith("fixed-lr-loglinear lr ", StringComparison.Ordinal)).ShouldBe(drawnLines);
-        lossVsWidth.ContainsKey("tuned frontier").ShouldBe(fits.Any(f => f.Law == TunedFrontierPowerLaw.LawName && f.Converged && apiStudy.CredibilityOf(f.FitId).Credible));
+        lossVsWidth.ContainsKey("tuned frontier")
+            .ShouldBe(fits.Any(f => f.Law == TunedFrontierPowerLaw.LawName && f.Converged && apiStudy.CredibilityOf(f.FitId).Credible));
         var lossVsRate = await ChartAsync(page, "panel-loss-rate");
         widths.ShouldAllBe(w => lossVsRate.ContainsKey($"width {w}"));
         var heatmap = await ChartAsync(page, "panel-heatmap");
@@ -85,13 +88,16 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         await page.Locator("#panel-heatmap .apexcharts-menu-item.exportSVG").WaitForAsync();
         (await page.Locator("#panel-heatmap .apexcharts-menu-item.exportPNG").CountAsync()).ShouldBe(1);
         await page.Locator("#panel-heatmap .apexcharts-menu-icon").ClickAsync();
-        await session.ScreenshotAsync("study-page", "replay", "panel-loss-width", "panel-loss-rate", "panel-heatmap", "panel-optimal-lr", "belief-history", "slope-history");
+        await session.ScreenshotAsync("study-page", "replay", "panel-loss-width", "panel-loss-rate", "panel-heatmap", "panel-optimal-lr",
+            "belief-history", "slope-history");
 
         // Replay: back to the start, where no trial has ended, then forward moment by moment; the address keeps the point.
         await page.Locator("#replay-start").ClickAsync();
         await page.Locator("#replaying").WaitForAsync();
-        await WaitForAsync(() => Task.FromResult(page.Url.Contains("asOf=", StringComparison.Ordinal)), $"the address keeps the replayed point (it is {page.Url})");
-        await WaitForAsync(async () => (await ChartAsync(page, "panel-loss-width")).Where(s => s.Key.StartsWith("lr ", StringComparison.Ordinal)).Sum(s => s.Value) == 0,
+        await WaitForAsync(() => Task.FromResult(page.Url.Contains("asOf=", StringComparison.Ordinal)),
+            $"the address keeps the replayed point (it is {page.Url})");
+        await WaitForAsync(async () => (await ChartAsync(page, "panel-loss-width"))
+                .Where(s => s.Key.StartsWith("lr ", StringComparison.Ordinal)).Sum(s => s.Value) == 0,
             "at the study's first event no trial has a final loss");
         (await page.Locator("#replay-at").InnerTextAsync()).ShouldContain("(moment 1 of");
         for (var i = 0; i < 12; i++) await page.Locator("#replay-forward").ClickAsync();
@@ -201,8 +207,11 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
     private static JsonObject Spec(string name, string owner, string parameterization) => new()
     {
         ["name"] = name, ["owner"] = owner, ["dataset"] = "fashion-mnist",
-        ["model"] = new JsonObject { ["family"] = "mlp", ["hiddenLayers"] = 3, ["parameterization"] = parameterization,
-            ["widths"] = new JsonArray(2, 3, 4, 6, 8, 12), ["baseWidth"] = parameterization == "mup" ? 2 : null },
+        ["model"] = new JsonObject
+        {
+            ["family"] = "mlp", ["hiddenLayers"] = 3, ["parameterization"] = parameterization,
+            ["widths"] = new JsonArray(2, 3, 4, 6, 8, 12), ["baseWidth"] = parameterization == "mup" ? 2 : null
+        },
         ["optimizer"] = new JsonObject { ["name"] = "adam", ["learningRates"] = new JsonArray(0.001, 0.003, 0.01, 0.03, 0.1, 0.3) },
         ["seeds"] = new JsonArray(owner == "bob" ? 1 : 0), ["steps"] = 20, ["batchSize"] = 32, ["evalEvery"] = 1, ["targetWidths"] = new JsonArray(32, 64),
     };
@@ -212,7 +221,8 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
     {
         await page.Locator($"#{id}[data-draws]").WaitForAsync(new() { Timeout = 20_000 });
         var result = await page.EvaluateAsync<JsonElement>(
-            "id => { const c = ApexCharts.getChartByID(id); return c ? c.w.config.series.map(s => ({ name: s.name, points: s.data.filter(p => p.y !== null && p.y !== undefined).length })) : []; }", id);
+            "id => { const c = ApexCharts.getChartByID(id); return c ? c.w.config.series.map(s => ({ name: s.name, " +
+                "points: s.data.filter(p => p.y !== null && p.y !== undefined).length })) : []; }", id);
         // What ApexCharts drew, not only what it was given: a group per series in the SVG.
         var series = result.EnumerateArray().Select(s => (Name: s.GetProperty("name").GetString()!, Points: s.GetProperty("points").GetInt32())).ToList();
         (await page.Locator($"#{id} g.apexcharts-series").CountAsync()).ShouldBeGreaterThanOrEqualTo(series.Count == 0 ? 0 : 1);
@@ -251,12 +261,16 @@ internal sealed class BrowserSession : IAsyncDisposable
         session.browser = await session.playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = StudyPageBrowserTests.Chromium, Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"],
         });
         session.Page = await session.browser.NewPageAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 } });
         session.Page.Console += (_, m) => { if (m.Type == "error") session.Errors.Add($"{session.Page.Url}: {m.Text}"); };
         session.Page.PageError += (_, e) => session.Errors.Add($"{session.Page.Url}: {e}");
-        session.Page.Response += (_, r) => { if (r.Status >= 400 && r.Url.StartsWith(baseUrl, StringComparison.Ordinal)) session.Errors.Add($"{r.Status} {r.Url}"); };
+        session.Page.Response += (_, r) =>
+        {
+            if (r.Status >= 400 && r.Url.StartsWith(baseUrl, StringComparison.Ordinal)) session.Errors.Add($"{r.Status} {r.Url}");
+        };
         return session;
     }
 

@@ -59,7 +59,8 @@ internal static class StudyApi
             if (study["status"]!.GetValue<string>() == status) return study;
             await Task.Delay(250);
         } while (DateTime.UtcNow < deadline);
-        throw new TimeoutException($"Study {id} did not reach {status} within {timeout}: {study.ToJsonString(new JsonSerializerOptions { WriteIndented = true })[..Math.Min(3000, study.ToJsonString().Length)]}");
+        throw new TimeoutException($"Study {id} did not reach {status} within {timeout}: " +
+            $"{study.ToJsonString(new JsonSerializerOptions { WriteIndented = true })[..Math.Min(3000, study.ToJsonString().Length)]}");
     }
 
     /// <summary>Polls until every trial of the study has <paramref name="status"/>.</summary>

@@ -116,7 +116,8 @@ public sealed class StudyLifecycleTests(PostgresFixture pg)
             .ShouldBe(["dataset", "model.widths", "optimizer.learningRates[1]", "steps"], ignoreOrder: true);
         problem["errors"]!["dataset"]![0]!.GetValue<string>().ShouldContain("cifar-100");
 
-        var malformed = await client.PostAsync("/api/studies", new StringContent("{\"name\": \"x\", \"steps\": \"many\"}", System.Text.Encoding.UTF8, "application/json"));
+        var malformed = await client.PostAsync("/api/studies",
+            new StringContent("{\"name\": \"x\", \"steps\": \"many\"}", System.Text.Encoding.UTF8, "application/json"));
         malformed.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await malformed.Content.ReadAsStringAsync()).ShouldContain("steps");
 

@@ -52,7 +52,8 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         }
         catch (TimeoutException ex)
         {
-            throw new TimeoutException($"The chart did not render. Browser errors: {string.Join(" | ", errors)}; responses: {string.Join(" | ", responses)}", ex);
+            throw new TimeoutException($"The chart did not render. Browser errors: {string.Join(" | ", errors)}; " +
+                $"responses: {string.Join(" | ", responses)}", ex);
         }
         await chart.Locator(".apexcharts-legend-series", new() { HasText = "fixed-lr-loglinear lr 0.01" }).WaitForAsync();
         var legend = await chart.Locator(".apexcharts-legend-series").AllInnerTextsAsync();

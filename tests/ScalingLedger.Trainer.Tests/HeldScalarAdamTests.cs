@@ -21,7 +21,8 @@ public class HeldScalarAdamTests
         using var theirs = new Mlp(shape, g2);
         using var adam = TrialRunner.CreateAdam(ours, lr);
         using var reference = optim.Adam(
-            theirs.LearningRateGroups(lr).Select(g => new TorchSharp.Modules.Adam.ParamGroup(g.Parameters, lr: g.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8)),
+            theirs.LearningRateGroups(lr)
+                .Select(g => new TorchSharp.Modules.Adam.ParamGroup(g.Parameters, lr: g.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8)),
             lr: lr, beta1: 0.9, beta2: 0.999, eps: 1e-8);
         var orderA = new BatchOrder(data.TrainCount, 32, 5);
         var orderB = new BatchOrder(data.TrainCount, 32, 5);

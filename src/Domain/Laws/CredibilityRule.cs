@@ -59,13 +59,15 @@ public static class CredibilityRule
             if (fit.Intervals?.GetValueOrDefault(name) is { } interval && IntervalReason(name, interval) is { } reason)
                 reasons.Add(reason);
         if (isLoss && fit.RSquared is { } r2 && !(r2 >= MinRSquared))
-            reasons.Add($"R² = {Format(r2)}: the law explains less than half the variance of the loss over its {fit.Points.Count} points (credible fits have at least {Format(MinRSquared)})");
+            reasons.Add($"R² = {Format(r2)}: the law explains less than half the variance of the loss over its {fit.Points.Count} points " +
+                $"(credible fits have at least {Format(MinRSquared)})");
         reasons.AddRange(PredictionReasons(fit, isLoss));
         if (fit.Message is { } message && message.Contains(EdgeMessage, StringComparison.Ordinal))
             reasons.Add("it rests on optima at the edge of the grid (" + message[message.IndexOf(EdgeMessage, StringComparison.Ordinal)..].Split(':')[0]
                 + "): there the best rate is a bound, not a value");
         if (fit is { BootstrapResamples: > 0 and var resamples, BootstrapConverged: { } converged } && converged < MinBootstrapShare * resamples)
-            reasons.Add($"only {converged} of {resamples} bootstrap resamples converged (fewer than half): the intervals rest on the resamples that happened to fit");
+            reasons.Add($"only {converged} of {resamples} bootstrap resamples converged (fewer than half): " +
+                "the intervals rest on the resamples that happened to fit");
         return new FitCredibility(reasons.Count == 0, reasons);
     }
 

@@ -28,11 +28,13 @@ public static class DeviationExplanation
         {
             var above = observed > prediction.Upper;
             var off = above ? observed - prediction.Upper : prediction.Lower - observed;
-            lines.Add($"Observed {N(observed)} at width {width}, {(above ? "above" : "below")} the 95% interval [{N(prediction.Lower)}, {N(prediction.Upper)}] " +
+            lines.Add($"Observed {N(observed)} at width {width}, {(above ? "above" : "below")} " +
+                      $"the 95% interval [{N(prediction.Lower)}, {N(prediction.Upper)}] " +
                       $"by {N(off)} (z = {Numbers.Fixed(resolution.ZScore, 1)}). " +
                       (above
                           ? "The wide model did worse than the law extrapolated: typical of a mistuned rate, or of a law that stops holding."
-                          : "The wide model did better than the law extrapolated: the law was pessimistic (the small widths may have been mistuned, or the floor E is too high)."));
+                          : "The wide model did better than the law extrapolated: the law was pessimistic " +
+                            "(the small widths may have been mistuned, or the floor E is too high)."));
         }
 
         if (prediction.LearningRate is { } assumed && assumed > 0)
@@ -42,7 +44,8 @@ public static class DeviationExplanation
                 var d = law.Parameters.GetValueOrDefault("d");
                 var ratio = assumed / best;
                 var where = $"The optimal-LR law (d = {Numbers.Fixed(d, 2)}) puts the best rate at width {width} at {N(best)}; " +
-                            $"this prediction assumed {N(assumed)}, " + (ratio > TunedFactor ? $"{F(ratio)}x too high" : ratio < 1 / TunedFactor ? $"{F(1 / ratio)}x too low" : "close to the optimum");
+                            $"this prediction assumed {N(assumed)}, " +
+                            (ratio > TunedFactor ? $"{F(ratio)}x too high" : ratio < 1 / TunedFactor ? $"{F(1 / ratio)}x too low" : "close to the optimum");
                 // How far from its best the rate was where the law was fitted, against here: a law fitted at one rate carries the
                 // mistuning of its evidence widths into its extrapolation.
                 var fitted = fitWidths.Where(w => w > 0).DefaultIfEmpty(0).Max();
@@ -52,22 +55,33 @@ public static class DeviationExplanation
                     var here = Math.Abs(Math.Log(ratio));
                     var fittedWidth = Numbers.Width(fitted);
                     if (here > there + Math.Log(TunedFactor) / 2)
-                        lines.Add(where + $", further from its best than at width {fittedWidth}, the widest the law was fitted on ({F(Math.Exp(there))}x off there). " +
-                                  "The fixed-rate law extrapolates a rate that drifts away from the optimum as width grows: the wide model does worse than the line, " +
-                                  (observedAbove ? "as observed. Tune the rate per width (the tuned frontier) before trusting this law's extrapolation." : "yet it did better: the rate does not explain this deviation."));
+                        lines.Add(where + $", further from its best than at width {fittedWidth}, " +
+                                  $"the widest the law was fitted on ({F(Math.Exp(there))}x off there). " +
+                                  "The fixed-rate law extrapolates a rate that drifts away from the optimum as width grows: " +
+                                  "the wide model does worse than the line, " +
+                                  (observedAbove
+                                      ? "as observed. Tune the rate per width (the tuned frontier) before trusting this law's extrapolation."
+                                      : "yet it did better: the rate does not explain this deviation."));
                     else if (here < there - Math.Log(TunedFactor) / 2)
-                        lines.Add(where + $", closer to its best than at width {fittedWidth}, the widest the law was fitted on ({F(Math.Exp(there))}x off there). " +
-                                  "The rate drifts towards the optimum as width grows, so the wide model does better than the line fitted where the rate was worse, " +
-                                  (observedAbove ? "yet it did worse: the rate does not explain this deviation." : "as observed. The small widths were mistuned: the tuned frontier is the law to extrapolate."));
+                        lines.Add(where + $", closer to its best than at width {fittedWidth}, " +
+                                  $"the widest the law was fitted on ({F(Math.Exp(there))}x off there). " +
+                                  "The rate drifts towards the optimum as width grows, " +
+                                  "so the wide model does better than the line fitted where the rate was worse, " +
+                                  (observedAbove
+                                      ? "yet it did worse: the rate does not explain this deviation."
+                                      : "as observed. The small widths were mistuned: the tuned frontier is the law to extrapolate."));
                     else
-                        lines.Add(where + $", about as far from its best as at width {fittedWidth}, the widest the law was fitted on. The rate is not the cause: look at the spread " +
-                                  "across seeds at this width, the number of steps (wide models may need longer), and whether the law's form still fits the widths beside it.");
+                        lines.Add(where + $", about as far from its best as at width {fittedWidth}, the widest the law was fitted on. " +
+                                  "The rate is not the cause: look at the spread " +
+                                  "across seeds at this width, the number of steps (wide models may need longer), " +
+                                  "and whether the law's form still fits the widths beside it.");
                 }
                 else lines.Add(where + ".");
             }
             else
             {
-                lines.Add($"This prediction assumed learning rate {N(assumed)}; the optimal-LR law is not fitted, so whether that rate is still right at width {width} is unknown.");
+                lines.Add($"This prediction assumed learning rate {N(assumed)}; the optimal-LR law is not fitted, " +
+                    $"so whether that rate is still right at width {width} is unknown.");
             }
         }
         return lines;

@@ -56,7 +56,8 @@ public abstract class FixedLrLaw : Law
     public override double? LearningRateAt(LawFitted fit, LawPoint point, LawFitted? optimalLr) => LawKeys.RateOf(fit.Key);
 
     public override IEnumerable<LawCurve> Curves(LawFitted fit) =>
-        [new LawCurve($"{Name} lr {Numbers.Format(LawKeys.RateOf(fit.Key) ?? double.NaN)}", LawKeys.RateOf(fit.Key), null, h => Evaluate(fit.Parameters, new LawPoint(h)))];
+        [new LawCurve($"{Name} lr {Numbers.Format(LawKeys.RateOf(fit.Key) ?? double.NaN)}", LawKeys.RateOf(fit.Key), null,
+            h => Evaluate(fit.Parameters, new LawPoint(h)))];
 
     public override IEnumerable<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, FitOptions options) =>
         FixedLrData.Of(trials).Where(lr => lr.Points.Count >= MinimumWidths)

@@ -10,13 +10,13 @@ public sealed class FixedLrPowerLaw : FixedLrLaw
 
     public override string Name => LawName;
     public override string Form => PowerLaw.Form;
-    public override IReadOnlyList<string> ParameterNames { get; } = ["E", "A", "alpha"];
+    public override IReadOnlyList<string> ParameterNames => PowerLaw.ParameterNames;
     public override RefitCost Cost => RefitCost.Slow;
     public override IReadOnlyList<ExponentBound> Exponents { get; } = [PowerLaw.WidthExponent];
     public override IReadOnlyList<string> PositiveCoefficients { get; } = ["A"];
     internal override int MinimumWidths => PowerLaw.ParameterCount + 1;
 
-    public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => PowerLaw.Evaluate(p["E"], p["A"], p["alpha"], point.Width);
+    public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => PowerLaw.Evaluate(p, point);
 
     internal override FitResult Fit(FixedLrData lr, FitOptions options) =>
         LawFitting.PowerFit(this, lr.Key, lr.Widths, lr.Means, lr.Points, lr.Evidence, lr.DivergedMessage,

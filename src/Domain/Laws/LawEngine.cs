@@ -20,7 +20,8 @@ public static class LawEngine
     /// </summary>
     public static readonly IReadOnlyList<string> SupportedFitterVersions = ["2.0.0", "2.1.0", FitterVersion];
 
-    /// <summary>Every law's fits over these trials, each with bootstrap intervals and predictions (by default at the study's widths and target widths).</summary>
+    /// <summary>Every law's fits over these trials, each with bootstrap intervals and predictions (by default at the study's widths
+    /// and target widths).</summary>
     public static IReadOnlyList<FitResult> FitAll(IReadOnlyList<TrialView> trials, StudySpec? spec, FitOptions? options = null) =>
         Candidates(trials, spec, options).Select(c => c.Fit()).ToList();
 

@@ -40,8 +40,11 @@ internal static class LawFitting
             .ToList();
         return fit with
         {
-            Intervals = intervals, BootstrapSeed = boot.Seed, BootstrapResamples = boot.Resamples,
-            BootstrapConverged = boot.Converged.Count, Predictions = predictions,
+            Intervals = intervals,
+            BootstrapSeed = boot.Seed,
+            BootstrapResamples = boot.Resamples,
+            BootstrapConverged = boot.Converged.Count,
+            Predictions = predictions,
         };
     }
 
@@ -90,7 +93,7 @@ internal static class LawFitting
         var parameters = new Dictionary<string, double>(extra) { ["E"] = fit.E, ["A"] = fit.A, ["alpha"] = fit.Alpha };
         var result = new FitResult(law.Name, key, law.Form, parameters, true, Join(message, BootstrapMessage(boot)), fit.RSquared,
             points, evidence, fit.Method + "+" + bootstrapMethod, StartsConverged: fit.StartsConverged, StartsTried: fit.StartsTried);
-        return WithUncertainty(result, boot, ["E", "A", "alpha"], [fit.E, fit.A, fit.Alpha],
+        return WithUncertainty(result, boot, PowerLaw.ParameterNames, [fit.E, fit.A, fit.Alpha],
             (p, at) => PowerLaw.Evaluate(p[0], p[1], p[2], at.Width), Widths(options));
     }
 }

@@ -49,7 +49,9 @@ public sealed record WidthOptima(IReadOnlyList<WidthOptimum> Optima, IReadOnlyLi
     /// <summary>What a fit over these optima should say about the holes and edges: null when the grid has none.</summary>
     public string? Message =>
         Excluded.Count == 0 && Holes.Count == 0 && Advice is null ? null
-        : string.Join(" ", (Excluded.Count > 0 ? ["Left out (the best rate is not bracketed by results): " + string.Join("; ", Excluded) + "."] : Array.Empty<string>())
+        : string.Join(" ", (Excluded.Count > 0
+                ? ["Left out (the best rate is not bracketed by results): " + string.Join("; ", Excluded) + "."]
+                : Array.Empty<string>())
             .Concat(Holes.Count > 0 ? ["Cells without a result (failed or cancelled): " + string.Join("; ", Holes) + "."] : [])
             .Concat(Advice is { } advice ? [advice] : []));
 
@@ -70,8 +72,10 @@ public sealed record WidthOptima(IReadOnlyList<WidthOptimum> Optima, IReadOnlyLi
                 var next = side.First().NextRate is { } n ? $" (e.g. {Format(n)})" : "";
                 parts.Add(side.Key switch
                 {
-                    > 0 => $"at width(s) {widths} the best rate is the grid's largest, {Format(rate)}: the optimum lies above it; add rates above {Format(rate)}{next}",
-                    < 0 => $"at width(s) {widths} the best rate is the grid's smallest, {Format(rate)}: the optimum lies below it; add rates below {Format(rate)}{next}",
+                    > 0 => $"at width(s) {widths} the best rate is the grid's largest, {Format(rate)}: the optimum lies above it; " +
+                        $"add rates above {Format(rate)}{next}",
+                    < 0 => $"at width(s) {widths} the best rate is the grid's smallest, {Format(rate)}: the optimum lies below it; " +
+                        $"add rates below {Format(rate)}{next}",
                     _ => $"at width(s) {widths} the grid has a single rate, {Format(rate)}: add rates on both sides of it",
                 });
             }

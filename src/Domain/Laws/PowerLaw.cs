@@ -35,6 +35,12 @@ public static class PowerLaw
     /// <summary>What credibility holds a width exponent alpha to: (0, <see cref="MaxExponent"/>].</summary>
     public static readonly ExponentBound WidthExponent = new("alpha", "exponent", "width scaling", 0, false, MaxExponent);
 
+    /// <summary>The parameters of a law of this form, in the order it writes them.</summary>
+    public static readonly IReadOnlyList<string> ParameterNames = ["E", "A", "alpha"];
+
+    /// <summary>The law's value at a point's width from fitted parameters named as <see cref="ParameterNames"/>.</summary>
+    public static double Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => Evaluate(p["E"], p["A"], p["alpha"], point.Width);
+
     /// <summary>Exponents of the start grid.</summary>
     public static readonly double[] StartAlphas = [0.1, 0.25, 0.5, 1.0, 2.0];
 

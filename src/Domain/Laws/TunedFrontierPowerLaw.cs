@@ -15,12 +15,12 @@ public sealed class TunedFrontierPowerLaw : OptimumLaw
 
     public override string Name => LawName;
     public override string Form => PowerLaw.Form;
-    public override IReadOnlyList<string> ParameterNames { get; } = ["E", "A", "alpha"];
+    public override IReadOnlyList<string> ParameterNames => PowerLaw.ParameterNames;
     public override RefitCost Cost => RefitCost.Slow;
     public override IReadOnlyList<ExponentBound> Exponents { get; } = [PowerLaw.WidthExponent];
     public override IReadOnlyList<string> PositiveCoefficients { get; } = ["A"];
 
-    public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => PowerLaw.Evaluate(p["E"], p["A"], p["alpha"], point.Width);
+    public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => PowerLaw.Evaluate(p, point);
 
     protected override double Observed(WidthOptimum optimum) => optimum.MeanLoss;
 
@@ -65,7 +65,7 @@ public sealed class TunedFrontierPowerLaw : OptimumLaw
                 }
                 return new Sample(widths, y, null);
             }
-            : random => new Sample(widths, best, Bootstrap.PointWeights(widths.Length, random));
+        : random => new Sample(widths, best, Bootstrap.PointWeights(widths.Length, random));
         return LawFitting.PowerFit(this, LawKeys.All, widths, best, points, evidence, message, [], resample,
             bySeed ? LawFitting.SeedsMethod : LawFitting.PointsMethod, options);
     }

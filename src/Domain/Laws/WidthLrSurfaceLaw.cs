@@ -135,7 +135,8 @@ public sealed class WidthLrSurfaceLaw : Law
                         diverged += cell.Any(t => t.Status == TrialStatus.Diverged) ? 1 : 0;
                         continue;
                     }
-                    cells.Add(new Cell(optimum.Width, rate, completed.Select(t => t.FinalEvalLoss!.Value).ToArray(), completed.Select(t => t.TrialId).ToList()));
+                    cells.Add(new Cell(optimum.Width, rate, completed.Select(t => t.FinalEvalLoss!.Value).ToArray(),
+                        completed.Select(t => t.TrialId).ToList()));
                 }
             }
             var message = LawFitting.Join(diverged > 0 ? $"{diverged} cell(s) beside a valley diverged: not points of the surface." : null, analysis.Message);
@@ -175,7 +176,8 @@ public sealed class WidthLrSurfaceLaw : Law
             }
             return problem.Minimise(y, weights, best.Theta, optimiser) is { } refit ? refit.Parameters : null;
         });
-        var predicted = cells.Select(c => Value(estimate[0], estimate[1], estimate[2], estimate[3], estimate[4], estimate[5], new LawPoint(c.Width, c.Rate))).ToArray();
+        var predicted = cells.Select(c => Value(estimate[0], estimate[1], estimate[2], estimate[3], estimate[4], estimate[5],
+            new LawPoint(c.Width, c.Rate))).ToArray();
         double? r2 = means.Distinct().Count() < 2 ? 1.0 : GoodnessOfFit.CoefficientOfDetermination(predicted, means);
         if (!double.IsFinite(r2.Value)) r2 = null;
         var parameters = ParameterNames.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => estimate[x.i]);

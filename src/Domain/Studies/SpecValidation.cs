@@ -91,7 +91,8 @@ public static class SpecValidation
         if (spec.EvalEvery < 1) Add("evalEvery", $"evalEvery must be at least 1, got {spec.EvalEvery}.");
         else if (spec.Steps >= 1 && spec.EvalEvery > spec.Steps) Add("evalEvery", $"evalEvery ({spec.EvalEvery}) must not exceed steps ({spec.Steps}).");
         else if (spec.Steps >= 1 && spec.Steps / spec.EvalEvery > MaxCheckpoints)
-            Add("evalEvery", $"{spec.Steps} steps with evalEvery {spec.EvalEvery} make {spec.Steps / spec.EvalEvery:N0} checkpoints per trial; at most {MaxCheckpoints:N0}.");
+            Add("evalEvery", $"{spec.Steps} steps with evalEvery {spec.EvalEvery} make {spec.Steps / spec.EvalEvery:N0} checkpoints per trial; " +
+                $"at most {MaxCheckpoints:N0}.");
         if (spec.TargetWidths is not null)
         {
             CheckSizes(spec.TargetWidths, "targetWidths", "target width", Add, required: false);
@@ -99,13 +100,15 @@ public static class SpecValidation
                 Add("targetWidths", $"At most {MaxTargetWidths} target widths, got {spec.TargetWidths.Count}.");
         }
 
-        if (!errors.Keys.Any(k => k.StartsWith("model", StringComparison.Ordinal) || k.StartsWith("optimizer", StringComparison.Ordinal) || k.StartsWith("seeds", StringComparison.Ordinal)))
+        if (!errors.Keys.Any(k => k.StartsWith("model", StringComparison.Ordinal) || k.StartsWith("optimizer", StringComparison.Ordinal)
+            || k.StartsWith("seeds", StringComparison.Ordinal)))
         {
             long trials = (long)spec.Model!.Widths!.Count * spec.Optimizer!.LearningRates!.Count * spec.Seeds!.Count;
             if (trials > MaxTrials) Add("", $"The grid has {trials} trials; at most {MaxTrials} are allowed.");
             else if (spec.Steps >= 1 && spec.EvalEvery >= 1 && spec.EvalEvery <= spec.Steps
                 && trials * CheckpointsPerTrial(spec.Steps, spec.EvalEvery) is var total && total > MaxStudyCheckpoints)
-                Add("evalEvery", $"{trials:N0} trials with {CheckpointsPerTrial(spec.Steps, spec.EvalEvery):N0} checkpoints each make {total:N0} checkpoints; " +
+                Add("evalEvery", $"{trials:N0} trials with {CheckpointsPerTrial(spec.Steps, spec.EvalEvery):N0} checkpoints each " +
+                    $"make {total:N0} checkpoints; " +
                     $"at most {MaxStudyCheckpoints:N0} per study (evaluate less often, or split the grid).");
         }
 

@@ -21,7 +21,8 @@ public sealed record FrontierPoint(int Width, double Loss, double LearningRate);
 /// or null, and whether that study's fit is credible (false where the study has no estimate).
 /// </summary>
 /// <param name="Agree">Every pair of 95% intervals overlaps; null when fewer than two studies have an interval.</param>
-public sealed record LawComparison(string Law, string Key, string Parameter, IReadOnlyList<ParameterEstimate?> PerStudy, IReadOnlyList<bool> Credible, bool? Agree);
+public sealed record LawComparison(string Law, string Key, string Parameter, IReadOnlyList<ParameterEstimate?> PerStudy, IReadOnlyList<bool> Credible,
+    bool? Agree);
 
 /// <summary>One (width, rate) cell of the union of the studies' grids: per study (same order as Studies) its trials there.</summary>
 public sealed record CellCoverage(int Width, double LearningRate, IReadOnlyList<CellState> PerStudy);

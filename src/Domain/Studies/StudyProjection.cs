@@ -126,27 +126,21 @@ public static class StudyProjection
                 t.Checkpoints.Sort((a, b) => a.Step.CompareTo(b.Step));
                 break;
             case TrialCompleted e:
-                t.Status = TrialStatus.Completed;
+                End(t, TrialStatus.Completed, e, sequence);
                 t.FinalEvalLoss = e.FinalEvalLoss;
                 t.FinalEvalAccuracy = e.FinalEvalAccuracy;
                 t.ParameterCount = e.ParameterCount;
                 t.DurationSeconds = e.DurationSeconds;
-                t.EndedAt = e.CompletedAt;
-                t.EndedSequence = sequence;
                 break;
             case TrialDiverged e:
-                t.Status = TrialStatus.Diverged;
+                End(t, TrialStatus.Diverged, e, sequence);
                 t.EndedAtStep = e.Step;
                 t.Reason = e.Reason;
-                t.EndedAt = e.DivergedAt;
-                t.EndedSequence = sequence;
                 break;
             case TrialFailed e:
-                t.Status = TrialStatus.Failed;
+                End(t, TrialStatus.Failed, e, sequence);
                 t.Reason = e.Error;
                 t.FailureDetail = e.Detail;
-                t.EndedAt = e.FailedAt;
-                t.EndedSequence = sequence;
                 break;
             case TrialAttemptFailed e:
                 // The trial waits for its next attempt; the failure is kept on the trial (and in the ledger).
@@ -155,13 +149,19 @@ public static class StudyProjection
                 t.FailedAttempts.Add(new FailedAttemptView(e.Attempt, e.Error, e.Detail, e.FailedAt));
                 break;
             case TrialCancelled e:
-                t.Status = TrialStatus.Cancelled;
+                End(t, TrialStatus.Cancelled, e, sequence);
                 t.EndedAtStep = e.AtStep;
-                t.EndedAt = e.CancelledAt;
-                t.EndedSequence = sequence;
                 break;
         }
         return t;
+    }
+
+    /// <summary>A trial reaches an end state, when and at which sequence its end says.</summary>
+    private static void End(TrialView t, TrialStatus status, ITrialEnd end, long sequence)
+    {
+        t.Status = status;
+        t.EndedAt = end.OccurredAt;
+        t.EndedSequence = sequence;
     }
 
     /// <summary>

@@ -24,6 +24,9 @@ public sealed class StudyReplay
 
     public int Count => events.Count;
 
+    /// <summary>The study has ended (completed or cancelled) by the newest event held: its replay ends where it is now.</summary>
+    public bool StudyEnded { get; private set; }
+
     /// <summary>
     /// The sequences where what the panels show changes: the study's start, each trial's end, and the last event of each
     /// run of the reactor's events (a refit's fits, predictions and resolutions are one moment).
@@ -38,6 +41,7 @@ public sealed class StudyReplay
             if (events.Count > 0 && e.Sequence <= Last) continue;
             var reactorRun = events.Count > 0 && IsReactor(events[^1].Data) && IsReactor(e.Data);
             events.Add(e);
+            StudyEnded |= e.Data is StudyCompleted or StudyCancelled or StudyImported;
             if (reactorRun) moments[^1] = e.Sequence;
             else if (events.Count == 1 || IsMoment(e.Data)) moments.Add(e.Sequence);
         }

@@ -76,7 +76,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
         {
             log($"Creating the ledger's PostgreSQL cluster in {DataDirectory}");
-            await RunAsync("initdb", ["-D", DataDirectory, "-U", SuperUser, "--auth-local=trust", "--auth-host=trust", "-E", "UTF8", "--locale=C.UTF-8"], cancel);
+            await RunAsync("initdb", ["-D", DataDirectory, "-U", SuperUser, "--auth-local=trust", "--auth-host=trust",
+                "-E", "UTF8", "--locale=C.UTF-8"], cancel);
         }
 
         if (RunningPort() is { } port && await CanConnect(port, cancel))
@@ -210,7 +211,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private static void Run(string exe, string[] args)
     {
-        using var p = Process.Start(new ProcessStartInfo(exe, args) { RedirectStandardError = true }) ?? throw new InvalidOperationException($"Could not start {exe}.");
+        using var p = Process.Start(new ProcessStartInfo(exe, args) { RedirectStandardError = true })
+            ?? throw new InvalidOperationException($"Could not start {exe}.");
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} {string.Join(' ', args)} failed: {p.StandardError.ReadToEnd()}");
     }

@@ -9,7 +9,8 @@ namespace ScalingLedger.Server.Laws;
 
 /// <summary>
 /// The reactor, beside the report path: Marten subscriptions (run by the async daemon after events commit) that refit
-/// each study whose evidence changed, one for the quick laws and one for the slow, so the quick never wait for the slow. Reports are appended and acknowledged without waiting for it. Events arrive in
+/// each study whose evidence changed, one for the quick laws and one for the slow, so the quick never wait for the slow.
+/// Reports are appended and acknowledged without waiting for it. Events arrive in
 /// pages, so many trials ending during one refit lead to one more refit per study, not one each (coalesced). Its
 /// progress is stored with the ledger: a refit cut by a crash is done after the restart (never lost), and refitting
 /// the same evidence again records nothing (idempotent).

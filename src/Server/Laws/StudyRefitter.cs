@@ -32,7 +32,8 @@ public sealed class StudyRefitter(IDocumentStore store, StudyWriter writer, Time
     {
         Func<Law, bool> laws = law => law.Cost == cost;
         EvidenceState? state;
-        await using (var snapshot = await store.QuerySerializableSessionAsync(new Marten.Services.SessionOptions { IsolationLevel = IsolationLevel.RepeatableRead }, cancel))
+        await using (var snapshot = await store.QuerySerializableSessionAsync(
+            new Marten.Services.SessionOptions { IsolationLevel = IsolationLevel.RepeatableRead }, cancel))
             state = await StudyDocuments.EvidenceStateAsync(snapshot, studyId, cancel);
         if (state is null) return [];
         var events = EvidenceDecider.Decide(state, Guid.CreateVersion7, clock.GetUtcNow(), fitOptions, laws).ToList();

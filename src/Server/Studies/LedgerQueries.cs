@@ -50,7 +50,8 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
 
     private static readonly string CheckpointType = JasperFx.Events.EventTypeExtensions.GetEventTypeName(typeof(LossCheckpointRecorded));
 
-    public async Task<(ComparisonView Comparison, IReadOnlyList<StudyView> Studies, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids, CancellationToken cancel = default)
+    public async Task<(ComparisonView Comparison, IReadOnlyList<StudyView> Studies, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids,
+        CancellationToken cancel = default)
     {
         var found = new List<StudyView>();
         var missing = new List<Guid>();

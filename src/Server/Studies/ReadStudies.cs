@@ -18,7 +18,8 @@ public static class ReadStudies
         if (request.Query["asOf"].FirstOrDefault() is { } raw)
         {
             if (!long.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["asOf"] = [$"asOf must be a non-negative event sequence, got '{raw}'."] });
+                return TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]> { ["asOf"] = [$"asOf must be a non-negative event sequence, got '{raw}'."] });
             asOf = parsed;
         }
         var view = await queries.GetStudyAsync(id, asOf, TrialDetail.AllCheckpoints, cancel);

@@ -73,7 +73,8 @@ public static class StudyDocuments
         var trials = await TrialsAsync(snapshot, studyId, checkpoints: false, cancel);
         var laws = await LawsAsync(snapshot, studyId, cancel);
         var open = await PredictionsAsync(snapshot, studyId, openOnly: true, cancel);
-        var sequence = (await snapshot.AdvancedSql.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {Events(snapshot)} where stream_id = ?", cancel, studyId))[0];
+        var sequence = (await snapshot.AdvancedSql.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {Events(snapshot)} where stream_id = ?",
+            cancel, studyId))[0];
         return new EvidenceState(summary, trials, laws?.LatestFits ?? [], open, sequence);
     }
 

@@ -18,7 +18,8 @@ public static class StudyEndpoints
             .WithSummary("Queue a coordinate check of the study's model (mean |activation| per layer over the first steps, per width).");
         api.MapGet("/{id:guid}/coordinate-checks", ReadStudies.CoordinateChecks).WithSummary("The study's recorded coordinate checks.");
         app.MapGet("/api/compare", CompareStudies.Handle).WithTags("Studies")
-            .WithSummary("Two or more studies side by side (?ids=id1,id2): law parameters with intervals and whether they agree, grid cells, spec differences.");
+            .WithSummary("Two or more studies side by side (?ids=id1,id2): law parameters with intervals and whether they agree, " +
+                "grid cells, spec differences.");
         return app;
     }
 }

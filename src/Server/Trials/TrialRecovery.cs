@@ -76,7 +76,8 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationL
         var stuck = await writer.DecideAsync(summary.Id, "recovery", null, async session =>
             StudyDecisions.DecideGiveUp(summary, await StudyDocuments.UnfinishedTrialsAsync(session, summary.Id, cancel), clock.GetUtcNow()), cancel);
         if (stuck.Count > 0)
-            log.LogWarning("Study {Name}: {Count} trial(s) started {Max} times without ending; recorded as failed", summary.Name, stuck.Count, StudyDecisions.MaxAttempts);
+            log.LogWarning("Study {Name}: {Count} trial(s) started {Max} times without ending; recorded as failed", summary.Name, stuck.Count,
+                StudyDecisions.MaxAttempts);
         await refitter.RefitAsync(summary.Id, cancel);
         if (!options.ResendUnfinished) return; // a durable broker still holds their commands
         IReadOnlyList<TrialView> pending;

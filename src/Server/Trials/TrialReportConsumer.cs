@@ -22,7 +22,8 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
     public async Task Consume(ConsumeContext<LossCheckpointsRecorded> context)
     {
         var batch = context.Message;
-        await InOrder(context, batch.TrialId, last: false, () => writer.RecordReportAsync(batch.StudyId, WorkerOf(context), context.MessageId?.ToString(), batch.TrialId,
+        await InOrder(context, batch.TrialId, last: false, () => writer.RecordReportAsync(batch.StudyId, WorkerOf(context), context.MessageId?.ToString(),
+            batch.TrialId,
             async reads => StudyDecisions.DecideCheckpoints(batch.StudyId, await reads.TrialAsync(batch.TrialId, context.CancellationToken), batch.Checkpoints),
             context.CancellationToken));
     }
@@ -48,7 +49,8 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
         var report = (object)context.Message;
         StudySummaryView? study = null;
         TrialView? trial = null;
-        var recorded = await InOrder(context, StudyDecisions.TrialIdOf(report), last: StudyDecisions.EndsTrial(report), () => writer.RecordReportAsync(studyId, WorkerOf(context), context.MessageId?.ToString(), StudyDecisions.TrialIdOf(report), async reads =>
+        var recorded = await InOrder(context, StudyDecisions.TrialIdOf(report), last: StudyDecisions.EndsTrial(report), () => writer.RecordReportAsync(studyId,
+            WorkerOf(context), context.MessageId?.ToString(), StudyDecisions.TrialIdOf(report), async reads =>
         {
             trial = StudyDecisions.TrialIdOf(report) is { } trialId ? await reads.TrialAsync(trialId, context.CancellationToken) : null;
             if (trial is not null && trial.StudyId != studyId) trial = null;

@@ -60,7 +60,8 @@ public static class ReplayRunner
         {
             "Completed" when trial.FinalEvalLoss is { } loss => new TrialCompleted(cmd.StudyId, cmd.TrialId, loss, trial.FinalEvalAccuracy ?? 0,
                 trial.ParameterCount ?? 0, trial.DurationSeconds ?? clock.Elapsed.TotalSeconds, DateTimeOffset.UtcNow),
-            "Diverged" => new TrialDiverged(cmd.StudyId, cmd.TrialId, trial.EndedAtStep ?? cmd.Steps, trial.Reason ?? "diverged (replayed)", DateTimeOffset.UtcNow),
+            "Diverged" => new TrialDiverged(cmd.StudyId, cmd.TrialId, trial.EndedAtStep ?? cmd.Steps, trial.Reason ?? "diverged (replayed)",
+                DateTimeOffset.UtcNow),
             _ => new TrialFailed(cmd.StudyId, cmd.TrialId, trial.Reason ?? $"replayed a trial that ended {trial.Status}", DateTimeOffset.UtcNow, cmd.Attempt),
         });
 

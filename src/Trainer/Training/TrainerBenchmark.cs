@@ -125,7 +125,8 @@ public static class TrainerBenchmark
             $"({settings.CheckpointEvalImages} held-out images) and a final eval on {data.TestCount}; best of {options.Repeats}");
         output.WriteLine($"  full trial with ledger reporting ({reports / options.Repeats} reports): {full:F2} s");
         output.WriteLine($"  bare loop, same evaluations:                        {bareWithEval:F2} s  -> reporting overhead {(full / bareWithEval - 1):P1}");
-        output.WriteLine($"  bare loop, same evaluations, loss read every step:  {bareWithRead:F2} s  -> the per-step loss read costs {(bareWithRead / bareWithEval - 1):P1}");
+        output.WriteLine($"  bare loop, same evaluations, loss read every step:  {bareWithRead:F2} s  " +
+            $"-> the per-step loss read costs {(bareWithRead / bareWithEval - 1):P1}");
         output.WriteLine($"  bare loop, no evaluation at all:                    {bare:F2} s  -> throughput ratio full/bare {bare / full:F3}");
     }
 

@@ -1,5 +1,5 @@
-using ScalingLedger.Domain;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 

@@ -1,5 +1,5 @@
-using ScalingLedger.Domain;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
@@ -118,7 +118,11 @@ public static class StudyCharts
             set.Points("fitted optimum per width", FrontierColor, marks, 9, "diamond");
         }
         var axis = rates.Count == 0 ? (Min: -4.0, Max: 0.0) : (Min: Math.Floor(Math.Log10(rates[0]) * 2) / 2, Max: Math.Ceiling(Math.Log10(rates[^1]) * 2) / 2);
-        return Mixed(set, new { type = "numeric", min = axis.Min, max = axis.Max, tickAmount = Math.Max(1, (int)Math.Round((axis.Max - axis.Min) * 2)), title = new { text = "learning rate (log scale)" } },
+        return Mixed(set, new
+        {
+            type = "numeric", min = axis.Min, max = axis.Max, tickAmount = Math.Max(1, (int)Math.Round((axis.Max - axis.Min) * 2)),
+            title = new { text = "learning rate (log scale)" }
+        },
             new { title = new { text = "final eval loss (mean over seeds)" } },
             new { logX = true, xName = "lr", yDecimals = 3 }, "No trial has completed yet.");
     }
@@ -147,12 +151,20 @@ public static class StudyCharts
             var (lo, hi) = (losses.Min(), losses.Max());
             var step = hi > lo ? (hi - lo) / shades.Length : 1;
             for (var i = 0; i < shades.Length; i++)
-                ranges.Add(new { from = SeriesSet.Round(lo + i * step), to = SeriesSet.Round(i == shades.Length - 1 ? hi + 1e-9 : lo + (i + 1) * step), color = shades[i], name = $"{lo + i * step:F3}–{lo + (i + 1) * step:F3}" });
+                ranges.Add(new
+                {
+                    from = SeriesSet.Round(lo + i * step), to = SeriesSet.Round(i == shades.Length - 1 ? hi + 1e-9 : lo + (i + 1) * step),
+                    color = shades[i], name = $"{lo + i * step:F3}–{lo + (i + 1) * step:F3}"
+                });
         }
         return new
         {
             chart = new { type = "heatmap", height = Math.Max(260, 34 * widths.Count + 90), animations = new { enabled = false }, toolbar = Toolbar },
-            series = widths.Select((w, i) => new { name = $"width {w}", data = rates.Select((r, j) => new { x = Numbers.Format(r), y = SeriesSet.Round(values[i][j]) }) }),
+            series = widths.Select((w, i) => new
+            {
+                name = $"width {w}",
+                data = rates.Select((r, j) => new { x = Numbers.Format(r), y = SeriesSet.Round(values[i][j]) })
+            }),
             plotOptions = new { heatmap = new { enableShades = false, colorScale = new { ranges } } },
             dataLabels = new { enabled = true, style = new { fontSize = "10px" } },
             xaxis = new { title = new { text = "learning rate" } },
@@ -181,7 +193,8 @@ public static class StudyCharts
             .Where(g => g.Best.Rate > 0).Select(g => (Math.Log10(g.Width), Math.Log10(g.Best.Rate))).ToList();
         set.Points("best rate on the grid", "#98a2b3", grid, 6, "square");
         foreach (var fit in RateLawFits(study, laws))
-            set.Points("fitted optimum (refined)", "#d9480f", fit.Points.Where(p => p.X > 0 && p.Y > 0).Select(p => (Math.Log10(p.X), Math.Log10(p.Y))), 8, "circle");
+            set.Points("fitted optimum (refined)", "#d9480f",
+                fit.Points.Where(p => p.X > 0 && p.Y > 0).Select(p => (Math.Log10(p.X), Math.Log10(p.Y))), 8, "circle");
         foreach (var (law, fit) in CredibleFits(study, laws))
         {
             if (law.OptimalRateAt(fit.Parameters, 1) is null) continue;
@@ -213,7 +226,8 @@ public static class StudyCharts
         foreach (var s in history.Predictions.Where(s => s.Law == law && s.Key == key).OrderByDescending(s => s.Reason.Contains("target")).ThenBy(s => s.Width))
         {
             var color = ChartOptions.Color(i++);
-            var label = $"width {Numbers.Width(s.Width)}{(s.AtLearningRate is { } claimRate ? $" at lr {Numbers.Format(claimRate)}" : "")}{(s.Reason.Contains("target") ? " (target)" : "")}";
+            var label = $"width {Numbers.Width(s.Width)}{(s.AtLearningRate is { } claimRate ? $" at lr {Numbers.Format(claimRate)}" : "")}" +
+                $"{(s.Reason.Contains("target") ? " (target)" : "")}";
             set.Line(label, color, s.Points.Select(p => ((double)p.Evidence, Y(p.Predicted))), 2, 0, 4);
             set.Intervals($"{label} 95%", color, s.Points.Select(p => ((double)p.Evidence, Y(p.Lower), Y(p.Upper))));
             if (s.Observed is { } o && s.ObservedAtEvidence is { } at) set.Points($"{label} observed", color, [((double)at, Y(o))], 9, "diamond");
@@ -229,7 +243,8 @@ public static class StudyCharts
         var set = new SeriesSet();
         var credible = history.OptimalLrSlope.Where(p => p.Credible).ToList();
         set.Line("slope d", "#d9480f", credible.Select(p => ((double)p.Evidence, p.Value)), 2, 0, 5);
-        set.Intervals("d 95%", "#d9480f", credible.Where(p => p.Lower is not null && p.Upper is not null).Select(p => ((double)p.Evidence, p.Lower!.Value, p.Upper!.Value)));
+        set.Intervals("d 95%", "#d9480f", credible.Where(p => p.Lower is not null && p.Upper is not null)
+            .Select(p => ((double)p.Evidence, p.Lower!.Value, p.Upper!.Value)));
         var set2 = history.OptimalLrSlope.Where(p => !p.Credible).Select(p => ((double)p.Evidence, p.Value)).ToList();
         if (set2.Count > 0) set.Points("slope d (fit not credible)", "#98a2b3", set2, 5, "square");
         return Mixed(set, new { type = "numeric", title = new { text = "ended trials the fit was based on" }, tickAmount = 8, decimalsInFloat = 0 },
@@ -268,7 +283,9 @@ public static class StudyCharts
         }
         return Mixed(set, axis.XAxis($"{law?.SizeName ?? "width"} (log scale)"),
             new { title = new { text = logY ? "optimal learning rate (log scale)" : "final eval loss" } },
-            logY ? new { logX = true, logY = true, xName = law?.SizeName ?? "width" } : (object)new { logX = true, xName = law?.SizeName ?? "width", yDecimals = 3 },
+            logY
+                ? new { logX = true, logY = true, xName = law?.SizeName ?? "width" }
+                : (object)new { logX = true, xName = law?.SizeName ?? "width", yDecimals = 3 },
             "The fit has no points.");
     }
 
@@ -289,7 +306,10 @@ public static class StudyCharts
     };
 
     /// <summary>ApexCharts' own toolbar: its menu downloads the chart as SVG or PNG (and its data as CSV).</summary>
-    internal static readonly object Toolbar = new { show = true, tools = new { download = true, selection = false, zoom = false, zoomin = false, zoomout = false, pan = false, reset = false } };
+    internal static readonly object Toolbar = new
+    {
+        show = true, tools = new { download = true, selection = false, zoom = false, zoomin = false, zoomout = false, pan = false, reset = false }
+    };
 
     private static List<TrialView> Sized(StudyView study) => study.Trials.Where(t => t.Width >= 1).ToList();
 
@@ -310,7 +330,8 @@ public static class StudyCharts
 
     private static double? MeanLoss(IEnumerable<TrialView> trials)
     {
-        var losses = trials.Where(t => t.Status == TrialStatus.Completed && t.FinalEvalLoss is { } l && double.IsFinite(l)).Select(t => t.FinalEvalLoss!.Value).ToList();
+        var losses = trials.Where(t => t.Status == TrialStatus.Completed && t.FinalEvalLoss is { } l && double.IsFinite(l))
+            .Select(t => t.FinalEvalLoss!.Value).ToList();
         return losses.Count == 0 ? null : losses.Average();
     }
 

@@ -1,0 +1,34 @@
+using ScalingLedger.Domain.Studies;
+
+namespace ScalingLedger.Web;
+
+/// <summary>What pages read. The Server implements it over the ledger; pages never touch the store.</summary>
+public interface ILedgerQueries
+{
+    Task<IReadOnlyList<StudySummary>> ListStudiesAsync(CancellationToken cancel = default);
+
+    /// <summary>
+    /// The study now, or as it was when the global event sequence was <paramref name="asOf"/>. Now, each trial carries only
+    /// its newest checkpoint (what the study page shows); as of an earlier sequence, the whole fold.
+    /// </summary>
+    Task<StudyView?> GetStudyAsync(Guid id, long? asOf = null, CancellationToken cancel = default);
+
+    /// <summary>One trial with its whole curve, and its study's summary; null when the study has no such trial.</summary>
+    Task<(StudySummaryView Study, TrialView Trial)?> GetTrialAsync(Guid studyId, Guid trialId, CancellationToken cancel = default);
+
+    /// <summary>
+    /// The study's events after <paramref name="after"/> in sequence order, checkpoints left out: what a replay folds
+    /// (<see cref="StudyReplay"/>). Empty when there is no such study or nothing newer.
+    /// </summary>
+    Task<IReadOnlyList<(object Data, long Sequence)>> GetReplayEventsAsync(Guid id, long after = 0, CancellationToken cancel = default);
+
+    /// <summary>Two or more studies side by side, with the studies compared (in the order of the ids); the ids that name no study are returned apart.</summary>
+    Task<(ComparisonView Comparison, IReadOnlyList<StudyView> Studies, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids,
+        CancellationToken cancel = default);
+}
+
+/// <summary>Raised after the ledger commits events of a study, so open pages can refresh.</summary>
+public interface ILedgerChanges
+{
+    event Action<Guid>? StudyChanged;
+}
