@@ -5,11 +5,13 @@ using ScalingLedger.Benchmarks;
 //   ledger [trials,...] [--recording FILE]     the whole ledger path at 432 and 4,320 trials, replaying real curves
 //   browser [trials,...]                       the study page in headless Chromium (needs the Server built in Release)
 //   record STUDY.json RECORDING.json           make a recording from a study (GET /api/studies/{id})
+//   calibration [RECORDING.json ...]           how often the 95% intervals hold, over real sweeps replayed through the reactor
 return args.FirstOrDefault() switch
 {
     "ledger" => await LedgerBenchmark.RunAsync(args[1..]),
     "browser" => await BrowserBenchmark.RunAsync(args[1..]),
     "record" => Recording.Make(args[1..]),
+    "calibration" => CalibrationBenchmark.Run(args[1..]),
     "refit" => Refit(args[1..]),
     null => Refit([]),
     var other => Usage(other),
@@ -23,6 +25,7 @@ static int Refit(string[] args)
 
 static int Usage(string verb)
 {
-    Console.Error.WriteLine($"Unknown benchmark '{verb}'. Use: refit | ledger [432,4320] [--recording FILE] | browser [432,4320] | record STUDY.json OUT.json");
+    Console.Error.WriteLine($"Unknown benchmark '{verb}'. Use: refit | ledger [432,4320] [--recording FILE] | browser [432,4320] | " +
+        "record STUDY.json OUT.json | calibration [RECORDING.json ...]");
     return 2;
 }

@@ -14,6 +14,8 @@ namespace ScalingLedger.Contracts;
 /// <param name="AtLearningRate">Came later (absent, null, before): the rate the claim is at, for a law whose claims depend on
 /// the rate as well as the width (its <see cref="FitPrediction.LearningRate"/>); null where the claim is at the law key's
 /// rate or at the best rate. With law, key and width it names the point observed.</param>
+/// <param name="BootstrapLower">Came later (fitter 3.0.0): the bootstrap's 95% interval, kept beside the calibrated interval
+/// that <paramref name="Lower"/> and <paramref name="Upper"/> then hold (see <see cref="FitPrediction"/>).</param>
 public sealed record PredictionIssued(
     Guid StudyId,
     Guid PredictionId,
@@ -30,7 +32,9 @@ public sealed record PredictionIssued(
     IReadOnlyList<Guid> EvidenceTrialIds,
     string FitterVersion,
     DateTimeOffset IssuedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? AtLearningRate = null) : IStudyEvent
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? AtLearningRate = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? BootstrapLower = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? BootstrapUpper = null) : IStudyEvent
 {
     DateTimeOffset IStudyEvent.OccurredAt => IssuedAt;
 }
@@ -38,6 +42,8 @@ public sealed record PredictionIssued(
 /// <summary>
 /// The predicted point was observed. Outside its interval is a deviation, surfaced loudly: a sign of mis-tuning or of
 /// a law that stops holding. <see cref="Observed"/> is null when every trial there diverged (then it is outside).
+/// <see cref="InsideBootstrap"/> came later: whether the observation fell inside the bootstrap's own interval too, where
+/// the prediction kept it beside its calibrated one.
 /// </summary>
 public sealed record PredictionResolved(
     Guid StudyId,
@@ -49,7 +55,8 @@ public sealed record PredictionResolved(
     string? Note,
     IReadOnlyList<Guid> ObservedTrialIds,
     long ObservedAtSequence,
-    DateTimeOffset ResolvedAt) : IStudyEvent
+    DateTimeOffset ResolvedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? InsideBootstrap = null) : IStudyEvent
 {
     DateTimeOffset IStudyEvent.OccurredAt => ResolvedAt;
 }

@@ -41,6 +41,10 @@ public sealed record StudyCompleted(Guid StudyId, DateTimeOffset CompletedAt) : 
 /// has. The first fit of a law and key (and every fit recorded before this) lists its whole evidence in
 /// <see cref="EvidenceTrialIds"/>. So each trial is named once per law and key, however often the law is refitted.
 /// </para>
+/// <para>
+/// Later still (fitter 3.0.0): <see cref="OutOfSample"/>, how the law missed the widths it had not seen when refitted on
+/// fewer (leave-future-out), from which its prediction intervals are calibrated.
+/// </para>
 /// </summary>
 public sealed record LawFitted(
     Guid StudyId,
@@ -68,7 +72,8 @@ public sealed record LawFitted(
     Guid? BasedOnFitId = null,
     IReadOnlyList<Guid>? EvidenceAdded = null,
     IReadOnlyList<Guid>? EvidenceRemoved = null,
-    int? EvidenceCount = null) : IStudyEvent
+    int? EvidenceCount = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<OutOfSampleResidual>? OutOfSample = null) : IStudyEvent
 {
     DateTimeOffset IStudyEvent.OccurredAt => FittedAt;
 }
@@ -82,8 +87,20 @@ public sealed record ParameterInterval(double Lower, double Upper);
 /// </summary>
 /// <param name="LearningRate">Came later (absent before): for a law of width and learning rate together, the rate the claim
 /// is at; null where the law's claim is at its key's rate or at the best rate (every claim recorded before it).</param>
+/// <param name="BootstrapLower">Came later (fitter 3.0.0): the bootstrap's own 95% interval, kept beside the calibrated
+/// prediction interval that <paramref name="Lower"/> and <paramref name="Upper"/> then hold. Absent (null) in claims of
+/// earlier fitters, whose <paramref name="Lower"/> and <paramref name="Upper"/> are the bootstrap's.</param>
 public sealed record FitPrediction(double X, double Value, double? Lower, double? Upper,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LearningRate = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LearningRate = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? BootstrapLower = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? BootstrapUpper = null);
+
+/// <summary>
+/// How a law missed a width it had not seen, measured in the study itself: refitted on the widths up to
+/// <see cref="FittedUpTo"/> only, it predicted <see cref="Predicted"/> at <see cref="Width"/>, where the study then
+/// observed <see cref="Observed"/> (at <see cref="LearningRate"/> for a claim at a rate).
+/// </summary>
+public sealed record OutOfSampleResidual(double FittedUpTo, double Width, double? LearningRate, double Predicted, double Observed);
 
 /// <summary>
 /// One data point a fit used: x is the size (width, or parameters), y the value fitted (loss or learning rate), and

@@ -23,7 +23,7 @@ public class EvidenceDeciderTests
     private static double Loss(PlannedTrial t) =>
         2.0 - 0.1 * Math.Log(t.Width) + 0.05 * Math.Pow(Math.Log(t.LearningRate) - Math.Log(0.05 / Math.Sqrt(t.Width)), 2) + t.Seed * 1e-3;
 
-    private static bool QuickLaw(string law) => law is FixedLrLogLinearLaw.LawName or OptimalLrLaw.LawName;
+    private static bool QuickLaw(string law) => law is FixedLrLogLinearLaw.LawName or OptimalLrLaw.LawName or OptimalLrQuadraticLaw.LawName;
 
     private static IReadOnlyList<object> Decide(StudyTestKit kit, Func<string, bool>? laws = null)
     {

@@ -250,7 +250,8 @@ public class FitCredibilityTests
     {
         var kit = MetzLike.Study(widths: MetzLike.Widths[..6], targetWidths: [2048]);
         var fits = TestLaws.FitAll(kit.View, new FitOptions(new BootstrapOptions(200)));
-        fits.Count.ShouldBe(12 + 11 + 1 + 1 + 1); // per rate: log-linear, power (one rate diverges too early); frontier, optimal-LR, surface
+        // Per rate: log-linear, power (one rate diverges too early); frontier, optimal-LR, surface, the optimal-LR quadratic.
+        fits.Count.ShouldBe(12 + 11 + 1 + 1 + 1 + 1);
         foreach (var fit in fits)
             CredibilityRule.Assess(LawEngine.ToEvent(kit.StudyId, fit, Guid.NewGuid(), 1, StudyTestKit.Now)).Reasons.ShouldBeEmpty($"{fit.Law} {fit.Key}");
     }

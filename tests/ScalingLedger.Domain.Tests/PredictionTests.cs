@@ -1,5 +1,7 @@
 using CsCheck;
+using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Tests;
 
@@ -62,25 +64,57 @@ public class PredictionTests
                     r.Inside.ShouldBe(Math.Abs(r.ZScore) < PredictionResolution.Z95);
             });
 
-    [Fact]
-    public void calibration_is_the_share_inside_per_law()
+    private static PredictionView Predicted(string law, double width, long issuedAt, double observed, bool? insideBootstrap = null)
     {
-        var resolved = new[]
+        var id = Guid.NewGuid();
+        var issued = new PredictionIssued(Guid.Empty, id, Guid.Empty, law, "all", width, null, 1, 0.9, 1.1, "planned", 0, [], "3.0.0",
+            DateTimeOffset.UnixEpoch, BootstrapLower: insideBootstrap is null ? null : 0.95, BootstrapUpper: insideBootstrap is null ? null : 1.05);
+        var r = PredictionResolution.Resolve(1, 0.9, 1.1, observed);
+        return new PredictionView
         {
-            ("optimal-lr", PredictionResolution.Resolve(1, 0.9, 1.1, 1.0)),
-            ("tuned-frontier-power", PredictionResolution.Resolve(1, 0.9, 1.1, 1.05)),
-            ("tuned-frontier-power", PredictionResolution.Resolve(1, 0.9, 1.1, 1.5)),
-            ("tuned-frontier-power", PredictionResolution.Resolve(1, 0.9, 1.1, 0.95)),
-            ("tuned-frontier-power", PredictionResolution.Resolve(1, 0.9, 1.1, 1.0)),
+            Id = id, Issued = issued, IssuedSequence = issuedAt,
+            Resolution = new PredictionResolved(Guid.Empty, id, observed, r.Residual, r.ZScore, r.Inside, null, [], 100, DateTimeOffset.UnixEpoch,
+                insideBootstrap),
         };
-        var calibration = Calibration.PerLaw(resolved);
-        calibration.Select(c => c.Law).ShouldBe(["optimal-lr", "tuned-frontier-power"]);
-        calibration[0].ShouldBe(new LawCalibration("optimal-lr", 1, 1, 1.0, 0.0));
-        calibration[1].Resolved.ShouldBe(4);
-        calibration[1].Inside.ShouldBe(3);
-        calibration[1].ShareInside.ShouldBe(0.75);
-        calibration[1].MeanAbsZ!.Value.ShouldBe((0.05 + 0.5 + 0.05 + 0) / 4 / (0.1 / PredictionResolution.Z95), 1e-9);
     }
+
+    [Fact]
+    public void calibration_counts_each_point_once_by_the_last_prediction_issued_before_it_was_observed()
+    {
+        var calibration = Calibration.LastBeforeObservation(
+        [
+            // Width 64 was predicted three times; the last (issued at 3) is the one a researcher would have acted on.
+            Predicted("tuned-frontier-power", 64, 1, 1.5),
+            Predicted("tuned-frontier-power", 64, 3, 1.05),
+            Predicted("tuned-frontier-power", 64, 2, 1.5),
+            Predicted("tuned-frontier-power", 128, 4, 1.5),
+            Predicted("tuned-frontier-power", 256, 5, 0.95, insideBootstrap: false),
+            Predicted("optimal-lr", 64, 1, 1.0, insideBootstrap: true),
+        ]);
+        calibration.Select(c => c.Law).ShouldBe(["optimal-lr", "tuned-frontier-power"]);
+        var frontier = calibration[1];
+        (frontier.Resolved, frontier.Inside).ShouldBe((3, 2));
+        frontier.ShareInside.ShouldBe(2 / 3.0, 1e-12);
+        frontier.MeanAbsZ!.Value.ShouldBe((0.05 + 0.5 + 0.05) / 3 / (0.1 / PredictionResolution.Z95), 1e-9);
+        // Wilson's interval of 2 in 3: about 21% to 94%.
+        frontier.Lower.ShouldBe(0.2077, 1e-3);
+        frontier.Upper.ShouldBe(0.9385, 1e-3);
+        (frontier.BootstrapResolved, frontier.BootstrapInside).ShouldBe((1, 0));
+        calibration[0].BootstrapShare.ShouldBe(1.0);
+    }
+
+    [Fact]
+    public void the_binomial_interval_of_a_share_holds_the_share_within_zero_and_one_and_narrows_with_more_points() =>
+        Gen.Select(Gen.Int[1, 400], Gen.Double[0, 1]).Sample((n, share) =>
+        {
+            var k = (int)Math.Round(share * n);
+            var (lower, upper) = Calibration.Wilson(k, n);
+            ((double)k / n).ShouldBeInRange(lower - 1e-12, upper + 1e-12);
+            lower.ShouldBeGreaterThanOrEqualTo(0);
+            upper.ShouldBeLessThanOrEqualTo(1);
+            var (moreLower, moreUpper) = Calibration.Wilson(4 * k, 4 * n);
+            (moreUpper - moreLower).ShouldBeLessThan(upper - lower);
+        });
 
     [Fact]
     public void a_study_fits_predictions_resolve_against_what_the_wider_width_shows()

@@ -62,7 +62,9 @@ public class SetAsidePredictionTests
         view.SetAsidePredictions.Select(p => p.Id).ShouldBe([story.BadTarget.PredictionId, story.BadPlanned.PredictionId]);
 
         // Two resolutions of the law, one inside and one outside: only the credible one counts.
-        view.Calibration.ShouldBe([new LawCalibration(FixedLrPowerLaw.LawName, 1, 1, 1.0, 0.98)]);
+        var calibration = view.Calibration.ShouldHaveSingleItem();
+        (calibration.Law, calibration.Resolved, calibration.Inside, calibration.ShareInside).ShouldBe((FixedLrPowerLaw.LawName, 1, 1, 1.0));
+        calibration.MeanAbsZ!.Value.ShouldBe(0.98, 1e-9);
     }
 
     [Fact]

@@ -59,7 +59,7 @@ public class WidthLrSurfaceTests
         // The window: each width's best grid rate and one rate either side.
         fit.Points.Count.ShouldBe(3 * Widths.Length);
         fit.Points.ShouldAllBe(p => p.Z != null);
-        fit.Method.ShouldBe("huber-lbfgs+bootstrap-seeds");
+        fit.Method.ShouldBe("huber-lbfgs+bootstrap-seeds+calibrated");
     }
 
     [Fact]
@@ -120,8 +120,7 @@ public class WidthLrSurfaceTests
     public void on_a_real_sweep_it_converges_is_credible_agrees_with_the_frontier_and_the_optimal_lr_law_and_its_claims_resolve()
     {
         // eval-standard-a: widths 32 to 512, six rates 1e-4 to 3e-2, two seeds, 1,500 steps of Adam on Fashion-MNIST.
-        var kit = RealSweeps.Replay("eval-standard-a", Quick);
-        var view = kit.View;
+        var view = RealSweeps.Replay("eval-standard-a", Quick);
         var surface = view.LatestFits.Single(f => f.Law == WidthLrSurfaceLaw.LawName);
         surface.Converged.ShouldBeTrue(surface.Message);
         view.CredibilityOf(surface.FitId).Credible.ShouldBeTrue(string.Join("; ", view.CredibilityOf(surface.FitId).Reasons));

@@ -34,7 +34,7 @@ public sealed class TinyStudyScaleTests(PostgresFixture pg, ITestOutputHelper ou
         // Every law was fitted from the whole final evidence: the latest fits name every ended trial they may use.
         var fits = study["latestFits"]!.AsArray();
         fits.Select(f => f!["law"]!.GetValue<string>()).Distinct().ShouldBe(
-            ["fixed-lr-loglinear", "fixed-lr-power", "optimal-lr", "tuned-frontier-power", "width-lr-surface"], ignoreOrder: true);
+            ["fixed-lr-loglinear", "fixed-lr-power", "optimal-lr", "optimal-lr-quadratic", "tuned-frontier-power", "width-lr-surface"], ignoreOrder: true);
         var optimal = fits.Single(f => f!["law"]!.GetValue<string>() == "optimal-lr")!;
         optimal["evidenceTrialIds"]!.AsArray().Count.ShouldBe(trials.Count);
         optimal["points"]!.AsArray().Count.ShouldBe(4);

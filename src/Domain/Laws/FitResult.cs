@@ -9,7 +9,9 @@ namespace ScalingLedger.Domain.Laws;
 /// <param name="BootstrapConverged">Resamples whose refit converged; the intervals use those.</param>
 /// <param name="StartsConverged">Nonlinear laws: optimiser starts that converged.</param>
 /// <param name="StartsTried">Nonlinear laws: optimiser starts tried.</param>
-/// <param name="Predictions">The law's value at the requested widths, with the bootstrap interval of the prediction.</param>
+/// <param name="Predictions">The law's value at the requested widths, with the interval of the prediction (from fitter 3.0.0
+/// calibrated, the bootstrap's kept beside).</param>
+/// <param name="OutOfSample">How the law missed the widths it had not seen (fitter 3.0.0), the calibration's evidence.</param>
 public sealed record FitResult(
     string Law,
     string Key,
@@ -27,7 +29,8 @@ public sealed record FitResult(
     int? BootstrapConverged = null,
     int? StartsConverged = null,
     int? StartsTried = null,
-    IReadOnlyList<FitPrediction>? Predictions = null);
+    IReadOnlyList<FitPrediction>? Predictions = null,
+    IReadOnlyList<OutOfSampleResidual>? OutOfSample = null);
 
 /// <summary>How a study's laws are fitted.</summary>
 /// <param name="PredictAt">Widths to predict at; null: the study's widths and target widths.</param>
@@ -46,6 +49,12 @@ public sealed record FitOptions(BootstrapOptions? Bootstrap = null, OptimiserOpt
     /// grid's last rate), not a value.
     /// </summary>
     public bool ExcludesEdges => Fitter is not ("2.0.0" or "2.1.0");
+
+    /// <summary>
+    /// From 3.0.0 a prediction's interval is calibrated (see <see cref="PredictionIntervals"/>): the bootstrap's interval
+    /// widened by what the bootstrap cannot see, measured out of sample in the study; before, it was the bootstrap's.
+    /// </summary>
+    public bool Calibrates => Fitter is not ("2.0.0" or "2.1.0" or "2.2.0");
 
     /// <summary>2.0.0 retried a bootstrap resample that did not converge from the full fit from the whole start grid.</summary>
     public bool BootstrapRetriesStartGrid => Fitter == "2.0.0";

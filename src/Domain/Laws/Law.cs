@@ -105,6 +105,12 @@ public abstract class Law
     /// </summary>
     public virtual double? LearningRateAt(LawFitted fit, LawPoint point, LawFitted? optimalLr) => point.LearningRate;
 
+    /// <summary>
+    /// The law this one is a curved alternative to (it is compared with it out of sample, and shown when that law bends);
+    /// null for a law of its own.
+    /// </summary>
+    public virtual string? AlternativeTo => null;
+
     /// <summary>The best learning rate at <paramref name="width"/> where the law says one; null otherwise.</summary>
     public virtual double? OptimalRateAt(IReadOnlyDictionary<string, double> parameters, double width) => null;
 

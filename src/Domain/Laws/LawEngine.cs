@@ -11,14 +11,14 @@ namespace ScalingLedger.Domain.Laws;
 public static class LawEngine
 {
     /// <summary>Changes whenever a fit of the same evidence could give different numbers.</summary>
-    public const string FitterVersion = "2.2.0";
+    public const string FitterVersion = "3.0.0";
 
     /// <summary>
     /// The fitter versions whose method this ledger still runs, so that an audit re-derives a fit the way it was made:
     /// 2.0.0 (holes absorbed, bootstrap resamples retried from the whole start grid), 2.1.0 (optima at the grid's edge
-    /// kept) and 2.2.0.
+    /// kept), 2.2.0 (the bootstrap's intervals promised as the predictions') and 3.0.0 (calibrated prediction intervals).
     /// </summary>
-    public static readonly IReadOnlyList<string> SupportedFitterVersions = ["2.0.0", "2.1.0", FitterVersion];
+    public static readonly IReadOnlyList<string> SupportedFitterVersions = ["2.0.0", "2.1.0", "2.2.0", FitterVersion];
 
     /// <summary>Every law's fits over these trials, each with bootstrap intervals and predictions (by default at the study's widths
     /// and target widths).</summary>
@@ -29,7 +29,34 @@ public static class LawEngine
     public static IReadOnlyList<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, StudySpec? spec, FitOptions? options = null)
     {
         options = WithDefaultWidths(trials, spec, options);
-        return options.Registry.All.SelectMany(law => law.Candidates(trials, options)).ToList();
+        return options.Registry.All.SelectMany(law => Calibrated(law, law.Candidates(trials, options), trials, options)).ToList();
+    }
+
+    /// <summary>
+    /// The candidates whose fit, from fitter 3.0.0, also measures how the law missed the widths it had not seen and calibrates
+    /// its claims' intervals with that (see <see cref="PredictionIntervals"/>). Every law is checked the same way, through its
+    /// own candidates and observations.
+    /// </summary>
+    private static IEnumerable<LawCandidate> Calibrated(Law law, IEnumerable<LawCandidate> candidates, IReadOnlyList<TrialView> trials, FitOptions options) =>
+        !options.Calibrates ? candidates : candidates.Select(c => c with
+        {
+            Fit = () =>
+            {
+                var fit = c.Fit();
+                if (!fit.Converged || !law.PredictsWidths) return fit;
+                var residuals = OutOfSample.Residuals(law, c.Key, fit.Points, trials, options);
+                var calibrated = PredictionIntervals.Calibrate(fit, residuals, law.ParameterCount, p => law.Evaluate(fit.Parameters, p),
+                    fit.Method.Contains(LawFitting.SeedsMethod, StringComparison.Ordinal) ? FewestSeeds(trials, fit.EvidenceTrialIds) : null);
+                return calibrated with { OutOfSample = residuals, Method = fit.Method + "+calibrated" };
+            },
+        });
+
+    /// <summary>The fewest completed seeds of a (width, rate) cell among the evidence.</summary>
+    private static int? FewestSeeds(IReadOnlyList<TrialView> trials, IReadOnlyList<Guid> evidence)
+    {
+        var ids = evidence.ToHashSet();
+        var cells = trials.Where(t => ids.Contains(t.TrialId) && t.Status == TrialStatus.Completed).GroupBy(t => (t.Width, t.LearningRate)).ToList();
+        return cells.Count == 0 ? null : cells.Min(g => g.Count());
     }
 
     /// <summary>
@@ -61,7 +88,9 @@ public static class LawEngine
     public static FitResult? Fit(IReadOnlyList<TrialView> trials, StudySpec? spec, string law, string key, FitOptions? options = null)
     {
         options = WithDefaultWidths(trials, spec, options);
-        return options.Registry.Find(law) is { } found ? found.Candidates(trials, options).FirstOrDefault(c => c.Key == key)?.Fit() : null;
+        return options.Registry.Find(law) is { } found
+            ? Calibrated(found, found.Candidates(trials, options), trials, options).FirstOrDefault(c => c.Key == key)?.Fit()
+            : null;
     }
 
     /// <summary>
@@ -75,7 +104,7 @@ public static class LawEngine
         var whole = new LawFitted(studyId, fitId, f.Law, f.Key, f.Form, f.Parameters, f.Converged, f.Message, f.RSquared, f.Points,
             f.EvidenceTrialIds, evidenceSequence, f.Method, FitterVersion, now,
             f.Intervals, f.BootstrapSeed, f.BootstrapResamples, f.BootstrapConverged, f.StartsConverged, f.StartsTried, f.Predictions,
-            EvidenceCount: f.EvidenceTrialIds.Count);
+            EvidenceCount: f.EvidenceTrialIds.Count, OutOfSample: f.OutOfSample);
         if (previous is null) return whole;
         var before = previous.EvidenceTrialIds.ToHashSet();
         var after = f.EvidenceTrialIds.ToHashSet();

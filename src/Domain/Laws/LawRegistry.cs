@@ -16,6 +16,7 @@ public sealed class LawRegistry
         new OptimalLrLaw(),
         new ChinchillaStudyLaw(),
         new WidthLrSurfaceLaw(),
+        new OptimalLrQuadraticLaw(),
     ]);
 
     private readonly Dictionary<string, (Law Law, int Order)> byName;

@@ -54,12 +54,7 @@ public sealed class OptimalLrLaw : OptimumLaw
         var grids = OptimalLearningRate.Grids(trials).Where(g => optima.Any(o => o.Width == g.Width)).ToList();
         var points = optima.Select(o => new FitPoint(o.Width, o.RefinedLearningRate)).ToList();
         var evidence = optima.SelectMany(o => o.EvidenceTrialIds).ToList();
-        var edges = optima.Where(o => o.AtGridEdge).Select(o => o.Width).ToList();
-        var unrefined = optima.Where(o => !o.AtGridEdge && o.Refinement is not null).Select(o => $"{o.Width} ({o.Refinement})").ToList();
-        var message = LawFitting.Join(
-            edges.Count > 0 ? $"{CredibilityRule.EdgeMessage} {string.Join(", ", edges)}: the optimum may lie outside the grid." : null,
-            unrefined.Count > 0 ? $"Kept the grid rate at width(s) {string.Join("; ", unrefined)}." : null,
-            analysis.Message);
+        var message = RateMessage(analysis);
         const string method = "grid-argmin+quadratic-refinement+ols";
         var line = LinearLaw.FitLogLog(points.Select(p => p.X).ToList(), points.Select(p => p.Y).ToList());
         if (line is null)
@@ -73,15 +68,7 @@ public sealed class OptimalLrLaw : OptimumLaw
             if (!bySeed)
                 return new Sample(widths, rates, Bootstrap.PointWeights(widths.Length, random)).Expanded() is var (px, py)
                     && LinearLaw.FitLogLog(px, py) is { } pl ? [pl.Intercept, pl.Slope] : null;
-            var x = new List<double>(grids.Count);
-            var y = new List<double>(grids.Count);
-            foreach (var grid in grids)
-            {
-                var means = grid.Outcomes.Select(o => o.Length == 0 ? double.NaN : Bootstrap.ResampledMean(o, random)).ToArray();
-                if (OptimalLearningRate.Refine(grid.Rates, means) is not { } best) continue;
-                x.Add(grid.Width);
-                y.Add(best.RefinedLearningRate);
-            }
+            var (x, y) = ResampledOptima(grids, random);
             return x.Count >= 2 && LinearLaw.FitLogLog(x, y) is { } l ? [l.Intercept, l.Slope] : null;
         });
         var fit = new FitResult(Name, LawKeys.All, Form,

@@ -22,4 +22,37 @@ public abstract class OptimumLaw : Law
     /// <summary>The analysis of the widths a fit of this law may use, as the fitter version in <paramref name="options"/> made it.</summary>
     internal static WidthOptima Optima(IReadOnlyList<TrialView> trials, FitOptions options) =>
         OptimalLearningRate.Analyse(trials.Where(t => t.Width >= 1), options.ExcludesHoles, options.ExcludesEdges);
+
+    /// <summary>
+    /// What a fit over the widths' best learning rates says of them: optima at the grid's edge (fitters that kept them),
+    /// optima kept at the grid rate, holes and the rates to add.
+    /// </summary>
+    internal static string? RateMessage(WidthOptima analysis)
+    {
+        var optima = analysis.Optima;
+        var edges = optima.Where(o => o.AtGridEdge).Select(o => o.Width).ToList();
+        var unrefined = optima.Where(o => !o.AtGridEdge && o.Refinement is not null).Select(o => $"{o.Width} ({o.Refinement})").ToList();
+        return LawFitting.Join(
+            edges.Count > 0 ? $"{CredibilityRule.EdgeMessage} {string.Join(", ", edges)}: the optimum may lie outside the grid." : null,
+            unrefined.Count > 0 ? $"Kept the grid rate at width(s) {string.Join("; ", unrefined)}." : null,
+            analysis.Message);
+    }
+
+    /// <summary>
+    /// The best learning rate of each width in one bootstrap resample: the seeds of each (width, rate) cell resampled, and
+    /// each width's argmin and refinement found again.
+    /// </summary>
+    internal static (List<double> Widths, List<double> Rates) ResampledOptima(IReadOnlyList<WidthGrid> grids, Random random)
+    {
+        var x = new List<double>(grids.Count);
+        var y = new List<double>(grids.Count);
+        foreach (var grid in grids)
+        {
+            var means = grid.Outcomes.Select(o => o.Length == 0 ? double.NaN : Bootstrap.ResampledMean(o, random)).ToArray();
+            if (OptimalLearningRate.Refine(grid.Rates, means) is not { } best) continue;
+            x.Add(grid.Width);
+            y.Add(best.RefinedLearningRate);
+        }
+        return (x, y);
+    }
 }

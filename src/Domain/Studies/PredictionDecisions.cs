@@ -14,7 +14,9 @@ public sealed record Observation(double? Value, IReadOnlyList<Guid> TrialIds)
     public static Observation? OfCell(IReadOnlyList<TrialView> cell)
     {
         if (cell.Count == 0 || cell.Any(t => !t.IsTerminal)) return null;
-        var completed = cell.Where(t => t.Status == TrialStatus.Completed && t.FinalEvalLoss is { } l && double.IsFinite(l)).ToList();
+        // In seed order: the mean is the same number whatever order the trials come in (fits are checked against it).
+        var completed = cell.Where(t => t.Status == TrialStatus.Completed && t.FinalEvalLoss is { } l && double.IsFinite(l))
+            .OrderBy(t => t.Seed).ThenBy(t => t.TrialId).ToList();
         if (completed.Count > 0) return new Observation(completed.Average(t => t.FinalEvalLoss!.Value), completed.Select(t => t.TrialId).ToList());
         var diverged = cell.Where(t => t.Status == TrialStatus.Diverged).ToList();
         return diverged.Count > 0 ? new Observation(null, diverged.Select(t => t.TrialId).ToList()) : null;
@@ -69,7 +71,7 @@ public static class PredictionDecisions
                 if (Observe(byWidth, fit.Law, fit.Key, point, laws) is not null || fit.Points.Any(q => q.X == p.X)) continue;
                 issued.Add(new PredictionIssued(studyId, newId(), fit.FitId, fit.Law, fit.Key, p.X, law.LearningRateAt(fit, point, lrLaw),
                     p.Value, lower, upper, planned.Contains(p.X) ? "planned" : "target", fit.EvidenceSequence, [], fit.FitterVersion, now,
-                    p.LearningRate));
+                    p.LearningRate, p.BootstrapLower, p.BootstrapUpper));
             }
         }
         return issued;
@@ -98,9 +100,10 @@ public static class PredictionDecisions
                 continue;
             }
             var r = PredictionResolution.Resolve(issued.Predicted, issued.Lower, issued.Upper, value);
+            bool? insideBootstrap = issued is { BootstrapLower: { } bl, BootstrapUpper: { } bu } ? value >= bl && value <= bu : null;
             resolved.Add(new PredictionResolved(studyId, issued.PredictionId, value, r.Residual, double.IsFinite(r.ZScore) ? r.ZScore : null,
                 r.Inside, r.Inside ? null : "outside the 95% interval: a deviation to investigate (mis-tuning, or the law stops holding)",
-                observation.TrialIds, sequence, now));
+                observation.TrialIds, sequence, now, insideBootstrap));
         }
         return resolved;
     }

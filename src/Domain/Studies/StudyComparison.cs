@@ -12,7 +12,10 @@ public sealed record ComparisonView(IReadOnlyList<ComparedStudy> Studies, IReadO
 /// <param name="Ended">Trials in an end state (completed, diverged, failed or cancelled).</param>
 /// <param name="Frontier">Per width (ascending), the best (lowest) mean-over-seeds final eval loss among learning rates with
 /// every seed completed, and that rate; widths with no such rate are left out.</param>
-public sealed record ComparedStudy(Guid Id, string Name, string Owner, StudyStatus Status, int Trials, int Ended, IReadOnlyList<FrontierPoint> Frontier);
+/// <param name="Calibration">How often its laws' predictions held (the last before each point was observed).</param>
+/// <param name="Bends">Its laws that bend.</param>
+public sealed record ComparedStudy(Guid Id, string Name, string Owner, StudyStatus Status, int Trials, int Ended, IReadOnlyList<FrontierPoint> Frontier,
+    IReadOnlyList<LawCalibration> Calibration, IReadOnlyList<LawBend> Bends);
 
 public sealed record FrontierPoint(int Width, double Loss, double LearningRate);
 
@@ -40,7 +43,7 @@ public static class StudyComparison
         new(studies.Select(Compared).ToList(), Laws(studies, laws ?? LawRegistry.Default), Cells(studies), SpecDifferences(studies));
 
     private static ComparedStudy Compared(StudyView s) =>
-        new(s.Id, s.Name, s.Owner, s.Status, s.Trials.Count, s.Trials.Count(t => t.IsTerminal), Frontier(s.Trials));
+        new(s.Id, s.Name, s.Owner, s.Status, s.Trials.Count, s.Trials.Count(t => t.IsTerminal), Frontier(s.Trials), s.Calibration, s.Bends);
 
     /// <summary>Per width, the lowest mean loss over rates whose every trial completed with a finite loss (ties: the smaller rate).</summary>
     public static IReadOnlyList<FrontierPoint> Frontier(IEnumerable<TrialView> trials) =>

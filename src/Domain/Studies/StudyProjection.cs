@@ -178,6 +178,7 @@ public static class StudyProjection
         laws.LatestFits.Add(e with { EvidenceTrialIds = WholeEvidence(e, previous) });
         laws.LatestFits.Sort((a, b) => (a.Law, a.Key).CompareTo((b.Law, b.Key)));
         laws.FitCount++;
+        laws.Bends = [.. Laws.LawBends.Of(laws.LatestFits)];
         return laws;
     }
 

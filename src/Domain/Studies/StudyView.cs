@@ -35,16 +35,17 @@ public sealed record StudyView : StudySummaryView
     /// <summary>Coordinate checks run for this study's model, oldest first.</summary>
     public List<CoordinateCheckRecorded> CoordinateChecks { get; init; } = [];
 
+    /// <summary>The newest fits whose misses of widths they had not seen fall on one side: laws that bend.</summary>
+    public List<LawBend> Bends { get; init; } = [];
+
     /// <summary>The study's fits that <see cref="CredibilityRule"/> does not believe, oldest first: their predictions are set aside.</summary>
     public List<FitCredibilityView> NotCredibleFits { get; init; } = [];
 
     /// <summary>
-    /// Per law: the share of resolved predictions that fell inside their 95% intervals, over the predictions that are
-    /// not set aside (a nonsense fit's claims say nothing of the laws' calibration).
+    /// Per law: of the last predictions issued before each point was observed, the share that fell inside their 95%
+    /// intervals, over the predictions that are not set aside (a nonsense fit's claims say nothing of the laws' calibration).
     /// </summary>
-    public IReadOnlyList<LawCalibration> Calibration =>
-        Laws.Calibration.PerLaw(CrediblePredictions.Where(p => p.Resolution is not null)
-            .Select(p => (p.Issued.Law, new ResolvedPrediction(p.Resolution!.Residual ?? double.NaN, p.Resolution.ZScore ?? double.NaN, p.Resolution.Inside))));
+    public IReadOnlyList<LawCalibration> Calibration => Laws.Calibration.LastBeforeObservation(CrediblePredictions);
 
     /// <summary>The stored verdict on one of the study's fits: credible unless its credibility document says otherwise.</summary>
     public FitCredibility CredibilityOf(Guid fitId) =>
@@ -53,6 +54,12 @@ public sealed record StudyView : StudySummaryView
     /// <summary>Why <paramref name="prediction"/> is set aside ("fit not credible: " and its fit's reasons), or null when its fit is credible.</summary>
     public string? SetAsideReason(PredictionView prediction) =>
         NotCredibleFits.Find(f => f.Id == prediction.Issued.FitId) is { } fit ? "fit not credible: " + string.Join("; ", fit.Reasons) : null;
+
+    /// <summary>
+    /// Whether a law is shown among the study's laws drawn: every law of its own, and a curved alternative only where the
+    /// law it is an alternative to bends.
+    /// </summary>
+    public bool Shows(Law law) => law.AlternativeTo is not { } of || Bends.Any(b => b.Law == of);
 
     /// <summary>The newest converged fit of a law and key whose credibility was judged credible, or null (such a fit draws nothing).</summary>
     public LawFitted? CredibleFit(string law, string key) =>
@@ -96,6 +103,7 @@ public sealed record StudyView : StudySummaryView
         {
             Trials = trialList,
             LatestFits = laws?.LatestFits ?? [],
+            Bends = laws?.Bends ?? [],
             Predictions = predictionList,
             CoordinateChecks = checkList.Select(c => c.Check).ToList(),
             NotCredibleFits = (credibility ?? []).Where(f => !f.Credible).OrderBy(f => f.Sequence).ThenBy(f => f.Id).ToList(),

@@ -45,8 +45,8 @@ public static class CompareCharts
         for (var i = 0; i < studies.Count; i++)
         {
             var (study, color, name) = (studies[i], ChartOptions.Color(i), Label(studies[i]));
-            foreach (var fit in study.LatestFits.Where(f => laws.Find(f.Law)?.Quantity == LawQuantity.LearningRate))
-                set.Points($"{name}: optimum per width", color, fit.Points.Where(p => p.X > 0 && p.Y > 0).Select(p => (Math.Log10(p.X), Math.Log10(p.Y))), 7);
+            set.Points($"{name}: optimum per width", color, StudyCharts.RefinedOptima(study.Trials.Where(t => t.Width >= 1).ToList())
+                .Where(o => o.RefinedLearningRate > 0).Select(o => (Math.Log10(o.Width), Math.Log10(o.RefinedLearningRate))), 7);
             foreach (var (law, fit) in StudyCharts.CredibleFits(study, laws))
             {
                 if (law.OptimalRateAt(fit.Parameters, 1) is null) continue;

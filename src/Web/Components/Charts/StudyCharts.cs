@@ -82,16 +82,20 @@ public static class StudyCharts
     private static IEnumerable<(Law Law, LawFitted Fit, LawCurve Curve)> CredibleCurves(StudyView study, LawRegistry laws, Func<Law, bool> which) =>
         CredibleFits(study, laws).Where(f => which(f.Law)).SelectMany(f => f.Law.Curves(f.Fit).Select(c => (f.Law, f.Fit, c)));
 
-    /// <summary>A study's newest converged fits of laws of width that were judged credible, with their laws, in the registry's order.</summary>
+    /// <summary>
+    /// A study's newest converged fits of laws of width that were judged credible, with their laws, in the registry's order (a
+    /// curved alternative only where its law bends).
+    /// </summary>
     internal static IEnumerable<(Law Law, LawFitted Fit)> CredibleFits(StudyView study, LawRegistry laws) =>
         study.LatestFits.InLawOrder(f => (f.Law, f.Key), laws)
-            .Where(f => f.Converged && study.CredibilityOf(f.FitId).Credible && laws.Find(f.Law) is { PredictsWidths: true })
+            .Where(f => f.Converged && study.CredibilityOf(f.FitId).Credible && laws.Find(f.Law) is { PredictsWidths: true } law && study.Shows(law))
             .Select(f => (laws.Find(f.Law)!, f));
 
     /// <summary>A law's own colour (its curves at the best rate): by its place in the registry.</summary>
     private static string LawColor(Law law, LawRegistry laws) => LawColors[laws.OrderOf(law.Name) % LawColors.Length];
 
-    private static readonly string[] LawColors = [FrontierColor, "#495057", FrontierColor, "#d9480f", "#0b7285", "#862e9c", "#5c940d"];
+    /// <summary>Dark colours apart from the rates' palette, one per law by its place in the registry.</summary>
+    private static readonly string[] LawColors = [FrontierColor, "#343a40", FrontierColor, "#d9480f", "#0b7285", "#14532d", "#7c2d12"];
 
     /// <summary>(b) Final eval loss (mean over completed seeds) against learning rate (log), one series per width; the fitted optimum marked.</summary>
     public static object LossVsRate(StudyView study)
@@ -106,17 +110,9 @@ public static class StudyCharts
             set.Line($"width {w}", ChartOptions.Color(i),
                 rates.Select(r => (Math.Log10(r), MeanLoss(sized.Where(t => t.Width == w && t.LearningRate == r)) ?? double.NaN)), 2, 0, 5);
         }
-        // Each width's fitted optimum (the points of the laws of the learning rate), at that width's best mean loss.
-        foreach (var optimum in RateLawFits(study, LawRegistry.Default).Where(f => f.Converged))
-        {
-            var marks = optimum.Points.Select(p =>
-            {
-                var atWidth = sized.Where(t => t.Width == (int)p.X).ToList();
-                var loss = rates.Select(r => MeanLoss(atWidth.Where(t => t.LearningRate == r))).Where(l => l is not null).Min() ?? double.NaN;
-                return (Math.Log10(p.Y), loss);
-            });
-            set.Points("fitted optimum per width", FrontierColor, marks, 9, "diamond");
-        }
+        // Each width's optimum refined below grid resolution (where the grid brackets it), at that width's best mean loss.
+        if (RefinedOptima(sized) is { Count: > 0 } optima)
+            set.Points("fitted optimum per width", FrontierColor, optima.Select(o => (Math.Log10(o.RefinedLearningRate), o.MeanLoss)), 9, "diamond");
         var axis = rates.Count == 0 ? (Min: -4.0, Max: 0.0) : (Min: Math.Floor(Math.Log10(rates[0]) * 2) / 2, Max: Math.Ceiling(Math.Log10(rates[^1]) * 2) / 2);
         return Mixed(set, new
         {
@@ -192,9 +188,8 @@ public static class StudyCharts
                 .OrderBy(r => r.Loss).FirstOrDefault()))
             .Where(g => g.Best.Rate > 0).Select(g => (Math.Log10(g.Width), Math.Log10(g.Best.Rate))).ToList();
         set.Points("best rate on the grid", "#98a2b3", grid, 6, "square");
-        foreach (var fit in RateLawFits(study, laws))
-            set.Points("fitted optimum (refined)", "#d9480f",
-                fit.Points.Where(p => p.X > 0 && p.Y > 0).Select(p => (Math.Log10(p.X), Math.Log10(p.Y))), 8, "circle");
+        set.Points("fitted optimum (refined)", "#d9480f",
+            RefinedOptima(sized).Where(o => o.RefinedLearningRate > 0).Select(o => (Math.Log10(o.Width), Math.Log10(o.RefinedLearningRate))), 8, "circle");
         foreach (var (law, fit) in CredibleFits(study, laws))
         {
             if (law.OptimalRateAt(fit.Parameters, 1) is null) continue;
@@ -208,9 +203,9 @@ public static class StudyCharts
             new { logX = true, logY = true, xName = "width" }, "No width has its optimum bracketed yet.");
     }
 
-    /// <summary>The study's newest fits of the laws whose values are learning rates (the optimal-LR law).</summary>
-    private static IEnumerable<LawFitted> RateLawFits(StudyView study, LawRegistry laws) =>
-        study.LatestFits.Where(f => laws.Find(f.Law)?.Quantity == LawQuantity.LearningRate);
+    /// <summary>Each fully ended width's best rate refined below grid resolution, where the grid brackets it (what the laws over optima fit).</summary>
+    internal static IReadOnlyList<WidthOptimum> RefinedOptima(IReadOnlyList<TrialView> sized) =>
+        sized.Any(t => t.LearningRate <= 0) ? [] : OptimalLearningRate.PerWidth(sized);
 
     /// <summary>
     /// What the ledger believed as evidence arrived: for each width a law predicted, the prediction and its interval against

@@ -1,0 +1,75 @@
+using MathNet.Numerics.Distributions;
+using ScalingLedger.Contracts;
+
+namespace ScalingLedger.Domain.Laws;
+
+/// <summary>
+/// The interval a prediction promises (fitter 3.0.0): where the observation at a width not yet seen will fall, 95% of the
+/// time. The bootstrap's interval is the uncertainty of the law's curve given its form and its evidence; it cannot see
+/// three things, and this interval adds them, in log space (losses and learning rates are scales):
+/// <list type="number">
+/// <item>Few seeds. A bootstrap resampling n seeds within a cell shrinks their spread by (n - 1)/n (two seeds: half the
+/// variance): its half-widths are scaled by sqrt(n / (n - 1)), n the fewest seeds of a cell of the evidence.</item>
+/// <item>The observation's own noise, and the optimum's uncertainty below grid resolution, which every observation of a
+/// width carries (a refined optimum is a parabola's vertex through three noisy grid points), and</item>
+/// <item>misspecification: how far the law's form misses as width grows.</item>
+/// </list>
+/// The last two are measured together, out of sample, in the study itself: the law refitted on the widths up to each of
+/// its widths but the last missed each wider one by r = ln(observed / predicted) (<see cref="OutOfSample"/>). A miss is
+/// taken to grow with how far the prediction reached, one unit plus one per doubling of width beyond the fit's widest
+/// (s = r / (1 + doublings)); the k scores give a scale S = sqrt(mean s^2), and a prediction reaching D doublings beyond
+/// its fit gets M = t(0.975, k) S (1 + D), Student's t with k degrees of freedom because S is estimated from k misses
+/// (one miss: t = 12.7; six: 2.45). With no out-of-sample miss yet (the law fitted on as few widths as it needs and one
+/// more, at most), the fit's own residuals stand in with n - p degrees of freedom; with none (a line through two points)
+/// nothing is known about the law's form, and the fit claims nothing. Each side's half-width is
+/// sqrt((f B)^2 + M^2), B the bootstrap's half-width on that side.
+/// </summary>
+public static class PredictionIntervals
+{
+    public const double Level = 0.975;
+
+    /// <summary>The fit with its claims' intervals calibrated; a claim that cannot be calibrated loses its interval.</summary>
+    /// <param name="residuals">The law's out-of-sample misses (see <see cref="OutOfSample"/>).</param>
+    /// <param name="evaluate">The law's value at a point, for the fit's own residuals.</param>
+    /// <param name="seeds">The fewest seeds of a cell of the fit's evidence, when its bootstrap resampled seeds; else null.</param>
+    public static FitResult Calibrate(FitResult fit, IReadOnlyList<OutOfSampleResidual> residuals, int parameterCount,
+        Func<LawPoint, double?> evaluate, int? seeds)
+    {
+        if (!fit.Converged || fit.Predictions is not { Count: > 0 } predictions) return fit;
+        var widest = fit.Points.Select(p => p.X).DefaultIfEmpty(0).Max();
+        var scale = Scale(fit, residuals, parameterCount, evaluate);
+        var f = seeds is > 1 and var n ? Math.Sqrt(n / (n - 1.0)) : 1.0;
+        var calibrated = predictions.Select(p =>
+        {
+            if (scale is not { } s || !(p.Value > 0) || p.Lower is not { } lower || p.Upper is not { } upper)
+                return p with { Lower = null, Upper = null, BootstrapLower = p.Lower, BootstrapUpper = p.Upper };
+            var reach = widest > 0 ? Math.Max(0, Math.Log2(p.X / widest)) : 0;
+            var misfit = s.Quantile * s.Scale * (1 + reach);
+            var below = lower > 0 ? Math.Log(p.Value / lower) : double.PositiveInfinity;
+            var above = upper > p.Value ? Math.Log(upper / p.Value) : 0;
+            return p with
+            {
+                Lower = double.IsFinite(below) ? p.Value * Math.Exp(-Math.Sqrt(Math.Pow(f * below, 2) + misfit * misfit)) : 0,
+                Upper = p.Value * Math.Exp(Math.Sqrt(Math.Pow(f * Math.Max(above, 0), 2) + misfit * misfit)),
+                BootstrapLower = lower,
+                BootstrapUpper = upper,
+            };
+        }).ToList();
+        return fit with { Predictions = calibrated };
+    }
+
+    /// <summary>The scale of the law's misses per unit of reach, and the quantile it is taken at; null when nothing is known.</summary>
+    public static (double Scale, double Quantile, int DegreesOfFreedom, bool OutOfSample)? Scale(
+        FitResult fit, IReadOnlyList<OutOfSampleResidual> residuals, int parameterCount, Func<LawPoint, double?> evaluate)
+    {
+        var scores = residuals.Where(r => r.Predicted > 0 && r.Observed > 0)
+            .Select(r => OutOfSample.LogResidual(r) / (1 + OutOfSample.Reach(r))).ToList();
+        if (scores.Count > 0) return (Math.Sqrt(scores.Average(v => v * v)), StudentT.InvCDF(0, 1, scores.Count, Level), scores.Count, true);
+        // No miss out of sample yet: the fit's own residuals, with the degrees of freedom its parameters leave.
+        var own = fit.Points.Select(p => (p.Y, Fitted: evaluate(new LawPoint(p.X, p.Z))))
+            .Where(p => p.Y > 0 && p.Fitted is > 0).Select(p => Math.Log(p.Y / p.Fitted!.Value)).ToList();
+        var df = own.Count - parameterCount;
+        if (df < 1) return null;
+        return (Math.Sqrt(own.Sum(v => v * v) / df), StudentT.InvCDF(0, 1, df, Level), df, false);
+    }
+}
