@@ -312,15 +312,20 @@ public static class StudyCharts
 
     /// <summary>
     /// A fit's 95% intervals at the study's target widths, for its claims at <paramref name="claimRate"/> (x as log10 width;
-    /// y through <paramref name="y"/>, if given).
+    /// y through <paramref name="y"/>, if given). A bar is drawn only within a span of the values the fit saw and claims
+    /// (twice for a loss, ten times for a learning rate): an interval wider than that (a law that has barely been checked
+    /// out of sample) reaches the chart's edge instead of squashing every curve into a line.
     /// </summary>
     internal static IEnumerable<(double X, double Lower, double Upper)> TargetIntervals(StudyView study, LawFitted fit, double? claimRate,
         Func<double, double>? y = null)
     {
         var targets = TargetWidths(study).ToHashSet();
         y ??= v => v;
+        var span = LawRegistry.Default.Find(fit.Law)?.Quantity == LawQuantity.LearningRate ? 10 : 2;
+        var seen = fit.Points.Select(p => p.Y).Concat((fit.Predictions ?? []).Select(p => p.Value)).Where(v => v > 0 && double.IsFinite(v)).ToList();
+        var (low, high) = seen.Count == 0 ? (double.MinValue, double.MaxValue) : (seen.Min() / span, seen.Max() * span);
         return (fit.Predictions ?? []).Where(p => targets.Contains(p.X) && p.LearningRate == claimRate && p.Lower is not null && p.Upper is not null)
-            .Select(p => (Math.Log10(p.X), y(p.Lower!.Value), y(p.Upper!.Value)));
+            .Select(p => (Math.Log10(p.X), y(Math.Max(p.Lower!.Value, low)), y(Math.Min(p.Upper!.Value, high))));
     }
 
     private static double? MeanLoss(IEnumerable<TrialView> trials)
