@@ -48,7 +48,8 @@ public class CalibratedIntervalTests(Xunit.Abstractions.ITestOutputHelper output
         var predictions = Enumerable.Range(0, 40)
             .SelectMany(i => SweepReplay.Run(Sweep(i), $"straight-{i}", Options, laws: RateLaws).CrediblePredictions).ToList();
         var line = Calibration.LastBeforeObservation(predictions).Single(c => c.Law == OptimalLrLaw.LawName);
-        output.WriteLine($"calibrated {line.Inside} of {line.Resolved} [{line.Lower:F3}, {line.Upper:F3}]; bootstrap {line.BootstrapInside} of {line.BootstrapResolved}");
+        output.WriteLine($"calibrated {line.Inside} of {line.Resolved} [{line.Lower:F3}, {line.Upper:F3}]; " +
+            $"bootstrap {line.BootstrapInside} of {line.BootstrapResolved}");
         line.Resolved.ShouldBeGreaterThanOrEqualTo(60);
         line.Upper.ShouldBeGreaterThanOrEqualTo(0.95, $"{line.Inside} of {line.Resolved} inside");
         line.ShareInside.ShouldBeGreaterThanOrEqualTo(0.9);
