@@ -21,6 +21,18 @@ public sealed record StudyCancelled(Guid StudyId, string CancelledBy, string? Re
     DateTimeOffset IStudyEvent.OccurredAt => CancelledAt;
 }
 
+/// <summary>
+/// The study's owner (or an admin) let another user manage it (cancel it, ask for coordinate checks, grant) with
+/// <c>Permission</c> "manage", or took that back with "none".
+/// </summary>
+public sealed record StudyAccessGranted(Guid StudyId, string User, string Permission, string GrantedBy, DateTimeOffset GrantedAt) : IStudyEvent
+{
+    public const string Manage = "manage";
+    public const string None = "none";
+
+    DateTimeOffset IStudyEvent.OccurredAt => GrantedAt;
+}
+
 /// <summary>Every trial of the study reached an end state.</summary>
 public sealed record StudyCompleted(Guid StudyId, DateTimeOffset CompletedAt) : IStudyEvent
 {

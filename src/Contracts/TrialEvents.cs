@@ -109,3 +109,23 @@ public sealed record CoordinateCheckRecorded(
 
 /// <summary>One width of a coordinate check: <c>MeanAbsActivation[step][layer]</c>, step 0 before any update.</summary>
 public sealed record CoordinateCheckWidth(int Width, IReadOnlyList<IReadOnlyList<double>> MeanAbsActivation);
+
+/// <summary>
+/// A coordinate check was asked for (came later: checks recorded before it have no request). Its result, or its failure,
+/// must name this check: a result nobody asked for is refused.
+/// </summary>
+public sealed record CoordinateCheckRequested(
+    Guid StudyId, Guid CheckId, IReadOnlyList<int> Widths, double LearningRate, int Steps, int BatchSize, string RequestedBy,
+    DateTimeOffset RequestedAt) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => RequestedAt;
+}
+
+/// <summary>
+/// A coordinate check could not run (came later: before it, a check that threw recorded nothing). <see cref="Error"/> is the
+/// first line of what went wrong.
+/// </summary>
+public sealed record CoordinateCheckFailed(Guid StudyId, Guid CheckId, string Error, DateTimeOffset FailedAt) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => FailedAt;
+}

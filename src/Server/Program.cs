@@ -15,6 +15,15 @@ if (app.Services.GetRequiredService<LedgerDatabase>().TryStart() is { } problem)
     Console.Error.WriteLine($"ScalingLedger cannot start its database: {problem}");
     return 1;
 }
+var urls = app.Configuration["urls"] is { Length: > 0 } configured ? configured : app.Configuration["ASPNETCORE_URLS"] ?? "";
+var ports = (app.Configuration["http_ports"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => $"http://*:{p}");
+if (ScalingLedger.Server.Access.AccessRegistration.CheckAtStart(
+        app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LedgerOptions>>().Value,
+        urls.Split(';', StringSplitOptions.RemoveEmptyEntries).Concat(ports), app.Logger) is { } unguarded)
+{
+    Console.Error.WriteLine($"ScalingLedger will not start: {unguarded}");
+    return 3;
+}
 app.MapLedger();
 try
 {

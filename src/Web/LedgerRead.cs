@@ -12,6 +12,12 @@ public sealed class LedgerRead
     /// <summary>Whether the last read failed.</summary>
     public bool Failed { get; private set; }
 
+    /// <summary>
+    /// The failure of the last read, if it failed. Its message (which may name hosts, paths or SQL) is shown to admins only
+    /// and logged by <see cref="Components.ReadError"/>.
+    /// </summary>
+    public Exception? Error { get; private set; }
+
     /// <summary>Runs a read; a failure (other than the page going away) becomes <see cref="Problem"/>. True when it succeeded.</summary>
     public async Task<bool> TryAsync(Func<Task> read)
     {
@@ -19,12 +25,14 @@ public sealed class LedgerRead
         {
             await read();
             Failed = false;
+            Error = null;
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Problem = $"The ledger could not be read for this page: {ex.Message}";
+            Problem = "The ledger could not be read for this page.";
             Failed = true;
+            Error = ex;
             return false;
         }
     }
@@ -34,5 +42,6 @@ public sealed class LedgerRead
     {
         Problem = problem;
         Failed = false;
+        Error = null;
     }
 }

@@ -17,7 +17,8 @@ public static class WebRegistration
     public static IEndpointRouteBuilder MapLedgerWeb(this WebApplication app)
     {
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        // Scripts and styles are public (the sign-in page needs its style before anyone signs in).
+        app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

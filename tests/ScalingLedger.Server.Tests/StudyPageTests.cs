@@ -124,7 +124,9 @@ public class StudyPageTests
         var page = new StudyPage(ledger, defined.StudyId);
         await page.ShowAsync(null);
         page.Read.Failed.ShouldBeTrue();
-        page.Read.Problem.ShouldBe("The ledger could not be read for this page: Event deserialization error on sequence = 3");
+        // The reason is kept for the log and for admins (ReadError), not put in the page's words.
+        page.Read.Problem.ShouldBe("The ledger could not be read for this page.");
+        page.Read.Error!.Message.ShouldBe("Event deserialization error on sequence = 3");
         page.Loaded.ShouldBeTrue();
     }
 }

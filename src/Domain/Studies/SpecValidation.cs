@@ -38,8 +38,9 @@ public static class SpecValidation
         }
 
         if (string.IsNullOrWhiteSpace(spec.Name)) Add("name", "A study needs a name.");
-        else if (spec.Name.Length > 200) Add("name", "The name must be at most 200 characters.");
+        else if (TextRules.Problem("name", spec.Name) is { } name) Add("name", $"The {name}.");
         if (string.IsNullOrWhiteSpace(spec.Owner)) Add("owner", "A study needs an owner.");
+        else if (TextRules.Problem("owner", spec.Owner) is { } owner) Add("owner", $"The {owner}.");
         if (string.IsNullOrWhiteSpace(spec.Dataset)) Add("dataset", "A dataset is required; known: " + string.Join(", ", KnownDatasets) + ".");
         else if (!KnownDatasets.Contains(spec.Dataset)) Add("dataset", $"Unknown dataset '{spec.Dataset}'; known: {string.Join(", ", KnownDatasets)}.");
 

@@ -53,10 +53,14 @@ public static class StudyDecisions
         return checkpoints.Where(c => c.TrialId == trial.TrialId && c.StudyId == studyId && seen.Add(c.Step)).Cast<object>().ToList();
     }
 
-    /// <summary>A coordinate check's result is recorded once, for a study the ledger has.</summary>
-    /// <param name="recorded">The check's document when it is already recorded (a redelivered result).</param>
-    public static IReadOnlyList<object> DecideCoordinateCheck(StudySummaryView? study, CoordinateCheckView? recorded, CoordinateCheckRecorded check) =>
-        study is null || study.Id != check.StudyId || recorded is not null ? [] : [check];
+    /// <summary>A coordinate check is asked for while the study has run fewer than <see cref="CoordinateCheckLimits.MaxPerStudy"/>.</summary>
+    public static IReadOnlyList<object> DecideCoordinateCheckRequest(StudySummaryView? study, CoordinateCheckRequested request) =>
+        study is not null && study.Id == request.StudyId && study.CoordinateCheckCount < CoordinateCheckLimits.MaxPerStudy ? [request] : [];
+
+    /// <summary>A coordinate check's result (or failure) is recorded once, for a check the study asked for.</summary>
+    /// <param name="check">The check's document: its request, or its result when a result came already (a redelivery).</param>
+    public static IReadOnlyList<object> DecideCoordinateCheck(StudySummaryView? study, CoordinateCheckView? check, IStudyEvent result) =>
+        study is not null && study.Id == result.StudyId && check is { Status: CoordinateCheckStatus.Requested } ? [result] : [];
 
     /// <summary>
     /// An attempt failed with an error that is not the model's. Below <see cref="MaxAttempts"/> the failure is recorded as

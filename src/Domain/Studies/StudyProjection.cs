@@ -76,6 +76,13 @@ public static class StudyProjection
             case PredictionIssued:
                 summary.PredictionCount++;
                 break;
+            case CoordinateCheckRequested:
+                summary.CoordinateCheckCount++;
+                break;
+            case StudyAccessGranted e:
+                summary.Managers.Remove(e.User);
+                if (e.Permission == StudyAccessGranted.Manage) summary.Managers.Add(e.User);
+                break;
         }
         summary.LastActivityAt = (data as IStudyEvent)?.OccurredAt ?? summary.LastActivityAt;
         return summary;
@@ -209,9 +216,37 @@ public static class StudyProjection
         }
     }
 
-    /// <summary>One coordinate check's document (keyed by the check's id).</summary>
-    public static CoordinateCheckView ApplyCoordinateCheck(CoordinateCheckRecorded check, long sequence) =>
-        new() { Id = check.CheckId, StudyId = check.StudyId, Sequence = sequence, Check = check };
+    /// <summary>The coordinate check an event is about, if any.</summary>
+    public static Guid? CoordinateCheckIdOf(object data) => data switch
+    {
+        CoordinateCheckRequested e => e.CheckId,
+        CoordinateCheckRecorded e => e.CheckId,
+        CoordinateCheckFailed e => e.CheckId,
+        _ => null,
+    };
+
+    /// <summary>One coordinate check's document (keyed by the check's id): asked, then recorded or failed.</summary>
+    public static CoordinateCheckView? ApplyCoordinateCheck(CoordinateCheckView? view, object data, long sequence)
+    {
+        switch (data)
+        {
+            case CoordinateCheckRequested e:
+                return new CoordinateCheckView
+                {
+                    Id = e.CheckId, StudyId = e.StudyId, Sequence = sequence, Status = CoordinateCheckStatus.Requested, Request = e,
+                };
+            case CoordinateCheckRecorded e:
+                view ??= new CoordinateCheckView { Id = e.CheckId, StudyId = e.StudyId };
+                (view.Check, view.Status, view.Sequence) = (e, CoordinateCheckStatus.Recorded, sequence);
+                return view;
+            case CoordinateCheckFailed e:
+                view ??= new CoordinateCheckView { Id = e.CheckId, StudyId = e.StudyId };
+                (view.Error, view.Status, view.Sequence) = (e.Error, CoordinateCheckStatus.Failed, sequence);
+                return view;
+            default:
+                return view;
+        }
+    }
 
     /// <summary>One fit's credibility document, judged by <see cref="Laws.CredibilityRule"/> (keyed by the fit's id).</summary>
     public static FitCredibilityView ApplyFitCredibility(LawFitted fit, long sequence)
@@ -253,7 +288,9 @@ public sealed class StudyFolder
         if (StudyProjection.PredictionIdOf(data) is { } predictionId
             && StudyProjection.ApplyPrediction(predictions.GetValueOrDefault(predictionId), data, sequence) is { } prediction)
             predictions[predictionId] = prediction;
-        if (data is CoordinateCheckRecorded check) checks[check.CheckId] = StudyProjection.ApplyCoordinateCheck(check, sequence);
+        if (StudyProjection.CoordinateCheckIdOf(data) is { } checkId
+            && StudyProjection.ApplyCoordinateCheck(checks.GetValueOrDefault(checkId), data, sequence) is { } check)
+            checks[checkId] = check;
     }
 
     /// <summary>The study as folded so far; its sequence is that of the last event applied.</summary>

@@ -16,6 +16,8 @@ public record StudySummaryView
     public Guid Id { get; set; }
     public string Name { get; set; } = "";
     public string Owner { get; set; } = "";
+    /// <summary>Users the owner let manage the study besides themselves (<see cref="ScalingLedger.Contracts.StudyAccessGranted"/>).</summary>
+    public List<string> Managers { get; set; } = [];
     public ScalingLedger.Contracts.StudySpec? Spec { get; set; }
     /// <summary><c>trained</c> (a sweep this ledger runs) or <c>imported</c> (runs trained elsewhere, from a CSV).</summary>
     public string Source { get; set; } = "trained";
@@ -30,6 +32,8 @@ public record StudySummaryView
     public DateTimeOffset? LastActivityAt { get; set; }
     public int FitCount { get; set; }
     public int PredictionCount { get; set; }
+    /// <summary>Coordinate checks asked for (capped per study: <see cref="CoordinateCheckLimits.MaxPerStudy"/>).</summary>
+    public int CoordinateCheckCount { get; set; }
     /// <summary>The newest optimal-LR law's slope d (ln lr* = c + d ln h) and its 95% interval, for lists.</summary>
     public ParameterEstimate? OptimalLrSlope { get; set; }
 }

@@ -35,6 +35,9 @@ public sealed record StudyView : StudySummaryView
     /// <summary>Coordinate checks run for this study's model, oldest first.</summary>
     public List<CoordinateCheckRecorded> CoordinateChecks { get; init; } = [];
 
+    /// <summary>Coordinate checks that could not run, oldest first, with why.</summary>
+    public List<CoordinateCheckView> FailedCoordinateChecks { get; init; } = [];
+
     /// <summary>The newest fits whose misses of widths they had not seen fall on one side: laws that bend.</summary>
     public List<LawBend> Bends { get; init; } = [];
 
@@ -105,7 +108,8 @@ public sealed record StudyView : StudySummaryView
             LatestFits = laws?.LatestFits ?? [],
             Bends = laws?.Bends ?? [],
             Predictions = predictionList,
-            CoordinateChecks = checkList.Select(c => c.Check).ToList(),
+            CoordinateChecks = checkList.Select(c => c.Check).OfType<CoordinateCheckRecorded>().ToList(),
+            FailedCoordinateChecks = checkList.Where(c => c.Status == CoordinateCheckStatus.Failed).ToList(),
             NotCredibleFits = (credibility ?? []).Where(f => !f.Credible).OrderBy(f => f.Sequence).ThenBy(f => f.Id).ToList(),
             LastSequence = new[] { summary.LastSequence, laws?.LastSequence ?? 0 }
                 .Concat(trialList.Select(t => t.LastSequence)).Concat(predictionList.Select(p => p.LastSequence))

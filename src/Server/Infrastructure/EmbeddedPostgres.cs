@@ -9,7 +9,10 @@ namespace ScalingLedger.Server.Infrastructure;
 /// <summary>
 /// A private PostgreSQL cluster started from the machine's binaries: loopback only, a free port, a data directory
 /// kept between runs. Works as an ordinary user and as root (the server processes then run as the
-/// <c>postgres</c> OS user, which owns the data directory).
+/// <c>postgres</c> OS user, which owns the data directory). Every connection needs the cluster's password
+/// (scram-sha-256), generated when the cluster is made and kept beside the data directory with mode 0600
+/// (<see cref="PasswordFile"/>); a cluster made by an earlier version, which trusted every local user, is given one
+/// on its next start.
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
@@ -30,9 +33,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public string DataDirectory { get; }
     public int Port { get; private set; }
 
+    private string password = "";
+
+    /// <summary>The file holding the cluster's password: beside the data directory, readable by this user alone.</summary>
+    public string PasswordFile => DataDirectory.TrimEnd('/') + ".password";
+
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
     {
-        Host = "127.0.0.1", Port = Port, Username = SuperUser, Database = database, Pooling = true,
+        Host = "127.0.0.1", Port = Port, Username = SuperUser, Password = password, Database = database, Pooling = true,
     }.ConnectionString;
 
     /// <summary>The default data directory: under /var/lib for root (the postgres user must reach it), else the user's data home.</summary>
@@ -73,14 +81,29 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private async Task StartAsync(string database, CancellationToken cancel)
     {
         PrepareDirectory();
+        password = ReadOrCreatePassword();
         if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
         {
-            log($"Creating the ledger's PostgreSQL cluster in {DataDirectory}");
-            await RunAsync("initdb", ["-D", DataDirectory, "-U", SuperUser, "--auth-local=trust", "--auth-host=trust",
-                "-E", "UTF8", "--locale=C.UTF-8"], cancel);
+            log($"Creating the ledger's PostgreSQL cluster in {DataDirectory} (its password is in {PasswordFile})");
+            // initdb reads the password from a file the cluster's OS user can read, removed at once.
+            var scratch = Directory.CreateTempSubdirectory("scalingledger-initdb-");
+            try
+            {
+                var pwfile = Path.Combine(scratch.FullName, "pw");
+                File.WriteAllText(pwfile, password);
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(pwfile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                if (asRoot) Run("chown", ["-R", $"{SuperUser}:{SuperUser}", scratch.FullName]);
+                await RunAsync("initdb", ["-D", DataDirectory, "-U", SuperUser, "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
+                    $"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8"], cancel);
+            }
+            finally
+            {
+                scratch.Delete(recursive: true);
+            }
         }
+        var trusting = Trusting();
 
-        if (RunningPort() is { } port && await CanConnect(port, cancel))
+        if (RunningPort() is { } port && await CanConnect(port, password, cancel))
         {
             Port = port;
             log($"Reusing the ledger's PostgreSQL still running on 127.0.0.1:{Port} ({DataDirectory})");
@@ -93,7 +116,58 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             startedHere = true;
             log($"Started the ledger's PostgreSQL on 127.0.0.1:{Port} ({DataDirectory})");
         }
+        if (trusting) await RequirePasswordAsync(cancel);
         await CreateDatabaseAsync(database, cancel);
+    }
+
+    private const string PasswordOnly =
+        "# Written by ScalingLedger: every connection needs the cluster's password (see the .password file beside the data directory).\n" +
+        "local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n";
+
+    private string HbaFile => Path.Combine(DataDirectory, "pg_hba.conf");
+
+    /// <summary>Whether the cluster still lets someone in without a password (made by an earlier version of the ledger).</summary>
+    private bool Trusting() => File.ReadAllLines(HbaFile).Select(l => l.Split('#')[0].Trim())
+        .Any(l => l.Length > 0 && l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } f && f[^1] == "trust");
+
+    /// <summary>Gives a trusting cluster its password and makes it ask for it (the data stays as it is).</summary>
+    private async Task RequirePasswordAsync(CancellationToken cancel)
+    {
+        log($"The ledger's PostgreSQL trusted every local user: it now asks for its password ({PasswordFile})");
+        await using (var conn = new NpgsqlConnection(ConnectionString("postgres")))
+        {
+            await conn.OpenAsync(cancel);
+            // The password is hex: nothing in it needs quoting.
+            await using var alter = new NpgsqlCommand($"set password_encryption = 'scram-sha-256'; alter role {SuperUser} password '{password}'", conn);
+            await alter.ExecuteNonQueryAsync(cancel);
+            File.WriteAllText(HbaFile, PasswordOnly);
+            await using var reload = new NpgsqlCommand("select pg_reload_conf()", conn);
+            await reload.ExecuteNonQueryAsync(cancel);
+        }
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>The cluster's password: read from <see cref="PasswordFile"/>, or made (32 random bytes, hex) with mode 0600.</summary>
+    private string ReadOrCreatePassword()
+    {
+        if (File.Exists(PasswordFile))
+        {
+            if (!OperatingSystem.IsWindows()
+                && (File.GetUnixFileMode(PasswordFile) & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) != 0)
+                File.SetUnixFileMode(PasswordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            return File.ReadAllText(PasswordFile).Trim();
+        }
+        if (File.Exists(Path.Combine(DataDirectory, "PG_VERSION")) && !Trusting())
+            throw new InvalidOperationException(
+                $"The ledger's PostgreSQL in {DataDirectory} asks for a password, but its password file {PasswordFile} is missing. " +
+                "Restore the file, or choose another Ledger__DataDirectory.");
+        var made = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var file = new FileStream(PasswordFile, create))
+        using (var writer = new StreamWriter(file))
+            writer.Write(made);
+        return made;
     }
 
     public async Task CreateDatabaseAsync(string database, CancellationToken cancel = default)
@@ -161,11 +235,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    private static async Task<bool> CanConnect(int port, CancellationToken cancel)
+    private static async Task<bool> CanConnect(int port, string password, CancellationToken cancel)
     {
         try
         {
-            await using var conn = new NpgsqlConnection($"Host=127.0.0.1;Port={port};Username={SuperUser};Database=postgres;Pooling=false;Timeout=3");
+            await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+            {
+                Host = "127.0.0.1", Port = port, Username = SuperUser, Password = password, Database = "postgres", Pooling = false, Timeout = 3,
+            }.ConnectionString);
             await conn.OpenAsync(cancel);
             return true;
         }

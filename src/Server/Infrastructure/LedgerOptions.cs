@@ -16,4 +16,16 @@ public sealed class LedgerOptions
     /// that training keeps the other cores.
     /// </summary>
     public int RefitThreads { get; set; } = 1;
+
+    /// <summary>
+    /// Require a token for the API and sign-in for the site. Off by default: the ledger is then one local user
+    /// (<c>local</c>, an admin) and serves loopback addresses only.
+    /// </summary>
+    public bool AccessControl { get; set; }
+    /// <summary>The first admin's token (any secret of at least 24 characters), never stored: make the team's tokens with it.</summary>
+    public string? AdminToken { get; set; }
+    /// <summary>The name recorded on events made with <see cref="AdminToken"/>.</summary>
+    public string AdminName { get; set; } = "admin";
+    /// <summary>Origins (scheme://host:port) besides the Server's own whose browsers may send writes (a site behind a proxy).</summary>
+    public string[] AllowedOrigins { get; set; } = [];
 }

@@ -114,10 +114,14 @@ public sealed class CoordinateCheckProjection : MultiStreamProjection<Coordinate
 {
     public CoordinateCheckProjection()
     {
+        Identity<CoordinateCheckRequested>(e => e.CheckId);
         Identity<CoordinateCheckRecorded>(e => e.CheckId);
+        Identity<CoordinateCheckFailed>(e => e.CheckId);
+        IncludeType<CoordinateCheckRequested>();
         IncludeType<CoordinateCheckRecorded>();
+        IncludeType<CoordinateCheckFailed>();
     }
 
     public override CoordinateCheckView? Evolve(CoordinateCheckView? snapshot, Guid id, IEvent e) =>
-        e.Data is CoordinateCheckRecorded check ? StudyProjection.ApplyCoordinateCheck(check, e.Sequence) : snapshot;
+        StudyProjection.ApplyCoordinateCheck(snapshot, e.Data, e.Sequence) ?? snapshot;
 }

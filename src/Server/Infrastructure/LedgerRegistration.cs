@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Marten;
 using MassTransit;
 using ScalingLedger.Contracts;
+using ScalingLedger.Server.Access;
 using ScalingLedger.Server.Laws;
 using ScalingLedger.Server.Predictions;
 using ScalingLedger.Server.Studies;
@@ -22,6 +23,9 @@ public static class LedgerRegistration
         var services = builder.Services;
         var config = builder.Configuration;
         services.AddOptions<LedgerOptions>().Bind(config.GetSection("Ledger"));
+        // The bus and the access schemes are shaped at registration, so these settings are read here, from the same options class.
+        var ledger = config.GetSection("Ledger").Get<LedgerOptions>() ?? new LedgerOptions();
+        services.AddLedgerAccess(ledger);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<LedgerDatabase>();
         // Before the store's own hosted services (its async daemon runs the reactor): the read side is current first.
@@ -39,17 +43,18 @@ public static class LedgerRegistration
 
         var rabbit = config.GetConnectionString("RabbitMq");
         var useRabbit = !string.IsNullOrWhiteSpace(rabbit);
-        // The bus is shaped at registration, so these settings are read here, from the same options class.
-        var ledger = config.GetSection("Ledger").Get<LedgerOptions>() ?? new LedgerOptions();
         var embeddedTrainer = ledger.EmbeddedTrainer ?? !useRabbit;
         var trainerConcurrency = Math.Max(1, ledger.TrainerConcurrency);
         if (embeddedTrainer) services.AddTrainerServices(config);
         services.AddSingleton<ReportSequencer>();
+        services.AddSingleton<KnownTrials>();
         services.AddSingleton(new RecoveryOptions(ResendUnfinished: !useRabbit));
         services.AddHostedService<TrialRecovery>();
 
         services.AddMassTransit(x =>
         {
+            // Nothing leaves the machine unasked: MassTransit posts its configuration to its vendor at start unless told not to.
+            x.DisableUsageTelemetry();
             x.SetKebabCaseEndpointNameFormatter();
             // Reports of up to ReportConcurrency trials are taken at once, so that the writer can append those that arrive
             // together in one transaction; each trial's are recorded in the order they were sent (ReportSequencer).
@@ -83,16 +88,24 @@ public static class LedgerRegistration
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBrowserBoundary();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapOpenApi();
         app.MapStudyEndpoints();
         app.MapPredictionEndpoints();
+        app.MapTokenEndpoints();
         app.MapGet("/health", async (IDocumentStore store, CancellationToken cancel) =>
         {
             await using var session = store.QuerySession();
             await session.Query<Domain.Studies.StudySummaryView>().CountAsync(cancel);
             return TypedResults.Ok(new { status = "healthy" });
-        }).WithTags("Health");
-        if (site) app.MapLedgerWeb();
+        }).WithTags("Health").AllowAnonymous();
+        if (site)
+        {
+            app.MapSignIn();
+            app.MapLedgerWeb();
+        }
         return app;
     }
 }

@@ -19,7 +19,7 @@ public static class LedgerStore
     /// The version of the stored read side. A ledger whose documents were made by another version (or by none) has them
     /// rebuilt from its events on start (see <see cref="LedgerUpgrade"/>): events are the record, documents are derived.
     /// </summary>
-    public const int ReadModelVersion = 4;
+    public const int ReadModelVersion = 5;
 
     public static IServiceCollection AddLedgerStore(this IServiceCollection services, Func<IServiceProvider, string> connectionString)
     {
@@ -45,6 +45,8 @@ public static class LedgerStore
                 opts.Schema.For<FitCredibilityView>().Identity(v => v.Id).Duplicate(v => v.StudyId).Duplicate(v => v.Credible);
                 opts.Schema.For<CoordinateCheckView>().Identity(v => v.Id).Duplicate(v => v.StudyId);
                 opts.Schema.For<LedgerVersion>().Identity(v => v.Id);
+                opts.Schema.For<StudyChain>().Identity(v => v.Id);
+                opts.Schema.For<Access.ApiToken>().Identity(v => v.Id);
                 return opts;
             })
             .UseLightweightSessions()

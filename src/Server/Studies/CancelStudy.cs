@@ -1,16 +1,41 @@
+using System.Security.Claims;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Access;
 using ScalingLedger.Server.Trials;
 
 namespace ScalingLedger.Server.Studies;
 
-/// <summary><c>POST /api/studies/{id}/cancel</c>: queued trials end as cancelled; every trainer stops the running ones.</summary>
+/// <summary>
+/// <c>POST /api/studies/{id}/cancel</c> (optional JSON body <c>{"reason": "..."}</c>, or <c>?reason=</c>): queued trials
+/// end as cancelled; every trainer stops the running ones. The study's owner, its managers and admins may.
+/// </summary>
 public static class CancelStudy
 {
-    public static async Task<IResult> Handle(Guid id, HttpRequest request, StudyWriter writer, TrialDispatcher dispatcher, TimeProvider clock,
-        CancellationToken cancel)
+    public sealed record CancelRequest(string? Reason);
+
+    public static async Task<IResult> Handle(Guid id, HttpRequest request, ClaimsPrincipal principal, StudyWriter writer, TrialDispatcher dispatcher,
+        LedgerQueries queries, TimeProvider clock, CancellationToken cancel)
     {
-        var user = request.Headers["X-Ledger-User"].FirstOrDefault() ?? "anonymous";
         var reason = request.Query["reason"].FirstOrDefault();
+        if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            try
+            {
+                reason = (await request.ReadFromJsonAsync<CancelRequest>(cancel))?.Reason ?? reason;
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                return TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]> { ["reason"] = [$"The body is not {{\"reason\": \"...\"}}: {ex.Message}"] });
+            }
+        }
+        if (TextRules.Problem("reason", reason, optional: true) is { } problem)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"The {problem}."] });
+        if (await queries.GetSummaryAsync(id, cancel) is not { } study)
+            return TypedResults.Problem($"No study {id}.", statusCode: StatusCodes.Status404NotFound);
+        if (!StudyAccess.CanManage(principal, study)) return StudyAccess.Refused(study, "cancel it");
+
+        var user = LedgerUser.NameOf(principal);
         StudyStatus? status = null;
         await writer.DecideAsync(id, user, null, async session =>
         {

@@ -1,6 +1,8 @@
+using System.Security.Claims;
 using System.Text.Json;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Access;
 using ScalingLedger.Server.Trials;
 
 namespace ScalingLedger.Server.Studies;
@@ -8,8 +10,8 @@ namespace ScalingLedger.Server.Studies;
 /// <summary><c>POST /api/studies</c>: validate a spec, plan its grid, record StudyDefined and queue the trials.</summary>
 public static class DefineStudy
 {
-    public static async Task<IResult> Handle(HttpRequest request, StudyWriter writer, TrialDispatcher dispatcher, TimeProvider clock,
-        CancellationToken cancel)
+    public static async Task<IResult> Handle(HttpRequest request, ClaimsPrincipal principal, StudyWriter writer, TrialDispatcher dispatcher,
+        TimeProvider clock, CancellationToken cancel)
     {
         StudySpec? spec;
         try
@@ -29,11 +31,13 @@ public static class DefineStudy
                 title: "Send the study spec as application/json.");
         }
 
+        // With access control on, the study is the signed-in user's, whatever the spec names.
+        if (spec is not null) spec = spec with { Owner = StudyAccess.OwnerFor(principal, spec.Owner) };
         var errors = SpecValidation.Validate(spec);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors, title: $"The study spec has {errors.Count} invalid field(s).");
 
-        var user = request.Headers["X-Ledger-User"].FirstOrDefault() ?? spec!.Owner!;
+        var user = LedgerUser.NameOf(principal);
         var normalized = GridPlanner.Normalize(spec!);
         var studyId = Guid.CreateVersion7();
         var defined = new StudyDefined(studyId, normalized, GridPlanner.Plan(normalized, Guid.CreateVersion7), user, clock.GetUtcNow());

@@ -1,5 +1,8 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Access;
 using ScalingLedger.Server.Laws;
 
 namespace ScalingLedger.Server.Studies;
@@ -9,12 +12,13 @@ public static class ImportStudy
 {
     public const int MaxImportBytes = 20 * 1024 * 1024;
 
-    public static async Task<IResult> Handle(HttpRequest request, [FromQuery] string? name, [FromQuery] string? owner,
+    public static async Task<IResult> Handle(HttpRequest request, [FromQuery] string? name, [FromQuery] string? owner, ClaimsPrincipal principal,
         StudyWriter writer, StudyRefitter refitter, TimeProvider clock, CancellationToken cancel)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(name)) errors["name"] = ["Name the imported study: ?name=..."];
-        else if (name.Length > 200) errors["name"] = ["The name must be at most 200 characters."];
+        else if (TextRules.Problem("name", name) is { } badName) errors["name"] = [$"The {badName}."];
+        if (TextRules.Problem("owner", owner, optional: true) is { } badOwner) errors["owner"] = [$"The {badOwner}."];
         if (request.ContentLength is > MaxImportBytes) errors["csv"] = [$"The CSV must be at most {MaxImportBytes / 1024 / 1024} MiB."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The import cannot be read.");
 
@@ -36,11 +40,11 @@ public static class ImportStudy
         if (parsed.Errors.Count > 0)
             return TypedResults.ValidationProblem(parsed.Errors, title: $"The CSV has {parsed.Errors.Count} problem(s); nothing was imported.");
 
-        var user = request.Headers["X-Ledger-User"].FirstOrDefault() ?? owner ?? "anonymous";
+        var user = LedgerUser.NameOf(principal);
         var studyId = Guid.CreateVersion7();
         var runs = parsed.Rows.Select((r, i) => new ImportedRun(Guid.CreateVersion7(), i, r.Line, r.Width is { } w ? (int)w : null, r.Params, r.Tokens,
             r.LearningRate, r.Seed, r.Loss)).ToList();
-        var imported = new StudyImported(studyId, name!.Trim(), owner?.Trim() is { Length: > 0 } o ? o : user, runs, parsed.Columns, user, clock.GetUtcNow());
+        var imported = new StudyImported(studyId, name!.Trim(), StudyAccess.OwnerFor(principal, owner), runs, parsed.Columns, user, clock.GetUtcNow());
         await writer.StartAsync(studyId, imported, user, cancel);
         // The evidence is complete from the start: its laws are fitted before the answer (the reactor finds nothing new).
         await refitter.RefitAsync(studyId, cancel);

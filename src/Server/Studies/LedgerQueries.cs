@@ -70,12 +70,23 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
         return events.Count == 0 ? null : events;
     }
 
+    /// <summary>
+    /// Up to <paramref name="limit"/> of the study's events after the global sequence <paramref name="after"/>; null when
+    /// there is no such study.
+    /// </summary>
+    public async Task<IReadOnlyList<JasperFx.Events.IEvent>?> GetEventsPageAsync(Guid id, long after, int limit, CancellationToken cancel = default)
+    {
+        await using var session = store.QuerySession();
+        var events = await StudyDocuments.EventsAsync(session, id, null, cancel, after, limit);
+        return events.Count > 0 || await StudyDocuments.SummaryAsync(session, id, cancel) is not null ? events : null;
+    }
+
     /// <summary>The study's coordinate checks, oldest first; null when there is no such study.</summary>
     public async Task<IReadOnlyList<CoordinateCheckRecorded>?> GetCoordinateChecksAsync(Guid id, CancellationToken cancel = default)
     {
         await using var session = store.QuerySession();
         if (await StudyDocuments.SummaryAsync(session, id, cancel) is null) return null;
-        return (await StudyDocuments.CoordinateChecksAsync(session, id, cancel)).Select(c => c.Check).ToList();
+        return (await StudyDocuments.CoordinateChecksAsync(session, id, cancel)).Where(c => c.Check is not null).Select(c => c.Check!).ToList();
     }
 
     public async Task<StudySummaryView?> GetSummaryAsync(Guid id, CancellationToken cancel = default)

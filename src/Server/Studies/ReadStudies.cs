@@ -1,7 +1,9 @@
+using System.Security.Claims;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Access;
 using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Studies;
@@ -12,7 +14,7 @@ public static class ReadStudies
     public static async Task<IResult> List(LedgerQueries queries, CancellationToken cancel) =>
         TypedResults.Ok(await queries.ListStudiesAsync(cancel));
 
-    public static async Task<IResult> Get(Guid id, HttpRequest request, LedgerQueries queries, CancellationToken cancel)
+    public static async Task<IResult> Get(Guid id, HttpRequest request, ClaimsPrincipal user, LedgerQueries queries, CancellationToken cancel)
     {
         long? asOf = null;
         if (request.Query["asOf"].FirstOrDefault() is { } raw)
@@ -25,19 +27,61 @@ public static class ReadStudies
         var view = await queries.GetStudyAsync(id, asOf, TrialDetail.AllCheckpoints, cancel);
         return view is null
             ? TypedResults.Problem(asOf is null ? $"No study {id}." : $"Study {id} did not exist at sequence {asOf}.", statusCode: 404)
-            : TypedResults.Ok(view);
+            : TypedResults.Ok(FailureDetails.Sees(user) ? view : FailureDetails.Redact(view));
     }
 
-    public static async Task<IResult> Events(Guid id, LedgerQueries queries, CancellationToken cancel)
+    /// <summary>The most events one answer of <c>/events</c> holds; the next page is named in the <c>Link</c> header.</summary>
+    public const int MaxEventsPerPage = 10_000;
+
+    public static async Task<IResult> Events(Guid id, HttpContext context, ClaimsPrincipal user, LedgerQueries queries, CancellationToken cancel,
+        long? after = null, int? limit = null)
     {
-        var events = await queries.GetEventsAsync(id, cancel);
-        return events is null
-            ? TypedResults.Problem($"No study {id}.", statusCode: 404)
-            : TypedResults.Ok(events.Select(e => new
+        if (after is < 0 || limit is < 1 or > MaxEventsPerPage)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                sequence = e.Sequence, stream = e.StreamId, version = e.Version, type = e.EventType.Name,
-                timestamp = e.Timestamp, user = e.UserName, data = e.Data,
-            }));
+                [after is < 0 ? "after" : "limit"] = [$"after is a global event sequence (0 or more); limit is 1 to {MaxEventsPerPage:N0}."],
+            });
+        var page = limit ?? MaxEventsPerPage;
+        var events = await queries.GetEventsPageAsync(id, after ?? 0, page, cancel);
+        if (events is null) return TypedResults.Problem($"No study {id}.", statusCode: 404);
+        if (events.Count == page)
+            context.Response.Headers.Link = $"</api/studies/{id}/events?after={events[^1].Sequence}&limit={page}>; rel=\"next\"";
+        var sees = FailureDetails.Sees(user);
+        return TypedResults.Ok(events.Select(e => new
+        {
+            sequence = e.Sequence, stream = e.StreamId, version = e.Version, type = e.EventType.Name,
+            timestamp = e.Timestamp, user = e.UserName, data = sees ? e.Data : FailureDetails.Redact(e.Data),
+        }));
+    }
+
+    /// <summary>Whether the study's hash-chained events are intact (see <see cref="Domain.Ledger.EventChain"/>).</summary>
+    public static async Task<IResult> Verify(Guid id, IDocumentStore store, CancellationToken cancel, string? expect = null)
+    {
+        Domain.Ledger.ChainHead? expected = null;
+        if (expect is not null)
+        {
+            var parts = expect.Split(':');
+            if (parts.Length != 2 || !long.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var version) || version < 1
+                || parts[1].Length != 64 || !parts[1].All(Uri.IsHexDigit))
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    ["expect"] = ["expect is a head kept earlier, VERSION:HASH (as verify gave it: head.version and head.hash)."],
+                });
+            expected = new Domain.Ledger.ChainHead(0, version, parts[1].ToLowerInvariant());
+        }
+        var verdict = await Infrastructure.StudyChain.VerifyAsync(store, id, expected, cancel);
+        if (verdict is null) return TypedResults.Problem($"No study {id}.", statusCode: 404);
+        return TypedResults.Ok(new
+        {
+            verdict.Intact, verdict.Events, verdict.ChainedFrom, verdict.Unchained, verdict.Head, verdict.FirstBroken,
+            says = verdict switch
+            {
+                { Intact: false, FirstBroken: { } b } => $"Broken at version {b.Version}{(b.Type is null ? "" : $" ({b.Type})")}: {b.Why}.",
+                { ChainedFrom: null } => $"None of its {verdict.Events} events is hashed: they were recorded before the ledger chained events.",
+                { ChainedFrom: > 1 } => $"Intact from version {verdict.ChainedFrom} (the {verdict.Unchained} events before were recorded before chaining).",
+                _ => $"Intact: all {verdict.Events} events.",
+            },
+        });
     }
 
     /// <summary>Every fit ever made, oldest first, each with its whole evidence (reassembled where it is by reference).</summary>

@@ -102,11 +102,13 @@ public static class StudyDocuments
         (await TrialsAsync(session, studyId, checkpoints: false, cancel)).Where(t => !t.IsTerminal).ToList();
 
     /// <summary>A study's events in sequence order, optionally only up to a sequence.</summary>
-    public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, Guid studyId, long? upTo, CancellationToken cancel)
+    public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, Guid studyId, long? upTo, CancellationToken cancel,
+        long after = 0, int? limit = null)
     {
-        var query = session.Events.QueryAllRawEvents().Where(e => e.StreamId == studyId);
+        var query = session.Events.QueryAllRawEvents().Where(e => e.StreamId == studyId && e.Sequence > after);
         if (upTo is { } last) query = query.Where(e => e.Sequence <= last);
-        return await query.OrderBy(e => e.Sequence).ToListAsync(cancel);
+        var ordered = query.OrderBy(e => e.Sequence);
+        return limit is { } n ? await ordered.Take(n).ToListAsync(cancel) : await ordered.ToListAsync(cancel);
     }
 
     /// <summary>The study as it was when the global sequence was <paramref name="asOf"/>: its events folded by the live folds.</summary>

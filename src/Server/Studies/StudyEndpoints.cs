@@ -1,23 +1,36 @@
+using ScalingLedger.Server.Access;
+
 namespace ScalingLedger.Server.Studies;
 
 /// <summary>The <c>/api/studies</c> routes; each capability's handler lives in its own file of this folder.</summary>
 public static class StudyEndpoints
 {
+    private const string Json = "application/json";
+
     public static IEndpointRouteBuilder MapStudyEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/studies").WithTags("Studies");
-        api.MapPost("/", DefineStudy.Handle).WithSummary("Define a study: plan its grid and queue its trials.");
-        api.MapPost("/import", ImportStudy.Handle)
+        // Reading is for every signed-in user; defining and importing for researchers and admins; managing a study for its
+        // owner, the users it lets manage it, and admins (checked by each handler against the study).
+        var api = app.MapGroup("/api/studies").WithTags("Studies").RequireAuthorization(LedgerPolicies.Read);
+        api.MapPost("/", DefineStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
+            .WithSummary("Define a study: plan its grid and queue its trials.");
+        api.MapPost("/import", ImportStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting("text/csv")
             .WithSummary("Make a study of runs trained elsewhere from a CSV (header naming width, params, tokens, learningRate, seed, loss).");
         api.MapGet("/", ReadStudies.List).WithSummary("Every study with its status and trial counts.");
         api.MapGet("/{id:guid}", ReadStudies.Get).WithSummary("A study's current state, or its state at a global event sequence (?asOf=).");
-        api.MapGet("/{id:guid}/events", ReadStudies.Events).WithSummary("Every event of the study in sequence order.");
+        api.MapGet("/{id:guid}/events", ReadStudies.Events)
+            .WithSummary("The study's events in sequence order, 10,000 at most per answer (?after=SEQUENCE&limit=N; the next page in the Link header).");
+        api.MapGet("/{id:guid}/verify", ReadStudies.Verify)
+            .WithSummary("Whether the study's hash-chained events are intact, the first broken one, and the head to keep elsewhere (?expect=VERSION:HASH).");
         api.MapGet("/{id:guid}/fits", ReadStudies.Fits).WithSummary("Every fit ever made for the study, oldest first, with its evidence.");
-        api.MapPost("/{id:guid}/cancel", CancelStudy.Handle).WithSummary("Cancel a running study.");
-        api.MapPost("/{id:guid}/coordinate-checks", CoordinateChecks.Request)
+        api.MapPost("/{id:guid}/cancel", CancelStudy.Handle).Accepting(Json)
+            .WithSummary("Cancel a running study (its owner, managers and admins): optional body {\"reason\": \"...\"}.");
+        api.MapPost("/{id:guid}/grants", StudyGrants.Handle).Accepting(Json)
+            .WithSummary("Let a user manage the study, or take it back: {\"user\": \"...\", \"permission\": \"manage\" | \"none\"}.");
+        api.MapPost("/{id:guid}/coordinate-checks", CoordinateChecks.Request).Accepting(Json)
             .WithSummary("Queue a coordinate check of the study's model (mean |activation| per layer over the first steps, per width).");
         api.MapGet("/{id:guid}/coordinate-checks", ReadStudies.CoordinateChecks).WithSummary("The study's recorded coordinate checks.");
-        app.MapGet("/api/compare", CompareStudies.Handle).WithTags("Studies")
+        app.MapGet("/api/compare", CompareStudies.Handle).WithTags("Studies").RequireAuthorization(LedgerPolicies.Read)
             .WithSummary("Two or more studies side by side (?ids=id1,id2): law parameters with intervals and whether they agree, " +
                 "grid cells, spec differences.");
         return app;

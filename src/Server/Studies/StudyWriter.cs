@@ -1,5 +1,6 @@
 using Marten;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Studies;
@@ -8,15 +9,60 @@ namespace ScalingLedger.Server.Studies;
 /// The only writer of the ledger: every event of a study is appended here, then open pages are told. Decisions read the
 /// state they need (documents, never the whole study) and are retried when the stream moved under them.
 /// </summary>
-public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILogger<StudyWriter> log)
+public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, TimeProvider clock, ILogger<StudyWriter> log)
 {
+    private readonly ISerializer serializer = store.Options.Serializer();
+
     /// <summary>
     /// One writer at a time per study in this process. Marten's append checks the stream's version, so two concurrent
     /// writers of one study conflict; the reactor's appends (tens of fits and predictions in one transaction) lost that
     /// race to a steady stream of small report appends every time, and its refit was dropped after ten tries. Writers
     /// queue here instead, and the version check stays as the guard against any other process.
     /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, SemaphoreSlim> gates = new();
+    private readonly Dictionary<Guid, Gate> gates = [];
+
+    /// <summary>A study's gate, with how many writers hold or wait for it: it is forgotten when the last one leaves.</summary>
+    private sealed class Gate
+    {
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+        public int Users;
+    }
+
+    private async Task<Gate> EnterAsync(Guid studyId, CancellationToken cancel)
+    {
+        Gate gate;
+        lock (gates)
+        {
+            if (!gates.TryGetValue(studyId, out gate!)) gates[studyId] = gate = new Gate();
+            gate.Users++;
+        }
+        try
+        {
+            await gate.Lock.WaitAsync(cancel);
+            return gate;
+        }
+        catch
+        {
+            Leave(studyId, gate, held: false);
+            throw;
+        }
+    }
+
+    private void Leave(Guid studyId, Gate gate, bool held = true)
+    {
+        if (held) gate.Lock.Release();
+        lock (gates)
+            if (--gate.Users == 0) gates.Remove(studyId);
+    }
+
+    /// <summary>Studies with a writer or a queue of reports now (for tests and the memory benchmark: idle studies hold nothing).</summary>
+    public int Tracked
+    {
+        get
+        {
+            lock (gates) lock (reportQueues) return gates.Count + reportQueues.Count;
+        }
+    }
 
     /// <summary>Starts a study's stream with its first event (StudyDefined or StudyImported).</summary>
     public async Task StartAsync(Guid studyId, object first, string user, CancellationToken cancel)
@@ -24,7 +70,10 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
         await using var session = store.LightweightSession();
         session.LastModifiedBy = user;
         session.CorrelationId = studyId.ToString();
-        session.Events.StartStream(studyId, first);
+        var e = session.Events.BuildEvent(first);
+        e.UserName = user;
+        session.Store(StudyChain.Extend(studyId, null, 0, [e], serializer, clock.GetUtcNow()));
+        session.Events.StartStream(studyId, e);
         await session.SaveChangesAsync(cancel);
         changes.Raise(studyId);
     }
@@ -36,8 +85,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
     public async Task<IReadOnlyList<object>> DecideAsync(Guid studyId, string user, string? causation,
         Func<IQuerySession, Task<IReadOnlyList<object>>> decide, CancellationToken cancel)
     {
-        var gate = gates.GetOrAdd(studyId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancel);
+        var gate = await EnterAsync(studyId, cancel);
         try
         {
             // The same commit as a group of reports, with one decision in it.
@@ -47,7 +95,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
         }
         finally
         {
-            gate.Release();
+            Leave(studyId, gate);
         }
     }
 
@@ -61,11 +109,12 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
     public Task<IReadOnlyList<object>> RecordReportAsync(Guid studyId, string user, string? causation, Guid? trialId,
         Func<ReportReads, Task<IReadOnlyList<object>>> decide, CancellationToken cancel)
     {
-        var queue = reportQueues.GetOrAdd(studyId, _ => new ReportQueue());
         var request = new WriteRequest(user, causation, trialId, decide);
+        ReportQueue queue;
         bool drain;
-        lock (queue)
+        lock (reportQueues)
         {
+            if (!reportQueues.TryGetValue(studyId, out queue!)) reportQueues[studyId] = queue = new ReportQueue();
             queue.Pending.Enqueue(request);
             drain = !queue.Draining;
             queue.Draining = true;
@@ -77,7 +126,8 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
     /// <summary>The most reports appended in one transaction.</summary>
     public const int MaxGroup = 256;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, ReportQueue> reportQueues = new();
+    /// <summary>Each study's reports waiting to be appended; a study's queue is forgotten when it is drained.</summary>
+    private readonly Dictionary<Guid, ReportQueue> reportQueues = [];
 
     private sealed class ReportQueue
     {
@@ -92,14 +142,13 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
 
     private async Task DrainAsync(Guid studyId, ReportQueue queue)
     {
-        var gate = gates.GetOrAdd(studyId, _ => new SemaphoreSlim(1, 1));
         while (true)
         {
             List<WriteRequest> group = [];
-            await gate.WaitAsync();
+            var gate = await EnterAsync(studyId, CancellationToken.None);
             try
             {
-                lock (queue)
+                lock (reportQueues)
                 {
                     // At most one report of a trial per group: the next one decides after this one is recorded.
                     var trialsInGroup = new HashSet<Guid>();
@@ -108,10 +157,28 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
                     if (group.Count == 0)
                     {
                         queue.Draining = false;
+                        reportQueues.Remove(studyId);
                         return;
                     }
                 }
                 await CommitAsync(studyId, group);
+            }
+            catch (Exception ex) when (group.Count > 1 && ex is not JasperFx.ConcurrencyException)
+            {
+                // The store refused the group: one report's event may be what it cannot hold. Each is appended alone, so
+                // only that one fails (and is retried by the transport); the others commit now.
+                log.LogWarning(ex, "Study {StudyId}: a group of {Count} reports could not be appended; appending them one by one", studyId, group.Count);
+                foreach (var request in group)
+                {
+                    try
+                    {
+                        await CommitAsync(studyId, [request]);
+                    }
+                    catch (Exception one)
+                    {
+                        request.Completion.TrySetException(one);
+                    }
+                }
             }
             catch (Exception ex)
             {
@@ -120,7 +187,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
             }
             finally
             {
-                gate.Release();
+                Leave(studyId, gate);
             }
         }
     }
@@ -136,6 +203,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
         {
             await using var session = store.LightweightSession();
             session.CorrelationId = studyId.ToString();
+            var head = await session.LoadAsync<StudyChain>(studyId, cancel);
             var reads = await ReportReads.LoadAsync(session, studyId, group.Select(r => r.TrialId), cancel);
             var decided = new List<(WriteRequest Request, IReadOnlyList<object> Events)>();
             var appended = new List<JasperFx.Events.IEvent>();
@@ -165,7 +233,12 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, ILo
             }
             if (appended.Count > 0)
             {
-                session.Events.Append(studyId, appended);
+                // Hash-chained (see EventChain): the head moves in the same transaction, and the append expects the stream
+                // where the head says it is, so a writer elsewhere that appended meanwhile makes this one decide again.
+                var from = head?.Version ?? (await session.Events.FetchStreamStateAsync(studyId, cancel))?.Version ?? 0;
+                var extended = StudyChain.Extend(studyId, head, from, appended, serializer, clock.GetUtcNow());
+                session.Store(extended);
+                session.Events.Append(studyId, extended.Version, appended);
                 try
                 {
                     await session.SaveChangesAsync(cancel);

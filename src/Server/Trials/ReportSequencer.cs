@@ -21,19 +21,29 @@ public sealed class ReportSequencer(ILogger<ReportSequencer> log)
     /// <summary>How long a report waits for the one before it (which may be retrying a database hiccup) before it passes.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
 
+    /// <summary>A trial's place is forgotten once nothing of it was seen for this long (an attempt abandoned without its last report).</summary>
+    public static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(10);
+
     private sealed class Turn
     {
         /// <summary>The index expected next; -1 while unknown (nothing of this trial seen since start).</summary>
         public int Next = -1;
         public TaskCompletionSource Changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long TouchedAt = Environment.TickCount64;
     }
 
     private readonly ConcurrentDictionary<(Guid, int), Turn> turns = new();
+    private long calls;
+
+    /// <summary>Trials whose place is kept (for tests and the memory benchmark).</summary>
+    public int Tracked => turns.Count;
 
     /// <summary>Completes when it is this report's turn.</summary>
     public async Task WaitTurnAsync(ReportPosition position, CancellationToken cancel)
     {
+        if (Interlocked.Increment(ref calls) % 1024 == 0) ForgetIdle();
         var turn = turns.GetOrAdd((position.TrialId, position.Attempt), _ => new Turn());
+        Volatile.Write(ref turn.TouchedAt, Environment.TickCount64);
         var started = DateTime.UtcNow;
         while (true)
         {
@@ -57,6 +67,14 @@ public sealed class ReportSequencer(ILogger<ReportSequencer> log)
             await Task.WhenAny(changed, Task.Delay(limit - waited, cancel));
             cancel.ThrowIfCancellationRequested();
         }
+    }
+
+    /// <summary>Forgets trials not seen for <see cref="IdleAfter"/>: the map holds the trials in flight, not every one ever run.</summary>
+    public void ForgetIdle()
+    {
+        var before = Environment.TickCount64 - (long)IdleAfter.TotalMilliseconds;
+        foreach (var (key, turn) in turns)
+            if (Volatile.Read(ref turn.TouchedAt) < before) turns.TryRemove(key, out _);
     }
 
     /// <summary>The report is recorded: the next one of its trial may pass. A trial's last report forgets the trial.</summary>

@@ -108,8 +108,20 @@ public sealed class RunCoordinateCheckConsumer(IOptions<TrainerSettings> setting
     {
         var cmd = context.Message;
         log.LogInformation("Coordinate check {CheckId}: {Parameterization}, widths {Widths}", cmd.CheckId, cmd.Parameterization, cmd.Widths);
-        var result = await Task.Factory.StartNew(() => CoordinateCheck.Run(cmd, settings.Value, lifetime.ApplicationStopping),
-            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        await context.Publish(result);
+        object result;
+        try
+        {
+            result = await Task.Factory.StartNew(() => CoordinateCheck.Run(cmd, settings.Value, lifetime.ApplicationStopping),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // A check that cannot run is recorded as failed, with the first line of why (never silently nothing).
+            log.LogWarning(ex, "Coordinate check {CheckId} failed", cmd.CheckId);
+            var first = ex.Message.Split('\n')[0];
+            result = new CoordinateCheckFailed(cmd.StudyId, cmd.CheckId, $"{ex.GetType().Name}: {first[..Math.Min(first.Length, 1_000)]}",
+                DateTimeOffset.UtcNow);
+        }
+        await context.Publish(result, result.GetType());
     }
 }

@@ -2,6 +2,25 @@
 // Options arrive as JSON; a "ledger" section asks for what JSON cannot carry (label formatters).
 const charts = new Map();
 
+// ApexCharts writes legend entries, tooltips and data labels with innerHTML: everything the ledger's data names (a study,
+// an owner, a layer) passes through here first, so a name is always shown as text and never run as markup.
+const escape = v => String(v ?? '').replace(/[&<>"'`]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' }[c]));
+const escaped = f => (v, o) => escape(f ? f(v, o) : v);
+
+const plain = v => typeof v === 'number' ? String(Number(v.toPrecision(4))) : v;
+const labels = axis => (Array.isArray(axis) ? axis[0] : axis)?.labels?.formatter;
+
+function escapeEverywhere(options) {
+  options.legend = Object.assign({}, options.legend, { formatter: escaped(options.legend && options.legend.formatter) });
+  const tooltip = options.tooltip = Object.assign({}, options.tooltip);
+  tooltip.x = Object.assign({}, tooltip.x, { formatter: escaped(tooltip.x?.formatter || labels(options.xaxis) || plain) });
+  const y = tooltip.y = Object.assign({}, tooltip.y);
+  y.formatter = escaped(y.formatter || labels(options.yaxis) || plain);
+  y.title = Object.assign({}, y.title, { formatter: name => escape(name) + ': ' });
+  if (options.dataLabels) options.dataLabels = Object.assign({}, options.dataLabels, { formatter: escaped(options.dataLabels.formatter || plain) });
+  return options;
+}
+
 function prepare(options) {
   const ledger = options.ledger || {};
   delete options.ledger;
@@ -29,7 +48,7 @@ function prepare(options) {
     options.dataLabels = Object.assign({}, options.dataLabels, { formatter: label });
     options.tooltip = Object.assign({}, options.tooltip, { y: { formatter: label } });
   }
-  return options;
+  return escapeEverywhere(options);
 }
 
 // Each chart's element counts its draws (data-draws) and notes when the last one finished (data-drawn-at, the page's

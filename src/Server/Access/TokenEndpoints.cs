@@ -1,0 +1,54 @@
+using System.Security.Claims;
+using ScalingLedger.Contracts;
+
+namespace ScalingLedger.Server.Access;
+
+/// <summary>
+/// <c>/api/tokens</c> (admins): make a token for a user with a role (its secret is shown once), list them, revoke
+/// one. <c>GET /api/me</c>: who the caller is.
+/// </summary>
+public static class TokenEndpoints
+{
+    public sealed record TokenRequest(string? Subject, string? Role);
+
+    public sealed record TokenInfo(string Id, string Subject, string Role, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? RevokedAt,
+        string? RevokedBy)
+    {
+        public static TokenInfo Of(ApiToken t) => new(t.Id, t.Subject, t.Role, t.CreatedAt, t.CreatedBy, t.RevokedAt, t.RevokedBy);
+    }
+
+    public static IEndpointRouteBuilder MapTokenEndpoints(this IEndpointRouteBuilder app)
+    {
+        var tokens = app.MapGroup("/api/tokens").WithTags("Access").RequireAuthorization(LedgerPolicies.Admin);
+        tokens.MapPost("/", Create).Accepting("application/json")
+            .WithSummary("Make a token for a user and role (reader, researcher, admin); its secret is in this answer only.");
+        tokens.MapGet("/", async (ApiTokens store, CancellationToken cancel) => (await store.ListAsync(cancel)).Select(TokenInfo.Of))
+            .WithSummary("Every token made, revoked or not (never their secrets).");
+        tokens.MapDelete("/{id}", async (string id, ClaimsPrincipal user, ApiTokens store, TimeProvider clock, CancellationToken cancel) =>
+                await store.RevokeAsync(id, LedgerUser.NameOf(user), clock, cancel)
+                    ? Results.NoContent()
+                    : TypedResults.Problem($"No token {id}.", statusCode: StatusCodes.Status404NotFound))
+            .WithSummary("Revoke a token: it and the site sessions signed in with it stop working at once.");
+        app.MapGet("/api/me", (ClaimsPrincipal user) => new
+        {
+            user = LedgerUser.NameOf(user),
+            role = user.FindFirstValue(ClaimTypes.Role),
+            accessControl = user.Identity?.AuthenticationType != LedgerSchemes.Local,
+        })
+            .WithTags("Access").WithSummary("Who the caller is, and with which role.");
+        return app;
+    }
+
+    private static async Task<IResult> Create(TokenRequest? request, ClaimsPrincipal user, ApiTokens store, TimeProvider clock,
+        CancellationToken cancel)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var subject = request?.Subject?.Trim();
+        if (string.IsNullOrEmpty(subject)) errors["subject"] = ["Name the user the token is for."];
+        else if (Domain.Studies.TextRules.Problem("subject", subject) is { } problem) errors["subject"] = [problem];
+        if (!LedgerRoles.IsKnown(request?.Role)) errors["role"] = [$"The role must be one of {string.Join(", ", LedgerRoles.All)}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The token cannot be made.");
+        var made = await store.CreateAsync(subject!, request!.Role!, LedgerUser.NameOf(user), clock, cancel);
+        return TypedResults.Created($"/api/tokens/{made.Token.Id}", new { id = made.Token.Id, token = made.Secret, subject, role = made.Token.Role });
+    }
+}
