@@ -30,7 +30,7 @@ curl -fsS "$URL/health" >/dev/null 2>&1 || die "the Server did not answer $URL/h
 
 if [ "$(curl -fsS "$URL/api/studies")" = "[]" ]; then
   say "The ledger is empty: submitting examples/quick-demo.json"
-  curl -fsS -X POST "$URL/api/studies" -H 'Content-Type: application/json' -H 'X-Ledger-User: run.sh' \
+  curl -fsS -X POST "$URL/api/studies" -H 'Content-Type: application/json' \
     --data @examples/quick-demo.json && echo
 fi
 say "ScalingLedger is running: open $URL/studies  (Ctrl-C to stop)"

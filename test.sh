@@ -9,10 +9,14 @@ cd "$(dirname "$0")"
 ensure_base
 ensure_packages "the browser tests (Playwright drives Debian's Chromium)" chromium
 ensure_packages "checking docker-compose.yml" docker-compose
+ensure_packages "the test that no connection leaves the machine (it traces the Server)" strace
 
 say "Checking docker-compose.yml"
-if docker compose version >/dev/null 2>&1; then docker compose -f docker-compose.yml config -q
-else docker-compose -f docker-compose.yml config -q; fi
+# Its secrets come from .env (scripts/compose-secrets.sh); placeholders stand in for them here.
+compose_check() { LEDGER_PG_PASSWORD=x LEDGER_RABBIT_PASSWORD=x LEDGER_ADMIN_TOKEN=x "$@" -f docker-compose.yml config -q; }
+if docker compose version >/dev/null 2>&1; then compose_check docker compose
+else compose_check docker-compose; fi
+grep -q 'guest' docker-compose.yml && die "docker-compose.yml holds a default credential (guest): secrets come from .env"
 
 say "Building"
 dotnet build ScalingLedger.sln -nologo -v q -clp:ErrorsOnly || die "the build failed"

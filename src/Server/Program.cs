@@ -10,11 +10,6 @@ builder.WebHost.UseStaticWebAssets();
 builder.AddLedger();
 
 var app = builder.Build();
-if (app.Services.GetRequiredService<LedgerDatabase>().TryStart() is { } problem)
-{
-    Console.Error.WriteLine($"ScalingLedger cannot start its database: {problem}");
-    return 1;
-}
 var urls = app.Configuration["urls"] is { Length: > 0 } configured ? configured : app.Configuration["ASPNETCORE_URLS"] ?? "";
 var ports = (app.Configuration["http_ports"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => $"http://*:{p}");
 if (ScalingLedger.Server.Access.AccessRegistration.CheckAtStart(
@@ -23,6 +18,11 @@ if (ScalingLedger.Server.Access.AccessRegistration.CheckAtStart(
 {
     Console.Error.WriteLine($"ScalingLedger will not start: {unguarded}");
     return 3;
+}
+if (app.Services.GetRequiredService<LedgerDatabase>().TryStart() is { } problem)
+{
+    Console.Error.WriteLine($"ScalingLedger cannot start its database: {problem}");
+    return 1;
 }
 app.MapLedger();
 try

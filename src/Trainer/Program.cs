@@ -25,9 +25,7 @@ builder.Services.AddTrainerServices(builder.Configuration);
 var concurrency = builder.Configuration.GetValue("Trainer:Concurrency", 1);
 builder.Services.AddMassTransit(x =>
 {
-    // Nothing leaves the machine unasked: MassTransit posts its configuration to its vendor at start unless told not to.
-    x.DisableUsageTelemetry();
-    x.SetKebabCaseEndpointNameFormatter();
+    x.UseLedgerConventions();
     x.AddTrainerConsumers(concurrency);
     x.UsingRabbitMq((context, cfg) =>
     {

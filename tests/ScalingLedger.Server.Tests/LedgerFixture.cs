@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ScalingLedger.Server.Infrastructure;
 
@@ -47,12 +48,67 @@ public sealed class LedgerApp(string connectionString, (string Key, string Value
 {
     public string ConnectionString { get; } = connectionString;
 
+    /// <summary>Serves over real HTTP (Kestrel, a free loopback port) and returns the base address.</summary>
+    public string StartOnKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        return Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    /// <summary>What the Server logged at Warning and above.</summary>
+    public LogSink Logs { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:Ledger", ConnectionString);
         builder.UseSetting("Trainer:ThreadsPerTrial", "1");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
-        builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddProvider(Logs));
+    }
+}
+
+/// <summary>
+/// Counts what the Server logs (Warning and above), keeping the first messages: a test reads why a report was refused.
+/// </summary>
+public sealed class LogSink : ILoggerProvider
+{
+    private const int Kept = 2_000;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> messages = new();
+    private int count;
+
+    public IReadOnlyCollection<string> Messages => messages;
+
+    /// <summary>Messages whose first two words are <paramref name="words"/> (all of them for ""), counted past those kept.</summary>
+    public int Count(string words) => words.Length == 0 ? count : counts.GetValueOrDefault(words);
+
+    /// <summary>Reports (and messages) the Server refused, whatever their type.</summary>
+    public int Refusals => counts.Where(c => c.Key.StartsWith("Refused ", StringComparison.Ordinal)).Sum(c => c.Value);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> counts = new();
+
+    public ILogger CreateLogger(string categoryName) => new Sink(this);
+
+    public void Dispose() { }
+
+    private void Add(string message)
+    {
+        Interlocked.Increment(ref count);
+        var word = message.Split(' ', 3) is { Length: >= 2 } parts ? $"{parts[0]} {parts[1]}" : message;
+        counts.AddOrUpdate(word, 1, (_, n) => n + 1);
+        if (messages.Count < Kept) messages.Enqueue(message);
+    }
+
+    private sealed class Sink(LogSink sink) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) sink.Add(formatter(state, exception));
+        }
     }
 }

@@ -30,9 +30,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         File.Exists(StudyPageBrowserTests.Chromium).ShouldBeTrue($"{StudyPageBrowserTests.Chromium} is missing: ./test.sh installs it.");
         // Paced so that the first study is still running when its page opens.
         await using var app = await pg.NewLedgerAsync(("Trainer:Replay", Recording), ("Trainer:ReplayReportsPerSecond", "250"));
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var baseUrl = app.StartOnKestrel();
         using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
         var alice = await StudyApi.DefineAsync(client,
             Spec("alice's sweep with a rather long name that has to wrap somewhere on the page", "alice", "standard"));
@@ -174,9 +172,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
     public async Task an_event_that_cannot_be_read_shows_a_message_instead_of_a_frozen_page()
     {
         await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var baseUrl = app.StartOnKestrel();
         using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
         var response = await client.PostAsync("/api/studies/import?name=imported&owner=carol",
             new StringContent("width,learningRate,loss\n32,0.001,2.0\n64,0.001,1.8\n128,0.001,1.7\n", System.Text.Encoding.UTF8, "text/csv"));

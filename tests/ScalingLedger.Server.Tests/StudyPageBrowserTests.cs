@@ -16,9 +16,7 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
     {
         File.Exists(Chromium).ShouldBeTrue($"{Chromium} is missing: ./test.sh installs it (apt-get install chromium).");
         await using var app = await pg.NewLedgerAsync();
-        app.UseKestrel(0);
-        app.StartServer();
-        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var baseUrl = app.StartOnKestrel();
         using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
         var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec(name: "browser-study", widths: [8, 16, 32], rates: [0.003, 0.01]));
         await StudyApi.WaitForStatusAsync(client, id, "Completed", TimeSpan.FromMinutes(3));

@@ -31,7 +31,7 @@ public sealed record ChainBreak(long Version, long? Sequence, string? Type, stri
 /// <para>
 /// The data is hashed in a canonical form that the write side (the serializer's JSON) and the read side (PostgreSQL's
 /// jsonb text, whose key order and spacing differ) both reach: keys in ordinal order, numbers as the shortest
-/// round-trip of their double, strings escaped one fixed way.
+/// round-trip of their double (zero without its sign), strings escaped one fixed way.
 /// </para>
 /// </summary>
 public static class EventChain
@@ -101,7 +101,9 @@ public static class EventChain
                 to.Append(']');
                 break;
             case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
-                to.Append(v.GetValue<double>().ToString("R", CultureInfo.InvariantCulture));
+                // PostgreSQL's numeric has no negative zero: -0.0 is stored as 0.0 (seen in a refit's residuals).
+                var number = v.GetValue<double>();
+                to.Append((number == 0 ? 0.0 : number).ToString("R", CultureInfo.InvariantCulture));
                 break;
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
                 to.Append(JsonSerializer.Serialize(v.GetValue<string>(), Strings));

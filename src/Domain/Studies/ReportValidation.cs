@@ -32,6 +32,12 @@ public static class ReportValidation
 
     public const int MaxDatasetFiles = 16;
 
+    /// <summary>
+    /// The largest report message, in bytes, refused before it is read (a trial's whole curve is some 160 KB, the
+    /// largest coordinate check some 2 MB): a message of 100,000 checkpoints is refused at once, not parsed first.
+    /// </summary>
+    public const int MaxMessageBytes = 4 * 1024 * 1024;
+
     /// <summary>What is wrong with the report itself, or null when nothing is.</summary>
     public static string? Shape(object report) => report switch
     {

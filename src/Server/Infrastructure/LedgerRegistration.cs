@@ -53,9 +53,7 @@ public static class LedgerRegistration
 
         services.AddMassTransit(x =>
         {
-            // Nothing leaves the machine unasked: MassTransit posts its configuration to its vendor at start unless told not to.
-            x.DisableUsageTelemetry();
-            x.SetKebabCaseEndpointNameFormatter();
+            x.UseLedgerConventions();
             // Reports of up to ReportConcurrency trials are taken at once, so that the writer can append those that arrive
             // together in one transaction; each trial's are recorded in the order they were sent (ReportSequencer).
             // A database hiccup or repeated write conflicts retry the report in place before it would fault to the error queue.
@@ -64,6 +62,12 @@ public static class LedgerRegistration
                 e.Name = Queues.TrialReports;
                 e.ConcurrentMessageLimit = ReportConcurrency;
                 e.PrefetchCount = 2 * ReportConcurrency;
+            });
+            // A report too large to be one is refused before it is read.
+            x.AddConfigureEndpointsCallback((context, queue, endpoint) =>
+            {
+                if (queue == Queues.TrialReports)
+                    endpoint.ConfigureReceive(r => r.UseFilter(new ReportSizeLimit(context.GetRequiredService<ILogger<ReportSizeLimit>>())));
             });
             if (embeddedTrainer) x.AddTrainerConsumers(trainerConcurrency);
             if (useRabbit)
@@ -77,6 +81,9 @@ public static class LedgerRegistration
         });
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        // A request that cannot be bound (a route or query value of the wrong type) is a 400 in every environment, never an
+        // exception (ASP.NET Core throws in Development by default).
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddLedgerWeb();

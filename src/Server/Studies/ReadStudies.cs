@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
@@ -34,15 +35,17 @@ public static class ReadStudies
     public const int MaxEventsPerPage = 10_000;
 
     public static async Task<IResult> Events(Guid id, HttpContext context, ClaimsPrincipal user, LedgerQueries queries, CancellationToken cancel,
-        long? after = null, int? limit = null)
+        string? after = null, string? limit = null)
     {
-        if (after is < 0 || limit is < 1 or > MaxEventsPerPage)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                [after is < 0 ? "after" : "limit"] = [$"after is a global event sequence (0 or more); limit is 1 to {MaxEventsPerPage:N0}."],
-            });
-        var page = limit ?? MaxEventsPerPage;
-        var events = await queries.GetEventsPageAsync(id, after ?? 0, page, cancel);
+        var errors = new Dictionary<string, string[]>();
+        long from = 0;
+        var page = MaxEventsPerPage;
+        if (after is not null && !(long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out from)))
+            errors["after"] = ["after is a global event sequence: a whole number, 0 or more."];
+        if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out page) && page is >= 1 and <= MaxEventsPerPage))
+            errors["limit"] = [$"limit is a whole number from 1 to {MaxEventsPerPage:N0}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var events = await queries.GetEventsPageAsync(id, from, page, cancel);
         if (events is null) return TypedResults.Problem($"No study {id}.", statusCode: 404);
         if (events.Count == page)
             context.Response.Headers.Link = $"</api/studies/{id}/events?after={events[^1].Sequence}&limit={page}>; rel=\"next\"";

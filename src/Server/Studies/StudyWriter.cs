@@ -55,6 +55,11 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
             if (--gate.Users == 0) gates.Remove(studyId);
     }
 
+    /// <summary>Groups of reports the store refused whole and that were appended one by one since start.</summary>
+    public long GroupsSplit => Interlocked.Read(ref groupsSplit);
+
+    private long groupsSplit;
+
     /// <summary>Studies with a writer or a queue of reports now (for tests and the memory benchmark: idle studies hold nothing).</summary>
     public int Tracked
     {
@@ -168,6 +173,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
                 // The store refused the group: one report's event may be what it cannot hold. Each is appended alone, so
                 // only that one fails (and is retried by the transport); the others commit now.
                 log.LogWarning(ex, "Study {StudyId}: a group of {Count} reports could not be appended; appending them one by one", studyId, group.Count);
+                Interlocked.Increment(ref groupsSplit);
                 foreach (var request in group)
                 {
                     try

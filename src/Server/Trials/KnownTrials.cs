@@ -15,6 +15,9 @@ public sealed class KnownTrials(IDocumentStore store)
 
     private readonly ConcurrentDictionary<Guid, Guid> studyOf = new();
 
+    /// <summary>Trials remembered now (never one that does not exist).</summary>
+    public int Count => studyOf.Count;
+
     public async Task<bool> ExistsAsync(Guid studyId, Guid trialId, CancellationToken cancel)
     {
         if (studyOf.TryGetValue(trialId, out var known)) return known == studyId;

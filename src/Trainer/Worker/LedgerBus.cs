@@ -1,0 +1,17 @@
+using MassTransit;
+
+namespace ScalingLedger.Trainer.Worker;
+
+/// <summary>The conventions every process of the ledger gives its bus (the Server and every trainer call this).</summary>
+public static class LedgerBus
+{
+    public static IBusRegistrationConfigurator UseLedgerConventions(this IBusRegistrationConfigurator bus)
+    {
+        // Nothing leaves the machine unasked: MassTransit would post its configuration (bus and endpoint names, OS version,
+        // time zone) to its vendor minutes after start.
+        bus.DisableUsageTelemetry();
+        // One endpoint name formatter everywhere, or sends to queue:run-trial go nowhere.
+        bus.SetKebabCaseEndpointNameFormatter();
+        return bus;
+    }
+}

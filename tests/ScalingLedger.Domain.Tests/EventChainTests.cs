@@ -1,0 +1,143 @@
+using CsCheck;
+using ScalingLedger.Domain.Ledger;
+
+namespace ScalingLedger.Domain.Tests;
+
+public class EventChainTests
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A chain of <paramref name="n"/> events as the writer makes it: each hashed over the one before.</summary>
+    private static (List<ChainedEvent> Events, ChainHead Head) Chain(int n, long from = 1)
+    {
+        var events = new List<ChainedEvent>();
+        for (long v = 1; v < from; v++) events.Add(new ChainedEvent(v, v, "old_event", "u", At, $$"""{"n":{{v}}}""", null));
+        var previous = EventChain.Genesis;
+        for (var v = from; v < from + n; v++)
+        {
+            var json = $$"""{"studyId":"s","loss":{{0.1 * v}},"name":"trial {{v}}"}""";
+            var hash = EventChain.Hash(previous, "loss_checkpoint_recorded", v, "trainer@a", At.AddSeconds(v), json);
+            events.Add(new ChainedEvent(100 + v, v, "loss_checkpoint_recorded", "trainer@a", At.AddSeconds(v), json, hash));
+            previous = hash;
+        }
+        return (events, new ChainHead(from, from + n - 1, previous));
+    }
+
+    [Fact]
+    public void An_untouched_chain_is_intact_and_its_head_is_the_last_hash()
+    {
+        var (events, head) = Chain(5);
+        var verdict = EventChain.Verify(events, head);
+        verdict.Intact.ShouldBeTrue(verdict.FirstBroken?.Why);
+        verdict.Events.ShouldBe(5);
+        verdict.ChainedFrom.ShouldBe(1);
+        verdict.Unchained.ShouldBe(0);
+    }
+
+    [Fact]
+    public void The_stored_json_hashes_the_same_whatever_its_key_order_spacing_and_number_spelling()
+    {
+        // PostgreSQL's jsonb gives the keys back in its own order, with its own spacing, and spells numbers its own way.
+        EventChain.Canonical("""{"b":1,"a":[1.50,{"y":"é","x":null}],"c":true}""")
+            .ShouldBe(EventChain.Canonical("""{ "c": true, "a": [1.5, {"x": null, "y": "\u00e9"}], "b": 1.0 }"""));
+        EventChain.Canonical("""{"a":"<img src=x>"}""").ShouldNotBe(EventChain.Canonical("""{"a":"<img src=y>"}"""));
+        // What PostgreSQL gave back for what System.Text.Json wrote (select '{"a": -0.0, "b": 1E-07}'::jsonb).
+        EventChain.Canonical("""{"a":-0,"b":1E-07,"c":1.5E+300}""").ShouldBe(EventChain.Canonical(
+            """{"a": 0.0, "b": 0.0000001, "c": 15""" + new string('0', 299) + "}"));
+    }
+
+    [Fact]
+    public void An_edited_event_breaks_the_chain_at_that_event_whatever_was_changed()
+    {
+        var (events, head) = Chain(6);
+        ChainedEvent[] edits =
+        [
+            events[3] with { Json = events[3].Json.Replace("0.4", "0.3") },
+            events[3] with { Json = events[3].Json.Replace("}", ""","extra":1}""") },
+            events[3] with { User = "someone else" },
+            events[3] with { Timestamp = events[3].Timestamp.AddMicroseconds(1) },
+            events[3] with { Type = "trial_completed" },
+        ];
+        foreach (var edited in edits)
+        {
+            var tampered = events.ToList();
+            tampered[3] = edited;
+            var verdict = EventChain.Verify(tampered, head);
+            verdict.Intact.ShouldBeFalse();
+            verdict.FirstBroken!.Version.ShouldBe(4);
+            verdict.FirstBroken.Why.ShouldContain("edited");
+        }
+    }
+
+    [Fact]
+    public void A_deleted_event_in_the_middle_or_at_the_end_is_named()
+    {
+        var (events, head) = Chain(6);
+        var middle = events.Where(e => e.Version != 3).ToList();
+        EventChain.Verify(middle, head).FirstBroken!.Why.ShouldContain("version 3 is missing");
+        var end = events.Take(5).ToList();
+        var verdict = EventChain.Verify(end, head);
+        verdict.Intact.ShouldBeFalse();
+        verdict.FirstBroken!.Why.ShouldContain("after version 5 were deleted");
+    }
+
+    [Fact]
+    public void A_chain_rewritten_wholesale_no_longer_passes_through_a_head_kept_outside()
+    {
+        var (events, kept) = Chain(6);
+        // Someone with the database edits version 2 and recomputes every hash after it, and the head beside them.
+        var rewritten = new List<ChainedEvent> { events[0] };
+        var previous = events[0].Hash!;
+        foreach (var e in events.Skip(1))
+        {
+            var json = e.Version == 2 ? e.Json.Replace("0.2", "0.1") : e.Json;
+            var hash = EventChain.Hash(previous, e.Type, e.Version, e.User, e.Timestamp, json);
+            rewritten.Add(e with { Json = json, Hash = hash });
+            previous = hash;
+        }
+        var forgedHead = new ChainHead(1, 6, previous);
+        EventChain.Verify(rewritten, forgedHead).Intact.ShouldBeTrue("a rewrite with every hash recomputed is consistent in itself");
+        var verdict = EventChain.Verify(rewritten, forgedHead, expected: kept);
+        verdict.Intact.ShouldBeFalse();
+        verdict.FirstBroken!.Why.ShouldContain("head kept outside");
+    }
+
+    [Fact]
+    public void A_study_recorded_before_chaining_is_chained_from_its_first_hashed_event_and_says_so()
+    {
+        var (events, head) = Chain(3, from: 5);
+        var verdict = EventChain.Verify(events, head);
+        verdict.Intact.ShouldBeTrue(verdict.FirstBroken?.Why);
+        verdict.ChainedFrom.ShouldBe(5);
+        verdict.Unchained.ShouldBe(4);
+
+        var old = Chain(0, from: 4).Events;
+        var none = EventChain.Verify(old, null);
+        none.Intact.ShouldBeTrue();
+        none.ChainedFrom.ShouldBeNull();
+        none.Unchained.ShouldBe(3);
+    }
+
+    [Fact]
+    public void An_event_slipped_in_without_a_hash_after_the_chain_began_is_named()
+    {
+        var (events, head) = Chain(4);
+        var slipped = events.ToList();
+        slipped[2] = slipped[2] with { Hash = null };
+        EventChain.Verify(slipped, head).FirstBroken!.Why.ShouldContain("no hash");
+    }
+
+    [Fact]
+    public void Any_change_to_any_field_changes_the_hash()
+    {
+        Gen.Select(Gen.String[0, 40], Gen.Long[1, 1_000_000], Gen.Double[-1e6, 1e6]).Sample((user, version, value) =>
+        {
+            var json = $$"""{"v":{{value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}}}""";
+            var hash = EventChain.Hash(EventChain.Genesis, "t", version, user, At, json);
+            EventChain.Hash(EventChain.Genesis, "t", version + 1, user, At, json).ShouldNotBe(hash);
+            EventChain.Hash(EventChain.Genesis, "t", version, user + "x", At, json).ShouldNotBe(hash);
+            EventChain.Hash(EventChain.Genesis, "t2", version, user, At, json).ShouldNotBe(hash);
+            EventChain.Hash(EventChain.Genesis, "t", version, user, At, """{"v":"x"}""").ShouldNotBe(hash);
+        }, iter: 200);
+    }
+}

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Marten;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ScalingLedger.Server.Tests;
+
+/// <summary>
+/// Access control on: tokens with roles, per-study ownership, the event's user always the authenticated one, and a site
+/// that asks to sign in. Off: one local user, on loopback only.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed partial class AccessControlTests(PostgresFixture pg)
+{
+    private const string AdminSecret = "admin-secret-for-tests-0123456789";
+
+    private async Task<(LedgerApp App, HttpClient Admin)> StartAsync()
+    {
+        var app = await pg.NewLedgerAsync(("Ledger:AccessControl", "true"), ("Ledger:AdminToken", AdminSecret), ("Ledger:EmbeddedTrainer", "false"));
+        return (app, Client(app, AdminSecret));
+    }
+
+    private static HttpClient Client(LedgerApp app, string? token)
+    {
+        var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    private static async Task<(string Id, string Token)> TokenAsync(HttpClient admin, string subject, string role)
+    {
+        var response = await admin.PostAsJsonAsync("/api/tokens", new { subject, role });
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, body);
+        var made = JsonNode.Parse(body)!;
+        return (made["id"]!.GetValue<string>(), made["token"]!.GetValue<string>());
+    }
+
+    private static StringContent Csv() => new("width,loss\n64,1.0\n128,0.9\n256,0.85\n512,0.82\n", Encoding.UTF8, "text/csv");
+
+    [Fact]
+    public async Task a_reader_gets_403_on_every_write_and_every_event_names_the_token_s_subject_whatever_the_request_says()
+    {
+        var (app, admin) = await StartAsync();
+        await using var _ = app;
+        var reader = Client(app, (await TokenAsync(admin, "rita", "reader")).Token);
+        var alice = Client(app, (await TokenAsync(admin, "alice", "researcher")).Token);
+
+        // A researcher defines a study; the request claims to be someone else in a header and names another owner.
+        var spec = StudyApi.TinySpec();
+        spec["owner"] = "bob";
+        alice.DefaultRequestHeaders.Add("X-Ledger-User", "mallory");
+        var id = await StudyApi.DefineAsync(alice, spec);
+        var events = await StudyApi.GetArrayAsync(reader, $"/api/studies/{id}/events");
+        events[0]!["user"]!.GetValue<string>().ShouldBe("alice");
+        (await StudyApi.GetAsync(reader, $"/api/studies/{id}"))["owner"]!.GetValue<string>().ShouldBe("alice");
+
+        var writes = new (string What, Func<Task<HttpResponseMessage>> Send)[]
+        {
+            ("define", () => reader.PostAsJsonAsync("/api/studies", StudyApi.TinySpec())),
+            ("import", () => reader.PostAsync("/api/studies/import?name=x", Csv())),
+            ("cancel", () => reader.PostAsJsonAsync($"/api/studies/{id}/cancel", new { reason = "no" })),
+            ("coordinate check", () => reader.PostAsJsonAsync($"/api/studies/{id}/coordinate-checks", new { steps = 2 })),
+            ("grant", () => reader.PostAsJsonAsync($"/api/studies/{id}/grants", new { user = "rita", permission = "manage" })),
+            ("token", () => reader.PostAsJsonAsync("/api/tokens", new { subject = "rita", role = "admin" })),
+            ("revoke", () => reader.DeleteAsync("/api/tokens/0000000000000000")),
+        };
+        foreach (var (what, send) in writes)
+            (await send()).StatusCode.ShouldBe(HttpStatusCode.Forbidden, what);
+        (await StudyApi.GetArrayAsync(reader, $"/api/studies/{id}/events")).Count.ShouldBe(events.Count);
+        (await StudyApi.GetArrayAsync(reader, "/api/studies")).Count.ShouldBe(1);
+
+        // No token, or one that is not a token: 401 before anything is read.
+        (await Client(app, null).GetAsync("/api/studies")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await Client(app, "sl_0123456789abcdef_" + new string('0', 64)).GetAsync("/api/studies")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await Client(app, null).GetAsync("/health")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task a_study_is_managed_by_its_owner_the_users_it_grants_and_admins()
+    {
+        var (app, admin) = await StartAsync();
+        await using var _ = app;
+        var alice = Client(app, (await TokenAsync(admin, "alice", "researcher")).Token);
+        var bob = Client(app, (await TokenAsync(admin, "bob", "researcher")).Token);
+        var id = await StudyApi.DefineAsync(alice, StudyApi.TinySpec());
+
+        (await bob.PostAsJsonAsync($"/api/studies/{id}/cancel", new { reason = "mine now" })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await bob.PostAsJsonAsync($"/api/studies/{id}/grants", new { user = "bob", permission = "manage" })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        var granted = await alice.PostAsJsonAsync($"/api/studies/{id}/grants", new { user = "bob", permission = "manage" });
+        granted.StatusCode.ShouldBe(HttpStatusCode.OK, await granted.Content.ReadAsStringAsync());
+        (await bob.PostAsJsonAsync($"/api/studies/{id}/cancel", new { reason = "done early" })).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        var events = await StudyApi.GetArrayAsync(alice, $"/api/studies/{id}/events");
+        var grant = events.Single(e => e!["type"]!.GetValue<string>() == "StudyAccessGranted")!;
+        grant["user"]!.GetValue<string>().ShouldBe("alice");
+        grant["data"]!["user"]!.GetValue<string>().ShouldBe("bob");
+        var cancelled = events.Single(e => e!["type"]!.GetValue<string>() == "StudyCancelled")!;
+        cancelled["user"]!.GetValue<string>().ShouldBe("bob");
+        cancelled["data"]!["reason"]!.GetValue<string>().ShouldBe("done early");
+    }
+
+    [Fact]
+    public async Task a_revoked_token_stops_at_once_and_no_token_is_stored_in_the_clear()
+    {
+        var (app, admin) = await StartAsync();
+        await using var _ = app;
+        var (tokenId, token) = await TokenAsync(admin, "carol", "researcher");
+        var carol = Client(app, token);
+        (await carol.GetAsync("/api/me")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await StudyApi.GetAsync(carol, "/api/me"))["user"]!.GetValue<string>().ShouldBe("carol");
+
+        await using (var session = app.Services.GetRequiredService<IDocumentStore>().QuerySession())
+        {
+            var stored = await session.Json.FindByIdAsync<Access.ApiToken>(tokenId);
+            stored.ShouldNotBeNull();
+            stored.ShouldNotContain(token[20..]);
+        }
+        (await admin.DeleteAsync($"/api/tokens/{tokenId}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await carol.GetAsync("/api/me")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var listed = await StudyApi.GetArrayAsync(admin, "/api/tokens");
+        listed.Single(t => t!["id"]!.GetValue<string>() == tokenId)!["revokedBy"]!.GetValue<string>().ShouldBe("admin");
+
+        var bad = await admin.PostAsJsonAsync("/api/tokens", new { subject = "x\u202Ey", role = "owner" });
+        bad.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var problem = await bad.Content.ReadAsStringAsync();
+        problem.ShouldContain("\"subject\"");
+        problem.ShouldContain("\"role\"");
+    }
+
+    [Fact]
+    public async Task the_site_asks_to_sign_in_and_a_token_signs_in_for_a_session()
+    {
+        var (app, admin) = await StartAsync();
+        await using var _ = app;
+        var (_, token) = await TokenAsync(admin, "dora", "reader");
+        var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+        var page = await browser.GetAsync("/studies");
+        page.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        page.Headers.Location!.ToString().ShouldContain("/signin");
+
+        var form = await browser.GetStringAsync("/signin?returnUrl=/studies");
+        var antiforgery = AntiforgeryField().Match(form);
+        antiforgery.Success.ShouldBeTrue(form);
+        async Task<HttpResponseMessage> SignIn(string presented) => await browser.PostAsync("/signin", new FormUrlEncodedContent(
+            new Dictionary<string, string> { [antiforgery.Groups[1].Value] = antiforgery.Groups[2].Value, ["token"] = presented, ["returnUrl"] = "/studies" }));
+        (await SignIn("sl_not_a_token")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var signedIn = await SignIn(token);
+        signedIn.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        signedIn.Headers.Location!.ToString().ShouldBe("/studies");
+        signedIn.Headers.GetValues("Set-Cookie").ShouldContain(c => c.Contains("httponly", StringComparison.OrdinalIgnoreCase)
+            && c.Contains("samesite=strict", StringComparison.OrdinalIgnoreCase));
+        (await browser.GetAsync("/studies")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        // A reader's cookie reads the API, but does not write.
+        (await browser.GetAsync("/api/studies")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await browser.PostAsync("/api/studies/import?name=x", Csv())).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+    }
+
+    [GeneratedRegex("name=\"(__RequestVerificationToken[^\"]*)\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+
+    [Fact]
+    public async Task without_access_control_the_ledger_is_the_local_user_and_will_not_listen_beyond_this_machine()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        var client = app.CreateClient();
+        (await StudyApi.GetAsync(client, "/api/me"))["user"]!.GetValue<string>().ShouldBe("local");
+
+        // The real Server, asked to listen on every address with access control off, says why and stops before it
+        // starts anything (its database included).
+        var server = Path.Combine(AppContext.BaseDirectory, "ScalingLedger.Server.dll");
+        var start = new ProcessStartInfo("dotnet", [server, "--urls", "http://0.0.0.0:0"])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, Environment = { ["ConnectionStrings__Ledger"] = "" },
+        };
+        using var process = Process.Start(start)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        process.ExitCode.ShouldBe(3, error);
+        error.ShouldContain("Access control is off");
+        error.ShouldContain("0.0.0.0");
+    }
+}

@@ -1,0 +1,87 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace ScalingLedger.Server.Tests;
+
+/// <summary>Nothing can quietly rewrite the ledger: its events are hash-chained, and its database asks for a password.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LedgerIntegrityTests(PostgresFixture pg)
+{
+    private static async Task<Guid> ImportAsync(HttpClient client, string name)
+    {
+        var csv = "width,learningRate,loss\n64,0.001,1.0\n128,0.001,0.9\n256,0.001,0.85\n512,0.001,0.82\n1024,0.001,0.8\n";
+        var response = await client.PostAsync($"/api/studies/import?name={name}", new StringContent(csv, Encoding.UTF8, "text/csv"));
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, body);
+        return JsonNode.Parse(body)!["id"]!.GetValue<Guid>();
+    }
+
+    private static async Task ExecuteAsync(LedgerApp app, string sql, Guid id)
+    {
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("id", id);
+        (await command.ExecuteNonQueryAsync()).ShouldBe(1, sql);
+    }
+
+    [Fact]
+    public async Task verify_finds_an_event_edited_or_deleted_in_the_database_and_a_chain_no_longer_through_a_kept_head()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        var client = app.CreateClient();
+        var edited = await ImportAsync(client, "edited");
+        var deleted = await ImportAsync(client, "deleted");
+
+        var intact = await StudyApi.GetAsync(client, $"/api/studies/{edited}/verify");
+        intact["intact"]!.GetValue<bool>().ShouldBeTrue(intact.ToJsonString());
+        intact["chainedFrom"]!.GetValue<long>().ShouldBe(1);
+        var events = intact["events"]!.GetValue<long>();
+        events.ShouldBeGreaterThan(1); // the import and its fits
+        var head = intact["head"]!;
+        head["version"]!.GetValue<long>().ShouldBe(events);
+        var kept = $"{head["version"]}:{head["hash"]!.GetValue<string>()}";
+        (await StudyApi.GetAsync(client, $"/api/studies/{edited}/verify?expect={kept}"))["intact"]!.GetValue<bool>().ShouldBeTrue();
+
+        // Someone with the database changes a loss of the first event.
+        await ExecuteAsync(app, "update ledger.mt_events set data = jsonb_set(data, '{Runs,0,Loss}', '0.5') where stream_id = @id and version = 1",
+            edited);
+        var broken = await StudyApi.GetAsync(client, $"/api/studies/{edited}/verify");
+        broken["intact"]!.GetValue<bool>().ShouldBeFalse();
+        broken["firstBroken"]!["version"]!.GetValue<long>().ShouldBe(1);
+        broken["says"]!.GetValue<string>().ShouldContain("edited");
+
+        // ... or deletes an event, in the middle or at the end.
+        await ExecuteAsync(app, "delete from ledger.mt_events where stream_id = @id and version = 2", deleted);
+        (await StudyApi.GetAsync(client, $"/api/studies/{deleted}/verify"))["says"]!.GetValue<string>().ShouldContain("version 2 is missing");
+
+        var last = await ImportAsync(client, "last");
+        var before = await StudyApi.GetAsync(client, $"/api/studies/{last}/verify");
+        await ExecuteAsync(app, $"delete from ledger.mt_events where stream_id = @id and version = {before["events"]}", last);
+        (await StudyApi.GetAsync(client, $"/api/studies/{last}/verify"))["says"]!.GetValue<string>().ShouldContain("were deleted");
+
+        (await client.GetAsync($"/api/studies/{edited}/verify?expect=nonsense")).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await client.GetAsync($"/api/studies/{Guid.NewGuid()}/verify")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task the_embedded_cluster_refuses_a_connection_without_its_password_and_keeps_it_to_its_user()
+    {
+        var postgres = pg.Postgres;
+        var noPassword = new NpgsqlConnectionStringBuilder(postgres.ConnectionString("postgres")) { Password = null, Pooling = false };
+        await using (var connection = new NpgsqlConnection(noPassword.ConnectionString))
+            (await Should.ThrowAsync<NpgsqlException>(() => connection.OpenAsync())).Message.ShouldContain("password");
+        var wrong = new NpgsqlConnectionStringBuilder(postgres.ConnectionString("postgres")) { Password = "guest", Pooling = false };
+        await using (var connection = new NpgsqlConnection(wrong.ConnectionString))
+            await Should.ThrowAsync<PostgresException>(() => connection.OpenAsync());
+        await using (var connection = new NpgsqlConnection(postgres.ConnectionString("postgres")))
+            await connection.OpenAsync();
+
+        File.Exists(postgres.PasswordFile).ShouldBeTrue();
+        if (!OperatingSystem.IsWindows()) File.GetUnixFileMode(postgres.PasswordFile).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.ReadAllLines(Path.Combine(postgres.DataDirectory, "pg_hba.conf")).Where(l => !l.TrimStart().StartsWith('#'))
+            .ShouldNotContain(l => l.Contains("trust"));
+    }
+}
