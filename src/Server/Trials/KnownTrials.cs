@@ -18,6 +18,16 @@ public sealed class KnownTrials(IDocumentStore store)
     /// <summary>Trials remembered now (never one that does not exist).</summary>
     public int Count => studyOf.Count;
 
+    /// <summary>Trials the ledger has recorded (called as their commands are sent).</summary>
+    public void Remember(Guid studyId, IEnumerable<Guid> trialIds)
+    {
+        foreach (var trialId in trialIds)
+        {
+            if (studyOf.Count >= Capacity) studyOf.Clear();
+            studyOf[trialId] = studyId;
+        }
+    }
+
     public async Task<bool> ExistsAsync(Guid studyId, Guid trialId, CancellationToken cancel)
     {
         if (studyOf.TryGetValue(trialId, out var known)) return known == studyId;

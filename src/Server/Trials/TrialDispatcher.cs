@@ -4,15 +4,20 @@ using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Server.Trials;
 
-/// <summary>Sends RunTrial commands to the trainers' queue, in the planned order (ascending width).</summary>
-public sealed class TrialDispatcher(ISendEndpointProvider send, IPublishEndpoint publish)
+/// <summary>
+/// Sends RunTrial commands to the trainers' queue, in the planned order (ascending width). The trials it sends are recorded
+/// already, so the report consumer knows them without asking the store (<see cref="KnownTrials"/>).
+/// </summary>
+public sealed class TrialDispatcher(ISendEndpointProvider send, IPublishEndpoint publish, KnownTrials known)
 {
     private static readonly Uri Queue = Queues.Address(Queues.RunTrial);
 
     public async Task DispatchAsync(Guid studyId, StudySpec spec, IEnumerable<PlannedTrial> trials, CancellationToken cancel, int attempt = 1)
     {
         var endpoint = await send.GetSendEndpoint(Queue);
-        foreach (var trial in trials.OrderBy(t => t.Order))
+        var ordered = trials.OrderBy(t => t.Order).ToList();
+        known.Remember(studyId, ordered.Select(t => t.TrialId));
+        foreach (var trial in ordered)
             await endpoint.Send(GridPlanner.ToCommand(studyId, spec, trial, attempt), cancel);
     }
 
@@ -20,6 +25,7 @@ public sealed class TrialDispatcher(ISendEndpointProvider send, IPublishEndpoint
     public async Task SendAsync(RunTrial command, CancellationToken cancel)
     {
         var endpoint = await send.GetSendEndpoint(Queue);
+        known.Remember(command.StudyId, [command.TrialId]);
         await endpoint.Send(command, cancel);
     }
 
