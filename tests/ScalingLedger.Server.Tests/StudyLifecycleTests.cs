@@ -173,6 +173,14 @@ public sealed class StudyLifecycleTests(PostgresFixture pg)
         // Reports are recorded one at a time in arrival order: step 20 came after both copies of step 10.
         events.Where(e => e!["type"]!.GetValue<string>() == nameof(LossCheckpointRecorded))
             .Select(e => e!["data"]!["step"]!.GetValue<int>()).ShouldBe([10, 20]);
+
+        // A large study's curves can be left out of the read: its last point, or none of it.
+        JsonNode Trial(JsonObject study) => study["trials"]!.AsArray().Single(t => t!["trialId"]!.GetValue<Guid>() == trialId)!;
+        Trial(await StudyApi.GetAsync(client, $"/api/studies/{id}"))["checkpoints"]!.AsArray().Count.ShouldBe(2);
+        Trial(await StudyApi.GetAsync(client, $"/api/studies/{id}?checkpoints=last"))["checkpoints"]!.AsArray()
+            .Select(c => c!["step"]!.GetValue<int>()).ShouldBe([20]);
+        Trial(await StudyApi.GetAsync(client, $"/api/studies/{id}?checkpoints=none"))["checkpoints"]!.AsArray().ShouldBeEmpty();
+        (await client.GetAsync($"/api/studies/{id}?checkpoints=every")).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
     }
 
     [Fact]

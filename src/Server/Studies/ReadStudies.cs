@@ -25,7 +25,17 @@ public static class ReadStudies
                     new Dictionary<string, string[]> { ["asOf"] = [$"asOf must be a non-negative event sequence, got '{raw}'."] });
             asOf = parsed;
         }
-        var view = await queries.GetStudyAsync(id, asOf, TrialDetail.AllCheckpoints, cancel);
+        // A study of thousands of trials holds millions of checkpoints: ?checkpoints=last or none leaves the curves out.
+        var detail = request.Query["checkpoints"].FirstOrDefault() switch
+        {
+            null or "all" => TrialDetail.AllCheckpoints,
+            "last" => TrialDetail.LastCheckpoint,
+            "none" => TrialDetail.NoCheckpoints,
+            var other => (TrialDetail?)null,
+        };
+        if (detail is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["checkpoints"] = ["checkpoints is all (the default), last or none."] });
+        var view = await queries.GetStudyAsync(id, asOf, detail.Value, cancel);
         return view is null
             ? TypedResults.Problem(asOf is null ? $"No study {id}." : $"Study {id} did not exist at sequence {asOf}.", statusCode: 404)
             : TypedResults.Ok(FailureDetails.Sees(user) ? view : FailureDetails.Redact(view));

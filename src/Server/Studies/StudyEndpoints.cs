@@ -17,7 +17,8 @@ public static class StudyEndpoints
         api.MapPost("/import", ImportStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting("text/csv")
             .WithSummary("Make a study of runs trained elsewhere from a CSV (header naming width, params, tokens, learningRate, seed, loss).");
         api.MapGet("/", ReadStudies.List).WithSummary("Every study with its status and trial counts.");
-        api.MapGet("/{id:guid}", ReadStudies.Get).WithSummary("A study's current state, or its state at a global event sequence (?asOf=).");
+        api.MapGet("/{id:guid}", ReadStudies.Get)
+            .WithSummary("A study's current state, or its state at a global event sequence (?asOf=); ?checkpoints=last|none leaves curves out.");
         api.MapGet("/{id:guid}/events", ReadStudies.Events)
             .WithSummary("The study's events in sequence order, 10,000 at most per answer (?after=SEQUENCE&limit=N; the next page in the Link header).");
         api.MapGet("/{id:guid}/verify", ReadStudies.Verify)
