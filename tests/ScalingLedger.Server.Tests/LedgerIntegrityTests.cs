@@ -1,7 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using ScalingLedger.Contracts;
 
 namespace ScalingLedger.Server.Tests;
 
@@ -64,6 +67,30 @@ public sealed class LedgerIntegrityTests(PostgresFixture pg)
 
         (await client.GetAsync($"/api/studies/{edited}/verify?expect=nonsense")).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await client.GetAsync($"/api/studies/{Guid.NewGuid()}/verify")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task an_event_appended_around_the_chain_does_not_stop_the_ledger_and_verify_names_it()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        var client = app.CreateClient();
+        var id = await ImportAsync(client, "around");
+        var before = await StudyApi.GetAsync(client, $"/api/studies/{id}/verify");
+
+        // As an older version of the ledger (or a hand) would: appended through Marten, with no hash and no head.
+        await using (var session = app.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession())
+        {
+            session.Events.Append(id, new StudyAccessGranted(id, "eve", StudyAccessGranted.Manage, "eve", DateTimeOffset.UtcNow));
+            await session.SaveChangesAsync();
+        }
+        // The ledger's own writes go on (they chain on from where the stream is) ...
+        var granted = await client.PostAsJsonAsync($"/api/studies/{id}/grants", new { user = "bob", permission = "manage" });
+        granted.StatusCode.ShouldBe(HttpStatusCode.OK, await granted.Content.ReadAsStringAsync());
+        // ... and verify names the event that came around it.
+        var verdict = await StudyApi.GetAsync(client, $"/api/studies/{id}/verify");
+        verdict["intact"]!.GetValue<bool>().ShouldBeFalse();
+        verdict["firstBroken"]!["version"]!.GetValue<long>().ShouldBe(before["events"]!.GetValue<long>() + 1);
+        verdict["says"]!.GetValue<string>().ShouldContain("no hash");
     }
 
     [Fact]

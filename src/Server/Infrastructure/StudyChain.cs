@@ -28,7 +28,8 @@ public sealed class StudyChain
     public static StudyChain Extend(Guid studyId, StudyChain? chain, long streamVersion, IEnumerable<JasperFx.Events.IEvent> events,
         ISerializer serializer, DateTimeOffset now)
     {
-        var head = chain ?? new StudyChain { Id = studyId, ChainedFrom = streamVersion + 1, Version = streamVersion };
+        var head = chain ?? new StudyChain { Id = studyId, ChainedFrom = streamVersion + 1 };
+        head.Version = streamVersion;
         var timestamp = EventChain.Stored(now);
         foreach (var e in events)
         {

@@ -240,8 +240,12 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
             if (appended.Count > 0)
             {
                 // Hash-chained (see EventChain): the head moves in the same transaction, and the append expects the stream
-                // where the head says it is, so a writer elsewhere that appended meanwhile makes this one decide again.
-                var from = head?.Version ?? (await session.Events.FetchStreamStateAsync(studyId, cancel))?.Version ?? 0;
+                // where the head says it is, so a writer elsewhere that appended meanwhile makes this one decide again. After a
+                // conflict the stream's own version is read: a stream that moved past its head (events appended around the
+                // chain, by an older version) is chained on from where it is, and verify names the events in between.
+                var from = head is not null && attempt == 1
+                    ? head.Version
+                    : (await session.Events.FetchStreamStateAsync(studyId, cancel))?.Version ?? 0;
                 var extended = StudyChain.Extend(studyId, head, from, appended, serializer, clock.GetUtcNow());
                 session.Store(extended);
                 session.Events.Append(studyId, extended.Version, appended);
