@@ -10,6 +10,7 @@ ensure_base
 ensure_packages "the browser tests (Playwright drives Debian's Chromium)" chromium
 ensure_packages "checking docker-compose.yml" docker-compose
 ensure_packages "the test that no connection leaves the machine (it traces the Server)" strace
+ensure_packages "the team fault tests (RabbitMQ between Servers and trainers, scripts/team.sh)" rabbitmq-server openssl curl
 
 say "Checking docker-compose.yml"
 # Its secrets come from .env (scripts/compose-secrets.sh); placeholders stand in for them here.

@@ -19,6 +19,9 @@ public sealed record RunTrial(
 /// <summary>Broadcast to every trainer: stop work on a study (running trial at its next checkpoint).</summary>
 public sealed record StopStudyTrials(Guid StudyId);
 
+/// <summary>Broadcast to every trainer: stop one run of a trial (its attempt no longer counts: a newer run took over, or it went silent).</summary>
+public sealed record StopTrialRun(Guid StudyId, Guid TrialId, Guid RunId);
+
 /// <summary>Run a coordinate check for a study's model at the given widths (few steps, one learning rate).</summary>
 public sealed record RunCoordinateCheck(
     Guid StudyId,

@@ -4,8 +4,11 @@ namespace ScalingLedger.Contracts;
 // so these records are both messages (trainer -> Server) and events (the ledger's schema).
 
 /// <summary>
-/// A trainer began a trial. <see cref="Attempt"/> counts deliveries of the RunTrial command. The rest is provenance:
-/// where it ran, with which threads, library and code versions, and on exactly which data files.
+/// A trainer began a trial. <see cref="Attempt"/> counts the trial's runs: as a report it is the attempt the command
+/// asked for; the Server records each new run (<see cref="RunId"/>) as the attempt after the trial's latest, whatever
+/// the command said (a redelivered command is a new attempt). The rest is provenance: where it ran, with which threads,
+/// library and code versions, and on exactly which data files. <see cref="RunId"/> came later (absent in events and
+/// from trainers before it): one per delivery of the command, carried by every report of that run.
 /// </summary>
 public sealed record TrialStarted(
     Guid StudyId,
@@ -18,12 +21,16 @@ public sealed record TrialStarted(
     DateTimeOffset StartedAt,
     string? LibTorchVersion = null,
     string? CodeVersion = null,
-    IReadOnlyDictionary<string, string>? DatasetSha256 = null) : ITrialReport
+    IReadOnlyDictionary<string, string>? DatasetSha256 = null,
+    Guid? RunId = null) : ITrialReport
 {
     DateTimeOffset IStudyEvent.OccurredAt => StartedAt;
 }
 
-/// <summary>Losses at a checkpoint: train loss averaged since the previous checkpoint, eval on the held-out subset.</summary>
+/// <summary>
+/// Losses at a checkpoint: train loss averaged since the previous checkpoint, eval on the held-out subset.
+/// <see cref="Attempt"/> came later (absent before it, and in reports): the attempt the Server recorded it for.
+/// </summary>
 public sealed record LossCheckpointRecorded(
     Guid StudyId,
     Guid TrialId,
@@ -31,7 +38,8 @@ public sealed record LossCheckpointRecorded(
     double TrainLoss,
     double EvalLoss,
     double EvalAccuracy,
-    DateTimeOffset RecordedAt) : ITrialReport
+    DateTimeOffset RecordedAt,
+    int? Attempt = null) : ITrialReport
 {
     DateTimeOffset IStudyEvent.OccurredAt => RecordedAt;
 }
@@ -129,3 +137,9 @@ public sealed record CoordinateCheckFailed(Guid StudyId, Guid CheckId, string Er
 {
     DateTimeOffset IStudyEvent.OccurredAt => FailedAt;
 }
+
+/// <summary>
+/// A trainer is still running a trial (a message only, never stored): sent every few seconds while it trains, so the
+/// Server can tell a long trial from a dead trainer (see the Server's trial leases).
+/// </summary>
+public sealed record TrialHeartbeat(Guid StudyId, Guid TrialId, Guid RunId, string WorkerId, DateTimeOffset At);

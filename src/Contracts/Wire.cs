@@ -25,4 +25,7 @@ public static class ReportHeaders
 {
     public const string Attempt = "ScalingLedger-Report-Attempt";
     public const string Index = "ScalingLedger-Report-Index";
+
+    /// <summary>The run (one delivery of the trial's command) the report is from: the Server tells attempts apart by it.</summary>
+    public const string Run = "ScalingLedger-Report-Run";
 }

@@ -1,5 +1,9 @@
 using ScalingLedger.Server.Infrastructure;
 
+// `database start|stop DIR`: the team topology's PostgreSQL (scripts/team.sh).
+if (args is ["database", var verb, var directory])
+    return await DatabaseCommand.RunAsync(verb, directory, "ledger", Console.Out, Console.Error);
+
 // The content root is the build output, so settings (appsettings.json) are found whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))

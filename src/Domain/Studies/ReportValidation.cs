@@ -95,7 +95,8 @@ public static class ReportValidation
         return report switch
         {
             // The attempt the ledger sent is the one after the trial's latest: an older one is stale (decided as nothing).
-            TrialStarted s when s.Attempt > trial.Attempt + 1 => $"attempt {s.Attempt}: the ledger sent attempt {trial.Attempt + 1}",
+            // A start that names its run is recorded as the next attempt whatever it says (TrialRuns).
+            TrialStarted s when s.RunId is null && s.Attempt > trial.Attempt + 1 => $"attempt {s.Attempt}: the ledger sent attempt {trial.Attempt + 1}",
             LossCheckpointRecorded c => started ? Step(c.Step) : "a checkpoint of a trial whose start was never recorded",
             LossCheckpointsRecorded b => started ? b.Checkpoints.Select(c => Step(c.Step)).FirstOrDefault(p => p is not null)
                 : "checkpoints of a trial whose start was never recorded",

@@ -46,9 +46,12 @@ public static class StudyDecisions
     /// checkpoint records nothing), each step once. Read from the trial alone: a checkpoint needs no more (the bulk of the
     /// reports: one read, one append).
     /// </summary>
-    public static IReadOnlyList<object> DecideCheckpoints(Guid studyId, TrialView? trial, IEnumerable<LossCheckpointRecorded> checkpoints)
+    /// <param name="ofCountedRun">The checkpoints name the run of the attempt that counts (<see cref="TrialRuns"/>): they are recorded
+    /// even after the trial's end, which another Server may have recorded first.</param>
+    public static IReadOnlyList<object> DecideCheckpoints(Guid studyId, TrialView? trial, IEnumerable<LossCheckpointRecorded> checkpoints,
+        bool ofCountedRun = false)
     {
-        if (trial is null || trial.StudyId != studyId || trial.IsTerminal) return [];
+        if (trial is null || trial.StudyId != studyId || (trial.IsTerminal && !ofCountedRun)) return [];
         var seen = trial.Checkpoints.Select(c => c.Step).ToHashSet();
         return checkpoints.Where(c => c.TrialId == trial.TrialId && c.StudyId == studyId && seen.Add(c.Step)).Cast<object>().ToList();
     }

@@ -118,6 +118,10 @@ public static class StudyProjection
             case TrialStarted e:
                 t.Status = TrialStatus.Running;
                 t.Attempt = e.Attempt;
+                // A new attempt's curve starts empty: the attempt that counts is the latest.
+                t.Checkpoints.Clear();
+                t.RunId = e.RunId;
+                if (e.RunId is { } run) t.Runs.Add(run);
                 t.WorkerId = e.WorkerId;
                 t.HostName = e.HostName;
                 t.Threads = e.Threads;
@@ -128,6 +132,7 @@ public static class StudyProjection
                 t.Checkpoints.Clear(); // a new attempt starts its curve again
                 break;
             case LossCheckpointRecorded e:
+                if (e.Attempt is { } attempt && attempt != t.Attempt) break; // an older attempt's, recorded late
                 t.Checkpoints.RemoveAll(c => c.Step == e.Step);
                 t.Checkpoints.Add(new CheckpointView(e.Step, e.TrainLoss, e.EvalLoss, e.EvalAccuracy));
                 t.Checkpoints.Sort((a, b) => a.Step.CompareTo(b.Step));

@@ -13,6 +13,10 @@ public sealed class TrialView
     public int Seed { get; set; }
     public TrialStatus Status { get; set; }
     public int Attempt { get; set; }
+    /// <summary>The run of the attempt that counts (null for trials started by trainers before runs were named).</summary>
+    public Guid? RunId { get; set; }
+    /// <summary>Every run that was recorded as an attempt of this trial, oldest first.</summary>
+    public List<Guid> Runs { get; set; } = [];
     public string? WorkerId { get; set; }
     public string? HostName { get; set; }
     public int? Threads { get; set; }

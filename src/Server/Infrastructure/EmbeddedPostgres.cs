@@ -106,16 +106,24 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (RunningPort() is { } port && await CanConnect(port, password, cancel))
         {
             Port = port;
-            log($"Reusing the ledger's PostgreSQL still running on 127.0.0.1:{Port} ({DataDirectory})");
+            // A cluster whose Server died without stopping it (kill -9) is adopted: this process stops it when it stops.
+            // One whose Server still runs is shared and left to it.
+            startedHere = !OwnerAlive();
+            log(startedHere
+                ? $"Adopting the ledger's PostgreSQL left running on 127.0.0.1:{Port} by a Server that stopped without stopping it ({DataDirectory})"
+                : $"Reusing the ledger's PostgreSQL running on 127.0.0.1:{Port} for another Server ({DataDirectory})");
         }
         else
         {
-            Port = FreePort();
+            // The port of the last start when it is free: a cluster restarted under running Servers is found where it was.
+            Port = PreviousPort() is { } previous && IsFree(previous) ? previous : FreePort();
+            File.WriteAllText(PortFile, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             var options = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200";
             await RunAsync("pg_ctl", ["-D", DataDirectory, "-o", options, "-l", Path.Combine(DataDirectory, "server.log"), "-w", "-t", "60", "start"], cancel);
             startedHere = true;
             log($"Started the ledger's PostgreSQL on 127.0.0.1:{Port} ({DataDirectory})");
         }
+        if (startedHere) File.WriteAllText(OwnerFile, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (trusting) await RequirePasswordAsync(cancel);
         await CreateDatabaseAsync(database, cancel);
     }
@@ -193,6 +201,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             await RunAsync("pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop"], CancellationToken.None);
             log($"Stopped the ledger's PostgreSQL ({DataDirectory})");
+            File.Delete(OwnerFile);
         }
         catch (Exception ex)
         {
@@ -201,6 +210,46 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <summary>Leaves the cluster running when this process stops (the team topology's database, stopped by <see cref="StopClusterAsync"/>).</summary>
+    public void Detach()
+    {
+        startedHere = false;
+        File.Delete(OwnerFile);
+    }
+
+    /// <summary>Stops the cluster in <paramref name="dataDirectory"/> if it runs (whoever started it).</summary>
+    public static async Task StopClusterAsync(string dataDirectory, Action<string> log)
+    {
+        var bin = FindBinaries() ?? throw new InvalidOperationException("No PostgreSQL server binaries found (apt-get install postgresql).");
+        var pg = new EmbeddedPostgres(Path.GetFullPath(dataDirectory), bin, log);
+        if (pg.RunningPort() is null)
+        {
+            log($"No PostgreSQL runs in {pg.DataDirectory}");
+            return;
+        }
+        pg.startedHere = true;
+        await pg.StopAsync();
+        File.Delete(pg.OwnerFile);
+    }
+
+    /// <summary>The process that stops the cluster when it stops (absent when none does).</summary>
+    private string OwnerFile => DataDirectory.TrimEnd('/') + ".owner";
+
+    private bool OwnerAlive()
+    {
+        if (!File.Exists(OwnerFile) || !int.TryParse(File.ReadAllText(OwnerFile).Trim(), out var pid)) return false;
+        if (pid == Environment.ProcessId) return true; // another host in this process (tests)
+        try
+        {
+            using var owner = Process.GetProcessById(pid);
+            return !owner.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     private void PrepareDirectory()
     {
@@ -247,6 +296,24 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             return true;
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private string PortFile => DataDirectory.TrimEnd('/') + ".port";
+
+    private int? PreviousPort() => File.Exists(PortFile) && int.TryParse(File.ReadAllText(PortFile).Trim(), out var port) ? port : null;
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
         {
             return false;
         }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace ScalingLedger.Server.Infrastructure;
 
@@ -20,12 +21,36 @@ public sealed class LedgerDatabase(IConfiguration configuration, IOptions<Ledger
     {
         try
         {
-            _ = ConnectionString;
+            var connection = ConnectionString;
+            if (embedded is not null) return null;
+            // A database of the team's (ConnectionStrings:Ledger): reached now, or the Server says why in one line and exits.
+            var target = new NpgsqlConnectionStringBuilder(connection) { Timeout = 15, Pooling = false };
+            using var probe = new NpgsqlConnection(target.ConnectionString);
+            probe.Open();
             return null;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or ArgumentException)
+        {
+            var target = TryDescribe(configuration.GetConnectionString("Ledger"));
+            return $"cannot reach the ledger's database {target}: {ex.Message.Split('\n')[0]}";
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
         {
             return ex.Message;
+        }
+    }
+
+    /// <summary>Host, port and database of a connection string, never its password.</summary>
+    private static string TryDescribe(string? connection)
+    {
+        try
+        {
+            var b = new NpgsqlConnectionStringBuilder(connection);
+            return $"{b.Database} on {b.Host}:{b.Port} as {b.Username}";
+        }
+        catch (ArgumentException)
+        {
+            return "(ConnectionStrings:Ledger could not be read)";
         }
     }
 

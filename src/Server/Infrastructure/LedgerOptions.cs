@@ -12,6 +12,11 @@ public sealed class LedgerOptions
     /// <summary>Trials the embedded trainer runs at once.</summary>
     public int TrainerConcurrency { get; set; } = 1;
     /// <summary>
+    /// How long a running trial's trainer may be silent (no start, heartbeat or report) before its attempt is failed and the
+    /// trial sent again (trainers send a heartbeat every <c>Trainer:HeartbeatSeconds</c>, 10 s by default).
+    /// </summary>
+    public int TrialLeaseSeconds { get; set; } = 60;
+    /// <summary>
     /// Threads the reactor's bootstrap may use when refitting laws (the results do not depend on it). One by default, so
     /// that training keeps the other cores.
     /// </summary>

@@ -48,8 +48,11 @@ public static class LedgerRegistration
         if (embeddedTrainer) services.AddTrainerServices(config);
         services.AddSingleton<ReportSequencer>();
         services.AddSingleton<KnownTrials>();
-        services.AddSingleton(new RecoveryOptions(ResendUnfinished: !useRabbit));
         services.AddHostedService<TrialRecovery>();
+        services.AddSingleton(new ReconcilerOptions(TimeSpan.FromSeconds(Math.Max(1, ledger.TrialLeaseSeconds)), TimeSpan.FromSeconds(1),
+            DurableBus: useRabbit));
+        services.AddSingleton<TrialReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrialReconciler>());
 
         services.AddMassTransit(x =>
         {

@@ -19,7 +19,7 @@ public static class LedgerStore
     /// The version of the stored read side. A ledger whose documents were made by another version (or by none) has them
     /// rebuilt from its events on start (see <see cref="LedgerUpgrade"/>): events are the record, documents are derived.
     /// </summary>
-    public const int ReadModelVersion = 5;
+    public const int ReadModelVersion = 6;
 
     public static IServiceCollection AddLedgerStore(this IServiceCollection services, Func<IServiceProvider, string> connectionString)
     {
@@ -37,6 +37,9 @@ public static class LedgerStore
                 // The reactor runs on the async daemon: poll for new events often, so refits follow evidence within a second.
                 opts.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(200);
                 opts.Projections.FastPollingTime = TimeSpan.FromMilliseconds(100);
+                // Several Servers on one database: the reactors run on one of them (hot/cold), and another takes over within
+                // about a second of its death.
+                opts.Projections.LeadershipPollingTime = 1000;
                 LedgerProjections.Register(opts);
                 opts.Schema.For<StudySummaryView>().Identity(v => v.Id);
                 opts.Schema.For<TrialView>().Identity(v => v.TrialId).Duplicate(v => v.StudyId).Duplicate(v => v.Status);
@@ -47,11 +50,13 @@ public static class LedgerStore
                 opts.Schema.For<LedgerVersion>().Identity(v => v.Id);
                 opts.Schema.For<StudyChain>().Identity(v => v.Id);
                 opts.Schema.For<Access.ApiToken>().Identity(v => v.Id);
+                opts.Schema.For<Trials.TrialDispatch>().Identity(v => v.Id).Duplicate(v => v.StudyId);
+                opts.Schema.For<Trials.TrialLease>().Identity(v => v.Id);
                 return opts;
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()
-            .AddAsyncDaemon(DaemonMode.Solo)
+            .AddAsyncDaemon(DaemonMode.HotCold)
             .AddSubscriptionWithServices<QuickLawReactor>(ServiceLifetime.Singleton, o =>
             {
                 o.Name = QuickLawReactor.SubscriptionName;

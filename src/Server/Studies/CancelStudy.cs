@@ -44,9 +44,10 @@ public static class CancelStudy
             var events = StudyDecisions.DecideCancel(summary, await StudyDocuments.UnfinishedTrialsAsync(session, id, cancel), user, reason, clock.GetUtcNow());
             if (events.Count > 0) status = StudyStatus.Cancelled;
             return events;
-        }, cancel);
+        }, CancellationToken.None);
         if (status is null) return TypedResults.Problem($"No study {id}.", statusCode: StatusCodes.Status404NotFound);
-        await dispatcher.StopAsync(id, cancel);
+        // Told at once; the reconciler repeats it while the study's trials still run (a trainer that missed it hears it then).
+        await dispatcher.StopAsync(id, CancellationToken.None);
         return TypedResults.Accepted($"/api/studies/{id}", new { id, status });
     }
 }

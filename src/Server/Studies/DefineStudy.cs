@@ -7,10 +7,10 @@ using ScalingLedger.Server.Trials;
 
 namespace ScalingLedger.Server.Studies;
 
-/// <summary><c>POST /api/studies</c>: validate a spec, plan its grid, record StudyDefined and queue the trials.</summary>
+/// <summary><c>POST /api/studies</c>: validate a spec, plan its grid, record StudyDefined; the reconciler sends the trials.</summary>
 public static class DefineStudy
 {
-    public static async Task<IResult> Handle(HttpRequest request, ClaimsPrincipal principal, StudyWriter writer, TrialDispatcher dispatcher,
+    public static async Task<IResult> Handle(HttpRequest request, ClaimsPrincipal principal, StudyWriter writer, TrialReconciler reconciler,
         TimeProvider clock, CancellationToken cancel)
     {
         StudySpec? spec;
@@ -41,8 +41,9 @@ public static class DefineStudy
         var normalized = GridPlanner.Normalize(spec!);
         var studyId = Guid.CreateVersion7();
         var defined = new StudyDefined(studyId, normalized, GridPlanner.Plan(normalized, Guid.CreateVersion7), user, clock.GetUtcNow());
-        await writer.StartAsync(studyId, defined, user, cancel);
-        await dispatcher.DispatchAsync(defined.StudyId, defined.Spec, defined.Trials, cancel);
+        // Committed whatever becomes of the request; the trials are sent by the reconciler from what was committed (the ledger is the outbox).
+        await writer.StartAsync(studyId, defined, user, CancellationToken.None);
+        reconciler.Poke();
         return TypedResults.Created($"/api/studies/{defined.StudyId}", new { id = defined.StudyId, trials = defined.Trials.Count });
     }
 }

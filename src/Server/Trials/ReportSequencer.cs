@@ -6,10 +6,11 @@ namespace ScalingLedger.Server.Trials;
 public readonly record struct ReportPosition(Guid TrialId, int Attempt, int Index, bool Last);
 
 /// <summary>
-/// Lets a trial's reports into the ledger in the order the trainer sent them although the Server takes several reports at
-/// once: a report waits until the one before it (by index) is recorded. Without it, a trial's end taken before its
-/// checkpoints would make them too late to record (a benchmark lost 15% of them that way). Reports with no position (old
-/// trainers, stop notices) pass at once. After a restart the Server does not know where a trial stood: a report that is
+/// Lets a trial's reports from a trainer that names no run (an earlier version) into the ledger in the order the trainer sent
+/// them although the Server takes several reports at once (reports that name their run need no order: see TrialReportConsumer):
+/// a report waits until the one before it (by index) is recorded. Without it, a trial's end taken before its checkpoints
+/// would make them too late to record (a benchmark lost 15% of them that way). Reports with no position (old trainers, stop
+/// notices) pass at once. After a restart the Server does not know where a trial stood: a report that is
 /// not the first waits at most <see cref="UnknownWait"/> for those before it, then passes (decisions are idempotent; what
 /// was recorded before the restart is not recorded twice).
 /// </summary>

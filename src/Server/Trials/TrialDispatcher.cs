@@ -36,6 +36,10 @@ public sealed class TrialDispatcher(ISendEndpointProvider send, IPublishEndpoint
         await endpoint.Send(check, cancel);
     }
 
+    /// <summary>Tells every trainer to stop one run of a trial (its attempt no longer counts).</summary>
+    public Task StopRunAsync(Guid studyId, Guid trialId, Guid runId, CancellationToken cancel) =>
+        publish.Publish(new StopTrialRun(studyId, trialId, runId), cancel);
+
     /// <summary>Tells every trainer to drop the study's queued commands and stop its running trial.</summary>
     public Task StopAsync(Guid studyId, CancellationToken cancel) => publish.Publish(new StopStudyTrials(studyId), cancel);
 }

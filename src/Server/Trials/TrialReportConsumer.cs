@@ -17,10 +17,10 @@ namespace ScalingLedger.Server.Trials;
 /// (<see cref="StudyWriter.RecordReportAsync"/>); each trial's in the order its trainer sent them (<see cref="ReportSequencer"/>).
 /// </summary>
 public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher dispatcher, ReportSequencer sequencer, KnownTrials known,
-    ILogger<TrialReportConsumer> log) :
+    TrialReconciler reconciler, IDocumentStore store, ILogger<TrialReportConsumer> log) :
     IConsumer<TrialStarted>, IConsumer<LossCheckpointRecorded>, IConsumer<TrialCompleted>,
     IConsumer<TrialDiverged>, IConsumer<TrialFailed>, IConsumer<TrialCancelled>, IConsumer<CoordinateCheckRecorded>,
-    IConsumer<LossCheckpointsRecorded>, IConsumer<CoordinateCheckFailed>
+    IConsumer<LossCheckpointsRecorded>, IConsumer<CoordinateCheckFailed>, IConsumer<TrialHeartbeat>
 {
     public Task Consume(ConsumeContext<LossCheckpointsRecorded> context) => Record(context, context.Message.StudyId, context.Message.TrialId);
     public Task Consume(ConsumeContext<TrialStarted> context) => Record(context, context.Message.StudyId, context.Message.TrialId);
@@ -54,6 +54,17 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
         if (refusal is not null) Refuse(context, result, refusal);
     }
 
+    /// <summary>A trainer still runs a trial: its lease is renewed (a document, not an event), for the run that counts only.</summary>
+    public async Task Consume(ConsumeContext<TrialHeartbeat> context)
+    {
+        var beat = context.Message;
+        if (beat.WorkerId is not { Length: <= ReportValidation.MaxNameLength }) return;
+        if (!await known.ExistsAsync(beat.StudyId, beat.TrialId, context.CancellationToken)) return;
+        await using var session = store.LightweightSession();
+        session.Store(new TrialLease { Id = beat.TrialId, RunId = beat.RunId, LastHeard = DateTimeOffset.UtcNow });
+        await session.SaveChangesAsync(context.CancellationToken);
+    }
+
     private async Task Record<T>(ConsumeContext<T> context, Guid studyId, Guid trialId) where T : class
     {
         var report = (object)context.Message;
@@ -67,23 +78,35 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
             Refuse(context, report, $"no trial {trialId} in study {studyId}");
             return;
         }
+        var run = context.Headers.Get<Guid>(ReportHeaders.Run);
         StudySummaryView? study = null;
         TrialView? trial = null;
         string? refusal = null;
-        var recorded = await InOrder(context, trialId, last: StudyDecisions.EndsTrial(report), () => writer.RecordReportAsync(studyId,
+        var standing = RunStanding.Counted;
+        var recorded = await InOrder(context, trialId, run, last: StudyDecisions.EndsTrial(report), () => writer.RecordReportAsync(studyId,
             WorkerOf(context), context.MessageId?.ToString(), trialId, async reads =>
         {
+            refusal = null;
             trial = await reads.TrialAsync(trialId, context.CancellationToken);
             study = await reads.SummaryAsync(context.CancellationToken);
+            standing = trial is null ? RunStanding.Counted : TrialRuns.Of(trial, run, report);
+            if (standing is RunStanding.Early or RunStanding.Stale) return [];
             if (ReportValidation.AgainstTrial(report, study, trial) is { } problem)
             {
                 refusal = problem;
                 return [];
             }
+            var ofRun = run is not null;
             return report switch
             {
-                LossCheckpointsRecorded batch => StudyDecisions.DecideCheckpoints(studyId, trial, batch.Checkpoints),
-                LossCheckpointRecorded checkpoint => StudyDecisions.DecideCheckpoints(studyId, trial, [checkpoint]),
+                TrialStarted start when ofRun => TrialRuns.DecideStart(study!, trial!, start),
+                LossCheckpointsRecorded batch =>
+                    TrialRuns.NameAttempt(StudyDecisions.DecideCheckpoints(studyId, trial, batch.Checkpoints, ofRun), trial!.Attempt),
+                LossCheckpointRecorded checkpoint =>
+                    TrialRuns.NameAttempt(StudyDecisions.DecideCheckpoints(studyId, trial, [checkpoint], ofRun), trial!.Attempt),
+                TrialFailed failed when standing == RunStanding.FailedUnstarted =>
+                    StudyDecisions.DecideReport(study!, trial, failed with { Attempt = trial!.Attempt + 1 }),
+                TrialFailed failed when ofRun => StudyDecisions.DecideReport(study!, trial, failed with { Attempt = trial!.Attempt }),
                 _ => StudyDecisions.DecideReport(study!, trial, report),
             };
         }, context.CancellationToken));
@@ -92,32 +115,58 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
             Refuse(context, report, refusal);
             return;
         }
+        switch (standing)
+        {
+            case RunStanding.Early:
+                // Its run's start is on its way (through another Server, or behind this report): the retry finds it recorded.
+                throw new ReportTooEarlyException($"{report.GetType().Name} of trial {trialId} from run {run}, whose start is not recorded yet");
+            case RunStanding.Stale:
+                log.LogInformation("Ignored {Report} of trial {TrialId} from run {Run}: its attempt no longer counts", report.GetType().Name, trialId, run);
+                if (run is { } old && report is not TrialStarted) await dispatcher.StopRunAsync(studyId, trialId, old, context.CancellationToken);
+                return;
+        }
+        if (trial is not null && TrialRuns.Superseded(trial, recorded) is { } superseded)
+        {
+            log.LogWarning("Trial {TrialId}: a new run started while run {Run} had not ended (its command was delivered again): " +
+                           "the new run is attempt {Attempt}, and the old one is told to stop", trialId, superseded, trial.Attempt + 1);
+            await dispatcher.StopRunAsync(studyId, trialId, superseded, context.CancellationToken);
+        }
 
-        // A failed attempt below the limit runs again (the failure stays in the ledger as TrialAttemptFailed).
+        // A failed attempt below the limit runs again: the ledger now owes its command (the failure stays as TrialAttemptFailed).
         foreach (var (retried, attempt) in StudyDecisions.TrialsToRetry(recorded))
         {
-            if (study?.Spec is not { } spec || trial is null || trial.TrialId != retried) continue;
             var failed = recorded.OfType<TrialAttemptFailed>().First(f => f.TrialId == retried);
             log.LogWarning("Trial {TrialId}: attempt {Attempt} failed ({Error}); running it again as attempt {Next}",
                 retried, failed.Attempt, failed.Error, attempt);
-            await dispatcher.SendAsync(GridPlanner.ToCommand(studyId, spec,
-                new PlannedTrial(trial.TrialId, trial.Order, trial.Width, trial.LearningRate, trial.Seed), attempt), context.CancellationToken);
+            reconciler.Poke();
         }
         if (study is not null && trial is not null && recorded.FirstOrDefault(StudyDecisions.EndsTrial) is { } end)
             log.LogInformation("Study {Name}: width {Width}, lr {LearningRate}, seed {Seed} {Outcome}",
                 study.Name, trial.Width, trial.LearningRate, trial.Seed, end.GetType().Name.Replace("Trial", "").ToLowerInvariant());
     }
 
-    /// <summary>Records a report after the ones its trainer sent before it (see <see cref="ReportSequencer"/>).</summary>
-    private async Task<IReadOnlyList<object>> InOrder(ConsumeContext context, Guid trialId, bool last, Func<Task<IReadOnlyList<object>>> record)
+    /// <summary>
+    /// Records a report of a trainer that names no run after the ones it sent before it (see <see cref="ReportSequencer"/>).
+    /// Reports that name their run need no order, and several Servers take them (a process's sequencer cannot see what
+    /// another Server recorded): one that comes before its run's start is tried again shortly, and checkpoints that come
+    /// after their trial's end are still recorded for their attempt.
+    /// </summary>
+    private async Task<IReadOnlyList<object>> InOrder(ConsumeContext context, Guid trialId, Guid? run, bool last,
+        Func<Task<IReadOnlyList<object>>> record)
     {
-        var position = context.Headers.Get<int>(ReportHeaders.Index) is { } index
+        var position = run is null && context.Headers.Get<int>(ReportHeaders.Index) is { } index
             ? new ReportPosition(trialId, context.Headers.Get<int>(ReportHeaders.Attempt) ?? 1, index, last)
             : (ReportPosition?)null;
         if (position is { } waiting) await sequencer.WaitTurnAsync(waiting, context.CancellationToken);
-        var recorded = await record();
-        if (position is { } done) sequencer.Recorded(done);
-        return recorded;
+        try
+        {
+            return await record();
+        }
+        finally
+        {
+            // Recorded, refused or early: the next report of the run need not wait for this one any longer.
+            if (position is { } done) sequencer.Recorded(done);
+        }
     }
 
     private static string WorkerOf(ConsumeContext context) =>
@@ -128,3 +177,6 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
         log.LogWarning("Refused {Report} from {Worker} (message {MessageId}) about study {StudyId}: {Why}",
             report.GetType().Name, WorkerOf(context), context.MessageId, (report as IStudyEvent)?.StudyId, why);
 }
+
+/// <summary>A report from a run whose start is not recorded yet: the consumer's retry records it once the start is.</summary>
+public sealed class ReportTooEarlyException(string message) : Exception(message);

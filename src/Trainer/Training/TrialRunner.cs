@@ -25,6 +25,8 @@ public sealed record TrainerSettings
     public string? Replay { get; init; }
     /// <summary>The pace of a replaying trainer's reports; 0: as fast as the transport takes them.</summary>
     public double ReplayReportsPerSecond { get; init; }
+    /// <summary>How often a running trial tells the Server it is alive (well inside the Server's <c>Ledger:TrialLeaseSeconds</c>).</summary>
+    public double HeartbeatSeconds { get; init; } = 10;
 }
 
 /// <summary>Runs one trial on Fashion-MNIST and reports what happens through a callback.</summary>

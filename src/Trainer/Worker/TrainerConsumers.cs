@@ -12,6 +12,7 @@ namespace ScalingLedger.Trainer.Worker;
 public sealed class StudyStops
 {
     private readonly ConcurrentDictionary<Guid, bool> stopped = new();
+    /// <summary>The runs in progress here, by run.</summary>
     private readonly ConcurrentDictionary<Guid, (Guid StudyId, CancellationTokenSource Cancel)> running = new();
 
     public bool IsStopped(Guid studyId) => stopped.ContainsKey(studyId);
@@ -24,23 +25,43 @@ public sealed class StudyStops
             if (trial.StudyId == studyId) trial.Cancel.Cancel();
     }
 
-    public CancellationTokenSource Begin(Guid studyId, Guid trialId, CancellationToken outer)
+    /// <summary>Stops one run, if it runs here.</summary>
+    public void StopRun(Guid runId)
+    {
+        if (running.TryGetValue(runId, out var run)) run.Cancel.Cancel();
+    }
+
+    public CancellationTokenSource Begin(Guid studyId, Guid runId, CancellationToken outer)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
-        running[trialId] = (studyId, cts);
+        running[runId] = (studyId, cts);
         if (IsStopped(studyId)) cts.Cancel();
         return cts;
     }
 
-    public void End(Guid trialId)
+    public void End(Guid runId)
     {
-        if (running.TryRemove(trialId, out var trial)) trial.Cancel.Dispose();
+        if (running.TryRemove(runId, out var run)) run.Cancel.Dispose();
     }
 }
 
-/// <summary>Trains the trial a RunTrial command names and publishes what happens for the Server to record.</summary>
-public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings> settings, IHostApplicationLifetime lifetime,
-    ILogger<RunTrialConsumer> log) : IConsumer<RunTrial>
+/// <summary>How many trials this trainer process runs at once.</summary>
+public sealed class TrainerSlots(int concurrency)
+{
+    public SemaphoreSlim Free { get; } = new(Math.Max(1, concurrency), Math.Max(1, concurrency));
+}
+
+/// <summary>
+/// Takes a RunTrial command, starts the trial and acknowledges the command once the trial has reported its start: the trial
+/// then runs on beside the bus, sending a <see cref="TrialHeartbeat"/> every <see cref="TrainerSettings.HeartbeatSeconds"/>,
+/// so a trial of any length never holds a command past RabbitMQ's consumer timeout. A trainer that dies before the start is
+/// reported leaves its command unacknowledged (RabbitMQ gives it to another); one that dies after falls silent, and the
+/// Server's lease runs the trial again. Every delivery is a run of its own (<c>RunId</c>), which each report names.
+/// </summary>
+/// <remarks>The trial publishes through the bus itself (<see cref="IBus"/>), never through the consume context, which ends when
+/// the command is acknowledged.</remarks>
+public sealed class RunTrialConsumer(StudyStops stops, TrainerSlots slots, IBus bus, IOptions<TrainerSettings> settings,
+    IHostApplicationLifetime lifetime, ILogger<RunTrialConsumer> log) : IConsumer<RunTrial>
 {
     /// <summary>Recordings a replaying trainer has loaded, by path.</summary>
     private static readonly ConcurrentDictionary<string, TrialRecording> Recordings = new();
@@ -53,25 +74,58 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
             await context.Publish(new TrialCancelled(cmd.StudyId, cmd.TrialId, null, DateTimeOffset.UtcNow));
             return;
         }
-
-        if (settings.Value.Replay is null)
-            log.LogInformation("Trial {TrialId}: width {Width}, lr {LearningRate}, seed {Seed}, {Steps} steps",
-                cmd.TrialId, cmd.Width, cmd.LearningRate, cmd.Seed, cmd.Steps);
-        var cts = stops.Begin(cmd.StudyId, cmd.TrialId, context.CancellationToken);
-        // Reports are sent in order from the trial's thread; each carries its index so that the order survives a Server
-        // that takes several at once.
-        var index = 0;
-        var reports = new ReportBuffer(report => context.Publish(report, report.GetType(), sent =>
+        await slots.Free.WaitAsync(context.CancellationToken);
+        var run = Guid.NewGuid();
+        var reported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var trial = Task.Run(async () =>
         {
-            sent.Headers.Set(ReportHeaders.Attempt, cmd.Attempt);
-            sent.Headers.Set(ReportHeaders.Index, index++);
-        }).GetAwaiter().GetResult());
+            try
+            {
+                await RunAsync(cmd, run, reported);
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning(ex, "Trial {TrialId} (run {Run}) stopped without an end", cmd.TrialId, run);
+            }
+            finally
+            {
+                reported.TrySetResult();
+                slots.Free.Release();
+            }
+        }, CancellationToken.None);
+        // Acknowledged once its first report is out (or the trial is over already).
+        await Task.WhenAny(reported.Task, trial);
+    }
+
+    private async Task RunAsync(RunTrial cmd, Guid run, TaskCompletionSource reported)
+    {
+        var trainer = settings.Value;
+        if (trainer.Replay is null)
+            log.LogInformation("Trial {TrialId} (run {Run}): width {Width}, lr {LearningRate}, seed {Seed}, {Steps} steps",
+                cmd.TrialId, run, cmd.Width, cmd.LearningRate, cmd.Seed, cmd.Steps);
+        var cts = stops.Begin(cmd.StudyId, run, lifetime.ApplicationStopping);
+        // Reports are sent in order from the trial's thread; each carries its run and its index so that the order survives a
+        // Server that takes several at once, and the Server tells this run's attempt from any other's.
+        var index = 0;
+        var reports = new ReportBuffer(report =>
+        {
+            if (report is TrialStarted start) report = start with { RunId = run };
+            bus.Publish(report, report.GetType(), sent =>
+            {
+                sent.Headers.Set(ReportHeaders.Run, run);
+                sent.Headers.Set(ReportHeaders.Attempt, cmd.Attempt);
+                sent.Headers.Set(ReportHeaders.Index, index++);
+            }).GetAwaiter().GetResult();
+            reported.TrySetResult();
+        });
+        var every = TimeSpan.FromSeconds(Math.Max(0.2, trainer.HeartbeatSeconds));
+        await using var heartbeat = new Timer(_ => bus.Publish(new TrialHeartbeat(cmd.StudyId, cmd.TrialId, run, trainer.WorkerId, DateTimeOffset.UtcNow))
+            .ContinueWith(t => log.LogDebug(t.Exception, "Could not send a heartbeat of trial {TrialId}", cmd.TrialId), TaskContinuationOptions.OnlyOnFaulted),
+            null, every, every);
         try
         {
             // Training is synchronous CPU work with thread-bound dispose scopes: give it a thread of its own.
-            // On shutdown the trial is abandoned unreported: it stays running in the ledger and is sent again
-            // (redelivered by RabbitMQ, or resumed by the Server's recovery with the in-memory transport).
-            var trainer = settings.Value;
+            // On shutdown the trial is abandoned unreported: the Server runs it again when its lease runs out.
             void Report(object report) => reports.Report(report);
             var end = await Task.Factory.StartNew(
                 () => trainer.Replay is { } recording
@@ -80,14 +134,24 @@ public sealed class RunTrialConsumer(StudyStops stops, IOptions<TrainerSettings>
                     : TrialRunner.Run(cmd, trainer, Report, cts.Token, lifetime.ApplicationStopping,
                         ex => log.LogWarning(ex, "Trial {TrialId} failed", cmd.TrialId)),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            if (settings.Value.Replay is null) log.LogInformation("Trial {TrialId} ended: {End}", cmd.TrialId, end.GetType().Name);
+            if (trainer.Replay is null) log.LogInformation("Trial {TrialId} ended: {End}", cmd.TrialId, end.GetType().Name);
         }
         finally
         {
             // A trial abandoned on shutdown still delivers the checkpoints it gathered.
             try { reports.Flush(); } catch (Exception ex) when (ex is not OutOfMemoryException) { log.LogDebug(ex, "Could not send the last checkpoints"); }
-            stops.End(cmd.TrialId);
+            stops.End(run);
         }
+    }
+}
+
+/// <summary>Stops one run of a trial if it runs here (the Server no longer counts its attempt).</summary>
+public sealed class StopTrialRunConsumer(StudyStops stops) : IConsumer<StopTrialRun>
+{
+    public Task Consume(ConsumeContext<StopTrialRun> context)
+    {
+        stops.StopRun(context.Message.RunId);
+        return Task.CompletedTask;
     }
 }
 

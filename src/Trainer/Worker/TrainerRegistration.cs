@@ -37,6 +37,12 @@ public static class TrainerRegistration
             e.PrefetchCount = 1;
             e.ConcurrentMessageLimit = 1;
         });
+        bus.AddSingleton(new TrainerSlots(concurrency));
+        bus.AddConsumer<StopTrialRunConsumer>().Endpoint(e =>
+        {
+            e.InstanceId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}".ToLowerInvariant();
+            e.Temporary = true;
+        });
         bus.AddConsumer<StopStudyTrialsConsumer>().Endpoint(e =>
         {
             e.InstanceId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}".ToLowerInvariant();

@@ -1,0 +1,228 @@
+using Marten;
+using MassTransit;
+using Npgsql;
+using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Studies;
+
+namespace ScalingLedger.Server.Trials;
+
+/// <summary>A trial's command was sent for this attempt (the ledger's outbox mark: what was decided and has gone out).</summary>
+public sealed class TrialDispatch
+{
+    /// <summary>The trial's id.</summary>
+    public Guid Id { get; set; }
+    public Guid StudyId { get; set; }
+    public int Attempt { get; set; }
+    public DateTimeOffset SentAt { get; set; }
+    /// <summary>The bus it went to: with the in-memory transport, a command sent by another process died with it.</summary>
+    public string Bus { get; set; } = "";
+}
+
+/// <summary>When a trial's trainer was last heard from (its start, a heartbeat): a document, not an event.</summary>
+public sealed class TrialLease
+{
+    /// <summary>The trial's id.</summary>
+    public Guid Id { get; set; }
+    public Guid RunId { get; set; }
+    public DateTimeOffset LastHeard { get; set; }
+}
+
+/// <param name="Lease">How long a running trial's trainer may stay silent before its attempt is failed (trainers send a heartbeat
+/// at a fraction of it).</param>
+/// <param name="Every">How often the reconciler looks (it is also woken at once by a decision that owes a command).</param>
+/// <param name="DurableBus">RabbitMQ: a sent command outlives this process. In memory: it dies with it.</param>
+public sealed record ReconcilerOptions(TimeSpan Lease, TimeSpan Every, bool DurableBus);
+
+/// <summary>
+/// The ledger is the outbox. Whatever the ledger decided that the trainers must do (a study's trials, the next attempt of a
+/// failed one) is committed first, with nothing sent; this reconciler then sends each command the ledger owes and marks it
+/// sent (<see cref="TrialDispatch"/>), so a send lost to a crash, a broker outage or a cancelled request is sent on the next
+/// pass. It also fails the attempt of a running trial whose trainer went silent past its lease (killed, out of memory, cut
+/// off: <see cref="TrialRuns.DecideLeaseExpired"/>), which makes the trial owed again, and repeats the stop of cancelled
+/// studies while their trials run. One Server of a cluster does this at a time: it holds a PostgreSQL advisory lock for as
+/// long as its connection lives, and another takes over within a few seconds of its death.
+/// </summary>
+public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore store, StudyWriter writer, LedgerDatabase database,
+    ReconcilerOptions options, TimeProvider clock, ILogger<TrialReconciler> log) : BackgroundService
+{
+    /// <summary>The advisory lock key of the reconciler (one per database).</summary>
+    private const long LockKey = 0x5CA1_1ED6_E000_0001;
+
+    private readonly string bus = Guid.NewGuid().ToString("N");
+    private readonly DateTimeOffset startedAt = clock.GetUtcNow();
+    private readonly SemaphoreSlim poked = new(0, 1);
+    private NpgsqlConnection? leadership;
+    private DateTimeOffset lastStopRepeat;
+
+    /// <summary>Whether this Server is the one reconciling now.</summary>
+    public bool Leading => leadership is { State: System.Data.ConnectionState.Open };
+
+    /// <summary>Commands sent since start (for tests).</summary>
+    public long Sent => Interlocked.Read(ref sent);
+
+    private long sent;
+
+    /// <summary>Look now: a decision owes the trainers a command.</summary>
+    public void Poke()
+    {
+        try { poked.Release(); }
+        catch (SemaphoreFullException) { }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        await Task.Yield();
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    if (await LeadAsync(stopping)) await PassAsync(stopping);
+                }
+                catch (Exception ex) when (!stopping.IsCancellationRequested)
+                {
+                    // The database or the bus is away: the next pass tries again (nothing is lost, the ledger still owes it).
+                    log.LogWarning("Reconciling trials failed ({Error}); trying again in {Seconds:F0} s", ex.Message, options.Every.TotalSeconds);
+                    await DropLeadershipAsync();
+                }
+                await poked.WaitAsync(options.Every, stopping);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // The lock goes with the connection: another Server (or the next start) leads at once.
+            await DropLeadershipAsync();
+        }
+    }
+
+    private async Task<bool> LeadAsync(CancellationToken cancel)
+    {
+        if (Leading) return true;
+        await DropLeadershipAsync();
+        // Its own connection, never pooled: the lock lives as long as the connection, and a pooled one outlives its use.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync(cancel);
+        await using var take = new NpgsqlCommand("select pg_try_advisory_lock(@key)", connection);
+        take.Parameters.AddWithValue("key", LockKey);
+        if (await take.ExecuteScalarAsync(cancel) is true)
+        {
+            leadership = connection;
+            log.LogInformation("This Server reconciles the ledger's trials (sends what is owed, watches leases)");
+            return true;
+        }
+        await connection.DisposeAsync();
+        return false;
+    }
+
+    private async Task DropLeadershipAsync()
+    {
+        if (leadership is null) return;
+        await leadership.DisposeAsync();
+        leadership = null;
+    }
+
+    private async Task PassAsync(CancellationToken cancel)
+    {
+        var now = clock.GetUtcNow();
+        IReadOnlyList<TrialView> open;
+        IReadOnlyList<StudySummaryView> studies;
+        IReadOnlyDictionary<Guid, TrialDispatch> marks;
+        IReadOnlyDictionary<Guid, TrialLease> leases;
+        await using (var session = store.QuerySession())
+        {
+            open = await session.Query<TrialView>().Where(t => t.Status == TrialStatus.Scheduled || t.Status == TrialStatus.Running).ToListAsync(cancel);
+            if (open.Count == 0) return;
+            var studyIds = open.Select(t => t.StudyId).Distinct().ToArray();
+            studies = await session.LoadManyAsync<StudySummaryView>(cancel, studyIds);
+            var trialIds = open.Select(t => t.TrialId).ToArray();
+            marks = (await session.LoadManyAsync<TrialDispatch>(cancel, trialIds)).ToDictionary(m => m.Id);
+            leases = (await session.LoadManyAsync<TrialLease>(cancel, trialIds.Where(id => open.Any(t => t.TrialId == id && t.Status == TrialStatus.Running))
+                .ToArray())).ToDictionary(l => l.Id);
+        }
+        using var scope = scopes.CreateScope();
+        var dispatcher = scope.ServiceProvider.GetRequiredService<TrialDispatcher>();
+        foreach (var study in studies)
+        {
+            var trials = open.Where(t => t.StudyId == study.Id).OrderBy(t => t.Order).ToList();
+            await SendOwedAsync(study, trials, marks, dispatcher, cancel);
+            await ExpireSilentAsync(study, trials, leases, dispatcher, now, cancel);
+        }
+        if (now - lastStopRepeat > TimeSpan.FromSeconds(10))
+        {
+            lastStopRepeat = now;
+            // A stop that a trainer missed (it was restarting, the broker was away) is heard the next time.
+            foreach (var study in studies.Where(s => s.Status != StudyStatus.Running))
+                await dispatcher.StopAsync(study.Id, cancel);
+        }
+    }
+
+    private async Task SendOwedAsync(StudySummaryView study, IReadOnlyList<TrialView> trials, IReadOnlyDictionary<Guid, TrialDispatch> marks,
+        TrialDispatcher dispatcher, CancellationToken cancel)
+    {
+        if (study.Spec is not { } spec) return;
+        var owed = new List<(TrialView Trial, int Attempt)>();
+        foreach (var trial in trials)
+        {
+            if (TrialRuns.Owed(study, trial) is not { } attempt) continue;
+            if (marks.TryGetValue(trial.TrialId, out var mark) && mark.Attempt >= attempt && (options.DurableBus || mark.Bus == bus)) continue;
+            owed.Add((trial, attempt));
+        }
+        if (owed.Count == 0) return;
+        if (owed.Any(o => o.Attempt > 1))
+            log.LogInformation("Study {Name}: sending {Count} trial(s) the ledger owes the trainers", study.Name, owed.Count);
+        await using var session = store.LightweightSession();
+        foreach (var (trial, attempt) in owed)
+        {
+            await dispatcher.SendAsync(GridPlanner.ToCommand(study.Id, spec,
+                new PlannedTrial(trial.TrialId, trial.Order, trial.Width, trial.LearningRate, trial.Seed), attempt), cancel);
+            session.Store(new TrialDispatch { Id = trial.TrialId, StudyId = study.Id, Attempt = attempt, SentAt = clock.GetUtcNow(), Bus = bus });
+            Interlocked.Increment(ref sent);
+        }
+        await session.SaveChangesAsync(cancel);
+    }
+
+    private async Task ExpireSilentAsync(StudySummaryView study, IReadOnlyList<TrialView> trials, IReadOnlyDictionary<Guid, TrialLease> leases,
+        TrialDispatcher dispatcher, DateTimeOffset now, CancellationToken cancel)
+    {
+        foreach (var trial in trials.Where(t => t.Status == TrialStatus.Running))
+        {
+            var heard = LastHeard(trial, leases.GetValueOrDefault(trial.TrialId));
+            if (TrialRuns.DecideLeaseExpired(study, trial, heard, options.Lease, now, Gone(heard)).Count == 0) continue;
+            var recorded = await writer.DecideAsync(study.Id, "reconciler", null, async session =>
+            {
+                var current = await session.LoadAsync<TrialView>(trial.TrialId, cancel);
+                var summary = await session.LoadAsync<StudySummaryView>(study.Id, cancel);
+                if (current is null || summary is null || current.RunId != trial.RunId || current.Attempt != trial.Attempt) return [];
+                var lastHeard = LastHeard(current, await session.LoadAsync<TrialLease>(trial.TrialId, cancel));
+                return TrialRuns.DecideLeaseExpired(summary, current, lastHeard, options.Lease, clock.GetUtcNow(), Gone(lastHeard));
+            }, cancel);
+            if (recorded.Count == 0) continue;
+            log.LogWarning("Study {Name}: trial {TrialId} (width {Width}, lr {LearningRate}) attempt {Attempt}: {What}", study.Name, trial.TrialId,
+                trial.Width, trial.LearningRate, trial.Attempt, recorded[0] switch
+                {
+                    TrialAttemptFailed f => f.Error + "; it runs again",
+                    TrialFailed f => f.Error,
+                    _ => "cancelled (its study was cancelled and its trainer is silent)",
+                });
+            if (trial.RunId is { } run) await dispatcher.StopRunAsync(study.Id, trial.TrialId, run, cancel);
+            Poke();
+        }
+    }
+
+    /// <summary>When the trial's trainer was last heard from: its latest heartbeat for the attempt that counts, or its start.</summary>
+    private static DateTimeOffset LastHeard(TrialView trial, TrialLease? lease)
+    {
+        var heard = trial.StartedAt ?? DateTimeOffset.MinValue;
+        if (lease is not null && lease.RunId == trial.RunId && lease.LastHeard > heard) heard = lease.LastHeard;
+        return heard;
+    }
+
+    /// <summary>With the in-memory transport the trainers run in the Server: one last heard before this process started is gone.</summary>
+    private bool Gone(DateTimeOffset lastHeard) => !options.DurableBus && lastHeard < startedAt;
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace ScalingLedger.Server.Tests;
+
+/// <summary>
+/// Faults with real processes (scripts/team.sh): PostgreSQL, RabbitMQ, two Servers on one database and two trainers training
+/// real Fashion-MNIST. Each kills or stops a member mid-study and asserts the study completes with nothing lost and nothing
+/// recorded twice; each prints how long the recovery took.
+/// </summary>
+[Collection(TeamCollection.Name)]
+public sealed class TeamFaultTests(ITestOutputHelper output)
+{
+    /// <summary>Short leases, so that a dead trainer is noticed in seconds (the default is 60 s, heartbeats every 10 s).</summary>
+    private static readonly (string, string)[] Fast = [("Ledger__TrialLeaseSeconds", "10"), ("Trainer__HeartbeatSeconds", "1")];
+
+    private static JsonObject Spec(string name, int steps) =>
+        StudyApi.TinySpec(name, widths: [16], rates: [0.001, 0.003], steps: steps);
+
+    [Fact]
+    public async Task a_trainer_killed_mid_trial_leaves_its_trial_to_the_other_as_attempt_two_with_one_curve()
+    {
+        await using var team = await TeamTopology.StartAsync(servers: 2, trainers: 2, Fast);
+        using var client = team.Client(1);
+        var id = await StudyApi.DefineAsync(client, Spec("kill-a-trainer", steps: 400));
+
+        // Both trainers are training (one trial each) and have reported a checkpoint.
+        var running = await WaitAsync(client, id, s => s["trials"]!.AsArray().Count(t => Checkpoints(t) > 0 && Status(t) == "Running") == 2,
+            TimeSpan.FromSeconds(90));
+        var victim = running["trials"]!.AsArray().First(t => WorkerPid(t) == team.Pid("trainer-1"))!;
+        var victimId = victim["trialId"]!.GetValue<Guid>();
+        var clock = Stopwatch.StartNew();
+        await team.KillAsync("trainer-1");
+
+        var resumed = await WaitAsync(client, id, s => Trial(s, victimId)["attempt"]!.GetValue<int>() == 2, TimeSpan.FromSeconds(90));
+        var resumedAfter = clock.Elapsed;
+        Trial(resumed, victimId)["workerId"]!.GetValue<string>().ShouldEndWith("/" + team.Pid("trainer-2"));
+        var done = await StudyApi.WaitForAllTrials(client, id, "Completed", TimeSpan.FromSeconds(120));
+        output.WriteLine($"trainer-1 killed: its trial restarted on trainer-2 as attempt 2 after {resumedAfter.TotalSeconds:F1} s " +
+                         $"(lease 10 s), both trials completed {clock.Elapsed.TotalSeconds:F1} s after the kill");
+
+        var events = await TeamTopology.AssertIntactAsync(client, id, trials: 2);
+        var trial = Trial(done, victimId);
+        trial["attempt"]!.GetValue<int>().ShouldBe(2);
+        // One curve: the attempt that counts, every checkpoint of it once (400 steps, one every 10).
+        trial["checkpoints"]!.AsArray().Select(c => c!["step"]!.GetValue<int>()).ShouldBe(Enumerable.Range(1, 40).Select(i => i * 10));
+        var attempts = events.Where(e => e!["type"]!.GetValue<string>() == "LossCheckpointRecorded" && e["data"]!["trialId"]!.GetValue<Guid>() == victimId)
+            .Select(e => e!["data"]!["attempt"]!.GetValue<int>()).Distinct().Order().ToList();
+        attempts.ShouldBe([1, 2], "the first attempt's checkpoints stay in the ledger under attempt 1");
+        events.Count(e => e!["type"]!.GetValue<string>() == "TrialAttemptFailed").ShouldBe(1);
+        (await team.QueuesAsync()).Where(q => q.Key.EndsWith("_error") && q.Value > 0).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task a_server_killed_mid_study_loses_nothing_and_the_other_finishes_the_study()
+    {
+        await using var team = await TeamTopology.StartAsync(servers: 2, trainers: 2, Fast);
+        using var first = team.Client(1);
+        using var second = team.Client(2);
+        var id = await StudyApi.DefineAsync(first, StudyApi.TinySpec("kill-a-server", widths: [8, 16], rates: [0.001, 0.01], steps: 300));
+        await WaitAsync(first, id, s => s["trials"]!.AsArray().Sum(Checkpoints) >= 10, TimeSpan.FromSeconds(90));
+
+        // Kill the Server that reconciles (it sends the trials and watches their leases), in the middle of the reports.
+        var leader = team.Holding("This Server reconciles", servers: 2) ?? "server-1";
+        var survivor = leader == "server-1" ? second : first;
+        var before = await StudyApi.GetArrayAsync(survivor, $"/api/studies/{id}/events");
+        var clock = Stopwatch.StartNew();
+        await team.KillAsync(leader);
+
+        var done = await StudyApi.WaitForStatusAsync(survivor, id, "Completed", TimeSpan.FromSeconds(180));
+        output.WriteLine($"{leader} (the reconciler) killed: the study completed on the other Server {clock.Elapsed.TotalSeconds:F1} s later");
+        var events = await TeamTopology.AssertIntactAsync(survivor, id, trials: 4);
+        // Nothing committed before the kill is lost: every event seen then is still there, in the same place.
+        events.Take(before.Count).Select(e => e!["sequence"]!.GetValue<long>()).ShouldBe(before.Select(e => e!["sequence"]!.GetValue<long>()));
+        done["trials"]!.AsArray().ShouldAllBe(t => Status(t) == "Completed" || Status(t) == "Diverged");
+        (await StudyApi.GetAsync(survivor, $"/api/studies/{id}/verify"))["intact"]!.GetValue<bool>().ShouldBeTrue();
+        (await team.QueuesAsync()).Where(q => q.Key.EndsWith("_error") && q.Value > 0).ShouldBeEmpty();
+    }
+
+    private static string Status(JsonNode? trial) => trial!["status"]!.GetValue<string>();
+
+    private static int Checkpoints(JsonNode? trial) => trial!["checkpoints"]?.AsArray().Count ?? 0;
+
+    private static int WorkerPid(JsonNode? trial) =>
+        trial!["workerId"]?.GetValue<string>() is { } worker && int.TryParse(worker.Split('/').Last(), out var pid) ? pid : -1;
+
+    private static JsonNode Trial(JsonObject study, Guid trialId) =>
+        study["trials"]!.AsArray().First(t => t!["trialId"]!.GetValue<Guid>() == trialId)!;
+
+    private static async Task<JsonObject> WaitAsync(HttpClient client, Guid id, Func<JsonObject, bool> until, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonObject study;
+        do
+        {
+            study = await StudyApi.GetAsync(client, $"/api/studies/{id}");
+            if (until(study)) return study;
+            await Task.Delay(200);
+        } while (DateTime.UtcNow < deadline);
+        var text = study.ToJsonString();
+        throw new TimeoutException($"Study {id}: the condition did not hold within {timeout}: {text[..Math.Min(3000, text.Length)]}");
+    }
+}
+
+/// <summary>The team tests run one at a time (each starts its own processes; two would fight for the two cores).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TeamCollection
+{
+    public const string Name = "team";
+}
