@@ -78,6 +78,70 @@ public sealed class TeamFaultTests(ITestOutputHelper output)
         (await team.QueuesAsync()).Where(q => q.Key.EndsWith("_error") && q.Value > 0).ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task a_trainer_stopped_with_sigterm_leaves_its_trial_to_the_other()
+    {
+        await using var team = await TeamTopology.StartAsync(servers: 2, trainers: 2, Fast);
+        using var client = team.Client(1);
+        var id = await StudyApi.DefineAsync(client, Spec("term-a-trainer", steps: 400));
+        var running = await WaitAsync(client, id, s => s["trials"]!.AsArray().Count(t => Checkpoints(t) > 0 && Status(t) == "Running") == 2,
+            TimeSpan.FromSeconds(90));
+        var victimId = running["trials"]!.AsArray().First(t => WorkerPid(t) == team.Pid("trainer-2"))!["trialId"]!.GetValue<Guid>();
+        var clock = Stopwatch.StartNew();
+        await team.TermAsync("trainer-2");
+
+        await StudyApi.WaitForAllTrials(client, id, "Completed", TimeSpan.FromSeconds(150));
+        output.WriteLine($"trainer-2 stopped (SIGTERM): its trial completed on trainer-1 {clock.Elapsed.TotalSeconds:F1} s later (lease 10 s)");
+        var trial = Trial(await StudyApi.GetAsync(client, $"/api/studies/{id}"), victimId);
+        trial["attempt"]!.GetValue<int>().ShouldBe(2);
+        trial["workerId"]!.GetValue<string>().ShouldEndWith("/" + team.Pid("trainer-1"));
+        await TeamTopology.AssertIntactAsync(client, id, trials: 2);
+        (await team.QueuesAsync()).Where(q => q.Key.EndsWith("_error") && q.Value > 0).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task the_broker_and_then_the_database_restarted_under_load_lose_no_report()
+    {
+        // A lease longer than either outage: an outage is not a trainer's death.
+        await using var team = await TeamTopology.StartAsync(servers: 2, trainers: 2, ("Ledger__TrialLeaseSeconds", "60"), ("Trainer__HeartbeatSeconds", "2"));
+        using var client = team.Client(1);
+        output.WriteLine($"team in {team.Directory}");
+        var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec("restart-broker-and-database", widths: [8, 16], rates: [0.001, 0.003],
+            steps: 600));
+        await WaitAsync(client, id, s => s["trials"]!.AsArray().Sum(Checkpoints) >= 6, TimeSpan.FromSeconds(90));
+
+        var clock = Stopwatch.StartNew();
+        await team.TermAsync("broker");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await team.UpAsync("broker");
+        var brokerBack = clock.Elapsed;
+        var before = (await StudyApi.GetAsync(client, $"/api/studies/{id}"))["trials"]!.AsArray().Sum(Checkpoints);
+        await WaitAsync(client, id, s => s["trials"]!.AsArray().Sum(Checkpoints) > before, TimeSpan.FromSeconds(90));
+        output.WriteLine($"RabbitMQ stopped for {brokerBack.TotalSeconds:F1} s: reports flowed again {clock.Elapsed.TotalSeconds:F1} s after the stop");
+
+        clock.Restart();
+        await team.TermAsync("database");
+        // The health check says so, truthfully: a write is tried, not a cached answer.
+        var down = await client.GetAsync("/health");
+        ((int)down.StatusCode).ShouldBe(503);
+        (await down.Content.ReadAsStringAsync()).ShouldContain("\"down\":[\"database\"]");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await team.UpAsync("database");
+        var databaseBack = clock.Elapsed;
+        var done = await StudyApi.WaitForStatusAsync(client, id, "Completed", TimeSpan.FromSeconds(240));
+        output.WriteLine($"PostgreSQL stopped for {databaseBack.TotalSeconds:F1} s: the study completed {clock.Elapsed.TotalSeconds:F1} s after the stop");
+
+        var health = await StudyApi.GetAsync(client, "/health");
+        health["status"]!.GetValue<string>().ShouldBe("healthy");
+        health["reactors"]!.AsArray().ShouldNotBeEmpty();
+        var events = await TeamTopology.AssertIntactAsync(client, id, trials: 4);
+        // No report lost: every trial that completed has its whole curve (600 steps, one checkpoint every 10) for its attempt.
+        foreach (var trial in done["trials"]!.AsArray().Where(t => Status(t) == "Completed"))
+            trial!["checkpoints"]!.AsArray().Count.ShouldBe(60, $"trial {trial["trialId"]} attempt {trial["attempt"]}");
+        events.Count(e => e!["type"]!.GetValue<string>() == "TrialAttemptFailed").ShouldBe(0, "an outage is not a failed attempt");
+        (await team.QueuesAsync()).Where(q => q.Key.EndsWith("_error") && q.Value > 0).ShouldBeEmpty();
+    }
+
     private static string Status(JsonNode? trial) => trial!["status"]!.GetValue<string>();
 
     private static int Checkpoints(JsonNode? trial) => trial!["checkpoints"]?.AsArray().Count ?? 0;

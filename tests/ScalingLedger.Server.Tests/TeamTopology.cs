@@ -76,6 +76,8 @@ public sealed class TeamTopology : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await RunAsync("stop");
+        // LEDGER_KEEP_TEAM=1 keeps the logs of a failed run (the directory is named in the test's output).
+        if (Environment.GetEnvironmentVariable("LEDGER_KEEP_TEAM") == "1") return;
         try { System.IO.Directory.Delete(Directory, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }

@@ -59,8 +59,12 @@ public static class LedgerRegistration
             x.UseLedgerConventions();
             // Reports of up to ReportConcurrency trials are taken at once, so that the writer can append those that arrive
             // together in one transaction; each trial's are recorded in the order they were sent (ReportSequencer).
-            // A database hiccup or repeated write conflicts retry the report in place before it would fault to the error queue.
-            x.AddConsumer<TrialReportConsumer>((_, c) => c.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000, 5000))).Endpoint(e =>
+            // A database hiccup, repeated write conflicts or a report that came before its run's start retry the report in place;
+            // a database outage or restart of up to about three minutes is waited out (the report stays unacknowledged, and the
+            // broker holds the rest) before a report would fault to the error queue.
+            x.AddConsumer<TrialReportConsumer>((_, c) =>
+                    c.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 30_000, 60_000)))
+                .Endpoint(e =>
             {
                 e.Name = Queues.TrialReports;
                 e.ConcurrentMessageLimit = ReportConcurrency;
@@ -105,12 +109,8 @@ public static class LedgerRegistration
         app.MapStudyEndpoints();
         app.MapPredictionEndpoints();
         app.MapTokenEndpoints();
-        app.MapGet("/health", async (IDocumentStore store, CancellationToken cancel) =>
-        {
-            await using var session = store.QuerySession();
-            await session.Query<Domain.Studies.StudySummaryView>().CountAsync(cancel);
-            return TypedResults.Ok(new { status = "healthy" });
-        }).WithTags("Health").AllowAnonymous();
+        app.MapGet("/health", (IDocumentStore store, IBusControl bus, TrialReconciler reconciler, CancellationToken cancel) =>
+            LedgerHealth.CheckAsync(store, bus, reconciler, cancel)).WithTags("Health").AllowAnonymous();
         if (site)
         {
             app.MapSignIn();

@@ -50,6 +50,8 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
     /// <summary>The advisory lock key of the reconciler (one per database).</summary>
     private const long LockKey = 0x5CA1_1ED6_E000_0001;
 
+    private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(10);
+
     private readonly string bus = Guid.NewGuid().ToString("N");
     private readonly DateTimeOffset startedAt = clock.GetUtcNow();
     private readonly SemaphoreSlim poked = new(0, 1);
@@ -103,7 +105,20 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
 
     private async Task<bool> LeadAsync(CancellationToken cancel)
     {
-        if (Leading) return true;
+        if (Leading)
+        {
+            // The lock is as alive as the connection: a database that restarted under it took it away.
+            try
+            {
+                await using var alive = new NpgsqlCommand("select 1", leadership);
+                await alive.ExecuteScalarAsync(cancel);
+                return true;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
+            {
+                log.LogWarning("This Server lost its lead of the trials with its database connection ({Error})", ex.Message);
+            }
+        }
         await DropLeadershipAsync();
         // Its own connection, never pooled: the lock lives as long as the connection, and a pooled one outlives its use.
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ConnectionString);
@@ -158,7 +173,11 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
             lastStopRepeat = now;
             // A stop that a trainer missed (it was restarting, the broker was away) is heard the next time.
             foreach (var study in studies.Where(s => s.Status != StudyStatus.Running))
-                await dispatcher.StopAsync(study.Id, cancel);
+            {
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+                limit.CancelAfter(SendTimeout);
+                await dispatcher.StopAsync(study.Id, limit.Token);
+            }
         }
     }
 
@@ -179,8 +198,11 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
         await using var session = store.LightweightSession();
         foreach (var (trial, attempt) in owed)
         {
+            // A send caught by a broker restart can hang: it is given up after a while and sent on the next pass.
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            limit.CancelAfter(SendTimeout);
             await dispatcher.SendAsync(GridPlanner.ToCommand(study.Id, spec,
-                new PlannedTrial(trial.TrialId, trial.Order, trial.Width, trial.LearningRate, trial.Seed), attempt), cancel);
+                new PlannedTrial(trial.TrialId, trial.Order, trial.Width, trial.LearningRate, trial.Seed), attempt), limit.Token);
             session.Store(new TrialDispatch { Id = trial.TrialId, StudyId = study.Id, Attempt = attempt, SentAt = clock.GetUtcNow(), Bus = bus });
             Interlocked.Increment(ref sent);
         }
@@ -210,7 +232,12 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
                     TrialFailed f => f.Error,
                     _ => "cancelled (its study was cancelled and its trainer is silent)",
                 });
-            if (trial.RunId is { } run) await dispatcher.StopRunAsync(study.Id, trial.TrialId, run, cancel);
+            if (trial.RunId is { } run)
+            {
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+                limit.CancelAfter(SendTimeout);
+                await dispatcher.StopRunAsync(study.Id, trial.TrialId, run, limit.Token);
+            }
             Poke();
         }
     }

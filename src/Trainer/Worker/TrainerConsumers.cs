@@ -97,6 +97,36 @@ public sealed class RunTrialConsumer(StudyStops stops, TrainerSlots slots, IBus 
         await Task.WhenAny(reported.Task, trial);
     }
 
+    /// <summary>How long one publish may take before it is given up and tried again (a publish caught by a broker restart can hang).</summary>
+    public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Publishes a report, waiting out a broker that is away (restarting, cut off) rather than losing it: tried again with
+    /// growing pauses until it is taken or the trainer stops. The trial waits meanwhile. A report sent twice this way is
+    /// recorded once (the Server's decisions are idempotent).
+    /// </summary>
+    private void Send(object report, Action<PublishContext> headers, Guid trialId)
+    {
+        var pause = TimeSpan.FromMilliseconds(250);
+        for (var tries = 1; ; tries++)
+        {
+            try
+            {
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
+                limit.CancelAfter(PublishTimeout);
+                bus.Publish(report, report.GetType(), headers, limit.Token).GetAwaiter().GetResult();
+                if (tries > 1) log.LogInformation("Trial {TrialId}: the broker took the report again after {Tries} tries", trialId, tries);
+                return;
+            }
+            catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                if (tries == 1) log.LogWarning("Trial {TrialId}: the broker did not take a report ({Error}); trying again", trialId, ex.Message);
+                Thread.Sleep(pause);
+                pause = TimeSpan.FromSeconds(Math.Min(5, pause.TotalSeconds * 2));
+            }
+        }
+    }
+
     private async Task RunAsync(RunTrial cmd, Guid run, TaskCompletionSource reported)
     {
         var trainer = settings.Value;
@@ -110,18 +140,26 @@ public sealed class RunTrialConsumer(StudyStops stops, TrainerSlots slots, IBus 
         var reports = new ReportBuffer(report =>
         {
             if (report is TrialStarted start) report = start with { RunId = run };
-            bus.Publish(report, report.GetType(), sent =>
+            var position = index++;
+            Send(report, sent =>
             {
                 sent.Headers.Set(ReportHeaders.Run, run);
                 sent.Headers.Set(ReportHeaders.Attempt, cmd.Attempt);
-                sent.Headers.Set(ReportHeaders.Index, index++);
-            }).GetAwaiter().GetResult();
+                sent.Headers.Set(ReportHeaders.Index, position);
+            }, cmd.TrialId);
             reported.TrySetResult();
         });
         var every = TimeSpan.FromSeconds(Math.Max(0.2, trainer.HeartbeatSeconds));
-        await using var heartbeat = new Timer(_ => bus.Publish(new TrialHeartbeat(cmd.StudyId, cmd.TrialId, run, trainer.WorkerId, DateTimeOffset.UtcNow))
-            .ContinueWith(t => log.LogDebug(t.Exception, "Could not send a heartbeat of trial {TrialId}", cmd.TrialId), TaskContinuationOptions.OnlyOnFaulted),
-            null, every, every);
+        await using var heartbeat = new Timer(_ =>
+        {
+            var limit = new CancellationTokenSource(every);
+            bus.Publish(new TrialHeartbeat(cmd.StudyId, cmd.TrialId, run, trainer.WorkerId, DateTimeOffset.UtcNow), limit.Token)
+                .ContinueWith(t =>
+                {
+                    limit.Dispose();
+                    if (t.IsFaulted) log.LogDebug(t.Exception, "Could not send a heartbeat of trial {TrialId}", cmd.TrialId);
+                }, TaskScheduler.Default);
+        }, null, every, every);
         try
         {
             // Training is synchronous CPU work with thread-bound dispose scopes: give it a thread of its own.

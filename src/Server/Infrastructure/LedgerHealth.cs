@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using JasperFx.Events.Projections;
+using Marten;
+using MassTransit;
+using ScalingLedger.Server.Trials;
+
+namespace ScalingLedger.Server.Infrastructure;
+
+/// <summary>A document the health check writes: proof that the ledger's database takes writes now.</summary>
+public sealed class HealthProbe
+{
+    public string Id { get; set; } = "probe";
+    public string Server { get; set; } = "";
+    public DateTimeOffset At { get; set; }
+}
+
+/// <summary>
+/// <c>GET /health</c>, truthfully: the database takes a write (timed), the bus is connected, and how far each reactor is
+/// behind the ledger's last event (on the Server that runs them: hot/cold). 200 when the database and the bus are up
+/// (reactors behind are reported, not fatal: they catch up), 503 naming what is down otherwise.
+/// </summary>
+public static class LedgerHealth
+{
+    private static readonly string Server = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    public static async Task<IResult> CheckAsync(IDocumentStore store, IBusControl bus, TrialReconciler reconciler, CancellationToken cancel)
+    {
+        var problems = new List<string>();
+        var clock = Stopwatch.StartNew();
+        object database;
+        object reactors = Array.Empty<object>();
+        try
+        {
+            await using (var session = store.LightweightSession())
+            {
+                session.Store(new HealthProbe { Server = Server, At = DateTimeOffset.UtcNow });
+                await session.SaveChangesAsync(cancel);
+            }
+            database = new { status = "up", writeMs = Math.Round(clock.Elapsed.TotalMilliseconds, 1) };
+            var last = (await store.Advanced.FetchEventStoreStatistics(token: cancel)).EventSequenceNumber;
+            reactors = (await store.Advanced.AllProjectionProgress(token: cancel))
+                .Where(s => s.ShardName != ShardState.HighWaterMark)
+                .Select(s => new { name = s.ShardName, sequence = s.Sequence, behind = Math.Max(0, last - s.Sequence) })
+                .ToList();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            problems.Add("database");
+            database = new { status = "down", error = ex.Message.Split('\n')[0] };
+        }
+        var health = bus.CheckHealth();
+        if (health.Status == BusHealthStatus.Unhealthy) problems.Add("bus");
+        var body = new
+        {
+            status = problems.Count == 0 ? "healthy" : "unhealthy",
+            down = problems,
+            server = Server,
+            database,
+            bus = new { status = health.Status.ToString().ToLowerInvariant(), description = health.Description },
+            reactors,
+            reconciling = reconciler.Leading,
+        };
+        return problems.Count == 0 ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+}
