@@ -35,6 +35,14 @@ set +e
 dotnet test ScalingLedger.sln --no-build -nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+# Load over the real broker: nothing lost or duplicated (the benchmark exits 1 otherwise); its figures are printed.
+say "Load over RabbitMQ: 2 Servers, 8 trainer processes replaying tiny-432 for 60 s (scripts/team.sh)"
+if ! dotnet benchmarks/ScalingLedger.Benchmarks/bin/Debug/net10.0/ScalingLedger.Benchmarks.dll team-load 432 --seconds 60 2>&1 | tee -a "$log"; then
+  echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - team-load" | tee -a "$log"
+  status=1
+else
+  echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - team-load" >>"$log"
+fi
 # One closing line over all test assemblies.
 awk '/^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { v = $(i+1); gsub(/,/, "", v)
        if ($i == "Failed:") f += v; if ($i == "Passed:") p += v; if ($i == "Skipped:") s += v } }

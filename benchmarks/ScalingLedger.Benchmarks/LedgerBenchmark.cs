@@ -193,9 +193,21 @@ internal static class LedgerBenchmark
 
         var database = $"raw_{trials}_{Guid.NewGuid():N}"[..24];
         await pg.CreateDatabaseAsync(database);
+        var sample = reports.Take(Math.Min(reports.Count, 20_000)).Select(e => e.Data).ToList();
+        var (rawRate, transactions) = await RawAppendsAsync(pg.ConnectionString(database), sample);
+        Console.WriteLine($"   ingest through the whole path: {pathRate:F0} reports/s; raw Marten appends of the same {sample.Count:N0} events " +
+            $"in the same {transactions:N0} transactions: {rawRate:F0}/s -> path/raw {pathRate / rawRate:P0}");
+    }
+
+    /// <summary>Appends reports with bare Marten into an empty database, as trainers send them: a trial's checkpoints together (up to 64).</summary>
+    internal static async Task<double> RawAppendRateAsync(string connection, IReadOnlyList<object> reports) =>
+        (await RawAppendsAsync(connection, reports)).Rate;
+
+    private static async Task<(double Rate, int Transactions)> RawAppendsAsync(string connection, IReadOnlyList<object> reports)
+    {
         await using var raw = DocumentStore.For(o =>
         {
-            o.Connection(pg.ConnectionString(database));
+            o.Connection(connection);
             o.DatabaseSchemaName = "raw";
             o.Events.StreamIdentity = StreamIdentity.AsGuid;
             o.Events.AppendMode = EventAppendMode.Rich;
@@ -204,17 +216,16 @@ internal static class LedgerBenchmark
         var stream = Guid.NewGuid();
         await using (var session = raw.LightweightSession())
         {
-            session.Events.StartStream(stream, events[0].Data);
+            session.Events.StartStream(stream, new StudyCancelled(stream, "benchmark", null, DateTimeOffset.UtcNow));
             await session.SaveChangesAsync();
         }
-        var sample = reports.Take(Math.Min(reports.Count, 20_000)).ToList();
         var transactions = new List<List<object>>();
-        foreach (var e in sample)
+        foreach (var e in reports)
         {
-            if (e.Data is LossCheckpointRecorded c && transactions.Count > 0 && transactions[^1] is { Count: < ReportBufferSize } open
+            if (e is LossCheckpointRecorded c && transactions.Count > 0 && transactions[^1] is { Count: < ReportBufferSize } open
                 && open[0] is LossCheckpointRecorded head && head.TrialId == c.TrialId)
                 open.Add(c);
-            else transactions.Add([e.Data]);
+            else transactions.Add([e]);
         }
         var clock = Stopwatch.StartNew();
         foreach (var transaction in transactions)
@@ -223,9 +234,7 @@ internal static class LedgerBenchmark
             session.Events.Append(stream, transaction);
             await session.SaveChangesAsync();
         }
-        var rawRate = sample.Count / clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"   ingest through the whole path: {pathRate:F0} reports/s; raw Marten appends of the same {sample.Count:N0} events " +
-            $"in the same {transactions.Count:N0} transactions: {rawRate:F0}/s -> path/raw {pathRate / rawRate:P0}");
+        return (reports.Count / clock.Elapsed.TotalSeconds, transactions.Count);
     }
 
     /// <summary>From a trial's end to the first fit appended whose evidence includes it.</summary>

@@ -6,12 +6,15 @@ using ScalingLedger.Benchmarks;
 //   browser [trials,...]                       the study page in headless Chromium (needs the Server built in Release)
 //   record STUDY.json RECORDING.json           make a recording from a study (GET /api/studies/{id})
 //   calibration [RECORDING.json ...]           how often the 95% intervals hold, over real sweeps replayed through the reactor
+//   team-load [trials] [--seconds 60] [--trainers 8]
+//                                              over the real broker: trainer processes -> RabbitMQ -> 2 Servers (scripts/team.sh)
 return args.FirstOrDefault() switch
 {
     "ledger" => await LedgerBenchmark.RunAsync(args[1..]),
     "browser" => await BrowserBenchmark.RunAsync(args[1..]),
     "record" => Recording.Make(args[1..]),
     "calibration" => CalibrationBenchmark.Run(args[1..]),
+    "team-load" => await TeamLoadBenchmark.RunAsync(args[1..]),
     "refit" => Refit(args[1..]),
     null => Refit([]),
     var other => Usage(other),
@@ -26,6 +29,6 @@ static int Refit(string[] args)
 static int Usage(string verb)
 {
     Console.Error.WriteLine($"Unknown benchmark '{verb}'. Use: refit | ledger [432,4320] [--recording FILE] | browser [432,4320] | " +
-        "record STUDY.json OUT.json | calibration [RECORDING.json ...]");
+        "record STUDY.json OUT.json | calibration [RECORDING.json ...] | team-load [432] [--seconds 60] [--trainers 8]");
     return 2;
 }

@@ -142,6 +142,58 @@ public sealed class TeamFaultTests(ITestOutputHelper output)
         (await team.QueuesAsync()).Where(q => q.Key.EndsWith("_error") && q.Value > 0).ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task a_trial_that_kills_its_trainer_every_time_ends_as_failed_after_its_attempts_and_the_rest_completes()
+    {
+        // Simulated trainers replay a recording in which width 16 killed its trainer; a supervisor restarts dead trainers.
+        var recording = Path.Combine(Path.GetTempPath(), $"poison-{Guid.NewGuid():N}.json");
+        object Trial(int width, string status) => new
+        {
+            width, learningRate = 0.001, seed = 0, status,
+            checkpoints = Enumerable.Range(1, 5).Select(s => new[] { s, 2.0 - 0.1 * s, 2.0 - 0.1 * s, 0.5 }).ToArray(),
+            finalEvalLoss = 1.5, finalEvalAccuracy = 0.5, parameterCount = 1000L, durationSeconds = 1.0,
+        };
+        await File.WriteAllTextAsync(recording, System.Text.Json.JsonSerializer.Serialize(new
+        {
+            source = "poison test", trials = new[] { Trial(8, "Completed"), Trial(16, "KilledTrainer") },
+        }, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)));
+        await using var team = await TeamTopology.StartAsync(servers: 2, trainers: 2, [.. Fast, ("Trainer__Replay", recording)]);
+        using var client = team.Client(1);
+        var spec = StudyApi.TinySpec("poison", widths: [8, 16], rates: [0.001], steps: 5);
+        spec["evalEvery"] = 1;
+        var id = await StudyApi.DefineAsync(client, spec);
+
+        var clock = Stopwatch.StartNew();
+        var deaths = 0;
+        JsonObject study;
+        do
+        {
+            foreach (var trainer in new[] { "trainer-1", "trainer-2" }.Where(t => !team.Running(t)))
+            {
+                deaths++;
+                await team.UpAsync(trainer);
+            }
+            await Task.Delay(500);
+            study = await StudyApi.GetAsync(client, $"/api/studies/{id}");
+        } while (study["status"]!.GetValue<string>() == "Running" && clock.Elapsed < TimeSpan.FromMinutes(3));
+        output.WriteLine($"a trial that kills its trainer: {deaths} trainer deaths, study {study["status"]} after " +
+                         $"{clock.Elapsed.TotalSeconds:F1} s (lease 10 s)");
+
+        study["status"]!.GetValue<string>().ShouldBe("Completed");
+        var poison = study["trials"]!.AsArray().Single(t => t!["width"]!.GetValue<int>() == 16)!;
+        Status(poison).ShouldBe("Failed");
+        poison["attempt"]!.GetValue<int>().ShouldBe(3);
+        Status(study["trials"]!.AsArray().Single(t => t!["width"]!.GetValue<int>() == 8)).ShouldBe("Completed");
+        deaths.ShouldBeGreaterThanOrEqualTo(2, "the supervisor restarted the trainers the trial killed");
+        var events = await TeamTopology.AssertIntactAsync(client, id, trials: 2);
+        // Three runs, each an attempt (a run whose trainer died before its command was acknowledged is delivered again by
+        // RabbitMQ, one after is sent again at the end of its lease: either way the next run is the next attempt).
+        var poisonId = poison["trialId"]!.GetValue<Guid>();
+        events.Count(e => e!["type"]!.GetValue<string>() == "TrialStarted" && e["data"]!["trialId"]!.GetValue<Guid>() == poisonId).ShouldBe(3);
+        (await team.QueuesAsync()).Where(q => q.Key.EndsWith("_error") && q.Value > 0).ShouldBeEmpty();
+        File.Delete(recording);
+    }
+
     private static string Status(JsonNode? trial) => trial!["status"]!.GetValue<string>();
 
     private static int Checkpoints(JsonNode? trial) => trial!["checkpoints"]?.AsArray().Count ?? 0;

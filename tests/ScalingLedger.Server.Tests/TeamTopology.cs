@@ -34,6 +34,21 @@ public sealed class TeamTopology : IAsyncDisposable
 
     public bool Alive(string member) => File.Exists(Path.Combine(Directory, member + ".pid"));
 
+    /// <summary>Whether the member's process runs (a member that died by itself keeps its pid file).</summary>
+    public bool Running(string member)
+    {
+        if (!Alive(member)) return false;
+        try
+        {
+            using var process = Process.GetProcessById(Pid(member));
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     public string Log(string member) => File.ReadAllText(Path.Combine(Directory, member + ".log"));
 
     public Task<string> KillAsync(string member) => RunAsync("kill", member);

@@ -33,6 +33,9 @@ public sealed record RecordedTrial(
 /// </summary>
 public static class ReplayRunner
 {
+    /// <summary>The status of a recorded trial whose trainer process died under it: replaying it kills the replaying trainer.</summary>
+    public const string KilledTrainer = "KilledTrainer";
+
     /// <param name="reportsPerSecond">Pace of the reports; 0 sends them as fast as the transport takes them.</param>
     public static object Run(RunTrial cmd, TrialRecording recording, TrainerSettings settings, Action<object> report, CancellationToken cancel,
         double reportsPerSecond, CancellationToken shutdown = default)
@@ -50,6 +53,9 @@ public static class ReplayRunner
 
         Send(new TrialStarted(cmd.StudyId, cmd.TrialId, cmd.Attempt, settings.WorkerId + "/replay", Environment.MachineName, 0, "replay",
             DateTimeOffset.UtcNow, null, "replay of " + recording.Source));
+        // A recorded trial that killed its trainer (out of memory, a native crash) kills this one too, once started.
+        if (trial.Status == KilledTrainer)
+            Environment.FailFast($"Replaying trial width {trial.Width}, lr {trial.LearningRate}, seed {trial.Seed}: it killed its trainer when recorded");
         foreach (var c in trial.Checkpoints)
         {
             shutdown.ThrowIfCancellationRequested();

@@ -27,6 +27,11 @@ public sealed record TrainerSettings
     public double ReplayReportsPerSecond { get; init; }
     /// <summary>How often a running trial tells the Server it is alive (well inside the Server's <c>Ledger:TrialLeaseSeconds</c>).</summary>
     public double HeartbeatSeconds { get; init; } = 10;
+    /// <summary>
+    /// Over a broker: how long a trial waits after reporting its start, so that its command's acknowledgement reaches the broker
+    /// before the trial can take the process down (see RunTrialConsumer). 0 for simulated trainers that never crash.
+    /// </summary>
+    public int AcknowledgementGraceMilliseconds { get; init; } = 500;
 }
 
 /// <summary>Runs one trial on Fashion-MNIST and reports what happens through a callback.</summary>

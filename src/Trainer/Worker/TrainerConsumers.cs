@@ -77,11 +77,13 @@ public sealed class RunTrialConsumer(StudyStops stops, TrainerSlots slots, IBus 
         await slots.Free.WaitAsync(context.CancellationToken);
         var run = Guid.NewGuid();
         var reported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var returned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var overBroker = context.ReceiveContext.InputAddress.Scheme != "loopback"; // in memory: nothing to acknowledge
         var trial = Task.Run(async () =>
         {
             try
             {
-                await RunAsync(cmd, run, reported);
+                await RunAsync(cmd, run, reported, returned.Task, overBroker);
             }
             catch (Exception ex)
             {
@@ -95,6 +97,7 @@ public sealed class RunTrialConsumer(StudyStops stops, TrainerSlots slots, IBus 
         }, CancellationToken.None);
         // Acknowledged once its first report is out (or the trial is over already).
         await Task.WhenAny(reported.Task, trial);
+        returned.TrySetResult();
     }
 
     /// <summary>How long one publish may take before it is given up and tried again (a publish caught by a broker restart can hang).</summary>
@@ -127,7 +130,7 @@ public sealed class RunTrialConsumer(StudyStops stops, TrainerSlots slots, IBus 
         }
     }
 
-    private async Task RunAsync(RunTrial cmd, Guid run, TaskCompletionSource reported)
+    private async Task RunAsync(RunTrial cmd, Guid run, TaskCompletionSource reported, Task returned, bool acknowledged)
     {
         var trainer = settings.Value;
         if (trainer.Replay is null)
@@ -147,7 +150,14 @@ public sealed class RunTrialConsumer(StudyStops stops, TrainerSlots slots, IBus 
                 sent.Headers.Set(ReportHeaders.Attempt, cmd.Attempt);
                 sent.Headers.Set(ReportHeaders.Index, position);
             }, cmd.TrialId);
-            reported.TrySetResult();
+            // Over a broker, a trial that kills its trainer at once (out of memory) must not take the process down before the
+            // command's acknowledgement reaches the broker, or the broker would hand it to trainer after trainer without the
+            // ledger counting attempts: the trial waits a moment after its start (in memory there is nothing to acknowledge).
+            if (reported.TrySetResult() && acknowledged)
+            {
+                returned.Wait(lifetime.ApplicationStopping);
+                Thread.Sleep(TimeSpan.FromMilliseconds(trainer.AcknowledgementGraceMilliseconds));
+            }
         });
         var every = TimeSpan.FromSeconds(Math.Max(0.2, trainer.HeartbeatSeconds));
         await using var heartbeat = new Timer(_ =>
