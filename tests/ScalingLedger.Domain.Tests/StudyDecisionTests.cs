@@ -113,18 +113,22 @@ public class StudyDecisionTests
     }
 
     [Fact]
-    public void a_trial_that_started_too_often_without_ending_is_given_up_not_sent_again()
+    public void a_trial_whose_last_attempt_falls_silent_is_given_up_not_sent_again()
     {
         var kit = new StudyTestKit();
         var stuck = kit.Trial(512, 0.01);
         var fine = kit.Trial(512, 0.001);
         kit.Given(new TrialStarted(kit.StudyId, stuck.TrialId, StudyDecisions.MaxAttempts, "w", "h", 2, "0.107", StudyTestKit.Now),
                   new TrialStarted(kit.StudyId, fine.TrialId, 1, "w", "h", 2, "0.107", StudyTestKit.Now));
-        var decided = TestLaws.DecideGiveUp(kit.View, StudyTestKit.Now);
-        decided.Single().ShouldBeOfType<TrialFailed>().TrialId.ShouldBe(stuck.TrialId);
+        var later = StudyTestKit.Now.AddMinutes(5);
+        var lease = TimeSpan.FromMinutes(1);
+        var gaveUp = TrialRuns.DecideLeaseExpired(kit.View, kit.View.Trial(stuck.TrialId)!, StudyTestKit.Now, lease, later);
+        gaveUp.Single().ShouldBeOfType<TrialFailed>().TrialId.ShouldBe(stuck.TrialId);
+        var retried = TrialRuns.DecideLeaseExpired(kit.View, kit.View.Trial(fine.TrialId)!, StudyTestKit.Now, lease, later);
+        retried.Single().ShouldBeOfType<TrialAttemptFailed>().Attempt.ShouldBe(1);
+        kit.Given([.. gaveUp, .. retried]);
         TestLaws.TrialsToDispatch(kit.View).Select(t => t.TrialId).ShouldNotContain(stuck.TrialId);
         TestLaws.TrialsToDispatch(kit.View).Select(t => t.TrialId).ShouldContain(fine.TrialId);
-        kit.Given([.. decided]);
-        TestLaws.DecideGiveUp(kit.View, StudyTestKit.Now).ShouldBeEmpty();
+        TrialRuns.DecideLeaseExpired(kit.View, kit.View.Trial(stuck.TrialId)!, StudyTestKit.Now, lease, later).ShouldBeEmpty();
     }
 }

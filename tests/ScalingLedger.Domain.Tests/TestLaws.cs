@@ -72,7 +72,7 @@ internal static class TestLaws
     public static IReadOnlyList<object> DecideCompletion(StudyView study, DateTimeOffset now) =>
         StudyDecisions.DecideCompletion(study, study.Trials.Count(t => !t.IsTerminal), study.Trials.Count, now);
 
-    public static IReadOnlyList<object> DecideGiveUp(StudyView study, DateTimeOffset now) => StudyDecisions.DecideGiveUp(study, study.Trials, now);
-
-    public static IReadOnlyList<TrialView> TrialsToDispatch(StudyView study) => StudyDecisions.TrialsToDispatch(study, study.Trials);
+    /// <summary>The trials the ledger owes the trainers (the reconciler sends these), in planned order.</summary>
+    public static IReadOnlyList<TrialView> TrialsToDispatch(StudyView study) =>
+        study.Trials.Where(t => TrialRuns.Owed(study, t) is not null).OrderBy(t => t.Order).ToList();
 }

@@ -102,27 +102,8 @@ public static class StudyDecisions
         study.Status == StudyStatus.Running && trials > 0 && unfinished == 0 ? [new StudyCompleted(study.Id, now)] : [];
 
     /// <summary>
-    /// How many attempts a trial gets: after this many failed attempts (an exception in the trainer) or starts that never
-    /// ended (the process died under it), it ends as failed.
+    /// How many attempts a trial gets: after this many failed attempts (an exception in the trainer, or a trainer that fell
+    /// silent past its lease: see <see cref="TrialRuns"/>), it ends as failed.
     /// </summary>
     public const int MaxAttempts = 3;
-
-    /// <summary>
-    /// Trials that started <see cref="MaxAttempts"/> times without ending (each time the process died under them, e.g.
-    /// out of memory) end as failed instead of being sent again.
-    /// </summary>
-    public static IReadOnlyList<object> DecideGiveUp(StudySummaryView study, IEnumerable<TrialView> trials, DateTimeOffset now) =>
-        study.Status != StudyStatus.Running
-            ? []
-            : trials.Where(t => t.Status == TrialStatus.Running && t.Attempt >= MaxAttempts)
-                .Select(t => (object)new TrialFailed(study.Id, t.TrialId,
-                    $"started {t.Attempt} times without ending (the trainer process stopped each time); not tried again", now))
-                .ToList();
-
-    /// <summary>Trials that must be (re)sent to trainers after a restart of an in-memory transport.</summary>
-    public static IReadOnlyList<TrialView> TrialsToDispatch(StudySummaryView study, IEnumerable<TrialView> trials) =>
-        study.Status != StudyStatus.Running
-            ? []
-            : trials.Where(t => t.Status is TrialStatus.Scheduled || (t.Status == TrialStatus.Running && t.Attempt < MaxAttempts))
-                .OrderBy(t => t.Order).ToList();
 }
