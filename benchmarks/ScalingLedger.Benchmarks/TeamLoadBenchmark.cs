@@ -33,6 +33,7 @@ internal static class TeamLoadBenchmark
         var trials = 432;
         var seconds = 60;
         var trainers = 8;
+        var servers = 2;
         var recordingPath = Path.Combine(AppContext.BaseDirectory, "recordings", "tiny-432.json");
         for (var i = 0; i < args.Length; i++)
         {
@@ -40,14 +41,15 @@ internal static class TeamLoadBenchmark
             {
                 case "--seconds": seconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--trainers": trainers = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--servers": servers = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--recording": recordingPath = Path.GetFullPath(args[++i]); break;
                 default: trials = int.Parse(args[i], CultureInfo.InvariantCulture); break;
             }
         }
         var recording = TrialRecording.Load(recordingPath);
-        var team = new Team(trainers, recordingPath);
+        var team = new Team(servers, trainers, recordingPath);
         Console.WriteLine($"Recording: {recording.Source}");
-        Console.WriteLine($"Machine: {Environment.ProcessorCount} cores; 2 Servers, {trainers} replaying trainers, RabbitMQ and PostgreSQL, " +
+        Console.WriteLine($"Machine: {Environment.ProcessorCount} cores; {servers} Server(s), {trainers} replaying trainers, RabbitMQ and PostgreSQL, " +
                           "each its own process; every figure is from this one run.");
         try
         {
@@ -71,7 +73,7 @@ internal static class TeamLoadBenchmark
         Console.WriteLine($"== a study of {trials:N0} trials, reports for {seconds} s");
 
         // The Servers' memory, every 5 s through the window: flat, not growing with what was recorded.
-        var memory = new Dictionary<string, List<long>> { ["server-1"] = [], ["server-2"] = [] };
+        var memory = Enumerable.Range(1, team.Servers).ToDictionary(n => $"server-{n}", _ => new List<long>());
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
         {
@@ -110,7 +112,8 @@ internal static class TeamLoadBenchmark
                           (incomplete + twiceEnded + twice == 0 ? " (nothing lost, nothing duplicated)" : " -- LOST OR DUPLICATED"));
 
         var rawRate = await RawAppendRateAsync(team.LedgerConnection, window.Select(e => e.Data).ToList());
-        Console.WriteLine($"   through the whole path (trainer processes -> RabbitMQ -> 2 Servers -> PostgreSQL): {pathRate:F0} reports/s over the " +
+        Console.WriteLine($"   through the whole path (trainer processes -> RabbitMQ -> {team.Servers} Server(s) -> PostgreSQL): {pathRate:F0} reports/s " +
+                          "over the " +
                           $"{seconds} s window; bare Marten appends of the same {window.Count:N0} reports: {rawRate:F0}/s -> " +
                           $"path/bare {pathRate / rawRate:P0}");
         foreach (var (server, samples) in memory)
@@ -160,12 +163,14 @@ internal static class TeamLoadBenchmark
     }
 
     /// <summary>scripts/team.sh, run from the repository this benchmark was built in.</summary>
-    private sealed class Team(int trainers, string recording)
+    private sealed class Team(int servers, int trainers, string recording)
     {
         private static readonly string Root = FindRoot();
         private readonly string directory = Path.Combine(Path.GetTempPath(), $"sl-load-{Guid.NewGuid():N}"[..18]);
 
         public int Trainers => trainers;
+
+        public int Servers => servers;
 
         public string LedgerConnection => Setting("LEDGER_DB");
 
@@ -173,7 +178,8 @@ internal static class TeamLoadBenchmark
 
         public async Task StartAsync()
         {
-            var output = await RunAsync("start", "--servers", "2", "--trainers", trainers.ToString(CultureInfo.InvariantCulture), "--no-build");
+            var output = await RunAsync("start", "--servers", servers.ToString(CultureInfo.InvariantCulture), "--trainers",
+                trainers.ToString(CultureInfo.InvariantCulture), "--no-build");
             if (!File.Exists(Path.Combine(directory, "team.env"))) throw new InvalidOperationException($"scripts/team.sh start failed:\n{output}");
         }
 
