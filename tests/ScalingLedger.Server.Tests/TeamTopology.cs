@@ -9,7 +9,7 @@ namespace ScalingLedger.Server.Tests;
 /// </summary>
 public sealed class TeamTopology : IAsyncDisposable
 {
-    public static readonly string Root = FindRoot();
+    public static readonly string Root = SiteBrowserTests.RepositoryRoot();
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), $"sl-team-{Guid.NewGuid():N}"[..20]);
     private readonly Dictionary<string, string> environment;
 
@@ -96,13 +96,6 @@ public sealed class TeamTopology : IAsyncDisposable
         try { System.IO.Directory.Delete(Directory, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-            if (File.Exists(Path.Combine(dir, "ScalingLedger.sln"))) return dir;
-        throw new InvalidOperationException("ScalingLedger.sln not found above " + AppContext.BaseDirectory);
     }
 
     /// <summary>
