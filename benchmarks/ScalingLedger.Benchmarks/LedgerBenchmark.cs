@@ -13,6 +13,7 @@ using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Server.Studies;
+using ScalingLedger.Server.Trials;
 using ScalingLedger.Trainer.Training;
 
 namespace ScalingLedger.Benchmarks;
@@ -115,6 +116,10 @@ internal static class LedgerBenchmark
         var recorded = events.Count(e => e.Data is LossCheckpointRecorded);
         Console.WriteLine($"   recorded: {starts:N0} of {planned.Count:N0} starts, {ends:N0} ends, {recorded:N0} of {expected:N0} checkpoints" +
             (starts == planned.Count && ends == planned.Count && recorded == expected ? " (nothing lost)" : " -- REPORTS WERE LOST"));
+        var (waited, timedOut) = app.Services.GetRequiredService<RunStarts>().Counts;
+        Console.WriteLine($"   reports taken before their run's start: {waited:N0} waited for it in the Server, {timedOut:N0} of them went to the retry");
+        var (groups, grouped) = app.Services.GetRequiredService<StudyWriter>().Grouped;
+        Console.WriteLine($"   the writer appended {grouped:N0} reports in {groups:N0} groups ({grouped / (double)Math.Max(1, groups):F1} a group)");
         ReportLatency(events);
         await IngestAgainstRawAsync(pg, events, trials);
         RefitLag(events);

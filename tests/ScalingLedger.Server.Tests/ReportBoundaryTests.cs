@@ -15,7 +15,8 @@ namespace ScalingLedger.Server.Tests;
 
 /// <summary>
 /// What a trainer (or anyone on the bus) sends is checked before it joins a group: a bad report is refused alone, a huge one
-/// at once, forged ids leave nothing behind, and coordinate checks are bounded.
+/// at once, forged ids leave nothing behind, and coordinate checks are bounded. Reports that arrive together are appended
+/// together.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ReportBoundaryTests(PostgresFixture pg, ITestOutputHelper output)
@@ -69,6 +70,50 @@ public sealed class ReportBoundaryTests(PostgresFixture pg, ITestOutputHelper ou
         app.Services.GetRequiredService<StudyWriter>().GroupsSplit.ShouldBe(0, "a group had to be split: the bad report reached the store");
         app.Logs.Messages.ShouldContain(m => m.StartsWith("Refused LossCheckpointRecorded", StringComparison.Ordinal)
             && m.Contains("evalLoss") && m.Contains("is not a finite, non-negative loss"));
+    }
+
+    [Fact]
+    public async Task a_burst_of_whole_trials_is_appended_in_groups_that_mix_trials_and_each_trial_is_recorded_whole()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        var client = app.CreateClient();
+        var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec(widths: [8, 12, 16, 24, 32, 48, 64, 96], steps: 30));
+        var trials = (await StudyApi.GetAsync(client, $"/api/studies/{id}"))["trials"]!.AsArray().Select(t => t!["trialId"]!.GetValue<Guid>()).ToList();
+        trials.Count.ShouldBe(16);
+        var bus = app.Services.GetRequiredService<IBus>();
+        // As a fast trainer sends them: each trial's start, its checkpoints and its end, one trial after another. The writer takes
+        // one report of a trial per group; a group that stopped at a trial's second report would hold one or two reports.
+        foreach (var trial in trials)
+        {
+            var run = Guid.NewGuid();
+            object[] sent =
+            [
+                new TrialStarted(id, trial, 1, "w", "h", 1, "0.107", Now) with { RunId = run },
+                new LossCheckpointsRecorded(id, trial,
+                    [new LossCheckpointRecorded(id, trial, 10, 1.0, 0.9, 0.5, Now), new LossCheckpointRecorded(id, trial, 20, 1.0, 0.8, 0.6, Now)]),
+                new TrialCompleted(id, trial, 0.8, 0.6, 100, 1, Now),
+            ];
+            foreach (var report in sent) await bus.Publish(report, report.GetType(), c => c.Headers.Set(ReportHeaders.Run, run));
+        }
+        await StudyApi.WaitForAllTrials(client, id, "Completed", TimeSpan.FromSeconds(60));
+
+        var events = await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events");
+        foreach (var trial in trials)
+        {
+            var own = events.Where(e => e!["data"]?["trialId"]?.GetValue<Guid>() == trial).ToList();
+            // Its start first. Its checkpoints may follow its end when both came before the start and waited for it (reports that
+            // name their run need no order: a checkpoint after its trial's end is still its attempt's).
+            string.Join(",", own.Select(e => e!["type"]!.GetValue<string>()).Order()).ShouldBe(
+                $"{nameof(LossCheckpointRecorded)},{nameof(LossCheckpointRecorded)},{nameof(TrialCompleted)},{nameof(TrialStarted)}",
+                $"trial {trial}: one start, its two checkpoints and one end");
+            own[0]!["type"]!.GetValue<string>().ShouldBe(nameof(TrialStarted));
+            own.Where(e => e!["type"]!.GetValue<string>() == nameof(LossCheckpointRecorded))
+                .ShouldAllBe(e => e!["data"]!["attempt"]!.GetValue<int>() == 1);
+        }
+        var (groups, reports) = app.Services.GetRequiredService<StudyWriter>().Grouped;
+        output.WriteLine($"{reports} reports of 16 trials appended in {groups} groups ({reports / (double)groups:F1} a group)");
+        reports.ShouldBeGreaterThanOrEqualTo(48);
+        (reports / (double)groups).ShouldBeGreaterThan(3.0, "the writer appended the burst a trial's report at a time");
     }
 
     [Fact]

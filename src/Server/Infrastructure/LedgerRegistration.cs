@@ -48,6 +48,7 @@ public static class LedgerRegistration
         if (embeddedTrainer) services.AddTrainerServices(config);
         services.AddSingleton<ReportSequencer>();
         services.AddSingleton<KnownTrials>();
+        services.AddSingleton<RunStarts>();
         services.AddHostedService<TrialRecovery>();
         services.AddSingleton(new ReconcilerOptions(TimeSpan.FromSeconds(Math.Max(1, ledger.TrialLeaseSeconds)), TimeSpan.FromSeconds(1),
             DurableBus: useRabbit));

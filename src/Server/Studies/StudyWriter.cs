@@ -60,6 +60,12 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
 
     private long groupsSplit;
 
+    /// <summary>Groups of reports appended so far and the reports in them (their mean size says how much the writer could gather).</summary>
+    public (long Groups, long Reports) Grouped => (Interlocked.Read(ref groups), Interlocked.Read(ref groupedReports));
+
+    private long groups;
+    private long groupedReports;
+
     /// <summary>Studies with a writer or a queue of reports now (for tests and the memory benchmark: idle studies hold nothing).</summary>
     public int Tracked
     {
@@ -120,7 +126,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
         lock (reportQueues)
         {
             if (!reportQueues.TryGetValue(studyId, out queue!)) reportQueues[studyId] = queue = new ReportQueue();
-            queue.Pending.Enqueue(request);
+            queue.Pending.AddLast(request);
             drain = !queue.Draining;
             queue.Draining = true;
         }
@@ -131,12 +137,15 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
     /// <summary>The most reports appended in one transaction.</summary>
     public const int MaxGroup = 256;
 
+    /// <summary>How far down a study's waiting reports a group looks for trials it does not hold yet.</summary>
+    private const int MaxLookAhead = 4 * MaxGroup;
+
     /// <summary>Each study's reports waiting to be appended; a study's queue is forgotten when it is drained.</summary>
     private readonly Dictionary<Guid, ReportQueue> reportQueues = [];
 
     private sealed class ReportQueue
     {
-        public Queue<WriteRequest> Pending { get; } = new();
+        public LinkedList<WriteRequest> Pending { get; } = new();
         public bool Draining { get; set; }
     }
 
@@ -155,10 +164,21 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
             {
                 lock (reportQueues)
                 {
-                    // At most one report of a trial per group: the next one decides after this one is recorded.
+                    // At most one report of a trial per group: the next one decides after this one is recorded. A trial's later
+                    // reports stay where they are, in their order, and the group takes other trials' reports behind them (a
+                    // trainer's start, checkpoints and end arrive together; stopping at the second would make groups of one).
                     var trialsInGroup = new HashSet<Guid>();
-                    while (group.Count < MaxGroup && queue.Pending.TryPeek(out var next) && (next.TrialId is not { } trialId || trialsInGroup.Add(trialId)))
-                        group.Add(queue.Pending.Dequeue());
+                    var next = queue.Pending.First;
+                    for (var looked = 0; next is not null && group.Count < MaxGroup && looked < MaxLookAhead; looked++)
+                    {
+                        var after = next.Next;
+                        if (next.Value.TrialId is not { } trialId || trialsInGroup.Add(trialId))
+                        {
+                            group.Add(next.Value);
+                            queue.Pending.Remove(next);
+                        }
+                        next = after;
+                    }
                     if (group.Count == 0)
                     {
                         queue.Draining = false;
@@ -166,6 +186,8 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
                         return;
                     }
                 }
+                Interlocked.Increment(ref groups);
+                Interlocked.Add(ref groupedReports, group.Count);
                 await CommitAsync(studyId, group);
             }
             catch (Exception ex) when (group.Count > 1 && ex is not JasperFx.ConcurrencyException)

@@ -17,7 +17,7 @@ namespace ScalingLedger.Server.Trials;
 /// (<see cref="StudyWriter.RecordReportAsync"/>); each trial's in the order its trainer sent them (<see cref="ReportSequencer"/>).
 /// </summary>
 public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher dispatcher, ReportSequencer sequencer, KnownTrials known,
-    TrialReconciler reconciler, IDocumentStore store, ILogger<TrialReportConsumer> log) :
+    RunStarts runStarts, TrialReconciler reconciler, IDocumentStore store, ILogger<TrialReportConsumer> log) :
     IConsumer<TrialStarted>, IConsumer<LossCheckpointRecorded>, IConsumer<TrialCompleted>,
     IConsumer<TrialDiverged>, IConsumer<TrialFailed>, IConsumer<TrialCancelled>, IConsumer<CoordinateCheckRecorded>,
     IConsumer<LossCheckpointsRecorded>, IConsumer<CoordinateCheckFailed>, IConsumer<TrialHeartbeat>
@@ -83,7 +83,7 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
         TrialView? trial = null;
         string? refusal = null;
         var standing = RunStanding.Counted;
-        var recorded = await InOrder(context, trialId, run, last: StudyDecisions.EndsTrial(report), () => writer.RecordReportAsync(studyId,
+        var record = () => InOrder(context, trialId, run, last: StudyDecisions.EndsTrial(report), () => writer.RecordReportAsync(studyId,
             WorkerOf(context), context.MessageId?.ToString(), trialId, async reads =>
         {
             refusal = null;
@@ -110,6 +110,10 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
                 _ => StudyDecisions.DecideReport(study!, trial, report),
             };
         }, context.CancellationToken));
+        var recorded = await record();
+        // Before its run's start (sent first, taken beside it): it waits here once for that start, then is decided again.
+        if (standing == RunStanding.Early && run is { } early && await runStarts.WaitAsync(early, context.CancellationToken))
+            recorded = await record();
         if (refusal is not null)
         {
             Refuse(context, report, refusal);
@@ -118,13 +122,14 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
         switch (standing)
         {
             case RunStanding.Early:
-                // Its run's start is on its way (through another Server, or behind this report): the retry finds it recorded.
+                // Its run's start is on its way through another Server (or a retry of this one): the transport's retry finds it recorded.
                 throw new ReportTooEarlyException($"{report.GetType().Name} of trial {trialId} from run {run}, whose start is not recorded yet");
             case RunStanding.Stale:
                 log.LogInformation("Ignored {Report} of trial {TrialId} from run {Run}: its attempt no longer counts", report.GetType().Name, trialId, run);
                 if (run is { } old && report is not TrialStarted) await dispatcher.StopRunAsync(studyId, trialId, old, context.CancellationToken);
                 return;
         }
+        if (run is { } started && recorded.OfType<TrialStarted>().Any()) runStarts.Recorded(started);
         if (trial is not null && TrialRuns.Superseded(trial, recorded) is { } superseded)
         {
             log.LogWarning("Trial {TrialId}: a new run started while run {Run} had not ended (its command was delivered again): " +
