@@ -2,12 +2,21 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Claims;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Marten;
+using MassTransit;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using ScalingLedger.Contracts;
+using ScalingLedger.Server.Access;
+using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Trials;
 
 namespace ScalingLedger.Server.Tests;
 
@@ -43,6 +52,35 @@ public sealed partial class AccessControlTests(PostgresFixture pg)
     }
 
     private static StringContent Csv() => new("width,loss\n64,1.0\n128,0.9\n256,0.85\n512,0.82\n", Encoding.UTF8, "text/csv");
+
+    [Fact]
+    public async Task health_says_the_database_is_down_to_anyone_and_why_only_to_admins()
+    {
+        var (app, _) = await StartAsync();
+        await using var __ = app;
+        // A real store whose database refuses connections (nothing listens on port 9 here).
+        await using var unreachable = DocumentStore.For("Host=127.0.0.1;Port=9;Database=nowhere;Username=nobody;Password=none;Timeout=3");
+        var bus = app.Services.GetRequiredService<IBusControl>();
+        var reconciler = app.Services.GetRequiredService<TrialReconciler>();
+        async Task<(int? Status, string Body)> HealthAs(ClaimsPrincipal user)
+        {
+            var result = await LedgerHealth.CheckAsync(unreachable, bus, reconciler, user, NullLogger.Instance, CancellationToken.None);
+            return (((IStatusCodeHttpResult)result).StatusCode, System.Text.Json.JsonSerializer.Serialize(((IValueHttpResult)result).Value));
+        }
+
+        var anonymous = await HealthAs(new ClaimsPrincipal(new ClaimsIdentity()));
+        var reader = await HealthAs(LedgerUser.Principal("rita", LedgerRoles.Reader, "test"));
+        var admin = await HealthAs(LedgerUser.Principal("root", LedgerRoles.Admin, "test"));
+        foreach (var (status, body) in new[] { anonymous, reader, admin })
+        {
+            status.ShouldBe(StatusCodes.Status503ServiceUnavailable);
+            JsonNode.Parse(body)!["down"]!.AsArray().Select(d => d!.GetValue<string>()).ShouldContain("database");
+        }
+        anonymous.Body.ShouldNotContain("error");
+        anonymous.Body.ShouldNotContain("127.0.0.1");
+        reader.Body.ShouldNotContain("error");
+        admin.Body.ShouldContain("\"error\":");
+    }
 
     [Fact]
     public async Task a_reader_gets_403_on_every_write_and_every_event_names_the_token_s_subject_whatever_the_request_says()

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Security.Claims;
 using JasperFx.Events.Projections;
 using Marten;
 using MassTransit;
+using ScalingLedger.Server.Access;
 using ScalingLedger.Server.Trials;
 
 namespace ScalingLedger.Server.Infrastructure;
@@ -17,13 +19,16 @@ public sealed class HealthProbe
 /// <summary>
 /// <c>GET /health</c>, truthfully: the database takes a write (timed), the bus is connected, and how far each reactor is
 /// behind the ledger's last event (on the Server that runs them: hot/cold). 200 when the database and the bus are up
-/// (reactors behind are reported, not fatal: they catch up), 503 naming what is down otherwise.
+/// (reactors behind are reported, not fatal: they catch up), 503 naming what is down otherwise. Why the database is down
+/// (its error names hosts and ports) is for admins, as a failed trial's details are (<see cref="FailureDetails"/>); anyone
+/// else reads that it is down, and the error is logged.
 /// </summary>
 public static class LedgerHealth
 {
     private static readonly string Server = $"{Environment.MachineName}/{Environment.ProcessId}";
 
-    public static async Task<IResult> CheckAsync(IDocumentStore store, IBusControl bus, TrialReconciler reconciler, CancellationToken cancel)
+    public static async Task<IResult> CheckAsync(IDocumentStore store, IBusControl bus, TrialReconciler reconciler, ClaimsPrincipal user,
+        ILogger log, CancellationToken cancel)
     {
         var problems = new List<string>();
         var clock = Stopwatch.StartNew();
@@ -46,7 +51,9 @@ public static class LedgerHealth
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             problems.Add("database");
-            database = new { status = "down", error = ex.Message.Split('\n')[0] };
+            var error = ex.Message.Split('\n')[0];
+            log.LogWarning("Health check: the database did not take a write ({Error})", error);
+            database = FailureDetails.Sees(user) ? new { status = "down", error } : new { status = "down" };
         }
         var health = bus.CheckHealth();
         if (health.Status == BusHealthStatus.Unhealthy) problems.Add("bus");

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Marten;
 using MassTransit;
@@ -110,8 +111,9 @@ public static class LedgerRegistration
         app.MapStudyEndpoints();
         app.MapPredictionEndpoints();
         app.MapTokenEndpoints();
-        app.MapGet("/health", (IDocumentStore store, IBusControl bus, TrialReconciler reconciler, CancellationToken cancel) =>
-            LedgerHealth.CheckAsync(store, bus, reconciler, cancel)).WithTags("Health").AllowAnonymous();
+        app.MapGet("/health", (IDocumentStore store, IBusControl bus, TrialReconciler reconciler, ClaimsPrincipal user, ILoggerFactory logs,
+                CancellationToken cancel) => LedgerHealth.CheckAsync(store, bus, reconciler, user, logs.CreateLogger(nameof(LedgerHealth)), cancel))
+            .WithTags("Health").AllowAnonymous();
         if (site)
         {
             app.MapSignIn();
