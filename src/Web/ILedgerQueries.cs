@@ -1,3 +1,4 @@
+using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Web;
@@ -21,6 +22,9 @@ public interface ILedgerQueries
     /// (<see cref="StudyReplay"/>). Empty when there is no such study or nothing newer.
     /// </summary>
     Task<IReadOnlyList<(object Data, long Sequence)>> GetReplayEventsAsync(Guid id, long after = 0, CancellationToken cancel = default);
+
+    /// <summary>The study's laws that could not be refitted and are being tried again (none as a rule).</summary>
+    Task<IReadOnlyList<RefitTrouble>> GetRefitTroublesAsync(Guid id, CancellationToken cancel = default);
 
     /// <summary>Two or more studies side by side, with the studies compared (in the order of the ids); the ids that name no study are returned apart.</summary>
     Task<(ComparisonView Comparison, IReadOnlyList<StudyView> Studies, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids,

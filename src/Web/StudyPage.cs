@@ -1,4 +1,5 @@
 using System.Globalization;
+using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Web;
@@ -14,6 +15,8 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
     public StudyView? Study { get; private set; }
     public StudyReplay? Replay { get; private set; }
     public BeliefHistoryView? History { get; private set; }
+    /// <summary>Laws of the study that could not be refitted now (read with the study now, never as of the past).</summary>
+    public IReadOnlyList<RefitTrouble> Troubles { get; private set; } = [];
 
     /// <summary>The sequence shown; null shows the study now.</summary>
     public long? AsOf { get; private set; }
@@ -55,6 +58,7 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
             Study = AsOf is { } at && Replay is not null && at >= Replay.First && at <= Replay.Last
                 ? Replay.At(at)
                 : await ledger.GetStudyAsync(studyId, AsOf);
+            Troubles = AsOf is null ? await ledger.GetRefitTroublesAsync(studyId) : [];
             UpdateHistory();
         });
         Loaded = true;
@@ -79,6 +83,7 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
         await Read.TryAsync(async () =>
         {
             Study = await ledger.GetStudyAsync(studyId);
+            Troubles = await ledger.GetRefitTroublesAsync(studyId);
             Replay?.Append(await ledger.GetReplayEventsAsync(studyId, Replay.Last));
             UpdateHistory();
         });

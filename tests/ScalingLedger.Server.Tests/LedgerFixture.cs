@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ScalingLedger.Server.Infrastructure;
@@ -29,11 +30,14 @@ public sealed class PostgresFixture : IAsyncLifetime
     }
 
     /// <summary>A Server on a database of its own. <paramref name="settings"/> are extra configuration values.</summary>
-    public async Task<LedgerApp> NewLedgerAsync(params (string Key, string Value)[] settings)
+    public Task<LedgerApp> NewLedgerAsync(params (string Key, string Value)[] settings) => NewLedgerAsync(null, settings);
+
+    /// <summary>A Server on a database of its own, with <paramref name="services"/> put in place of its own (a fault to inject).</summary>
+    public async Task<LedgerApp> NewLedgerAsync(Action<IServiceCollection>? services, params (string Key, string Value)[] settings)
     {
         var database = "t_" + Guid.NewGuid().ToString("N")[..16];
         await Postgres.CreateDatabaseAsync(database);
-        return new LedgerApp(Postgres.ConnectionString(database), settings);
+        return new LedgerApp(Postgres.ConnectionString(database), settings, services);
     }
 }
 
@@ -44,7 +48,8 @@ public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
 }
 
 /// <summary>The real Server (Marten, MassTransit in memory, embedded trainer) over a test database.</summary>
-public sealed class LedgerApp(string connectionString, (string Key, string Value)[] settings) : WebApplicationFactory<Program>
+public sealed class LedgerApp(string connectionString, (string Key, string Value)[] settings, Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<Program>
 {
     public string ConnectionString { get; } = connectionString;
 
@@ -67,6 +72,7 @@ public sealed class LedgerApp(string connectionString, (string Key, string Value
         builder.UseSetting("Trainer:ThreadsPerTrial", "1");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddProvider(Logs));
+        if (services is not null) builder.ConfigureTestServices(services);
     }
 }
 

@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Web;
 
@@ -26,6 +27,8 @@ public class StudyPageTests
             Task.FromResult<IReadOnlyList<(object Data, long Sequence)>>(
                 Events.Where(e => e.Sequence > after && e.Data is not LossCheckpointRecorded).ToList());
 
+        public Task<IReadOnlyList<RefitTrouble>> GetRefitTroublesAsync(Guid id, CancellationToken cancel = default) =>
+            Task.FromResult<IReadOnlyList<RefitTrouble>>([]);
         public Task<IReadOnlyList<StudySummary>> ListStudiesAsync(CancellationToken cancel = default) => throw new NotSupportedException();
         public Task<(StudySummaryView Study, TrialView Trial)?> GetTrialAsync(Guid studyId, Guid trialId, CancellationToken cancel = default) =>
             throw new NotSupportedException();

@@ -36,6 +36,8 @@ public static class LedgerRegistration
         services.AddSingleton<ILedgerChanges>(sp => sp.GetRequiredService<LedgerChanges>());
         services.AddSingleton<StudyWriter>();
         services.AddSingleton<StudyRefitter>();
+        services.AddSingleton<RefitRetries>();
+        services.AddHostedService(sp => sp.GetRequiredService<RefitRetries>());
         services.AddSingleton<LedgerQueries>();
         services.AddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
         services.AddScoped<TrialDispatcher>();

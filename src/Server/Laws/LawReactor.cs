@@ -13,13 +13,13 @@ namespace ScalingLedger.Server.Laws;
 /// Reports are appended and acknowledged without waiting for it. Events arrive in
 /// pages, so many trials ending during one refit lead to one more refit per study, not one each (coalesced). Its
 /// progress is stored with the ledger: a refit cut by a crash is done after the restart (never lost), and refitting
-/// the same evidence again records nothing (idempotent).
+/// the same evidence again records nothing (idempotent). A refit that fails is tried again with a backoff (<see cref="RefitRetries"/>).
 /// </summary>
 /// <remarks>
 /// The refitter is resolved when the first page arrives, not in the constructor: the store builds its subscriptions while it
 /// is being built, and the refitter needs the finished store.
 /// </remarks>
-public abstract class LawReactor(IServiceProvider services, ILogger log, RefitCost phase) : SubscriptionBase
+public abstract class LawReactor(IServiceProvider services, RefitCost phase) : SubscriptionBase
 {
     /// <summary>The events that can change what the laws see: trials ending, and imports.</summary>
     public static readonly IReadOnlyList<Type> EventTypes = [.. Infrastructure.LedgerProjections.TrialEndTypes, typeof(StudyImported)];
@@ -28,18 +28,20 @@ public abstract class LawReactor(IServiceProvider services, ILogger log, RefitCo
         IDocumentOperations operations, CancellationToken cancellationToken)
     {
         var refitter = services.GetRequiredService<StudyRefitter>();
+        var retries = services.GetRequiredService<RefitRetries>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var studyId in page.Events.Select(e => e.StreamId).Distinct())
         {
             try
             {
                 await refitter.RefitAsync(studyId, phase, cancellationToken);
+                await retries.SucceededAsync(studyId, phase, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !IsTransient(ex))
             {
-                // A fault in the science must not stop the reactor for every other study; the next evidence (or a restart)
-                // refits this study again.
-                log.LogError(ex, "Refitting study {StudyId} ({Phase} laws) failed", studyId, phase);
+                // A fault in the science must not stop the reactor for every other study: this one is kept as a trouble,
+                // shown on its page and tried again with a backoff until it succeeds (RefitRetries).
+                await retries.FailedAsync(studyId, phase, ex, cancellationToken);
             }
         }
         // Bounded in CPU: after refits that took T, rest about T before the next page, so that however fast evidence
@@ -58,13 +60,13 @@ public abstract class LawReactor(IServiceProvider services, ILogger log, RefitCo
 }
 
 /// <summary>The reactor of the quick laws (log-linear and optimal-LR lines).</summary>
-public sealed class QuickLawReactor(IServiceProvider services, ILogger<QuickLawReactor> log) : LawReactor(services, log, RefitCost.Quick)
+public sealed class QuickLawReactor(IServiceProvider services) : LawReactor(services, RefitCost.Quick)
 {
     public const string SubscriptionName = "law-reactor";
 }
 
 /// <summary>The reactor of the slow laws (power laws, fitted by L-BFGS with a bootstrap).</summary>
-public sealed class SlowLawReactor(IServiceProvider services, ILogger<SlowLawReactor> log) : LawReactor(services, log, RefitCost.Slow)
+public sealed class SlowLawReactor(IServiceProvider services) : LawReactor(services, RefitCost.Slow)
 {
     public const string SubscriptionName = "power-law-reactor";
 }

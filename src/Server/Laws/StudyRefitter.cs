@@ -14,7 +14,8 @@ namespace ScalingLedger.Server.Laws;
 /// evidence changed are fitted) and appends what it decided. Idempotent: a refit of evidence already fitted records
 /// nothing. The bootstrap runs on <see cref="LedgerOptions.RefitThreads"/> threads so that training keeps its cores.
 /// </summary>
-public sealed class StudyRefitter(IDocumentStore store, StudyWriter writer, TimeProvider clock, IOptions<LedgerOptions> options,
+/// <remarks>Not sealed: the fault tests put a refitter that fails in its place.</remarks>
+public class StudyRefitter(IDocumentStore store, StudyWriter writer, TimeProvider clock, IOptions<LedgerOptions> options,
     ILogger<StudyRefitter> log)
 {
     private readonly FitOptions fitOptions = new(new BootstrapOptions(MaxDegreeOfParallelism: Math.Max(1, options.Value.RefitThreads)));
@@ -28,7 +29,7 @@ public sealed class StudyRefitter(IDocumentStore store, StudyWriter writer, Time
     /// Refits the quick laws, or the slow ones (the power laws, seconds each on real losses), and resolves what the evidence
     /// observed of their predictions; each reactor runs one phase, so the quick never wait for the slow.
     /// </summary>
-    public async Task<IReadOnlyList<object>> RefitAsync(Guid studyId, RefitCost cost, CancellationToken cancel)
+    public virtual async Task<IReadOnlyList<object>> RefitAsync(Guid studyId, RefitCost cost, CancellationToken cancel)
     {
         Func<Law, bool> laws = law => law.Cost == cost;
         EvidenceState? state;

@@ -1,5 +1,6 @@
 using Marten;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Web;
 
@@ -29,6 +30,12 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
         return asOf is { } sequence
             ? await StudyDocuments.StudyAsOfAsync(session, id, sequence, cancel)
             : await StudyDocuments.StudyAsync(session, id, detail, cancel);
+    }
+
+    public async Task<IReadOnlyList<RefitTrouble>> GetRefitTroublesAsync(Guid id, CancellationToken cancel = default)
+    {
+        await using var session = store.QuerySession();
+        return await session.Query<RefitTrouble>().Where(t => t.StudyId == id).OrderBy(t => t.Phase).ToListAsync(cancel);
     }
 
     public async Task<(StudySummaryView Study, TrialView Trial)?> GetTrialAsync(Guid studyId, Guid trialId, CancellationToken cancel = default)
