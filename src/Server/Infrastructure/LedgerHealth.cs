@@ -21,7 +21,8 @@ public sealed class HealthProbe
 /// behind the ledger's last event (on the Server that runs them: hot/cold). 200 when the database and the bus are up
 /// (reactors behind are reported, not fatal: they catch up), 503 naming what is down otherwise. Why the database is down
 /// (its error names hosts and ports) is for admins, as a failed trial's details are (<see cref="FailureDetails"/>); anyone
-/// else reads that it is down, and the error is logged.
+/// else reads that it is down, and the error is logged. The read model's version, and the events its last rebuild skipped
+/// (<see cref="LedgerUpgrade"/>): how many for anyone, which and why for admins.
 /// </summary>
 public static class LedgerHealth
 {
@@ -34,6 +35,7 @@ public static class LedgerHealth
         var clock = Stopwatch.StartNew();
         object database;
         object reactors = Array.Empty<object>();
+        object? readModel = null;
         try
         {
             await using (var session = store.LightweightSession())
@@ -42,6 +44,14 @@ public static class LedgerHealth
                 await session.SaveChangesAsync(cancel);
             }
             database = new { status = "up", writeMs = Math.Round(clock.Elapsed.TotalMilliseconds, 1) };
+            await using (var session = store.QuerySession())
+                if (await session.LoadAsync<LedgerVersion>(LedgerUpgrade.VersionId, cancel) is { } version)
+                    // Events the last rebuild skipped: how many for anyone, which and why for admins.
+                    readModel = new
+                    {
+                        version = version.Version, rebuiltAt = version.RebuiltAt, skippedEvents = version.Skipped.Count,
+                        skipped = FailureDetails.Sees(user) ? version.Skipped : null,
+                    };
             var last = (await store.Advanced.FetchEventStoreStatistics(token: cancel)).EventSequenceNumber;
             reactors = (await store.Advanced.AllProjectionProgress(token: cancel))
                 .Where(s => s.ShardName != ShardState.HighWaterMark)
@@ -65,6 +75,7 @@ public static class LedgerHealth
             database,
             bus = new { status = health.Status.ToString().ToLowerInvariant(), description = health.Description },
             reactors,
+            readModel,
             reconciling = reconciler.Leading,
         };
         return problems.Count == 0 ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);

@@ -96,6 +96,7 @@ public static class LedgerRegistration
         // exception (ASP.NET Core throws in Development by default).
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         services.AddProblemDetails();
+        services.AddExceptionHandler<UnreadableEventHandler>();
         services.AddOpenApi();
         services.AddLedgerWeb();
         return builder;

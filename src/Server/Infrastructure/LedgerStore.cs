@@ -40,6 +40,11 @@ public static class LedgerStore
                 // Several Servers on one database: the reactors run on one of them (hot/cold), and another takes over within
                 // about a second of its death.
                 opts.Projections.LeadershipPollingTime = 1000;
+                // One bad event (unreadable, of a type this version does not know, or one a projection cannot apply) must not
+                // keep the ledger from starting: a rebuild skips it and keeps it as a dead letter, and LedgerUpgrade names it.
+                opts.Projections.RebuildErrors.SkipApplyErrors = true;
+                opts.Projections.RebuildErrors.SkipSerializationErrors = true;
+                opts.Projections.RebuildErrors.SkipUnknownEvents = true;
                 LedgerProjections.Register(opts);
                 opts.Schema.For<StudySummaryView>().Identity(v => v.Id);
                 opts.Schema.For<TrialView>().Identity(v => v.TrialId).Duplicate(v => v.StudyId).Duplicate(v => v.Status);
@@ -48,6 +53,7 @@ public static class LedgerStore
                 opts.Schema.For<FitCredibilityView>().Identity(v => v.Id).Duplicate(v => v.StudyId).Duplicate(v => v.Credible);
                 opts.Schema.For<CoordinateCheckView>().Identity(v => v.Id).Duplicate(v => v.StudyId);
                 opts.Schema.For<LedgerVersion>().Identity(v => v.Id);
+                opts.Schema.For<LedgerRebuild>().Identity(v => v.Id);
                 opts.Schema.For<StudyChain>().Identity(v => v.Id);
                 opts.Schema.For<Access.ApiToken>().Identity(v => v.Id);
                 opts.Schema.For<Trials.TrialDispatch>().Identity(v => v.Id).Duplicate(v => v.StudyId);
@@ -78,7 +84,21 @@ public static class LedgerStore
 /// <summary>Which version of the read side the stored documents were built by.</summary>
 public sealed class LedgerVersion
 {
-    public string Id { get; set; } = "read-model";
+    public string Id { get; set; } = LedgerUpgrade.VersionId;
     public int Version { get; set; }
     public DateTimeOffset RebuiltAt { get; set; }
+    /// <summary>Events the last rebuild could not read or apply, skipped (the events stay stored, untouched).</summary>
+    public List<SkippedEvent> Skipped { get; set; } = [];
+}
+
+/// <summary>An event a rebuild skipped: where it is and why. The event itself is never changed or removed.</summary>
+public sealed record SkippedEvent(long Sequence, Guid? StreamId, string? Type, IReadOnlyList<string> Projections, string Error);
+
+/// <summary>A rebuild under way: the projections rebuilt so far, so that a Server stopped in the middle goes on from there.</summary>
+public sealed class LedgerRebuild
+{
+    public string Id { get; set; } = "read-model-rebuild";
+    public int Target { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public List<string> Done { get; set; } = [];
 }
