@@ -17,6 +17,25 @@ public sealed class LedgerOptions
     /// </summary>
     public int TrialLeaseSeconds { get; set; } = 60;
     /// <summary>
+    /// The pauses (milliseconds, comma-separated) between the tries of a report the database did not take, in place, before
+    /// it goes to the error queue (about three minutes by default); from there it is tried again until the database is back
+    /// (see <see cref="LedgerRegistration"/>).
+    /// </summary>
+    public string ReportRetryMilliseconds { get; set; } = "100,500,1000,2000,5000,10000,15000,30000,30000,60000";
+
+    /// <summary>The pauses of <see cref="ReportRetryMilliseconds"/>; a malformed list is a start-up error that names it.</summary>
+    public int[] ReportRetryPauses()
+    {
+        var parts = ReportRetryMilliseconds.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var pauses = parts.Select(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+            out var ms) && ms is > 0 and <= 3_600_000 ? ms : -1).ToArray();
+        return pauses.Length is > 0 and <= 50 && pauses.All(p => p > 0)
+            ? pauses
+            : throw new InvalidOperationException($"Ledger:ReportRetryMilliseconds must be 1 to 50 pauses in milliseconds (1 to 3600000), " +
+                                                  $"comma-separated; '{ReportRetryMilliseconds}' is not");
+    }
+
+    /// <summary>
     /// Threads the reactor's bootstrap may use when refitting laws (the results do not depend on it). One by default, so
     /// that training keeps the other cores.
     /// </summary>

@@ -2,6 +2,7 @@ using Marten;
 using MassTransit;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Server.Studies;
 
 namespace ScalingLedger.Server.Trials;
@@ -78,6 +79,10 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
             Refuse(context, report, $"no trial {trialId} in study {studyId}");
             return;
         }
+        var replayed = context.ReceiveContext.InputAddress.AbsolutePath.EndsWith(LedgerRegistration.FailedReports, StringComparison.Ordinal);
+        if (replayed && context.GetRetryAttempt() == 0)
+            log.LogInformation("Replaying {Report} of trial {TrialId} from the error queue (its tries in place were used up)",
+                report.GetType().Name, trialId);
         var run = context.Headers.Get<Guid>(ReportHeaders.Run);
         StudySummaryView? study = null;
         TrialView? trial = null;
@@ -121,6 +126,10 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
         }
         switch (standing)
         {
+            case RunStanding.Early when replayed && DateTime.UtcNow - (context.SentTime ?? DateTime.UtcNow) > EarlyPatience:
+                Refuse(context, report,
+                    $"its run {run} has not started in the {EarlyPatience.TotalHours:F0} h since it was sent (no such run reached the ledger)");
+                return;
             case RunStanding.Early:
                 // Its run's start is on its way through another Server (or a retry of this one): the transport's retry finds it recorded.
                 throw new ReportTooEarlyException($"{report.GetType().Name} of trial {trialId} from run {run}, whose start is not recorded yet");
@@ -173,6 +182,9 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
             if (position is { } done) sequencer.Recorded(done);
         }
     }
+
+    /// <summary>How long a report of a run whose start is not recorded is tried again before it is refused (a forged run).</summary>
+    public static readonly TimeSpan EarlyPatience = TimeSpan.FromHours(1);
 
     private static string WorkerOf(ConsumeContext context) =>
         "trainer@" + (context.Host?.MachineName is { Length: > 0 and <= ReportValidation.MaxNameLength } machine ? machine : "unknown");
