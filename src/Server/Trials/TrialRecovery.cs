@@ -1,6 +1,8 @@
 using Marten;
+using Npgsql;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Server.Laws;
 using ScalingLedger.Server.Studies;
 
@@ -8,12 +10,17 @@ namespace ScalingLedger.Server.Trials;
 
 /// <summary>
 /// On start: every running study, and every study fitted by an older fitter, is refitted (a refit lost to a crash is done
-/// now; the same evidence records nothing). Each study on its own: one's trouble does not keep the others. What the trainers
-/// are owed (commands that died with an in-memory bus, trials whose trainer died) is the reconciler's
-/// (<see cref="TrialReconciler"/>).
+/// now; the same evidence records nothing). Each study and each phase of its laws on its own: one's trouble does not keep
+/// the others, and a refit that fails is kept and tried again (<see cref="RefitRetries"/>). Once per cluster: Servers that
+/// start together leave it to the one that takes a PostgreSQL advisory lock first. What the trainers are owed (commands that
+/// died with an in-memory bus, trials whose trainer died) is the reconciler's (<see cref="TrialReconciler"/>).
 /// </summary>
-public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, ILogger<TrialRecovery> log) : IHostedService
+public sealed class TrialRecovery(IServiceScopeFactory scopes, LedgerDatabase database, IHostApplicationLifetime lifetime,
+    ILogger<TrialRecovery> log) : IHostedService
 {
+    /// <summary>The advisory lock key of recovery (one per database).</summary>
+    private const long LockKey = 0x5CA1_1ED6_E000_0002;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => RecoverAsync(lifetime.ApplicationStopping)));
@@ -26,9 +33,22 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationL
     {
         try
         {
+            // Its own connection, never pooled: the lock lives as long as the connection.
+            await using var lease = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ConnectionString);
+            await lease.OpenAsync(cancel);
+            await using (var take = new NpgsqlCommand("select pg_try_advisory_lock(@key)", lease))
+            {
+                take.Parameters.AddWithValue("key", LockKey);
+                if (await take.ExecuteScalarAsync(cancel) is not true)
+                {
+                    log.LogInformation("Another Server is resuming the unfinished studies");
+                    return;
+                }
+            }
             using var scope = scopes.CreateScope();
             var store = scope.ServiceProvider.GetRequiredService<IDocumentStore>();
             var refitter = scope.ServiceProvider.GetRequiredService<StudyRefitter>();
+            var retries = scope.ServiceProvider.GetRequiredService<RefitRetries>();
             IReadOnlyList<StudySummaryView> studies;
             await using (var session = store.QuerySession())
                 studies = (await session.Query<StudySummaryView>().ToListAsync(cancel)).OrderBy(s => s.DefinedAt).ToList();
@@ -36,7 +56,7 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationL
             {
                 try
                 {
-                    await RecoverAsync(summary, store, refitter, cancel);
+                    await RecoverAsync(summary, store, refitter, retries, cancel);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -51,7 +71,8 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationL
         }
     }
 
-    private async Task RecoverAsync(StudySummaryView summary, IDocumentStore store, StudyRefitter refitter, CancellationToken cancel)
+    private async Task RecoverAsync(StudySummaryView summary, IDocumentStore store, StudyRefitter refitter, RefitRetries retries,
+        CancellationToken cancel)
     {
         if (summary.Status != StudyStatus.Running || summary.Spec is null)
         {
@@ -60,11 +81,27 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, IHostApplicationL
             if (laws?.LatestFits.Any(f => f.FitterVersion != LawEngine.FitterVersion) == true)
             {
                 log.LogInformation("Refitting study {Name} ({StudyId}) with fitter {Version}", summary.Name, summary.Id, LawEngine.FitterVersion);
-                await refitter.RefitAsync(summary.Id, cancel);
+                await RefitAsync(summary, refitter, retries, cancel);
             }
             return;
         }
         // Trials owed to the trainers, and trials whose trainer died with the process, are the reconciler's (TrialReconciler).
-        await refitter.RefitAsync(summary.Id, cancel);
+        await RefitAsync(summary, refitter, retries, cancel);
+    }
+
+    private static async Task RefitAsync(StudySummaryView summary, StudyRefitter refitter, RefitRetries retries, CancellationToken cancel)
+    {
+        foreach (var phase in new[] { RefitCost.Quick, RefitCost.Slow })
+        {
+            try
+            {
+                await refitter.RefitAsync(summary.Id, phase, cancel);
+                await retries.SucceededAsync(summary.Id, phase, cancel);
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlException or TimeoutException))
+            {
+                await retries.FailedAsync(summary.Id, phase, ex, cancel);
+            }
+        }
     }
 }
