@@ -220,6 +220,14 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
         }
     }
 
+    /// <summary>The transaction lock of a study's writers (a hash of its id; two studies sharing one only take turns).</summary>
+    public static long LockKeyOf(Guid studyId)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        studyId.TryWriteBytes(bytes);
+        return BitConverter.ToInt64(bytes[..8]) ^ BitConverter.ToInt64(bytes[8..]);
+    }
+
     /// <summary>
     /// The one way events reach a study's stream: decides each request in order in one session, appends what they decided
     /// (each event with its request's user and causation) in one transaction, and decides them all again when another
@@ -231,6 +239,11 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
         {
             await using var session = store.LightweightSession();
             session.CorrelationId = studyId.ToString();
+            // Across Servers: the study's writers take turns on a transaction lock (the gate above orders this process's own),
+            // so that one reads what the other committed instead of deciding on stale reads and conflicting at the append.
+            // The stream's version check below still holds if a writer without the lock (an older version) appends.
+            await session.BeginTransactionAsync(cancel);
+            await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(?)", cancel, LockKeyOf(studyId));
             var head = await session.LoadAsync<StudyChain>(studyId, cancel);
             var reads = await ReportReads.LoadAsync(session, studyId, group.Select(r => r.TrialId), cancel);
             var decided = new List<(WriteRequest Request, IReadOnlyList<object> Events)>();
