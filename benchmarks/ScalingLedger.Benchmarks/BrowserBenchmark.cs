@@ -44,15 +44,32 @@ internal static class BrowserBenchmark
                 var database = $"browser_{trials}_{Guid.NewGuid():N}"[..24];
                 await pg.CreateDatabaseAsync(database);
                 var port = 5200 + trials % 700;
-                using var process = StartServer(server, pg.ConnectionString(database), recordingPath, port);
-                try
+                Guid id;
+                using (var process = StartServer(server, pg.ConnectionString(database), recordingPath, port))
                 {
-                    await MeasureAsync(browser, $"http://127.0.0.1:{port}", LedgerBenchmark.Spec(recording, trials));
+                    try
+                    {
+                        id = await MeasureAsync(browser, $"http://127.0.0.1:{port}", LedgerBenchmark.Spec(recording, trials));
+                    }
+                    finally
+                    {
+                        process.Kill(entireProcessTree: true);
+                        await process.WaitForExitAsync();
+                    }
                 }
-                finally
+                // The first page after a start, the Server warming itself before it says ready or not, alternated.
+                foreach (var warmup in new[] { false, true, false, true })
                 {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
+                    using var process = StartServer(server, pg.ConnectionString(database), recordingPath, port, warmup);
+                    try
+                    {
+                        await FirstLoadAfterStartAsync(browser, $"http://127.0.0.1:{port}", id, warmup);
+                    }
+                    finally
+                    {
+                        process.Kill(entireProcessTree: true);
+                        await process.WaitForExitAsync();
+                    }
                 }
             }
         }
@@ -64,7 +81,7 @@ internal static class BrowserBenchmark
         return 0;
     }
 
-    private static Process StartServer(string dll, string connection, string recording, int port)
+    private static Process StartServer(string dll, string connection, string recording, int port, bool warmup = true)
     {
         var info = new ProcessStartInfo("dotnet", [dll])
         {
@@ -74,6 +91,7 @@ internal static class BrowserBenchmark
         info.Environment["Trainer__Replay"] = recording;
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Ledger__Warmup"] = warmup ? "true" : "false";
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -82,7 +100,43 @@ internal static class BrowserBenchmark
         return process;
     }
 
-    private static async Task MeasureAsync(IBrowser browser, string baseUrl, JsonObject spec)
+    /// <summary>
+    /// From the process's start: how long until it says ready (<c>/health</c> 200), and the first study page's load after that
+    /// in a fresh browser context (nothing cached), as a researcher opening the study right after a restart or failover.
+    /// </summary>
+    private static async Task FirstLoadAfterStartAsync(IBrowser browser, string baseUrl, Guid id, bool warmup)
+    {
+        var clock = Stopwatch.StartNew();
+        using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                if ((await client.GetAsync("/health")).IsSuccessStatusCode) break;
+            }
+            catch (HttpRequestException) when (i < 1200) { }
+            await Task.Delay(100);
+        }
+        var ready = clock.Elapsed;
+        var first = await FreshLoadAsync(browser, $"{baseUrl}/studies/{id}");
+        // The same in another fresh context: what is left of the first load's cost on the browser's side (nothing cached).
+        var second = await FreshLoadAsync(browser, $"{baseUrl}/studies/{id}");
+        Console.WriteLine($"   after a start {(warmup ? "with" : "without")} warm-up: ready (/health 200) {ready.TotalSeconds:F1} s after the process " +
+            $"started; the first study page interactive with its four panels drawn {first:F0} ms, the next (also a fresh browser context) {second:F0} ms");
+    }
+
+    private static async Task<double> FreshLoadAsync(IBrowser browser, string url)
+    {
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 } });
+        var page = await context.NewPageAsync();
+        var load = Stopwatch.StartNew();
+        await page.GotoAsync(url);
+        await page.Locator("#interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 120_000 });
+        foreach (var panel in Panels) await page.Locator($"#{panel}[data-draws]").WaitForAsync(new() { Timeout = 120_000 });
+        return load.Elapsed.TotalMilliseconds;
+    }
+
+    private static async Task<Guid> MeasureAsync(IBrowser browser, string baseUrl, JsonObject spec)
     {
         using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
         for (var i = 0; ; i++)
@@ -173,6 +227,7 @@ internal static class BrowserBenchmark
             $"{string.Join(", ", drawTimes.Select(d => $"{d.Key} {Median(d.Value):F0} ms"))}");
         if (errors.Count > 0) Console.WriteLine($"   browser errors: {string.Join(" | ", errors)}");
         await page.CloseAsync();
+        return id;
     }
 
     private static async Task<int[]> DrawsAsync(IPage page) =>

@@ -64,7 +64,8 @@ public sealed partial class AccessControlTests(PostgresFixture pg)
         var reconciler = app.Services.GetRequiredService<TrialReconciler>();
         async Task<(int? Status, string Body)> HealthAs(ClaimsPrincipal user)
         {
-            var result = await LedgerHealth.CheckAsync(unreachable, bus, reconciler, user, NullLogger.Instance, CancellationToken.None);
+            var result = await LedgerHealth.CheckAsync(unreachable, bus, reconciler, warm: true, user, NullLogger.Instance,
+                CancellationToken.None);
             return (((IStatusCodeHttpResult)result).StatusCode, System.Text.Json.JsonSerializer.Serialize(((IValueHttpResult)result).Value));
         }
 

@@ -18,8 +18,9 @@ public sealed class HealthProbe
 
 /// <summary>
 /// <c>GET /health</c>, truthfully: the database takes a write (timed), the bus is connected, and how far each reactor is
-/// behind the ledger's last event (on the Server that runs them: hot/cold). 200 when the database and the bus are up
-/// (reactors behind are reported, not fatal: they catch up), 503 naming what is down otherwise. Why the database is down
+/// behind the ledger's last event (on the Server that runs them: hot/cold). 200 when the database and the bus are up and
+/// the Server is warm (<see cref="LedgerWarmup"/>; reactors behind are reported, not fatal: they catch up), 503 naming what
+/// is down, or <c>warming</c>, otherwise. Why the database is down
 /// (its error names hosts and ports) is for admins, as a failed trial's details are (<see cref="FailureDetails"/>); anyone
 /// else reads that it is down, and the error is logged. The read model's version, and the events its last rebuild skipped
 /// (<see cref="LedgerUpgrade"/>): how many for anyone, which and why for admins.
@@ -28,7 +29,7 @@ public static class LedgerHealth
 {
     private static readonly string Server = $"{Environment.MachineName}/{Environment.ProcessId}";
 
-    public static async Task<IResult> CheckAsync(IDocumentStore store, IBusControl bus, TrialReconciler reconciler, ClaimsPrincipal user,
+    public static async Task<IResult> CheckAsync(IDocumentStore store, IBusControl bus, TrialReconciler reconciler, bool warm, ClaimsPrincipal user,
         ILogger log, CancellationToken cancel)
     {
         var problems = new List<string>();
@@ -69,7 +70,8 @@ public static class LedgerHealth
         if (health.Status == BusHealthStatus.Unhealthy) problems.Add("bus");
         var body = new
         {
-            status = problems.Count == 0 ? "healthy" : "unhealthy",
+            status = problems.Count > 0 ? "unhealthy" : warm ? "healthy" : "warming",
+            warm,
             down = problems,
             server = Server,
             database,
@@ -78,6 +80,6 @@ public static class LedgerHealth
             readModel,
             reconciling = reconciler.Leading,
         };
-        return problems.Count == 0 ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+        return problems.Count == 0 && warm ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -35,6 +35,9 @@ public sealed class LedgerOptions
                                                   $"comma-separated; '{ReportRetryMilliseconds}' is not");
     }
 
+    /// <summary>Ask itself for the first pages after a start, and say ready (<c>/health</c>) only then (see LedgerWarmup).</summary>
+    public bool Warmup { get; set; } = true;
+
     /// <summary>
     /// Threads the reactor's bootstrap may use when refitting laws (the results do not depend on it). One by default, so
     /// that training keeps the other cores.

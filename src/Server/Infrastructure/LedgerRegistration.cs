@@ -31,6 +31,8 @@ public static class LedgerRegistration
         services.AddSingleton<LedgerDatabase>();
         // Before the store's own hosted services (its async daemon runs the reactor): the read side is current first.
         services.AddHostedService<LedgerUpgrade>();
+        services.AddSingleton<LedgerWarmup>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerWarmup>());
         services.AddLedgerStore(sp => sp.GetRequiredService<LedgerDatabase>().ConnectionString);
         services.AddSingleton<LedgerChanges>();
         services.AddSingleton<ILedgerChanges>(sp => sp.GetRequiredService<LedgerChanges>());
@@ -142,8 +144,9 @@ public static class LedgerRegistration
         app.MapStudyEndpoints();
         app.MapPredictionEndpoints();
         app.MapTokenEndpoints();
-        app.MapGet("/health", (IDocumentStore store, IBusControl bus, TrialReconciler reconciler, ClaimsPrincipal user, ILoggerFactory logs,
-                CancellationToken cancel) => LedgerHealth.CheckAsync(store, bus, reconciler, user, logs.CreateLogger(nameof(LedgerHealth)), cancel))
+        app.MapGet("/health", (IDocumentStore store, IBusControl bus, TrialReconciler reconciler, LedgerWarmup warmup, ClaimsPrincipal user,
+                ILoggerFactory logs, CancellationToken cancel) =>
+                LedgerHealth.CheckAsync(store, bus, reconciler, warmup.Warm, user, logs.CreateLogger(nameof(LedgerHealth)), cancel))
             .WithTags("Health").AllowAnonymous();
         if (site)
         {
