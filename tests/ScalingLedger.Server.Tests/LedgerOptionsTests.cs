@@ -16,7 +16,8 @@ public sealed class LedgerOptionsTests
     [InlineData("100,,abc")]
     [InlineData("0")]
     [InlineData("-5")]
-    [InlineData("3600001")]
+    [InlineData("1200001")]
+    [InlineData("600000,600000,1")]
     public void a_malformed_list_of_pauses_is_refused_naming_the_setting_and_the_value(string value)
     {
         var error = Should.Throw<InvalidOperationException>(() => new LedgerOptions { ReportRetryMilliseconds = value }.ReportRetryPauses());

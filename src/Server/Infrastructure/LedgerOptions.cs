@@ -23,16 +23,20 @@ public sealed class LedgerOptions
     /// </summary>
     public string ReportRetryMilliseconds { get; set; } = "100,500,1000,2000,5000,10000,15000,30000,30000,60000";
 
+    /// <summary>The most all the pauses of <see cref="ReportRetryMilliseconds"/> may add up to.</summary>
+    public const int MaxReportRetryMilliseconds = 1_200_000;
+
     /// <summary>The pauses of <see cref="ReportRetryMilliseconds"/>; a malformed list is a start-up error that names it.</summary>
     public int[] ReportRetryPauses()
     {
         var parts = ReportRetryMilliseconds.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var pauses = parts.Select(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
-            out var ms) && ms is > 0 and <= 3_600_000 ? ms : -1).ToArray();
-        return pauses.Length is > 0 and <= 50 && pauses.All(p => p > 0)
+            out var ms) && ms > 0 ? ms : -1).ToArray();
+        // A report waits unacknowledged meanwhile: all of it must stay well inside RabbitMQ's consumer timeout (30 min).
+        return pauses.Length is > 0 and <= 50 && pauses.All(p => p > 0) && pauses.Sum(p => (long)p) <= MaxReportRetryMilliseconds
             ? pauses
-            : throw new InvalidOperationException($"Ledger:ReportRetryMilliseconds must be 1 to 50 pauses in milliseconds (1 to 3600000), " +
-                                                  $"comma-separated; '{ReportRetryMilliseconds}' is not");
+            : throw new InvalidOperationException("Ledger:ReportRetryMilliseconds must be 1 to 50 pauses in milliseconds, comma-separated, " +
+                                                  $"that add up to at most {MaxReportRetryMilliseconds} (20 min); '{ReportRetryMilliseconds}' is not");
     }
 
     /// <summary>Ask itself for the first pages after a start, and say ready (<c>/health</c>) only then (see LedgerWarmup).</summary>

@@ -67,7 +67,7 @@ public static class LedgerRegistration
             // together in one transaction; each trial's are recorded in the order they were sent (ReportSequencer).
             // A database hiccup, repeated write conflicts or a report that came before its run's start retry the report in place;
             // a database outage or restart of up to about three minutes is waited out (the report stays unacknowledged, and the
-            // broker holds the rest) before a report faults to the error queue, from which it is replayed (ReplayFailedReports).
+            // broker holds the rest) before a report faults to the error queue, from which it is replayed (FailedReports).
             // The tries in place belong to the reports' queue (not the consumer), so that the replay from the error queue has
             // its own schedule rather than this one nested in it.
             var pauses = ledger.ReportRetryPauses();
@@ -91,13 +91,13 @@ public static class LedgerRegistration
                 {
                     cfg.Host(new Uri(rabbit!));
                     cfg.ConfigureEndpoints(context);
-                    ReplayFailedReports(cfg, context);
+                    FailedReports.Configure(cfg, context);
                 });
             else
                 x.UsingInMemory((context, cfg) =>
                 {
                     cfg.ConfigureEndpoints(context);
-                    ReplayFailedReports(cfg, context);
+                    FailedReports.Configure(cfg, context);
                 });
         });
 
@@ -113,26 +113,6 @@ public static class LedgerRegistration
     }
 
     /// <param name="site">Map the Blazor site too (a host without the site's static assets, such as a benchmark, leaves it out).</param>
-    /// <summary>The queue a report goes to when its tries in place are used up (MassTransit's error queue of the reports).</summary>
-    public const string FailedReports = Queues.TrialReports + "_error";
-
-    /// <summary>
-    /// Reports that used up their tries in place (a database outage longer than they wait) are not left in the error queue:
-    /// it is consumed too, a few at a time, and each report is tried again with a growing pause (5 s up to a minute, for
-    /// about 16 hours) until the database takes it; only then does it go on to <c>trial-reports_error_error</c>, for a person
-    /// to look at. A report before its run's start waits here too (its start may be in this queue, behind it), for an hour
-    /// at most (see TrialReportConsumer). The queue takes no publications of its own (no consume topology): only what faulted.
-    /// </summary>
-    private static void ReplayFailedReports(IBusFactoryConfigurator cfg, IBusRegistrationContext context) =>
-        cfg.ReceiveEndpoint(FailedReports, e =>
-        {
-            e.ConfigureConsumeTopology = false;
-            e.ConcurrentMessageLimit = 4;
-            e.PrefetchCount = 8;
-            e.UseMessageRetry(r => r.Exponential(1_000, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(5)));
-            e.ConfigureConsumer<TrialReportConsumer>(context);
-        });
-
     public static WebApplication MapLedger(this WebApplication app, bool site = true)
     {
         app.UseExceptionHandler();

@@ -80,7 +80,8 @@ public sealed class LedgerUpgrade(IDocumentStore store, LedgerDatabase database,
                 // The page's ids only: now its events, whole (this is what fails on an event that cannot be read).
                 if (page.Count == 0) return unreadable;
                 var last = page[^1];
-                _ = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > after && e.Sequence <= last).ToListAsync(cancel);
+                _ = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > after && e.Sequence <= last).OrderBy(e => e.Sequence)
+                    .ToListAsync(cancel);
                 if (page.Count < ScanPage) return unreadable;
                 after = last;
             }

@@ -81,14 +81,22 @@ public sealed class RefitRetries(IDocumentStore store, IServiceProvider services
         var refitter = services.GetRequiredService<StudyRefitter>();
         foreach (var trouble in troubles.Where(t => t.RetryAt <= clock.GetUtcNow()))
         {
+            // Each on its own, whatever failed (the database too: its backoff grows like any other failure's).
             try
             {
                 await refitter.RefitAsync(trouble.StudyId, trouble.Phase, cancel);
                 await SucceededAsync(trouble.StudyId, trouble.Phase, cancel);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException && ex is not (Npgsql.NpgsqlException or TimeoutException))
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancel.IsCancellationRequested)
             {
-                await FailedAsync(trouble.StudyId, trouble.Phase, ex, cancel);
+                try
+                {
+                    await FailedAsync(trouble.StudyId, trouble.Phase, ex, cancel);
+                }
+                catch (Exception unrecorded) when (unrecorded is not OperationCanceledException)
+                {
+                    log.LogWarning("Could not record that study {StudyId}'s refit failed again ({Error})", trouble.StudyId, unrecorded.Message);
+                }
             }
         }
     }

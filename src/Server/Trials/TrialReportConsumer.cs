@@ -2,7 +2,6 @@ using Marten;
 using MassTransit;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Server.Studies;
 
 namespace ScalingLedger.Server.Trials;
@@ -32,10 +31,25 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
     public Task Consume(ConsumeContext<TrialCancelled> context) => Record(context, context.Message.StudyId, context.Message.TrialId);
 
     /// <summary>A coordinate check's result: recorded once, for a check the study asked for.</summary>
-    public Task Consume(ConsumeContext<CoordinateCheckRecorded> context) => RecordCheck(context, context.Message, context.Message.CheckId);
+    public Task Consume(ConsumeContext<CoordinateCheckRecorded> context) =>
+        Replayable(context, () => RecordCheck(context, context.Message, context.Message.CheckId));
 
     /// <summary>A coordinate check that could not run: recorded as failed.</summary>
-    public Task Consume(ConsumeContext<CoordinateCheckFailed> context) => RecordCheck(context, context.Message, context.Message.CheckId);
+    public Task Consume(ConsumeContext<CoordinateCheckFailed> context) =>
+        Replayable(context, () => RecordCheck(context, context.Message, context.Message.CheckId));
+
+    /// <summary>A report replayed from the error queue that still cannot be recorded goes back to it for later (<see cref="FailedReports"/>).</summary>
+    private async Task Replayable<T>(ConsumeContext<T> context, Func<Task> record) where T : class
+    {
+        try
+        {
+            await record();
+        }
+        catch (Exception ex) when (FailedReports.TryLater(context, ex))
+        {
+            await FailedReports.SendBackAsync(context, ex, log);
+        }
+    }
 
     private async Task RecordCheck(ConsumeContext context, IStudyEvent result, Guid checkId)
     {
@@ -59,14 +73,18 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
     public async Task Consume(ConsumeContext<TrialHeartbeat> context)
     {
         var beat = context.Message;
-        if (beat.WorkerId is not { Length: <= ReportValidation.MaxNameLength }) return;
+        // A heartbeat that waited out an outage in the error queue says nothing about now.
+        if (FailedReports.IsReplay(context) || beat.WorkerId is not { Length: <= ReportValidation.MaxNameLength }) return;
         if (!await known.ExistsAsync(beat.StudyId, beat.TrialId, context.CancellationToken)) return;
         await using var session = store.LightweightSession();
         session.Store(new TrialLease { Id = beat.TrialId, RunId = beat.RunId, LastHeard = DateTimeOffset.UtcNow });
         await session.SaveChangesAsync(context.CancellationToken);
     }
 
-    private async Task Record<T>(ConsumeContext<T> context, Guid studyId, Guid trialId) where T : class
+    private Task Record<T>(ConsumeContext<T> context, Guid studyId, Guid trialId) where T : class =>
+        Replayable(context, () => RecordOnce(context, studyId, trialId));
+
+    private async Task RecordOnce<T>(ConsumeContext<T> context, Guid studyId, Guid trialId) where T : class
     {
         var report = (object)context.Message;
         if (ReportValidation.Shape(report) is { } malformed)
@@ -79,8 +97,8 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
             Refuse(context, report, $"no trial {trialId} in study {studyId}");
             return;
         }
-        var replayed = context.ReceiveContext.InputAddress.AbsolutePath.EndsWith(LedgerRegistration.FailedReports, StringComparison.Ordinal);
-        if (replayed && context.GetRetryAttempt() == 0)
+        var replayed = FailedReports.IsReplay(context);
+        if (replayed && FailedReports.Count(context) == 0 && context.GetRetryAttempt() == 0)
             log.LogInformation("Replaying {Report} of trial {TrialId} from the error queue (its tries in place were used up)",
                 report.GetType().Name, trialId);
         var run = context.Headers.Get<Guid>(ReportHeaders.Run);
@@ -126,9 +144,10 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
         }
         switch (standing)
         {
-            case RunStanding.Early when replayed && DateTime.UtcNow - (context.SentTime ?? DateTime.UtcNow) > EarlyPatience:
-                Refuse(context, report,
-                    $"its run {run} has not started in the {EarlyPatience.TotalHours:F0} h since it was sent (no such run reached the ledger)");
+            case RunStanding.Early when replayed && FailedReports.Count(context) > 0
+                                        && DateTime.UtcNow - FailedReports.Since(context) > FailedReports.EarlyPatience:
+                Refuse(context, report, $"its run {run} has not started in the {FailedReports.EarlyPatience.TotalHours:F0} h since the report was " +
+                                        "first replayed (no such run reached the ledger)");
                 return;
             case RunStanding.Early:
                 // Its run's start is on its way through another Server (or a retry of this one): the transport's retry finds it recorded.
@@ -182,9 +201,6 @@ public sealed class TrialReportConsumer(StudyWriter writer, TrialDispatcher disp
             if (position is { } done) sequencer.Recorded(done);
         }
     }
-
-    /// <summary>How long a report of a run whose start is not recorded is tried again before it is refused (a forged run).</summary>
-    public static readonly TimeSpan EarlyPatience = TimeSpan.FromHours(1);
 
     private static string WorkerOf(ConsumeContext context) =>
         "trainer@" + (context.Host?.MachineName is { Length: > 0 and <= ReportValidation.MaxNameLength } machine ? machine : "unknown");
