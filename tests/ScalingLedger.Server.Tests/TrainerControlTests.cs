@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Contracts;
+using ScalingLedger.Server.Trials;
 
 namespace ScalingLedger.Server.Tests;
 
@@ -101,6 +104,9 @@ public sealed class TrainerControlTests(PostgresFixture pg)
 
         var events = await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events");
         events.Count(e => e!["type"]!.GetValue<string>() == nameof(CoordinateCheckRecorded)).ShouldBe(1);
+        // The request was committed first and its command sent by the reconciler, which marked it sent (the ledger is the outbox).
+        await using (var session = app.Services.GetRequiredService<IDocumentStore>().QuerySession())
+            (await session.LoadAsync<CoordinateCheckDispatch>(checkId)).ShouldNotBeNull();
 
         var bad = await client.PostAsJsonAsync($"/api/studies/{id}/coordinate-checks", new { steps = 0, widths = new[] { -1 } });
         bad.StatusCode.ShouldBe(HttpStatusCode.BadRequest);

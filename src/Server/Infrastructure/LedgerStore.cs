@@ -58,6 +58,7 @@ public static class LedgerStore
                 opts.Schema.For<Access.ApiToken>().Identity(v => v.Id);
                 opts.Schema.For<Trials.TrialDispatch>().Identity(v => v.Id).Duplicate(v => v.StudyId);
                 opts.Schema.For<Trials.TrialLease>().Identity(v => v.Id);
+                opts.Schema.For<Trials.CoordinateCheckDispatch>().Identity(v => v.Id);
                 opts.Schema.For<HealthProbe>().Identity(v => v.Id);
                 opts.Schema.For<Domain.Laws.RefitTrouble>().Identity(v => v.Id).Duplicate(v => v.StudyId);
                 return opts;

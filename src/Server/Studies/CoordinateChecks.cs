@@ -7,17 +7,25 @@ using ScalingLedger.Server.Trials;
 namespace ScalingLedger.Server.Studies;
 
 /// <summary>
-/// <c>POST /api/studies/{id}/coordinate-checks</c>: record the request of a coordinate check of the study's model and queue
-/// it. Bounded: at most <see cref="CoordinateCheckLimits.MaxPerStudy"/> per study, widths and steps capped, and no model
-/// larger than a trial may be.
+/// <c>POST /api/studies/{id}/coordinate-checks</c>: record the request of a coordinate check of the study's model; the
+/// reconciler sends it to the trainers (the ledger is the outbox). Bounded: at most
+/// <see cref="CoordinateCheckLimits.MaxPerStudy"/> per study, widths and steps capped, and no model larger than a trial may be.
 /// </summary>
 public static class CoordinateChecks
 {
     /// <summary>Optional settings of a coordinate check; defaults come from the study's spec.</summary>
     public sealed record CoordinateCheckRequest(IReadOnlyList<int>? Widths, double? LearningRate, int? Steps, int? BatchSize);
 
+    /// <summary>The trainers' command of a requested check (the reconciler sends it: <see cref="TrialReconciler"/>).</summary>
+    public static RunCoordinateCheck CommandFor(StudySummaryView study, CoordinateCheckRequested request)
+    {
+        var model = study.Spec!.Model!;
+        return new RunCoordinateCheck(study.Id, request.CheckId, study.Spec.Dataset!, model.HiddenLayers, request.Widths,
+            model.Parameterization ?? "standard", model.BaseWidth, request.LearningRate, study.Spec.Seeds![0], request.Steps, request.BatchSize);
+    }
+
     public static async Task<IResult> Request(Guid id, CoordinateCheckRequest? request, ClaimsPrincipal user, LedgerQueries queries,
-        StudyWriter writer, TrialDispatcher dispatcher, TimeProvider clock, CancellationToken cancel)
+        StudyWriter writer, TrialReconciler reconciler, TimeProvider clock, CancellationToken cancel)
     {
         var study = await queries.GetSummaryAsync(id, cancel);
         if (study is null) return TypedResults.Problem($"No study {id}.", statusCode: StatusCodes.Status404NotFound);
@@ -39,16 +47,15 @@ public static class CoordinateChecks
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var by = LedgerUser.NameOf(user);
-        var check = new RunCoordinateCheck(id, Guid.CreateVersion7(), study.Spec.Dataset!, model.HiddenLayers, widths,
-            model.Parameterization ?? "standard", model.BaseWidth, request?.LearningRate ?? study.Spec.Optimizer!.LearningRates!.Max(),
-            study.Spec.Seeds![0], request?.Steps ?? 10, request?.BatchSize ?? study.Spec.BatchSize);
+        var check = new CoordinateCheckRequested(id, Guid.CreateVersion7(), widths, request?.LearningRate ?? study.Spec.Optimizer!.LearningRates!.Max(),
+            request?.Steps ?? 10, request?.BatchSize ?? study.Spec.BatchSize, by, clock.GetUtcNow());
+        // The ledger is the outbox: the request is committed, and the reconciler sends the trainers its command.
         var recorded = await writer.DecideAsync(id, by, null, async session =>
-            StudyDecisions.DecideCoordinateCheckRequest(await StudyDocuments.SummaryAsync(session, id, cancel), new CoordinateCheckRequested(id,
-                check.CheckId, check.Widths, check.LearningRate, check.Steps, check.BatchSize, by, clock.GetUtcNow())), CancellationToken.None);
+            StudyDecisions.DecideCoordinateCheckRequest(await StudyDocuments.SummaryAsync(session, id, cancel), check), CancellationToken.None);
         if (recorded.Count == 0)
             return TypedResults.Problem($"Study {id} has run its {CoordinateCheckLimits.MaxPerStudy} coordinate checks: no more can be asked for.",
                 statusCode: StatusCodes.Status409Conflict);
-        await dispatcher.CheckCoordinatesAsync(check, CancellationToken.None);
+        reconciler.Poke();
         return TypedResults.Accepted($"/api/studies/{id}/coordinate-checks", new { checkId = check.CheckId, check.Widths, check.LearningRate, check.Steps });
     }
 }

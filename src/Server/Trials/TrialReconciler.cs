@@ -29,6 +29,15 @@ public sealed class TrialLease
     public DateTimeOffset LastHeard { get; set; }
 }
 
+/// <summary>A coordinate check's command was sent (the outbox mark of a check, as <see cref="TrialDispatch"/> is a trial's).</summary>
+public sealed class CoordinateCheckDispatch
+{
+    /// <summary>The check's id.</summary>
+    public Guid Id { get; set; }
+    public DateTimeOffset SentAt { get; set; }
+    public string Bus { get; set; } = "";
+}
+
 /// <param name="Lease">How long a running trial's trainer may stay silent before its attempt is failed (trainers send a heartbeat
 /// at a fraction of it).</param>
 /// <param name="Every">How often the reconciler looks (it is also woken at once by a decision that owes a command).</param>
@@ -144,6 +153,7 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
 
     private async Task PassAsync(CancellationToken cancel)
     {
+        await SendChecksAsync(cancel);
         var now = clock.GetUtcNow();
         IReadOnlyList<TrialView> open;
         IReadOnlyList<StudySummaryView> studies;
@@ -179,6 +189,30 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
                 await dispatcher.StopAsync(study.Id, limit.Token);
             }
         }
+    }
+
+    /// <summary>Coordinate checks requested and not sent yet (or sent on an in-memory bus that died with its process).</summary>
+    private async Task SendChecksAsync(CancellationToken cancel)
+    {
+        await using var session = store.LightweightSession();
+        var pending = await session.Query<CoordinateCheckView>().Where(c => c.Status == CoordinateCheckStatus.Requested).ToListAsync(cancel);
+        if (pending.Count == 0) return;
+        var marks = (await session.LoadManyAsync<CoordinateCheckDispatch>(cancel, pending.Select(c => c.Id).ToArray())).ToDictionary(m => m.Id);
+        var owed = pending.Where(c => c.Request is not null && !(marks.TryGetValue(c.Id, out var mark) && (options.DurableBus || mark.Bus == bus)))
+            .ToList();
+        if (owed.Count == 0) return;
+        var studies = (await session.LoadManyAsync<StudySummaryView>(cancel, owed.Select(c => c.StudyId).Distinct().ToArray())).ToDictionary(s => s.Id);
+        using var scope = scopes.CreateScope();
+        var dispatcher = scope.ServiceProvider.GetRequiredService<TrialDispatcher>();
+        foreach (var check in owed)
+        {
+            if (studies.GetValueOrDefault(check.StudyId) is not { Spec.Model: not null } study) continue;
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            limit.CancelAfter(SendTimeout);
+            await dispatcher.CheckCoordinatesAsync(Studies.CoordinateChecks.CommandFor(study, check.Request!), limit.Token);
+            session.Store(new CoordinateCheckDispatch { Id = check.Id, SentAt = clock.GetUtcNow(), Bus = bus });
+        }
+        await session.SaveChangesAsync(cancel);
     }
 
     private async Task SendOwedAsync(StudySummaryView study, IReadOnlyList<TrialView> trials, IReadOnlyDictionary<Guid, TrialDispatch> marks,
