@@ -117,6 +117,26 @@ public sealed class ReportBoundaryTests(PostgresFixture pg, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task a_checkpoint_taken_before_its_run_s_start_waits_for_that_start_in_the_server()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        var client = app.CreateClient();
+        var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec(widths: [8]));
+        var trial = (await StudyApi.GetAsync(client, $"/api/studies/{id}"))["trials"]![0]!["trialId"]!.GetValue<Guid>();
+        var bus = app.Services.GetRequiredService<IBus>();
+        var run = Guid.NewGuid();
+        await bus.Publish(new LossCheckpointRecorded(id, trial, 10, 1.0, 0.9, 0.5, Now), c => c.Headers.Set(ReportHeaders.Run, run));
+        await Task.Delay(300);
+        await bus.Publish(new TrialStarted(id, trial, 1, "w", "h", 1, "0.107", Now) with { RunId = run }, c => c.Headers.Set(ReportHeaders.Run, run));
+        await WaitAsync(async () => await CheckpointsAsync(client, id) == 1, "the early checkpoint", TimeSpan.FromSeconds(10));
+
+        // It waited for the start here (not in the transport's retry), and the start ended its wait.
+        var (waited, timedOut) = app.Services.GetRequiredService<RunStarts>().Counts;
+        waited.ShouldBeGreaterThanOrEqualTo(1);
+        timedOut.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task a_100000_checkpoint_report_is_refused_within_a_second_and_the_trial_goes_on()
     {
         var (app, client, id, trials) = await StartedAsync([8]);

@@ -23,6 +23,9 @@ public sealed class LedgerWarmup(IServer server, IOptions<LedgerOptions> options
     /// <summary>Whether the first requests have been served (or there is no warm-up to wait for).</summary>
     public bool Warm => warm;
 
+    /// <summary>The warm-up's requests that were answered with success (for tests).</summary>
+    public int Answered { get; private set; }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => WarmAsync(lifetime.ApplicationStopping)));
@@ -55,7 +58,9 @@ public sealed class LedgerWarmup(IServer server, IOptions<LedgerOptions> options
             {
                 using var response = await client.GetAsync(path, stopping);
                 served++;
-                return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync(stopping) : null;
+                if (!response.IsSuccessStatusCode) return null;
+                Answered++;
+                return await response.Content.ReadAsStringAsync(stopping);
             }
             var studies = JsonNode.Parse(await Get("/api/studies") ?? "[]") as JsonArray ?? [];
             await Get("/studies");

@@ -66,6 +66,11 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
     private long groups;
     private long groupedReports;
 
+    /// <summary>Appends another writer beat to the stream, decided again since start (the study lock keeps Servers from it).</summary>
+    public long Conflicts => Interlocked.Read(ref conflicts);
+
+    private long conflicts;
+
     /// <summary>Studies with a writer or a queue of reports now (for tests and the memory benchmark: idle studies hold nothing).</summary>
     public int Tracked
     {
@@ -290,6 +295,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
                 }
                 catch (JasperFx.ConcurrencyException) when (attempt < 10)
                 {
+                    Interlocked.Increment(ref conflicts);
                     log.LogDebug("Study {StudyId} changed while writing {Requests} decision(s); deciding again ({Attempt})", studyId, group.Count, attempt);
                     continue;
                 }
