@@ -75,15 +75,11 @@ public sealed class LedgerUpgrade(IDocumentStore store, LedgerDatabase database,
         {
             try
             {
+                // Read whole: this is what fails on an event that cannot be read.
                 var page = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > after).OrderBy(e => e.Sequence).Take(ScanPage)
-                    .Select(e => e.Sequence).ToListAsync(cancel);
-                // The page's ids only: now its events, whole (this is what fails on an event that cannot be read).
-                if (page.Count == 0) return unreadable;
-                var last = page[^1];
-                _ = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > after && e.Sequence <= last).OrderBy(e => e.Sequence)
                     .ToListAsync(cancel);
                 if (page.Count < ScanPage) return unreadable;
-                after = last;
+                after = page[^1].Sequence;
             }
             catch (Marten.Exceptions.EventDeserializationFailureException bad) when (bad.Sequence > after)
             {

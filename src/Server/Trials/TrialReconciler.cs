@@ -56,9 +56,6 @@ public sealed record ReconcilerOptions(TimeSpan Lease, TimeSpan Every, bool Dura
 public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore store, StudyWriter writer, LedgerDatabase database,
     ReconcilerOptions options, TimeProvider clock, ILogger<TrialReconciler> log) : BackgroundService
 {
-    /// <summary>The advisory lock key of the reconciler (one per database).</summary>
-    private const long LockKey = 0x5CA1_1ED6_E000_0001;
-
     private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(10);
 
     private readonly string bus = Guid.NewGuid().ToString("N");
@@ -129,19 +126,10 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
             }
         }
         await DropLeadershipAsync();
-        // Its own connection, never pooled: the lock lives as long as the connection, and a pooled one outlives its use.
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync(cancel);
-        await using var take = new NpgsqlCommand("select pg_try_advisory_lock(@key)", connection);
-        take.Parameters.AddWithValue("key", LockKey);
-        if (await take.ExecuteScalarAsync(cancel) is true)
-        {
-            leadership = connection;
-            log.LogInformation("This Server reconciles the ledger's trials (sends what is owed, watches leases)");
-            return true;
-        }
-        await connection.DisposeAsync();
-        return false;
+        leadership = await ClusterLocks.TryTakeAsync(database.ConnectionString, ClusterLocks.Reconciler, cancel);
+        if (leadership is null) return false;
+        log.LogInformation("This Server reconciles the ledger's trials (sends what is owed, watches leases)");
+        return true;
     }
 
     private async Task DropLeadershipAsync()

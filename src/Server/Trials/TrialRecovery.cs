@@ -18,8 +18,6 @@ namespace ScalingLedger.Server.Trials;
 public sealed class TrialRecovery(IServiceScopeFactory scopes, LedgerDatabase database, IHostApplicationLifetime lifetime,
     ILogger<TrialRecovery> log) : IHostedService
 {
-    /// <summary>The advisory lock key of recovery (one per database).</summary>
-    private const long LockKey = 0x5CA1_1ED6_E000_0002;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -33,17 +31,11 @@ public sealed class TrialRecovery(IServiceScopeFactory scopes, LedgerDatabase da
     {
         try
         {
-            // Its own connection, never pooled: the lock lives as long as the connection.
-            await using var lease = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ConnectionString);
-            await lease.OpenAsync(cancel);
-            await using (var take = new NpgsqlCommand("select pg_try_advisory_lock(@key)", lease))
+            await using var role = await ClusterLocks.TryTakeAsync(database.ConnectionString, ClusterLocks.Recovery, cancel);
+            if (role is null)
             {
-                take.Parameters.AddWithValue("key", LockKey);
-                if (await take.ExecuteScalarAsync(cancel) is not true)
-                {
-                    log.LogInformation("Another Server is resuming the unfinished studies");
-                    return;
-                }
+                log.LogInformation("Another Server is resuming the unfinished studies");
+                return;
             }
             using var scope = scopes.CreateScope();
             var store = scope.ServiceProvider.GetRequiredService<IDocumentStore>();
