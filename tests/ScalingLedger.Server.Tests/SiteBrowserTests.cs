@@ -144,7 +144,8 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         // The studies list: filters, then two selected for comparison.
         await page.GotoAsync($"{baseUrl}/studies");
         await session.InteractiveAsync();
-        (await page.Locator("#studies tbody tr").CountAsync()).ShouldBe(2);
+        // The list loads after the page turns interactive: wait for it rather than count at once.
+        await WaitForAsync(async () => await page.Locator("#studies tbody tr").CountAsync() == 2, "the list shows both studies");
         await page.Locator("#filter-owner").SelectOptionAsync("bob");
         await WaitForAsync(async () => await page.Locator("#studies tbody tr").CountAsync() == 1, "filtering by owner leaves bob's study");
         await page.Locator("#filter-owner").SelectOptionAsync("");
