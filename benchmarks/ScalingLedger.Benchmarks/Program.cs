@@ -6,7 +6,7 @@ using ScalingLedger.Benchmarks;
 //   browser [trials,...]                       the study page in headless Chromium (needs the Server built in Release)
 //   record STUDY.json RECORDING.json           make a recording from a study (GET /api/studies/{id})
 //   calibration [RECORDING.json ...]           how often the 95% intervals hold, over real sweeps replayed through the reactor
-//   team-load [trials] [--seconds 60] [--trainers 8] [--servers 2]
+//   team-load [trials] [--seconds 60] [--trainers 8] [--servers 2] [--backlog]
 //                                              over the real broker: trainer processes -> RabbitMQ -> 2 Servers (scripts/team.sh)
 return args.FirstOrDefault() switch
 {
@@ -29,6 +29,6 @@ static int Refit(string[] args)
 static int Usage(string verb)
 {
     Console.Error.WriteLine($"Unknown benchmark '{verb}'. Use: refit | ledger [432,4320] [--recording FILE] | browser [432,4320] | " +
-        "record STUDY.json OUT.json | calibration [RECORDING.json ...] | team-load [432] [--seconds 60] [--trainers 8] [--servers 2]");
+        "record STUDY.json OUT.json | calibration [RECORDING.json ...] | team-load [432] [--seconds 60] [--trainers 8] [--servers 2] [--backlog]");
     return 2;
 }
