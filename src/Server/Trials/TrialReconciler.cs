@@ -149,14 +149,13 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
         IReadOnlyDictionary<Guid, TrialLease> leases;
         await using (var session = store.QuerySession())
         {
-            open = await session.Query<TrialView>().Where(t => t.Status == TrialStatus.Scheduled || t.Status == TrialStatus.Running).ToListAsync(cancel);
+            open = await StudyDocuments.OpenTrialsAsync(session, cancel);
             if (open.Count == 0) return;
             var studyIds = open.Select(t => t.StudyId).Distinct().ToArray();
             studies = await session.LoadManyAsync<StudySummaryView>(cancel, studyIds);
-            var trialIds = open.Select(t => t.TrialId).ToArray();
-            marks = (await session.LoadManyAsync<TrialDispatch>(cancel, trialIds)).ToDictionary(m => m.Id);
-            leases = (await session.LoadManyAsync<TrialLease>(cancel, trialIds.Where(id => open.Any(t => t.TrialId == id && t.Status == TrialStatus.Running))
-                .ToArray())).ToDictionary(l => l.Id);
+            marks = (await session.LoadManyAsync<TrialDispatch>(cancel, open.Select(t => t.TrialId).ToArray())).ToDictionary(m => m.Id);
+            leases = (await session.LoadManyAsync<TrialLease>(cancel, open.Where(t => t.Status == TrialStatus.Running).Select(t => t.TrialId).ToArray()))
+                .ToDictionary(l => l.Id);
         }
         using var scope = scopes.CreateScope();
         var dispatcher = scope.ServiceProvider.GetRequiredService<TrialDispatcher>();

@@ -1,0 +1,44 @@
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Studies;
+
+namespace ScalingLedger.Server.Tests;
+
+/// <summary>The read-model queries that leave out the curves: everything else of each trial comes back as stored.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class StudyDocumentsTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task the_open_trials_come_whole_but_for_their_checkpoints_and_the_ended_stay_out()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        var store = app.Services.GetRequiredService<IDocumentStore>();
+        var study = Guid.NewGuid();
+        var run = Guid.NewGuid();
+        var started = DateTimeOffset.Parse("2026-11-30T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        TrialView Trial(int order, TrialStatus status) => new()
+        {
+            TrialId = Guid.NewGuid(), StudyId = study, Order = order, Width = 8 + order, LearningRate = 0.01 * (order + 1), Seed = order,
+            Status = status, Attempt = 2, RunId = run, Runs = [Guid.NewGuid(), run], WorkerId = "trainer-7", HostName = "node-3",
+            StartedAt = started, Checkpoints = [new CheckpointView(1, 2.3, 2.4, 0.1), new CheckpointView(2, 2.0, 2.1, 0.3)],
+        };
+        var running = Trial(0, TrialStatus.Running);
+        var scheduled = Trial(1, TrialStatus.Scheduled);
+        await using (var session = store.LightweightSession())
+        {
+            session.Store(running, scheduled, Trial(2, TrialStatus.Completed), Trial(3, TrialStatus.Failed), Trial(4, TrialStatus.Cancelled));
+            await session.SaveChangesAsync();
+        }
+
+        await using var query = store.QuerySession();
+        var open = (await StudyDocuments.OpenTrialsAsync(query, CancellationToken.None)).Where(t => t.StudyId == study).OrderBy(t => t.Order).ToList();
+
+        open.Select(t => t.TrialId).ShouldBe([running.TrialId, scheduled.TrialId]);
+        open.ShouldAllBe(t => t.Checkpoints.Count == 0);
+        var got = open[0];
+        (got.Status, got.Attempt, got.RunId, got.WorkerId, got.HostName, got.StartedAt, got.Width, got.LearningRate, got.Seed)
+            .ShouldBe((TrialStatus.Running, 2, run, "trainer-7", "node-3", started, 8, 0.01, 0));
+        got.Runs.ShouldBe(running.Runs);
+    }
+}
