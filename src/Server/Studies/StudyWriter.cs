@@ -106,7 +106,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
         {
             // The same commit as a group of reports, with one decision in it.
             var request = new WriteRequest(user, causation, null, reads => decide(reads.Session));
-            await CommitAsync(studyId, [request], cancel);
+            await CommitAsync(studyId, () => [request], cancel);
             return await request.Completion.Task;
         }
         finally
@@ -163,37 +163,22 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
     {
         while (true)
         {
-            List<WriteRequest> group = [];
+            lock (reportQueues)
+            {
+                if (queue.Pending.Count == 0)
+                {
+                    queue.Draining = false;
+                    reportQueues.Remove(studyId);
+                    return;
+                }
+            }
+            IReadOnlyList<WriteRequest> group = [];
             var gate = await EnterAsync(studyId, CancellationToken.None);
             try
             {
-                lock (reportQueues)
-                {
-                    // At most one report of a trial per group: the next one decides after this one is recorded. A trial's later
-                    // reports stay where they are, in their order, and the group takes other trials' reports behind them (a
-                    // trainer's start, checkpoints and end arrive together; stopping at the second would make groups of one).
-                    var trialsInGroup = new HashSet<Guid>();
-                    var next = queue.Pending.First;
-                    for (var looked = 0; next is not null && group.Count < MaxGroup && looked < MaxLookAhead; looked++)
-                    {
-                        var after = next.Next;
-                        if (next.Value.TrialId is not { } trialId || trialsInGroup.Add(trialId))
-                        {
-                            group.Add(next.Value);
-                            queue.Pending.Remove(next);
-                        }
-                        next = after;
-                    }
-                    if (group.Count == 0)
-                    {
-                        queue.Draining = false;
-                        reportQueues.Remove(studyId);
-                        return;
-                    }
-                }
-                Interlocked.Increment(ref groups);
-                Interlocked.Add(ref groupedReports, group.Count);
-                await CommitAsync(studyId, group);
+                // The group is taken once the study's database lock is held: while another Server's writer holds it, what
+                // arrives here meanwhile joins this group instead of waiting for the next transaction.
+                await CommitAsync(studyId, () => group = TakeGroup(queue));
             }
             catch (Exception ex) when (group.Count > 1 && ex is not JasperFx.ConcurrencyException)
             {
@@ -205,7 +190,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
                 {
                     try
                     {
-                        await CommitAsync(studyId, [request]);
+                        await CommitAsync(studyId, () => [request]);
                     }
                     catch (Exception one)
                     {
@@ -215,7 +200,9 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
             }
             catch (Exception ex)
             {
-                // The store failed the whole group (after retries of version conflicts): each report is retried by the transport.
+                // The store failed the whole group (after retries of version conflicts), or failed before the group was taken
+                // (the database away): each report is retried by the transport, with its pauses.
+                if (group.Count == 0) group = TakeGroup(queue);
                 foreach (var request in group) request.Completion.TrySetException(ex);
             }
             finally
@@ -223,6 +210,34 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
                 Leave(studyId, gate);
             }
         }
+    }
+
+    /// <summary>
+    /// The next group from the study's waiting reports. At most one report of a trial per group: the next one decides after
+    /// this one is recorded. A trial's later reports stay where they are, in their order, and the group takes other trials'
+    /// reports behind them (a trainer's start, checkpoints and end arrive together; stopping at the second would make groups of one).
+    /// </summary>
+    private List<WriteRequest> TakeGroup(ReportQueue queue)
+    {
+        List<WriteRequest> group = [];
+        lock (reportQueues)
+        {
+            var trialsInGroup = new HashSet<Guid>();
+            var next = queue.Pending.First;
+            for (var looked = 0; next is not null && group.Count < MaxGroup && looked < MaxLookAhead; looked++)
+            {
+                var after = next.Next;
+                if (next.Value.TrialId is not { } trialId || trialsInGroup.Add(trialId))
+                {
+                    group.Add(next.Value);
+                    queue.Pending.Remove(next);
+                }
+                next = after;
+            }
+        }
+        Interlocked.Increment(ref groups);
+        Interlocked.Add(ref groupedReports, group.Count);
+        return group;
     }
 
     /// <summary>The transaction lock of a study's writers (a hash of its id; two studies sharing one only take turns).</summary>
@@ -238,8 +253,10 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
     /// (each event with its request's user and causation) in one transaction, and decides them all again when another
     /// writer appended meanwhile. A request whose decision throws fails alone.
     /// </summary>
-    private async Task CommitAsync(Guid studyId, IReadOnlyList<WriteRequest> group, CancellationToken cancel = default)
+    /// <param name="take">The requests, taken once the study's lock is first held (and decided again as they are after a conflict).</param>
+    private async Task CommitAsync(Guid studyId, Func<IReadOnlyList<WriteRequest>> take, CancellationToken cancel = default)
     {
+        IReadOnlyList<WriteRequest>? group = null;
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
@@ -249,6 +266,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
             // The stream's version check below still holds if a writer without the lock (an older version) appends.
             await session.BeginTransactionAsync(cancel);
             await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(?)", cancel, LockKeyOf(studyId));
+            group ??= take();
             var head = await session.LoadAsync<StudyChain>(studyId, cancel);
             var reads = await ReportReads.LoadAsync(session, studyId, group.Select(r => r.TrialId), cancel);
             var decided = new List<(WriteRequest Request, IReadOnlyList<object> Events)>();
