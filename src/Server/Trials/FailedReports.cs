@@ -9,9 +9,10 @@ namespace ScalingLedger.Server.Trials;
 /// <summary>
 /// Reports that used up their tries in place (a database outage longer than <c>Ledger:ReportRetryMilliseconds</c>) go to
 /// MassTransit's error queue of the reports, <see cref="Queue"/>, and are replayed from there until the database takes
-/// them. The Servers consume that queue too, a few at a time (it takes no publications of its own: only what faulted). A
-/// replayed report that still meets the database down (or its run's start not recorded yet) is sent back to the end of
-/// the queue after <see cref="Pause"/>, so that no delivery is held past the broker's consumer timeout, for up to
+/// them. The Servers consume that queue too, some at a time (it takes no publications of its own: only what faulted). A
+/// replayed report that still meets the database down is sent back to the end of the queue after <see cref="Pause"/>, so
+/// that no delivery is held past the broker's consumer timeout; one whose run's start is not recorded yet (its start may be
+/// behind it in the queue) after <see cref="EarlyPause"/>, having waited for that start already. Both for up to
 /// <see cref="Patience"/>; one that fails for another reason, or past that, goes on to <c>trial-reports_error_error</c>,
 /// for a person. A report of a run whose start has not reached the ledger <see cref="EarlyPatience"/> after its first
 /// replay (a forged run) is refused.
@@ -25,6 +26,13 @@ public static class FailedReports
     public const string CountHeader = "ScalingLedger-Replay-Count";
 
     public static readonly TimeSpan Pause = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The pause of a report whose run's start is not recorded yet. Not <see cref="Pause"/>: a trial's reports reach this
+    /// queue in order, and a start sent back behind its checkpoints made each of them hold a slot for 30 s (a study stalled
+    /// for minutes after a database restart).
+    /// </summary>
+    public static readonly TimeSpan EarlyPause = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan Patience = TimeSpan.FromHours(24);
     public static readonly TimeSpan EarlyPatience = TimeSpan.FromHours(1);
 
@@ -33,8 +41,9 @@ public static class FailedReports
         cfg.ReceiveEndpoint(Queue, e =>
         {
             e.ConfigureConsumeTopology = false;
-            e.ConcurrentMessageLimit = 4;
-            e.PrefetchCount = 8;
+            // A report that meets the database still down holds its slot for its pause: enough slots that the rest go on.
+            e.ConcurrentMessageLimit = 16;
+            e.PrefetchCount = 16;
             e.ConfigureReceive(r => r.UseFilter(new ReportSizeLimit(context.GetRequiredService<ILogger<ReportSizeLimit>>())));
             e.ConfigureConsumer<TrialReportConsumer>(context);
         });
@@ -64,16 +73,25 @@ public static class FailedReports
     public static bool TryLater(ConsumeContext context, Exception error) =>
         IsReplay(context) && IsTransient(error) && DateTime.UtcNow - Since(context) < Patience;
 
-    /// <summary>Sends the report back to the end of the queue after <see cref="Pause"/> (this delivery is then acknowledged).</summary>
+    /// <summary>How long a replayed report that still cannot be recorded waits before it goes back to the queue.</summary>
+    public static TimeSpan PauseFor(Exception error)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+            if (e is ReportTooEarlyException) return EarlyPause;
+        return Pause;
+    }
+
+    /// <summary>Sends the report back to the end of the queue after its pause (this delivery is then acknowledged).</summary>
     public static async Task SendBackAsync<T>(ConsumeContext<T> context, Exception error, ILogger log) where T : class
     {
         var count = Count(context) + 1;
         var since = Since(context);
+        var pause = PauseFor(error);
         if (count == 1 || count % 20 == 0)
             log.LogWarning("Replayed {Report} (message {MessageId}) still cannot be recorded ({Error}); tried again every {Seconds:F0} s " +
-                           "({Count} so far, since {Since:u})", typeof(T).Name, context.MessageId, error.Message.Split('\n')[0], Pause.TotalSeconds,
+                           "({Count} so far, since {Since:u})", typeof(T).Name, context.MessageId, error.Message.Split('\n')[0], pause.TotalSeconds,
                 count, since);
-        await Task.Delay(Pause, context.CancellationToken);
+        await Task.Delay(pause, context.CancellationToken);
         var queue = await context.GetSendEndpoint(context.ReceiveContext.InputAddress);
         await queue.Send(context.Message, send =>
         {
