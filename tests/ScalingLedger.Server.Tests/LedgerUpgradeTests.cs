@@ -23,6 +23,7 @@ public sealed class LedgerUpgradeTests(PostgresFixture pg)
         var connection = before.ConnectionString;
         var broken = await StudyApi.DefineAsync(client, StudyApi.TinySpec("broken-one", widths: [8, 16]));
         var intact = await StudyApi.DefineAsync(client, StudyApi.TinySpec("intact-one", widths: [8, 16]));
+        var later = await StudyApi.DefineAsync(client, StudyApi.TinySpec("of-a-later-version", widths: [8, 16]));
         var trial = (await StudyApi.GetAsync(client, $"/api/studies/{broken}"))["trials"]![0]!["trialId"]!.GetValue<Guid>();
         var run = Guid.NewGuid();
         await before.Services.GetRequiredService<IBus>().Publish(
@@ -32,9 +33,9 @@ public sealed class LedgerUpgradeTests(PostgresFixture pg)
         while ((await StudyApi.GetAsync(client, $"/api/studies/{broken}"))["trials"]!.AsArray().All(t => t!["status"]!.GetValue<string>() != "Running"))
             await Task.Delay(50);
 
-        // A stored event this version cannot read (a number stored as an object: Marten keeps the record's own casing), and
-        // documents of an older read side.
-        long badSequence;
+        // A stored event this version cannot read (a number stored as an object: Marten keeps the record's own casing), one
+        // before it of a type this version does not know (as if a later version wrote it), and documents of an older read side.
+        long badSequence, unknownSequence;
         await using (var db = new NpgsqlConnection(connection))
         {
             await db.OpenAsync();
@@ -47,15 +48,26 @@ public sealed class LedgerUpgradeTests(PostgresFixture pg)
                 corrupt.Parameters.AddWithValue("seq", badSequence);
                 await corrupt.ExecuteNonQueryAsync();
             }
+            await using (var unknown = new NpgsqlCommand(
+                "update ledger.mt_events set type = 'study_defined_by_a_later_version', " +
+                "mt_dotnet_type = 'ScalingLedger.Contracts.StudyDefinedLater, ScalingLedger.Contracts' where stream_id = @stream returning seq_id", db))
+            {
+                unknown.Parameters.AddWithValue("stream", later);
+                unknownSequence = (long)(await unknown.ExecuteScalarAsync())!;
+            }
         }
+        unknownSequence.ShouldBeLessThan(badSequence, "the scan meets the unknown type first, and must go on past it");
 
         await using var after = new LedgerApp(connection, [("Ledger:EmbeddedTrainer", "false")]);
         var now = after.CreateClient();
         var health = await now.GetAsync("/health");
         health.StatusCode.ShouldBe(HttpStatusCode.OK);
         var readModel = (await StudyApi.GetAsync(now, "/health"))["readModel"]!;
-        readModel["skippedEvents"]!.GetValue<int>().ShouldBe(1);
-        var skipped = readModel["skipped"]![0]!;
+        readModel["skippedEvents"]!.GetValue<int>().ShouldBe(2);
+        var unknownSkipped = readModel["skipped"]!.AsArray().Single(e => e!["sequence"]!.GetValue<long>() == unknownSequence)!;
+        unknownSkipped["type"]!.GetValue<string>().ShouldBe("study_defined_by_a_later_version");
+        unknownSkipped["streamId"]!.GetValue<Guid>().ShouldBe(later);
+        var skipped = readModel["skipped"]!.AsArray().Single(e => e!["sequence"]!.GetValue<long>() == badSequence)!;
         skipped["sequence"]!.GetValue<long>().ShouldBe(badSequence);
         skipped["streamId"]!.GetValue<Guid>().ShouldBe(broken);
         skipped["type"]!.GetValue<string>().ShouldBe("trial_started");
@@ -67,6 +79,12 @@ public sealed class LedgerUpgradeTests(PostgresFixture pg)
         var events = await now.GetAsync($"/api/studies/{broken}/events");
         events.StatusCode.ShouldBe(HttpStatusCode.InternalServerError);
         (await events.Content.ReadAsStringAsync()).ShouldContain($"Event {badSequence} (trial_started) of the ledger cannot be read");
+        var laterEvents = await now.GetAsync($"/api/studies/{later}/events");
+        laterEvents.StatusCode.ShouldBe(HttpStatusCode.InternalServerError);
+        var laterBody = await laterEvents.Content.ReadAsStringAsync();
+        // Marten names the .NET type it could not load, not the alias.
+        (laterBody.Contains("does not know", StringComparison.Ordinal) && laterBody.Contains("StudyDefinedLater", StringComparison.Ordinal)
+            && !laterBody.Contains("You may need", StringComparison.Ordinal)).ShouldBeTrue(laterBody);
 
         // Both studies are there; the other one as it was. The bad event is still stored, unchanged.
         var studies = await StudyApi.GetArrayAsync(now, "/api/studies");

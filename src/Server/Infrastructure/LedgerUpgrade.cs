@@ -88,11 +88,51 @@ public sealed class LedgerUpgrade(IDocumentStore store, LedgerDatabase database,
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                log.LogWarning("Could not look through the events after sequence {After} for ones this version cannot read ({Error}); the rebuild " +
-                               "skips them all the same (Marten logs each)", after, ex.Message.Split('\n')[0]);
-                return unreadable;
+                // A failure that names no event (one of a type this version does not know): the page is read one event at a
+                // time, so that the scan names it and goes on past it.
+                try
+                {
+                    var (read, last) = await OneByOneAsync(session, after, unreadable, cancel);
+                    if (read < ScanPage) return unreadable;
+                    after = last;
+                }
+                catch (Exception again) when (again is not OperationCanceledException)
+                {
+                    log.LogWarning("Could not look through the events after sequence {After} for ones this version cannot read ({Error}); the rebuild " +
+                                   "skips them all the same (Marten logs each)", after, (again.Message + " / " + ex.Message).Split('\n')[0]);
+                    return unreadable;
+                }
             }
         }
+    }
+
+    /// <summary>The next page of events read one at a time; those that fail are added to <paramref name="unreadable"/>.</summary>
+    private async Task<(int Read, long Last)> OneByOneAsync(IQuerySession session, long after, List<(long, string)> unreadable, CancellationToken cancel)
+    {
+        var sequences = new List<long>();
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync(cancel);
+            await using var command = new NpgsqlCommand(
+                $"select seq_id from {LedgerStore.Schema}.mt_events where seq_id > @after order by seq_id limit @page", connection);
+            command.Parameters.AddWithValue("after", after);
+            command.Parameters.AddWithValue("page", ScanPage);
+            await using var reader = await command.ExecuteReaderAsync(cancel);
+            while (await reader.ReadAsync(cancel)) sequences.Add(reader.GetInt64(0));
+        }
+        foreach (var sequence in sequences)
+        {
+            try
+            {
+                await session.Events.QueryAllRawEvents().Where(e => e.Sequence == sequence).ToListAsync(cancel);
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlException))
+            {
+                var why = ex is Marten.Exceptions.EventDeserializationFailureException { InnerException: { } inner } ? inner : ex;
+                unreadable.Add((sequence, $"cannot be read: {why.GetType().Name}: {why.Message}"));
+            }
+        }
+        return (sequences.Count, sequences.Count > 0 ? sequences[^1] : after);
     }
 
     /// <summary>The events this rebuild skipped (unreadable, and the daemon's dead letters since it began), one entry per event.</summary>

@@ -12,7 +12,15 @@ public sealed class UnreadableEventHandler(IProblemDetailsService problems) : IE
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancel)
     {
-        if (exception is not EventDeserializationFailureException bad) return false;
+        var detail = exception switch
+        {
+            EventDeserializationFailureException bad =>
+                $"Event {bad.Sequence} ({bad.EventTypeName}) of the ledger cannot be read by this version of the Server",
+            UnknownEventTypeException unknown => $"The ledger holds an event of a type this version of the Server does not know " +
+                                                 $"({unknown.Message.Split(" You may need", 2)[0].Split('\n')[0].TrimEnd('.', ' ')})",
+            _ => null,
+        };
+        if (detail is null) return false;
         context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
@@ -22,8 +30,8 @@ public sealed class UnreadableEventHandler(IProblemDetailsService problems) : IE
             {
                 Status = StatusCodes.Status500InternalServerError,
                 Title = "A stored event cannot be read",
-                Detail = $"Event {bad.Sequence} ({bad.EventTypeName}) of the ledger cannot be read by this version of the Server; it is " +
-                         "listed under readModel.skipped in /health and left in the store as it is. Reads that do not need it go on.",
+                Detail = detail + "; it is listed under readModel.skipped in /health and left in the store as it is. Reads that do not " +
+                         "need it go on.",
             },
         });
     }
