@@ -28,20 +28,26 @@ public sealed class LedgerWarmup(IServer server, IOptions<LedgerOptions> options
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => WarmAsync(lifetime.ApplicationStopping)));
+        // Decided before anything is answered, not in the warm-up's own task: a host with no warm-up to do (turned off, or
+        // one that does not listen) is ready at once, not after that task happens to run (a loaded machine answered 503).
+        if (!options.Value.Warmup) warm = true;
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+            if (warm || address is null)
+            {
+                warm = true;
+                return;
+            }
+            _ = Task.Run(() => WarmAsync(address, lifetime.ApplicationStopping));
+        });
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private async Task WarmAsync(CancellationToken stopping)
+    private async Task WarmAsync(string address, CancellationToken stopping)
     {
-        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-        if (!options.Value.Warmup || address is null)
-        {
-            warm = true;
-            return;
-        }
         var clock = Stopwatch.StartNew();
         try
         {
