@@ -29,6 +29,9 @@ long=$(find src tests benchmarks \( -name '*.cs' -o -name '*.razor' \) -not -pat
 [ -z "$long" ] || die "lines over 160 characters (wrap them):
 $long"
 
+say "Installing the API document's linter (Redocly, pinned in tools/openapi-lint; ApiDocumentTests runs it)"
+npm ci --prefix tools/openapi-lint --no-audit --no-fund --loglevel=error || die "npm could not install tools/openapi-lint"
+
 say "Running every test"
 log=$(mktemp)
 set +e

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using ScalingLedger.Contracts;
+using ScalingLedger.Server.Infrastructure;
 
 namespace ScalingLedger.Server.Access;
 
@@ -19,15 +20,16 @@ public static class TokenEndpoints
 
     public static IEndpointRouteBuilder MapTokenEndpoints(this IEndpointRouteBuilder app)
     {
-        var tokens = app.MapGroup("/api/tokens").WithTags("Access").RequireAuthorization(LedgerPolicies.Admin);
-        tokens.MapPost("/", Create).Accepting("application/json")
+        var tokens = app.MapGroup("/api/tokens").WithTags("Access").RequireAuthorization(LedgerPolicies.Admin).WithLedgerProblems();
+        tokens.MapPost("/", Create).Accepting("application/json").WithName("createToken").Produces(StatusCodes.Status201Created).WithBadRequest()
             .WithSummary("Make a token for a user and role (reader, researcher, admin); its secret is in this answer only.");
         tokens.MapGet("/", async (ApiTokens store, CancellationToken cancel) => (await store.ListAsync(cancel)).Select(TokenInfo.Of))
-            .WithSummary("Every token made, revoked or not (never their secrets).");
+            .WithName("listTokens").WithSummary("Every token made, revoked or not (never their secrets).");
         tokens.MapDelete("/{id}", async (string id, ClaimsPrincipal user, ApiTokens store, TimeProvider clock, CancellationToken cancel) =>
                 await store.RevokeAsync(id, LedgerUser.NameOf(user), clock, cancel)
                     ? Results.NoContent()
                     : TypedResults.Problem($"No token {id}.", statusCode: StatusCodes.Status404NotFound))
+            .WithName("revokeToken").Produces(StatusCodes.Status204NoContent).WithNotFound()
             .WithSummary("Revoke a token: it and the site sessions signed in with it stop working at once.");
         app.MapGet("/api/me", (ClaimsPrincipal user) => new
         {
@@ -35,7 +37,7 @@ public static class TokenEndpoints
             role = user.FindFirstValue(ClaimTypes.Role),
             accessControl = user.Identity?.AuthenticationType != LedgerSchemes.Local,
         })
-            .WithTags("Access").WithSummary("Who the caller is, and with which role.");
+            .WithTags("Access").WithLedgerProblems().WithName("getMe").WithSummary("Who the caller is, and with which role.");
         return app;
     }
 

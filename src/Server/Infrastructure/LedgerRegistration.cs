@@ -113,7 +113,7 @@ public static class LedgerRegistration
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         services.AddProblemDetails();
         services.AddExceptionHandler<UnreadableEventHandler>();
-        services.AddOpenApi();
+        services.AddOpenApi(ApiDocument.Configure);
         services.AddLedgerWeb();
         return builder;
     }
@@ -133,7 +133,9 @@ public static class LedgerRegistration
         app.MapGet("/health", (IDocumentStore store, IBusControl bus, TrialReconciler reconciler, LedgerWarmup warmup, ClaimsPrincipal user,
                 ILoggerFactory logs, CancellationToken cancel) =>
                 LedgerHealth.CheckAsync(store, bus, reconciler, warmup.Warm, user, logs.CreateLogger(nameof(LedgerHealth)), cancel))
-            .WithTags("Health").AllowAnonymous();
+            .WithTags("Health").AllowAnonymous()
+            .WithName("getHealth").Produces(StatusCodes.Status200OK).WithLedgerProblems(signedIn: false).Produces(StatusCodes.Status503ServiceUnavailable)
+            .WithSummary("Whether the database takes a write, the bus runs and the reactors keep up; 503 while one does not, or while warming up.");
         if (site)
         {
             app.MapSignIn();

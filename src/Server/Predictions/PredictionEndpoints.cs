@@ -2,6 +2,7 @@ using Marten;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Server.Studies;
 using ScalingLedger.Web;
 
@@ -11,7 +12,9 @@ public static class PredictionEndpoints
 {
     public static IEndpointRouteBuilder MapPredictionEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/predictions/{id:guid}", GetAudit).WithTags("Predictions")
+        app.MapGet("/api/predictions/{id:guid}", GetAudit).WithTags("Predictions").WithLedgerProblems()
+            .WithName("getPredictionAudit").Produces(StatusCodes.Status200OK)
+            .WithBadRequest().WithNotFound()
             .WithSummary("A prediction, its fit, the evidence trials and whether re-deriving the fit from that evidence reproduces it.");
         return app;
     }

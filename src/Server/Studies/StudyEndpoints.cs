@@ -1,4 +1,5 @@
 using ScalingLedger.Server.Access;
+using ScalingLedger.Server.Infrastructure;
 
 namespace ScalingLedger.Server.Studies;
 
@@ -11,27 +12,39 @@ public static class StudyEndpoints
     {
         // Reading is for every signed-in user; defining and importing for researchers and admins; managing a study for its
         // owner, the users it lets manage it, and admins (checked by each handler against the study).
-        var api = app.MapGroup("/api/studies").WithTags("Studies").RequireAuthorization(LedgerPolicies.Read);
+        var api = app.MapGroup("/api/studies").WithTags("Studies").RequireAuthorization(LedgerPolicies.Read).WithLedgerProblems();
         api.MapPost("/", DefineStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
+            .WithName("defineStudy").Produces(StatusCodes.Status201Created).WithBadRequest()
             .WithSummary("Define a study: plan its grid and queue its trials.");
         api.MapPost("/import", ImportStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting("text/csv")
+            .WithName("importStudy").Produces(StatusCodes.Status201Created)
+            .WithBadRequest()
             .WithSummary("Make a study of runs trained elsewhere from a CSV (header naming width, params, tokens, learningRate, seed, loss).");
-        api.MapGet("/", ReadStudies.List).WithSummary("Every study with its status and trial counts.");
-        api.MapGet("/{id:guid}", ReadStudies.Get)
+        api.MapGet("/", ReadStudies.List)
+            .WithName("listStudies").Produces(StatusCodes.Status200OK).WithSummary("Every study with its status and trial counts.");
+        api.MapGet("/{id:guid}", ReadStudies.Get).WithName("getStudy").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("A study's current state, or its state at a global event sequence (?asOf=); ?checkpoints=last|none leaves curves out.");
-        api.MapGet("/{id:guid}/events", ReadStudies.Events)
+        api.MapGet("/{id:guid}/events", ReadStudies.Events).WithName("listStudyEvents").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("The study's events in sequence order, 10,000 at most per answer (?after=SEQUENCE&limit=N; the next page in the Link header).");
-        api.MapGet("/{id:guid}/verify", ReadStudies.Verify)
+        api.MapGet("/{id:guid}/verify", ReadStudies.Verify).WithName("verifyStudy").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("Whether the study's hash-chained events are intact, the first broken one, and the head to keep elsewhere (?expect=VERSION:HASH).");
-        api.MapGet("/{id:guid}/fits", ReadStudies.Fits).WithSummary("Every fit ever made for the study, oldest first, with its evidence.");
+        api.MapGet("/{id:guid}/fits", ReadStudies.Fits).WithName("listStudyFits").Produces(StatusCodes.Status200OK).WithNotFound()
+            .WithSummary("Every fit ever made for the study, oldest first, with its evidence.");
         api.MapPost("/{id:guid}/cancel", CancelStudy.Handle).Accepting(Json)
+            .WithName("cancelStudy").Produces(StatusCodes.Status202Accepted).WithBadRequest().WithNotFound()
             .WithSummary("Cancel a running study (its owner, managers and admins): optional body {\"reason\": \"...\"}.");
         api.MapPost("/{id:guid}/grants", StudyGrants.Handle).Accepting(Json)
+            .WithName("grantStudyAccess").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("Let a user manage the study, or take it back: {\"user\": \"...\", \"permission\": \"manage\" | \"none\"}.");
         api.MapPost("/{id:guid}/coordinate-checks", CoordinateChecks.Request).Accepting(Json)
+            .WithName("requestCoordinateCheck").Produces(StatusCodes.Status202Accepted).WithBadRequest()
+            .WithNotFound()
             .WithSummary("Queue a coordinate check of the study's model (mean |activation| per layer over the first steps, per width).");
-        api.MapGet("/{id:guid}/coordinate-checks", ReadStudies.CoordinateChecks).WithSummary("The study's recorded coordinate checks.");
-        app.MapGet("/api/compare", CompareStudies.Handle).WithTags("Studies").RequireAuthorization(LedgerPolicies.Read)
+        api.MapGet("/{id:guid}/coordinate-checks", ReadStudies.CoordinateChecks)
+            .WithName("listCoordinateChecks").Produces(StatusCodes.Status200OK).WithNotFound()
+            .WithSummary("The study's recorded coordinate checks.");
+        app.MapGet("/api/compare", CompareStudies.Handle).WithTags("Studies").RequireAuthorization(LedgerPolicies.Read).WithLedgerProblems()
+            .WithName("compareStudies").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("Two or more studies side by side (?ids=id1,id2): law parameters with intervals and whether they agree, " +
                 "grid cells, spec differences.");
         return app;

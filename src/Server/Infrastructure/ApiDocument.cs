@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace ScalingLedger.Server.Infrastructure;
+
+/// <summary>
+/// The shape of the API document (<c>/openapi/v1.json</c>), in one place: the bearer scheme of the API tokens and which
+/// operations need it, the tags with their descriptions, a server address without a trailing slash, and the problem
+/// answers (RFC 9457 ProblemDetails) each operation can give. Each endpoint names its own operation id and summary.
+/// </summary>
+public static class ApiDocument
+{
+    /// <summary>The security scheme's name in the document.</summary>
+    public const string Bearer = "bearer";
+
+    private static readonly Dictionary<string, string> Tags = new()
+    {
+        ["Studies"] = "Define, import, read, verify, cancel and compare studies; each study's events, fits and coordinate checks.",
+        ["Predictions"] = "A prediction's audit: its fit, its evidence, and whether re-deriving the fit reproduces it.",
+        ["Access"] = "API tokens (admins) and who the caller is.",
+        ["Health"] = "Whether the Server can do its work now.",
+    };
+
+    public static void Configure(OpenApiOptions options)
+    {
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            foreach (var server in document.Servers ?? []) server.Url = server.Url?.TrimEnd('/');
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[Bearer] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                BearerFormat = "sl_<id>_<secret>",
+                Description = "An API token (POST /api/tokens, or the first admin's Ledger:AdminToken), when access control is on. " +
+                              "A local ledger without access control answers loopback callers without one.",
+            };
+            document.Tags = new HashSet<OpenApiTag>(Tags.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }));
+            return Task.CompletedTask;
+        });
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            var anonymous = context.Description.ActionDescriptor.EndpointMetadata.OfType<IAllowAnonymous>().Any();
+            operation.Security = anonymous
+                ? []
+                : [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, context.Document)] = [] }];
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>What any operation can answer: 403 (not allowed: the role, the study, a foreign origin or address) and 500;
+    /// 401 too where a token is needed.</summary>
+    public static TBuilder WithLedgerProblems<TBuilder>(this TBuilder builder, bool signedIn = true) where TBuilder : IEndpointConventionBuilder
+    {
+        if (signedIn) builder.ProducesProblem(StatusCodes.Status401Unauthorized);
+        return builder.ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status500InternalServerError);
+    }
+
+    /// <summary>A request the Server refuses as malformed: a body, route or query value, each error named.</summary>
+    public static TBuilder WithBadRequest<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.ProducesProblem(StatusCodes.Status400BadRequest);
+
+    /// <summary>No such study, prediction or token.</summary>
+    public static TBuilder WithNotFound<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.ProducesProblem(StatusCodes.Status404NotFound);
+}

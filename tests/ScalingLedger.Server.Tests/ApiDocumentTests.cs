@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace ScalingLedger.Server.Tests;
+
+/// <summary>
+/// The API document (<c>/openapi/v1.json</c>) as a generated client or a reader meets it: every operation named (its id),
+/// summarised, with its problem answers and its security; and it passes the recommended rules of Redocly's linter
+/// (installed by ./test.sh into tools/openapi-lint) with no error.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ApiDocumentTests(PostgresFixture pg, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task every_operation_is_named_summarised_and_answers_problems_and_the_document_passes_the_linter()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        var json = await app.CreateClient().GetStringAsync("/openapi/v1.json");
+        var document = JsonNode.Parse(json)!;
+
+        var operations = document["paths"]!.AsObject()
+            .SelectMany(path => path.Value!.AsObject().Select(op => (Where: $"{op.Key.ToUpperInvariant()} {path.Key}", Operation: op.Value!))).ToList();
+        operations.Count.ShouldBeGreaterThanOrEqualTo(18);
+        foreach (var (where, operation) in operations)
+        {
+            operation["operationId"]?.GetValue<string>().ShouldNotBeNullOrWhiteSpace($"{where} has no operation id");
+            operation["summary"]?.GetValue<string>().ShouldNotBeNullOrWhiteSpace($"{where} has no summary");
+            var answers = operation["responses"]!.AsObject().Select(r => r.Key).ToList();
+            answers.ShouldContain(code => code.StartsWith('2'), $"{where} documents no success answer");
+            answers.ShouldContain(code => code.StartsWith('4'), $"{where} documents no 4xx answer");
+            answers.ShouldContain("500", $"{where} documents no 500 answer");
+            operation["security"].ShouldNotBeNull($"{where} says nothing of its security");
+        }
+        operations.Select(o => o.Operation["operationId"]!.GetValue<string>()).ShouldBeUnique();
+        document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>().ShouldBe("bearer");
+        document["paths"]!["/health"]!["get"]!["security"]!.AsArray().ShouldBeEmpty("the health check answers anyone");
+
+        var tool = Path.Combine(SiteBrowserTests.RepositoryRoot(), "tools", "openapi-lint");
+        var redocly = Path.Combine(tool, "node_modules", ".bin", "redocly");
+        File.Exists(redocly).ShouldBeTrue($"the linter is not installed: run 'npm ci --prefix tools/openapi-lint' (./test.sh does)");
+        var file = Path.Combine(Path.GetTempPath(), $"openapi-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, json);
+        try
+        {
+            var psi = new ProcessStartInfo(redocly) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = tool };
+            foreach (var a in new[] { "lint", file, "--config", Path.Combine(tool, "redocly.yaml") }) psi.ArgumentList.Add(a);
+            psi.Environment["REDOCLY_TELEMETRY"] = "off";
+            psi.Environment["REDOCLY_SUPPRESS_UPDATE_NOTICE"] = "true";
+            using var lint = Process.Start(psi)!;
+            var stdout = lint.StandardOutput.ReadToEndAsync();
+            var stderr = lint.StandardError.ReadToEndAsync();
+            await lint.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+            var said = await stdout + await stderr;
+            output.WriteLine(said);
+            lint.ExitCode.ShouldBe(0, $"the linter found errors in the API document:\n{said}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
