@@ -83,7 +83,7 @@ public sealed class LedgerUpgrade(IDocumentStore store, LedgerDatabase database,
             }
             catch (Marten.Exceptions.EventDeserializationFailureException bad) when (bad.Sequence > after)
             {
-                unreadable.Add((bad.Sequence, $"cannot be read: {bad.InnerException?.GetType().Name}: {bad.InnerException?.Message ?? bad.Message}"));
+                unreadable.Add((bad.Sequence, Why(bad)));
                 after = bad.Sequence;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -105,6 +105,11 @@ public sealed class LedgerUpgrade(IDocumentStore store, LedgerDatabase database,
             }
         }
     }
+
+    /// <summary>Why an event cannot be read, as listed: what Marten's deserializer met, or what else failed.</summary>
+    private static string Why(Exception ex) => ex is Marten.Exceptions.EventDeserializationFailureException bad
+        ? $"cannot be read: {bad.InnerException?.GetType().Name}: {bad.InnerException?.Message ?? bad.Message}"
+        : $"cannot be read: {ex.GetType().Name}: {ex.Message}";
 
     /// <summary>The next page of events read one at a time; those that fail are added to <paramref name="unreadable"/>.</summary>
     private async Task<(int Read, long Last)> OneByOneAsync(IQuerySession session, long after, List<(long, string)> unreadable, CancellationToken cancel)
@@ -128,8 +133,7 @@ public sealed class LedgerUpgrade(IDocumentStore store, LedgerDatabase database,
             }
             catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlException))
             {
-                var why = ex is Marten.Exceptions.EventDeserializationFailureException { InnerException: { } inner } ? inner : ex;
-                unreadable.Add((sequence, $"cannot be read: {why.GetType().Name}: {why.Message}"));
+                unreadable.Add((sequence, Why(ex)));
             }
         }
         return (sequences.Count, sequences.Count > 0 ? sequences[^1] : after);

@@ -62,23 +62,22 @@ public static class FailedReports
             : DateTime.UtcNow;
 
     /// <summary>A failure that passes by itself: the database or the network away, a conflict, a start not recorded yet.</summary>
-    public static bool IsTransient(Exception error)
-    {
-        for (Exception? e = error; e is not null; e = e.InnerException)
-            if (e is NpgsqlException or TimeoutException or SocketException or ReportTooEarlyException or JasperFx.ConcurrencyException) return true;
-        return false;
-    }
+    public static bool IsTransient(Exception error) =>
+        InChain(error, e => e is NpgsqlException or TimeoutException or SocketException or ReportTooEarlyException or JasperFx.ConcurrencyException);
 
     /// <summary>A replayed report that may be tried again: the failure passes by itself, and it has not waited too long.</summary>
     public static bool TryLater(ConsumeContext context, Exception error) =>
         IsReplay(context) && IsTransient(error) && DateTime.UtcNow - Since(context) < Patience;
 
     /// <summary>How long a replayed report that still cannot be recorded waits before it goes back to the queue.</summary>
-    public static TimeSpan PauseFor(Exception error)
+    public static TimeSpan PauseFor(Exception error) => InChain(error, e => e is ReportTooEarlyException) ? EarlyPause : Pause;
+
+    /// <summary>Whether the error, or one it wraps, is such (the transport hands a consumer's fault over wrapped).</summary>
+    private static bool InChain(Exception error, Func<Exception, bool> such)
     {
         for (Exception? e = error; e is not null; e = e.InnerException)
-            if (e is ReportTooEarlyException) return EarlyPause;
-        return Pause;
+            if (such(e)) return true;
+        return false;
     }
 
     /// <summary>Sends the report back to the end of the queue after its pause (this delivery is then acknowledged).</summary>
