@@ -59,8 +59,31 @@ internal static class StudyApi
             if (study["status"]!.GetValue<string>() == status) return study;
             await Task.Delay(250);
         } while (DateTime.UtcNow < deadline);
-        throw new TimeoutException($"Study {id} did not reach {status} within {timeout}: " +
-            $"{study.ToJsonString(new JsonSerializerOptions { WriteIndented = true })[..Math.Min(3000, study.ToJsonString().Length)]}");
+        throw new TimeoutException($"Study {id} did not reach {status} within {timeout}: it is {study["status"]}, " +
+            $"{study.ToJsonString().Length} characters; its trials: {Trials(study)}");
+    }
+
+    /// <summary>One line a trial: what a timed-out wait saw, short enough to read in a CI log.</summary>
+    public static string Trials(JsonObject study) => string.Join("; ", study["trials"]!.AsArray().Select(t =>
+        $"{t!["width"]}/{t["learningRate"]}/{t["seed"]} {t["status"]} attempt {t["attempt"]} on {t["workerId"]}, " +
+        $"{t["checkpoints"]?.AsArray().Count ?? 0} checkpoint(s), last step {t["checkpoints"]?.AsArray().LastOrDefault()?["step"]}"));
+
+    /// <summary>
+    /// Polls <c>/health</c> until every reactor has caught up with the ledger's last event: what follows an import (its fits)
+    /// is then appended, and the study's stream stops growing.
+    /// </summary>
+    public static async Task WaitForReactorsAsync(HttpClient client, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonObject health;
+        do
+        {
+            health = await GetAsync(client, "/health");
+            var reactors = health["reactors"]!.AsArray();
+            if (reactors.Count > 0 && reactors.All(r => r!["behind"]!.GetValue<long>() == 0)) return;
+            await Task.Delay(100);
+        } while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"The reactors did not catch up within {timeout}: {health["reactors"]!.ToJsonString()}");
     }
 
     /// <summary>Polls until every trial of the study has <paramref name="status"/>.</summary>
@@ -74,7 +97,6 @@ internal static class StudyApi
             if (study["trials"]!.AsArray().All(t => t!["status"]!.GetValue<string>() == status)) return study;
             await Task.Delay(200);
         } while (DateTime.UtcNow < deadline);
-        throw new TimeoutException($"Not every trial of {id} reached {status} within {timeout}: " +
-            string.Join(", ", study["trials"]!.AsArray().Select(t => t!["status"]!.GetValue<string>())));
+        throw new TimeoutException($"Not every trial of {id} reached {status} within {timeout}: {Trials(study)}");
     }
 }

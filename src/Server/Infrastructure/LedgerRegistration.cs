@@ -46,6 +46,7 @@ public static class LedgerRegistration
         services.AddSingleton<StudyRefitter>();
         services.AddSingleton<RefitRetries>();
         services.AddHostedService(sp => sp.GetRequiredService<RefitRetries>());
+        services.AddHostedService<ReactorWatchdog>();
         services.AddSingleton<LedgerQueries>();
         services.AddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
         services.AddScoped<TrialDispatcher>();
