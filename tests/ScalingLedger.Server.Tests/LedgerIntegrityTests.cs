@@ -12,14 +12,7 @@ namespace ScalingLedger.Server.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class LedgerIntegrityTests(PostgresFixture pg)
 {
-    private static async Task<Guid> ImportAsync(HttpClient client, string name)
-    {
-        var csv = "width,learningRate,loss\n64,0.001,1.0\n128,0.001,0.9\n256,0.001,0.85\n512,0.001,0.82\n1024,0.001,0.8\n";
-        var response = await client.PostAsync($"/api/studies/import?name={name}", new StringContent(csv, Encoding.UTF8, "text/csv"));
-        var body = await response.Content.ReadAsStringAsync();
-        response.StatusCode.ShouldBe(HttpStatusCode.Created, body);
-        return JsonNode.Parse(body)!["id"]!.GetValue<Guid>();
-    }
+    private static Task<Guid> ImportAsync(HttpClient client, string name) => StudyApi.ImportAsync(client, name);
 
     private static async Task ExecuteAsync(LedgerApp app, string sql, Guid id)
     {
@@ -91,7 +84,7 @@ public sealed class LedgerIntegrityTests(PostgresFixture pg)
         // ... and verify names the event that came around it.
         var verdict = await StudyApi.GetAsync(client, $"/api/studies/{id}/verify");
         verdict["intact"]!.GetValue<bool>().ShouldBeFalse();
-        verdict["firstBroken"]!["version"]!.GetValue<long>().ShouldBe(before["events"]!.GetValue<long>() + 1);
+        verdict["firstBroken"]!["version"]!.GetValue<long>().ShouldBe(before["events"]!.GetValue<long>() + 1, $"{before.ToJsonString()} then {verdict.ToJsonString()}");
         verdict["says"]!.GetValue<string>().ShouldContain("no hash");
     }
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Text;
 using JasperFx.Events.Daemon;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -15,19 +13,12 @@ namespace ScalingLedger.Server.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class ReactorWatchdogTests(PostgresFixture pg, ITestOutputHelper output)
 {
-    private static async Task ImportAsync(HttpClient client, string name)
-    {
-        var csv = "width,learningRate,loss\n64,0.001,1.0\n128,0.001,0.9\n256,0.001,0.85\n512,0.001,0.82\n";
-        var response = await client.PostAsync($"/api/studies/import?name={name}", new StringContent(csv, Encoding.UTF8, "text/csv"));
-        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-    }
-
     [Fact]
     public async Task a_reactor_stopped_because_its_progress_moved_under_it_is_started_again_and_catches_up()
     {
         await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
         var client = app.CreateClient();
-        await ImportAsync(client, "before");
+        await StudyApi.ImportAsync(client, "before");
         await StudyApi.WaitForReactorsAsync(client, TimeSpan.FromSeconds(60));
         var daemon = app.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
         var before = daemon.CurrentAgents().Single(a => a.Name.Identity == "law-reactor:All");
@@ -41,12 +32,39 @@ public sealed class ReactorWatchdogTests(PostgresFixture pg, ITestOutputHelper o
             (await command.ExecuteNonQueryAsync()).ShouldBe(1);
         }
         var clock = Stopwatch.StartNew();
-        await ImportAsync(client, "after"); // the reactor's next page fails its progress check: it stops
+        await StudyApi.ImportAsync(client, "after"); // the reactor's next page fails its progress check: it stops
 
         await StudyApi.WaitForReactorsAsync(client, TimeSpan.FromSeconds(60));
         output.WriteLine($"the reactor caught up again {clock.Elapsed.TotalSeconds:F1} s after its progress moved");
         var after = daemon.CurrentAgents().Single(a => a.Name.Identity == "law-reactor:All");
         after.ShouldNotBeSameAs(before, "the reactor was never stopped: the test did not make the fault");
         after.Status.ShouldBe(JasperFx.AgentStatus.Running);
+    }
+}
+
+/// <summary>Two refits of the same evidence at once (an import's own and the reactor's) record its fits once.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class RefitRaceTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task two_refits_of_the_same_evidence_at_once_record_each_fit_once()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        var client = app.CreateClient();
+        var writer = app.Services.GetRequiredService<Studies.StudyWriter>();
+        var refitter = app.Services.GetRequiredService<Laws.StudyRefitter>();
+        var id = Guid.CreateVersion7();
+        var runs = new[] { 64, 128, 256, 512, 1024 }
+            .Select((w, i) => new Contracts.ImportedRun(Guid.CreateVersion7(), i, i + 2, w, null, null, 0.001, 0, 1.0 - 0.05 * i)).ToList();
+        await writer.StartAsync(id, new Contracts.StudyImported(id, "race", "tester", runs, ["width", "learningRate", "loss"], "tester",
+            DateTimeOffset.UtcNow), "tester", CancellationToken.None);
+
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => refitter.RefitAsync(id, CancellationToken.None)));
+        await StudyApi.WaitForReactorsAsync(client, TimeSpan.FromSeconds(60));
+
+        var fits = (await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events")).Where(e => e!["type"]!.GetValue<string>() == "LawFitted")
+            .Select(e => $"{e!["data"]!["law"]} {e["data"]!["key"]}").ToList();
+        fits.ShouldNotBeEmpty();
+        fits.ShouldBeUnique();
     }
 }

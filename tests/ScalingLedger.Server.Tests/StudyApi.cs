@@ -37,6 +37,16 @@ internal static class StudyApi
         return JsonNode.Parse(body)!["id"]!.GetValue<Guid>();
     }
 
+    /// <summary>Imports a small study of runs trained elsewhere (fitted at once) and returns its id.</summary>
+    public static async Task<Guid> ImportAsync(HttpClient client, string name,
+        string csv = "width,learningRate,loss\n64,0.001,1.0\n128,0.001,0.9\n256,0.001,0.85\n512,0.001,0.82\n1024,0.001,0.8\n")
+    {
+        var response = await client.PostAsync($"/api/studies/import?name={name}", new StringContent(csv, System.Text.Encoding.UTF8, "text/csv"));
+        var body = await response.Content.ReadAsStringAsync();
+        ((int)response.StatusCode).ShouldBe(201, body);
+        return JsonNode.Parse(body)!["id"]!.GetValue<Guid>();
+    }
+
     public static async Task<JsonObject> GetAsync(HttpClient client, string path)
     {
         var response = await client.GetAsync(path);

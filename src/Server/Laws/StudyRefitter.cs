@@ -31,6 +31,26 @@ public class StudyRefitter(IDocumentStore store, StudyWriter writer, TimeProvide
     /// </summary>
     public virtual async Task<IReadOnlyList<object>> RefitAsync(Guid studyId, RefitCost cost, CancellationToken cancel)
     {
+        // One refit of a study and phase at a time in this process: the decision is made from a snapshot outside the writer,
+        // so two refits of the same evidence at once (an import's own and the reactor's, which sees the import) each recorded
+        // the same fits. The second now waits and finds them in its snapshot. (Across Servers the reactors run on one; an
+        // import answered by another can still overlap them.) Striped: a fixed set of gates, whatever the number of studies.
+        var gate = gates[(uint)HashCode.Combine(studyId, cost) % (uint)gates.Length];
+        await gate.WaitAsync(cancel);
+        try
+        {
+            return await RefitOnceAsync(studyId, cost, cancel);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim[] gates = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+
+    private async Task<IReadOnlyList<object>> RefitOnceAsync(Guid studyId, RefitCost cost, CancellationToken cancel)
+    {
         Func<Law, bool> laws = law => law.Cost == cost;
         EvidenceState? state;
         await using (var snapshot = await store.QuerySerializableSessionAsync(
