@@ -29,3 +29,18 @@ public static class ReportHeaders
     /// <summary>The run (one delivery of the trial's command) the report is from: the Server tells attempts apart by it.</summary>
     public const string Run = "ScalingLedger-Report-Run";
 }
+
+/// <summary>
+/// The JSON of the HTTP API (web defaults, enums by name): the Server answers with it and the <c>ledger</c> command line
+/// reads with it, so the two cannot disagree on a field's spelling.
+/// </summary>
+public static class LedgerJson
+{
+    public static System.Text.Json.JsonSerializerOptions Api { get; } = Configure(new(System.Text.Json.JsonSerializerDefaults.Web));
+
+    public static System.Text.Json.JsonSerializerOptions Configure(System.Text.Json.JsonSerializerOptions options)
+    {
+        options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+        return options;
+    }
+}

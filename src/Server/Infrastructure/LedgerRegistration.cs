@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json.Serialization;
 using Marten;
 using MassTransit;
 using ScalingLedger.Contracts;
@@ -108,7 +107,7 @@ public static class LedgerRegistration
                 });
         });
 
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.ConfigureHttpJsonOptions(o => LedgerJson.Configure(o.SerializerOptions));
         // A request that cannot be bound (a route or query value of the wrong type) is a 400 in every environment, never an
         // exception (ASP.NET Core throws in Development by default).
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);

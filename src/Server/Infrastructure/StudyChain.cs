@@ -50,21 +50,28 @@ public sealed class StudyChain
     {
         await using var session = store.QuerySession();
         var head = await session.LoadAsync<StudyChain>(studyId, cancel);
+        await using var reader = await ReadAsync(session, studyId, cancel);
+        var verdict = EventChain.Verify(Rows(reader), head?.ToHead(), expected);
+        return verdict.Events == 0 ? null : verdict;
+    }
+
+    /// <summary>The study's stored events in version order, as the chain sees them (read a row at a time with <see cref="Rows"/>).</summary>
+    public static async Task<NpgsqlDataReader> ReadAsync(IQuerySession session, Guid studyId, CancellationToken cancel)
+    {
         var connection = (NpgsqlConnection)session.Connection!;
         if (connection.State != System.Data.ConnectionState.Open) await connection.OpenAsync(cancel);
-        await using var command = new NpgsqlCommand(
+        // Not disposed here: the reader it returns is (a command holds nothing a reader does not).
+        var command = new NpgsqlCommand(
             $"select seq_id, version, type, user_name, timestamp, data::text, headers->>'{Header}' from {LedgerStore.Schema}.mt_events " +
             "where stream_id = @id order by version", connection);
         command.Parameters.AddWithValue("id", studyId);
-        await using var reader = await command.ExecuteReaderAsync(cancel);
-        var verdict = EventChain.Verify(Rows(), head?.ToHead(), expected);
-        return verdict.Events == 0 ? null : verdict;
+        return await command.ExecuteReaderAsync(cancel);
+    }
 
-        IEnumerable<ChainedEvent> Rows()
-        {
-            while (reader.Read())
-                yield return new ChainedEvent(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-                    reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6));
-        }
+    public static IEnumerable<ChainedEvent> Rows(NpgsqlDataReader reader)
+    {
+        while (reader.Read())
+            yield return new ChainedEvent(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6));
     }
 }

@@ -20,6 +20,9 @@ public static class StudyEndpoints
             .WithName("importStudy").Produces(StatusCodes.Status201Created)
             .WithBadRequest()
             .WithSummary("Make a study of runs trained elsewhere from a CSV (header naming width, params, tokens, learningRate, seed, loss).");
+        api.MapPost("/import-events", StudyTransfer.Import).RequireAuthorization(LedgerPolicies.Admin).Accepting(Json)
+            .WithName("importStudyEvents").Produces(StatusCodes.Status201Created).WithBadRequest().ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Bring in a study exported from another ledger (admins): its events as they were, checked whole before anything is stored.");
         api.MapGet("/", ReadStudies.List)
             .WithName("listStudies").Produces(StatusCodes.Status200OK).WithSummary("Every study with its status and trial counts.");
         api.MapGet("/{id:guid}", ReadStudies.Get).WithName("getStudy").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
@@ -28,6 +31,8 @@ public static class StudyEndpoints
             .WithSummary("The study's events in sequence order, 10,000 at most per answer (?after=SEQUENCE&limit=N; the next page in the Link header).");
         api.MapGet("/{id:guid}/verify", ReadStudies.Verify).WithName("verifyStudy").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("Whether the study's hash-chained events are intact, the first broken one, and the head to keep elsewhere (?expect=VERSION:HASH).");
+        api.MapGet("/{id:guid}/export", StudyTransfer.Export).WithName("exportStudy").Produces(StatusCodes.Status200OK).WithNotFound()
+            .WithSummary("The study's every event as stored, with its hash and the chain's head, to import into another ledger (its managers).");
         api.MapGet("/{id:guid}/fits", ReadStudies.Fits).WithName("listStudyFits").Produces(StatusCodes.Status200OK).WithNotFound()
             .WithSummary("Every fit ever made for the study, oldest first, with its evidence.");
         api.MapPost("/{id:guid}/cancel", CancelStudy.Handle).Accepting(Json)

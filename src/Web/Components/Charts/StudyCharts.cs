@@ -246,6 +246,27 @@ public static class StudyCharts
             new { title = new { text = "d in ln lr* = c + d ln width" } }, new { yDecimals = 2 }, "The optimal-LR law has not been fitted yet.");
     }
 
+    /// <summary>
+    /// Calibration: every credible loss prediction resolved so far, observed against predicted, with its 95% interval. A
+    /// calibrated law's bars cross the diagonal about 95% of the time; a bar that misses it is a deviation.
+    /// </summary>
+    public static object Calibration(StudyView study, LawRegistry? laws = null)
+    {
+        laws ??= LawRegistry.Default;
+        var resolved = study.CrediblePredictions
+            .Where(p => p.Resolution?.Observed is not null && laws.Find(p.Issued.Law)?.Quantity == LawQuantity.Loss).ToList();
+        var set = new SeriesSet();
+        set.Intervals("95% intervals", IntervalColor, resolved.Select(p => (p.Issued.Predicted, p.Issued.Lower, p.Issued.Upper)));
+        set.Points("inside its interval", "#2b8a3e",
+            resolved.Where(p => p.Resolution!.Inside).Select(p => (p.Issued.Predicted, p.Resolution!.Observed!.Value)), 7);
+        set.Points("outside (a deviation)", "#c92a2a",
+            resolved.Where(p => !p.Resolution!.Inside).Select(p => (p.Issued.Predicted, p.Resolution!.Observed!.Value)), 8, "square");
+        var values = resolved.SelectMany(p => new[] { p.Issued.Predicted, p.Resolution!.Observed!.Value }).Where(double.IsFinite).ToList();
+        if (values.Count > 0) set.Line("observed = predicted", FrontierColor, [(values.Min(), values.Min()), (values.Max(), values.Max())], 1, 4);
+        return Mixed(set, new { type = "numeric", title = new { text = "predicted final loss" } }, new { title = new { text = "observed final loss" } },
+            new { yDecimals = 3 }, "No loss prediction has resolved yet.");
+    }
+
     /// <summary>A fit with its evidence points, its curves, its intervals and (for the audit) the predicted and observed point.</summary>
     public static object Fit(LawFitted fit, PredictionIssued? prediction, PredictionResolved? resolution, LawRegistry? laws = null)
     {

@@ -1,0 +1,105 @@
+using System.ComponentModel;
+using ScalingLedger.Cli.Reports;
+using ScalingLedger.Domain;
+using ScalingLedger.Domain.Studies;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScalingLedger.Cli.Commands;
+
+/// <summary><c>ledger studies</c>: every study, one line each.</summary>
+public sealed class StudiesCommand : LedgerCommand<LedgerSettings>
+{
+    protected override async Task<int> RunAsync(LedgerClient client, LedgerSettings settings, CancellationToken cancel)
+    {
+        var studies = await client.ListStudiesAsync(cancel);
+        if (settings.Json)
+        {
+            WriteJson(studies);
+            return ExitCodes.Ok;
+        }
+        if (studies.Count == 0)
+        {
+            Io.Out.WriteLine("The ledger holds no study yet (ledger submit FILE defines one).");
+            return ExitCodes.Ok;
+        }
+        var table = Table("id", "name", "owner", "status", "trials ended", "fits", "last activity");
+        foreach (var s in studies.OrderByDescending(s => s.DefinedAt))
+            Row(table, s.Id.ToString(), s.Name, s.Owner, s.Status.ToString(), $"{Ended(s)}/{s.TrialCount}", s.FitCount.ToString(),
+                s.LastActivityAt?.ToString("yyyy-MM-dd HH:mm"));
+        Io.OutConsole().Write(table);
+        return ExitCodes.Ok;
+    }
+
+    private static int Ended(StudySummary study) =>
+        study.TrialCounts.Where(c => c.Key is TrialStatus.Completed or TrialStatus.Diverged or TrialStatus.Failed or TrialStatus.Cancelled).Sum(c => c.Value);
+}
+
+/// <summary><c>ledger status STUDY</c>: where a study is, its trials by status and its laws.</summary>
+public sealed class StatusCommand : LedgerCommand<StudySettings>
+{
+    protected override async Task<int> RunAsync(LedgerClient client, StudySettings settings, CancellationToken cancel)
+    {
+        var study = await client.GetStudyAsync(await StudyIdAsync(client, settings.Study, cancel), null, "none", cancel);
+        if (settings.Json) WriteJson(study);
+        else StudyText.Write(Io.OutConsole(), study);
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary><c>ledger verify STUDY</c>: whether its hash-chained events are intact (exit 1 when not).</summary>
+public sealed class VerifyCommand : LedgerCommand<VerifyCommand.Settings>
+{
+    public sealed class Settings : StudySettings
+    {
+        [CommandOption("--expect <VERSION:HASH>")]
+        [Description("A head kept outside the ledger (as verify printed it): the chain must still pass through it")]
+        public string? Expect { get; set; }
+    }
+
+    protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
+    {
+        var verdict = await client.VerifyStudyAsync(await StudyIdAsync(client, settings.Study, cancel), settings.Expect, cancel);
+        var intact = verdict["intact"]!.GetValue<bool>();
+        if (settings.Json) WriteJson(verdict);
+        else
+        {
+            Io.Out.WriteLine(verdict["says"]!.GetValue<string>());
+            if (verdict["head"] is { } head) Io.Out.WriteLine($"head (keep it elsewhere to check against later): {head["version"]}:{head["hash"]}");
+        }
+        return intact ? ExitCodes.Ok : ExitCodes.NotGood;
+    }
+}
+
+/// <summary>A study as text for the terminal: its facts, its trials by status, its laws and its deviations.</summary>
+public static class StudyText
+{
+    public static void Write(IAnsiConsole console, StudyView study)
+    {
+        var trials = study.Trials.GroupBy(t => t.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}");
+        console.WriteLine($"{study.Name} ({study.Id})");
+        console.WriteLine($"  {study.Status.ToString().ToLowerInvariant()}, {study.Source}, owner {study.Owner}; {study.TrialCount} trials: " +
+                          string.Join(", ", trials));
+        var deviations = study.CrediblePredictions.Count(p => p.IsDeviation);
+        var resolved = study.CrediblePredictions.Count(p => p.Resolution is not null);
+        console.WriteLine($"  {study.FitCount} fits, {study.PredictionCount} predictions ({resolved} resolved, {deviations} outside their 95% interval)");
+        WriteLaws(console, study);
+    }
+
+    public static void WriteLaws(IAnsiConsole console, StudyView study)
+    {
+        var laws = LawLines.Of(study);
+        if (laws.Count == 0)
+        {
+            console.WriteLine("  No law is fitted yet.");
+            return;
+        }
+        var table = new Table().Border(TableBorder.Simple);
+        foreach (var column in new[] { "law", "key", "parameters (95% interval)", "R²", "credible", "at the target widths" })
+            table.AddColumn(new TableColumn(new Text(column)));
+        foreach (var law in laws)
+            table.AddRow(new Text(law.Law), new Text(law.Key), new Text(law.Parameters), new Text(Numbers.Fixed(law.RSquared, 3)),
+                new Text(law.Credible ? "yes" : law.Converged ? "no" : "did not converge"), new Text(law.Targets));
+        console.Write(table);
+    }
+}

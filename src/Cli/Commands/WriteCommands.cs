@@ -1,0 +1,131 @@
+using System.ComponentModel;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ScalingLedger.Domain.Studies;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScalingLedger.Cli.Commands;
+
+/// <summary>
+/// <c>ledger submit FILE [--wait]</c>: define a study from a spec file; with <c>--wait</c>, follow it to its end (trials ended
+/// of total, the running trials, an ETA, predictions that missed) and print its laws.
+/// </summary>
+public sealed class SubmitCommand : LedgerCommand<SubmitCommand.Settings>
+{
+    public sealed class Settings : LedgerSettings
+    {
+        [CommandArgument(0, "<FILE>")]
+        [Description("The study's spec, JSON (examples/quick-demo.json is one)")]
+        public string File { get; set; } = "";
+
+        [CommandOption("--wait")]
+        [Description("Follow the study until it ends, then print its laws")]
+        public bool Wait { get; set; }
+    }
+
+    protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
+    {
+        JsonNode spec;
+        await using (var file = OpenRead(settings.File))
+        {
+            try
+            {
+                spec = await JsonNode.ParseAsync(file, cancellationToken: cancel) ?? throw new JsonException("it is null");
+            }
+            catch (JsonException ex)
+            {
+                throw new LedgerCliException(ExitCodes.Usage, $"{settings.File} is not JSON: {ex.Message}");
+            }
+        }
+        var created = await client.DefineStudyAsync(spec, cancel);
+        var id = created["id"]!.GetValue<Guid>();
+        Say(settings, $"Study {spec["name"]} defined: {id}, {created["trials"]?.ToString() ?? "its"} trials queued.");
+        if (!settings.Wait)
+        {
+            if (settings.Json) WriteJson(created);
+            return ExitCodes.Ok;
+        }
+        var study = await StudyProgress.FollowAsync(client, id, cancel);
+        if (settings.Json) WriteJson(study);
+        else
+        {
+            Io.Out.WriteLine($"Study {study.Name} {study.Status.ToString().ToLowerInvariant()}.");
+            StudyText.WriteLaws(Io.OutConsole(), study);
+        }
+        return study.Status == StudyStatus.Completed ? ExitCodes.Ok : ExitCodes.NotGood;
+    }
+}
+
+/// <summary><c>ledger cancel STUDY</c>: stop a running study (its owner, managers and admins).</summary>
+public sealed class CancelCommand : LedgerCommand<CancelCommand.Settings>
+{
+    public sealed class Settings : StudySettings
+    {
+        [CommandOption("--reason <TEXT>")]
+        [Description("Why, kept with the cancellation")]
+        public string? Reason { get; set; }
+    }
+
+    protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
+    {
+        var id = await StudyIdAsync(client, settings.Study, cancel);
+        var answer = await client.CancelStudyAsync(id, settings.Reason, cancel);
+        if (settings.Json) WriteJson(answer);
+        else Io.Out.WriteLine($"Study {id} is cancelled: its queued trials will not run, running ones stop at their next checkpoint.");
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary><c>ledger import CSV --name N</c>: a study of runs trained elsewhere, fitted at once.</summary>
+public sealed class ImportCommand : LedgerCommand<ImportCommand.Settings>
+{
+    public sealed class Settings : LedgerSettings
+    {
+        [CommandArgument(0, "<CSV>")]
+        [Description("Runs, one a line, under a header naming width (or params, tokens), learningRate, seed and loss")]
+        public string File { get; set; } = "";
+
+        [CommandOption("--name <NAME>")]
+        [Description("The study's name")]
+        public string? Name { get; set; }
+
+        [CommandOption("--owner <USER>")]
+        [Description("Its owner (the local ledger only; with access control it is you)")]
+        public string? Owner { get; set; }
+
+        public override ValidationResult Validate() =>
+            string.IsNullOrWhiteSpace(Name) ? ValidationResult.Error("Name the imported study: --name NAME.") : base.Validate();
+    }
+
+    protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
+    {
+        await using var csv = OpenRead(settings.File);
+        var answer = await client.ImportStudyAsync(csv, settings.Name!, settings.Owner, cancel);
+        if (settings.Json) WriteJson(answer);
+        else Io.Out.WriteLine($"Study {settings.Name} imported: {answer["id"]}, {answer["runs"]} runs, fitted.");
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary><c>ledger import-events FILE</c>: bring in a study exported from another ledger (admins).</summary>
+public sealed class ImportEventsCommand : LedgerCommand<ImportEventsCommand.Settings>
+{
+    public sealed class Settings : LedgerSettings
+    {
+        [CommandArgument(0, "<FILE>")]
+        [Description("A study's events, as ledger export --format events wrote them")]
+        public string File { get; set; } = "";
+    }
+
+    protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
+    {
+        await using var file = OpenRead(settings.File);
+        var answer = await client.ImportStudyEventsAsync(file, cancel);
+        if (settings.Json) WriteJson(answer);
+        else
+            Io.Out.WriteLine($"Study {answer["name"]} imported: {answer["id"]}, {answer["events"]} events" +
+                             (answer["head"] is JsonObject head ? $"; its chain's head {head["version"]}:{head["hash"]} (ledger verify checks it)." : "."));
+        return ExitCodes.Ok;
+    }
+}

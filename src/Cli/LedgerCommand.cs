@@ -1,0 +1,63 @@
+using System.Text.Json;
+using ScalingLedger.Contracts;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ScalingLedger.Cli;
+
+/// <summary>The shape of every command: connect, do one thing, print it as a table or as JSON, return an exit code.</summary>
+public abstract class LedgerCommand<T> : AsyncCommand<T> where T : LedgerSettings
+{
+    protected static CliContext Io => CliContext.Current;
+
+    private static readonly JsonSerializerOptions Pretty = new(LedgerJson.Api) { WriteIndented = true };
+
+    public sealed override async Task<int> ExecuteAsync(CommandContext context, T settings, CancellationToken cancellationToken)
+    {
+        using var client = settings.Connect();
+        return await RunAsync(client, settings, cancellationToken);
+    }
+
+    protected abstract Task<int> RunAsync(LedgerClient client, T settings, CancellationToken cancel);
+
+    protected static void WriteJson(object value) => Io.Out.WriteLine(JsonSerializer.Serialize(value, Pretty));
+
+    /// <summary>A one-line message for people (on standard error when the output is JSON, so the JSON stays whole).</summary>
+    protected static void Say(T settings, string text) => (settings.Json ? Io.Err : Io.Out).WriteLine(text);
+
+    /// <summary>The study a command names: its id, or the one study with that name.</summary>
+    protected static async Task<Guid> StudyIdAsync(LedgerClient client, string study, CancellationToken cancel)
+    {
+        if (Guid.TryParse(study, out var id)) return id;
+        var named = (await client.ListStudiesAsync(cancel)).Where(s => s.Name == study).ToList();
+        return named.Count switch
+        {
+            1 => named[0].Id,
+            0 => throw new LedgerCliException(ExitCodes.NotFound, $"No study is named '{study}' (ledger studies lists them)."),
+            _ => throw new LedgerCliException(ExitCodes.Usage,
+                $"{named.Count} studies are named '{study}': give one's id ({string.Join(", ", named.Select(s => s.Id))})."),
+        };
+    }
+
+    /// <summary>A table whose cells are text, never markup (names come from users).</summary>
+    protected static Table Table(params string[] columns)
+    {
+        var table = new Table().Border(TableBorder.Simple);
+        foreach (var column in columns) table.AddColumn(new TableColumn(new Text(column)));
+        return table;
+    }
+
+    protected static void Row(Table table, params string?[] cells) => table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(c ?? "")));
+
+    protected static FileStream OpenRead(string path)
+    {
+        try
+        {
+            return File.OpenRead(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new LedgerCliException(ExitCodes.Usage, $"Cannot read {path}: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+using System.Text.Json;
+
+namespace ScalingLedger.Contracts;
+
+/// <summary>
+/// A study's whole record as one document, to take it to another ledger: every event as stored (its type, stream version,
+/// user, time and data) with the hash it was chained with, and the chain's head. <c>GET /api/studies/{id}/export</c> writes
+/// it and <c>POST /api/studies/import-events</c> reads it; the ledger it lands in checks the chain before storing anything,
+/// and the study there verifies against <see cref="Head"/>.
+/// </summary>
+/// <param name="Format">Always <see cref="CurrentFormat"/> (a later version of the document gets a new name).</param>
+public sealed record StudyExport(string Format, Guid StudyId, DateTimeOffset ExportedAt, ExportedHead? Head, IReadOnlyList<ExportedEvent> Events)
+{
+    public const string CurrentFormat = "scalingledger-study-events/1";
+}
+
+/// <summary>Where the study's chain began, and its last event's version and hash (null: none of its events is hashed).</summary>
+public sealed record ExportedHead(long ChainedFrom, long Version, string Hash);
+
+/// <summary>One stored event: <paramref name="Type"/> is the ledger's stored name of its type (e.g. <c>trial_started</c>).</summary>
+public sealed record ExportedEvent(long Version, string Type, DateTimeOffset Timestamp, string? User, JsonElement Data, string? Hash);
