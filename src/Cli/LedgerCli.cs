@@ -57,11 +57,29 @@ public static class LedgerCli
         });
         try
         {
-            return await app.RunAsync(args, cancel);
+            return await app.RunAsync(GlobalOptionsLast(args), cancel);
         }
         finally
         {
             CliContext.Use(null);
         }
+    }
+
+    /// <summary>
+    /// <c>ledger --url U studies</c> as <c>ledger studies --url U</c>: the options every command takes may come before the
+    /// command too (the parser takes them after it only).
+    /// </summary>
+    internal static string[] GlobalOptionsLast(string[] args)
+    {
+        var leading = new List<string>();
+        var i = 0;
+        while (i < args.Length)
+        {
+            if (args[i] == "--json") leading.Add(args[i++]);
+            else if (args[i] is "--url" or "--token" && i + 1 < args.Length) leading.AddRange([args[i++], args[i++]]);
+            else if (args[i].StartsWith("--url=", StringComparison.Ordinal) || args[i].StartsWith("--token=", StringComparison.Ordinal)) leading.Add(args[i++]);
+            else break;
+        }
+        return [.. args[i..], .. leading];
     }
 }

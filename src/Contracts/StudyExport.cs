@@ -18,4 +18,6 @@ public sealed record StudyExport(string Format, Guid StudyId, DateTimeOffset Exp
 public sealed record ExportedHead(long ChainedFrom, long Version, string Hash);
 
 /// <summary>One stored event: <paramref name="Type"/> is the ledger's stored name of its type (e.g. <c>trial_started</c>).</summary>
-public sealed record ExportedEvent(long Version, string Type, DateTimeOffset Timestamp, string? User, JsonElement Data, string? Hash);
+/// <param name="Sequence">Its global sequence in the ledger it was first recorded in: what the sequences in its data (a fit's
+/// evidence, an observation) refer to. Kept with it in every ledger it moves to.</param>
+public sealed record ExportedEvent(long Version, long? Sequence, string Type, DateTimeOffset Timestamp, string? User, JsonElement Data, string? Hash);

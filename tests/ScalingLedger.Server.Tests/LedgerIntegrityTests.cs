@@ -84,7 +84,8 @@ public sealed class LedgerIntegrityTests(PostgresFixture pg)
         // ... and verify names the event that came around it.
         var verdict = await StudyApi.GetAsync(client, $"/api/studies/{id}/verify");
         verdict["intact"]!.GetValue<bool>().ShouldBeFalse();
-        verdict["firstBroken"]!["version"]!.GetValue<long>().ShouldBe(before["events"]!.GetValue<long>() + 1, $"{before.ToJsonString()} then {verdict.ToJsonString()}");
+        verdict["firstBroken"]!["version"]!.GetValue<long>()
+            .ShouldBe(before["events"]!.GetValue<long>() + 1, $"{before.ToJsonString()} then {verdict.ToJsonString()}");
         verdict["says"]!.GetValue<string>().ShouldContain("no hash");
     }
 

@@ -39,11 +39,14 @@ public static class StudyProgress
         }
 
         if (!io.Interactive)
-            return await Poll((_, line) =>
+            // A line when something happened (a trial ended or started, a fit, a deviation), not each time the estimate moves.
+            return await Poll((s, line) =>
             {
-                if (line == lastLine) return;
+                var what = $"{Ended(s)} {string.Join(',', s.Trials.Where(t => t.Status == TrialStatus.Running).Select(t => t.TrialId))} {s.FitCount} " +
+                           $"{s.CrediblePredictions.Count(p => p.IsDeviation)} {s.Status}";
+                if (what == lastLine) return;
                 io.Err.WriteLine(line);
-                lastLine = line;
+                lastLine = what;
             });
         StudyView? done = null;
         await console.Progress().AutoClear(false).HideCompleted(false)

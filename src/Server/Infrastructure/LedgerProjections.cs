@@ -49,7 +49,7 @@ public sealed class StudySummaryProjection : SingleStreamProjection<StudySummary
     }
 
     public override StudySummaryView? Evolve(StudySummaryView? snapshot, Guid id, IEvent e) =>
-        snapshot is null && e.Data is not (StudyDefined or StudyImported) ? null : StudyProjection.ApplySummary(snapshot, e.Data, e.Sequence);
+        snapshot is null && e.Data is not (StudyDefined or StudyImported) ? null : StudyProjection.ApplySummary(snapshot, e.Data, LedgerSequence.Of(e));
 }
 
 /// <summary>One document per trial, keyed by the trial's id.</summary>
@@ -66,7 +66,7 @@ public sealed class TrialViewProjection : MultiStreamProjection<TrialView, Guid>
     }
 
     public override TrialView? Evolve(TrialView? snapshot, Guid id, IEvent e) =>
-        StudyProjection.ApplyTrial(snapshot, id, e.Data, e.Sequence) ?? snapshot;
+        StudyProjection.ApplyTrial(snapshot, id, e.Data, LedgerSequence.Of(e)) ?? snapshot;
 }
 
 /// <summary>One study's laws: the newest fit of each law and key.</summary>
@@ -75,7 +75,7 @@ public sealed class StudyLawsProjection : SingleStreamProjection<StudyLawsView, 
     public StudyLawsProjection() => IncludeType<LawFitted>();
 
     public override StudyLawsView? Evolve(StudyLawsView? snapshot, Guid id, IEvent e) =>
-        e.Data is LawFitted || snapshot is not null ? StudyProjection.ApplyLaws(snapshot, id, e.Data, e.Sequence) : null;
+        e.Data is LawFitted || snapshot is not null ? StudyProjection.ApplyLaws(snapshot, id, e.Data, LedgerSequence.Of(e)) : null;
 }
 
 /// <summary>One document per prediction.</summary>
@@ -90,7 +90,7 @@ public sealed class PredictionViewProjection : MultiStreamProjection<PredictionV
     }
 
     public override PredictionView? Evolve(PredictionView? snapshot, Guid id, IEvent e) =>
-        StudyProjection.ApplyPrediction(snapshot, e.Data, e.Sequence) ?? snapshot;
+        StudyProjection.ApplyPrediction(snapshot, e.Data, LedgerSequence.Of(e)) ?? snapshot;
 }
 
 /// <summary>
@@ -106,7 +106,7 @@ public sealed class FitCredibilityProjection : MultiStreamProjection<FitCredibil
     }
 
     public override FitCredibilityView? Evolve(FitCredibilityView? snapshot, Guid id, IEvent e) =>
-        e.Data is LawFitted fit ? StudyProjection.ApplyFitCredibility(fit, e.Sequence) : snapshot;
+        e.Data is LawFitted fit ? StudyProjection.ApplyFitCredibility(fit, LedgerSequence.Of(e)) : snapshot;
 }
 
 /// <summary>One document per coordinate check.</summary>
@@ -123,5 +123,5 @@ public sealed class CoordinateCheckProjection : MultiStreamProjection<Coordinate
     }
 
     public override CoordinateCheckView? Evolve(CoordinateCheckView? snapshot, Guid id, IEvent e) =>
-        StudyProjection.ApplyCoordinateCheck(snapshot, e.Data, e.Sequence) ?? snapshot;
+        StudyProjection.ApplyCoordinateCheck(snapshot, e.Data, LedgerSequence.Of(e)) ?? snapshot;
 }

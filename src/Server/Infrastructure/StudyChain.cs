@@ -62,16 +62,20 @@ public sealed class StudyChain
         if (connection.State != System.Data.ConnectionState.Open) await connection.OpenAsync(cancel);
         // Not disposed here: the reader it returns is (a command holds nothing a reader does not).
         var command = new NpgsqlCommand(
-            $"select seq_id, version, type, user_name, timestamp, data::text, headers->>'{Header}' from {LedgerStore.Schema}.mt_events " +
+            $"select seq_id, version, type, user_name, timestamp, data::text, headers->>'{Header}', " +
+            $"coalesce((headers->>'{LedgerSequence.Header}')::bigint, seq_id) from {LedgerStore.Schema}.mt_events " +
             "where stream_id = @id order by version", connection);
         command.Parameters.AddWithValue("id", studyId);
         return await command.ExecuteReaderAsync(cancel);
     }
 
-    public static IEnumerable<ChainedEvent> Rows(NpgsqlDataReader reader)
+    public static IEnumerable<ChainedEvent> Rows(NpgsqlDataReader reader) => RowsWithRecordedSequence(reader).Select(r => r.Row);
+
+    /// <summary>Each row with the sequence its data speaks in (<see cref="LedgerSequence"/>), for an export.</summary>
+    public static IEnumerable<(ChainedEvent Row, long Recorded)> RowsWithRecordedSequence(NpgsqlDataReader reader)
     {
         while (reader.Read())
-            yield return new ChainedEvent(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6));
+            yield return (new ChainedEvent(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6)), reader.GetInt64(7));
     }
 }

@@ -42,9 +42,10 @@ public sealed class PredictionAuditor(IDocumentStore store) : IPredictionAudits
         // The fit with its whole evidence (reassembled where it names it by reference), as the laws view keeps it.
         StudyLawsView? laws = null;
         foreach (var e in events.Where(e => e.Data is LawFitted && e.Sequence <= fitEvent.Sequence))
-            laws = StudyProjection.ApplyLaws(laws, issued.StudyId, e.Data, e.Sequence);
+            laws = StudyProjection.ApplyLaws(laws, issued.StudyId, e.Data, LedgerSequence.Of(e));
         var fit = laws!.LatestFits.First(f => f.FitId == issued.FitId);
-        var atEvidence = StudyProjection.Fold(events.Where(e => e.Sequence <= fit.EvidenceSequence).Select(e => (e.Data, e.Sequence)));
+        // In the sequences the fit's own data speaks (those of the ledger it was recorded in, for a study brought here).
+        var atEvidence = StudyProjection.Fold(events.Select(e => (e.Data, Sequence: LedgerSequence.Of(e))).Where(e => e.Sequence <= fit.EvidenceSequence));
         var verification = FitAudit.Verify(atEvidence, fit);
         // The verdict stored when the fit was recorded (never judged again here).
         var judged = await session.LoadAsync<FitCredibilityView>(fit.FitId, cancel);

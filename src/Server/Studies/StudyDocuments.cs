@@ -123,7 +123,7 @@ public static class StudyDocuments
     public static async Task<StudyView?> StudyAsOfAsync(IQuerySession session, Guid studyId, long asOf, CancellationToken cancel)
     {
         var events = await EventsAsync(session, studyId, asOf, cancel);
-        return events.Count == 0 ? null : StudyProjection.Fold(events.Select(e => (e.Data, e.Sequence)));
+        return events.Count == 0 ? null : StudyProjection.Fold(events.Select(e => (e.Data, Infrastructure.LedgerSequence.Of(e))));
     }
 }
 

@@ -58,10 +58,11 @@ public static class StudyTransfer
             writer.WriteStartArray("events");
             await using var session = store.QuerySession();
             await using var reader = await StudyChain.ReadAsync(session, id, cancel);
-            foreach (var e in StudyChain.Rows(reader))
+            foreach (var (e, recorded) in StudyChain.RowsWithRecordedSequence(reader))
             {
                 writer.WriteStartObject();
                 writer.WriteNumber("version", e.Version);
+                writer.WriteNumber("sequence", recorded);
                 writer.WriteString("type", e.Type);
                 writer.WriteString("timestamp", e.Timestamp);
                 if (e.User is null) writer.WriteNull("user");
@@ -106,6 +107,8 @@ public static class StudyTransfer
             if (problems.Count >= MaxProblems) break;
             var at = $"Event {i + 1} (version {e.Version}, {e.Type})";
             if (e.Version != i + 1) problems.Add($"{at}: versions must run 1, 2, 3... in order; this one should be {i + 1}.");
+            if (e.Sequence is not > 0 || (i > 0 && e.Sequence <= export.Events[i - 1].Sequence))
+                problems.Add($"{at}: its sequence in the ledger it was recorded in must be a whole number above the previous event's.");
             if (!Types.TryGetValue(e.Type ?? "", out var type))
             {
                 problems.Add($"{at}: this ledger knows no event of that type.");
@@ -157,6 +160,8 @@ public static class StudyTransfer
             e.UserName = r.Stored.User;
             e.Timestamp = r.Stored.Timestamp;
             if (r.Stored.Hash is { } hash) e.SetHeader(StudyChain.Header, hash);
+            // Where it was recorded: the sequences in its data (a fit's evidence, an observation) are that ledger's.
+            e.SetHeader(LedgerSequence.Header, r.Stored.Sequence!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return (object)e;
         }).ToArray();
         session.Events.StartStream(export.StudyId, events);
