@@ -36,11 +36,13 @@ ensure_dotnet() {
 }
 
 # What the ledger needs to build and run: PostgreSQL's server binaries (embedded cluster), the data set,
-# patchelf + g++ + python3 (the TorchSharp native-library fix at build time), node + npm (ApexCharts).
+# patchelf + g++ + python3 (the TorchSharp native-library fix at build time), node + npm (ApexCharts), a font for the
+# report images (ledger report).
 ensure_base() {
   ensure_dotnet
   ensure_packages "the ledger's embedded PostgreSQL" postgresql
   ensure_packages "the real Fashion-MNIST the trainer reads" dataset-fashion-mnist
   ensure_packages "patching TorchSharp's native library at build time" patchelf g++ python3
   command -v npm >/dev/null 2>&1 || ensure_packages "installing ApexCharts from npm at build time" nodejs npm
+  ensure_packages "the text of the report images (ledger report draws with SkiaSharp)" fonts-dejavu-core fontconfig
 }

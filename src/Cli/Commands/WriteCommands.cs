@@ -72,6 +72,8 @@ public sealed class CancelCommand : LedgerCommand<CancelCommand.Settings>
         var id = await StudyIdAsync(client, settings.Study, cancel);
         var answer = await client.CancelStudyAsync(id, settings.Reason, cancel);
         if (settings.Json) WriteJson(answer);
+        else if (answer["status"]?.GetValue<string>() is { } status && status != nameof(StudyStatus.Cancelled))
+            Io.Out.WriteLine($"Study {id} had already ended ({status.ToLowerInvariant()}): nothing to cancel.");
         else Io.Out.WriteLine($"Study {id} is cancelled: its queued trials will not run, running ones stop at their next checkpoint.");
         return ExitCodes.Ok;
     }
