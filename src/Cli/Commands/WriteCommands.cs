@@ -46,7 +46,15 @@ public sealed class SubmitCommand : LedgerCommand<SubmitCommand.Settings>
             if (settings.Json) WriteJson(created);
             return ExitCodes.Ok;
         }
-        var study = await StudyProgress.FollowAsync(client, id, cancel);
+        StudyView study;
+        try
+        {
+            study = await StudyProgress.FollowAsync(client, id, cancel);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            throw new LedgerCliException(ExitCodes.Interrupted, $"Stopped following study {id}; it goes on in the ledger (ledger status {id}).");
+        }
         if (settings.Json) WriteJson(study);
         else
         {
