@@ -134,10 +134,15 @@ public sealed class LedgerClient(HttpClient http) : IDisposable
         {
             response = await http.SendAsync(new HttpRequestMessage(method, path) { Content = content }, completion, cancel);
         }
-        catch (HttpRequestException ex)
+        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
         {
             throw new LedgerCliException(ExitCodes.Unreachable,
                 $"No ledger answers at {http.BaseAddress} ({ex.Message}). Start one with ./run.sh, or give its address with --url or LEDGER_URL.");
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new LedgerCliException(ExitCodes.Unreachable,
+                $"The connection to the ledger at {http.BaseAddress} broke during {method} {path} ({ex.InnerException?.Message ?? ex.Message}).");
         }
         catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
         {

@@ -109,6 +109,8 @@ public sealed partial class AccessControlTests(PostgresFixture pg)
             ("grant", () => reader.PostAsJsonAsync($"/api/studies/{id}/grants", new { user = "rita", permission = "manage" })),
             ("token", () => reader.PostAsJsonAsync("/api/tokens", new { subject = "rita", role = "admin" })),
             ("revoke", () => reader.DeleteAsync("/api/tokens/0000000000000000")),
+            ("import events", () => reader.PostAsJsonAsync("/api/studies/import-events", new { format = "scalingledger-study-events/1" })),
+            ("export", () => reader.GetAsync($"/api/studies/{id}/export")),
         };
         foreach (var (what, send) in writes)
             (await send()).StatusCode.ShouldBe(HttpStatusCode.Forbidden, what);
@@ -131,6 +133,13 @@ public sealed partial class AccessControlTests(PostgresFixture pg)
         var id = await StudyApi.DefineAsync(alice, StudyApi.TinySpec());
 
         (await bob.PostAsJsonAsync($"/api/studies/{id}/cancel", new { reason = "mine now" })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        // Its events carry failure details in full: exported by those who manage it; brought into a ledger by admins only.
+        (await bob.GetAsync($"/api/studies/{id}/export")).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        var export = await alice.GetAsync($"/api/studies/{id}/export");
+        export.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var exported = await export.Content.ReadAsStringAsync();
+        (await alice.PostAsync("/api/studies/import-events", new StringContent(exported, Encoding.UTF8, "application/json")))
+            .StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         (await bob.PostAsJsonAsync($"/api/studies/{id}/grants", new { user = "bob", permission = "manage" })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         var granted = await alice.PostAsJsonAsync($"/api/studies/{id}/grants", new { user = "bob", permission = "manage" });
         granted.StatusCode.ShouldBe(HttpStatusCode.OK, await granted.Content.ReadAsStringAsync());

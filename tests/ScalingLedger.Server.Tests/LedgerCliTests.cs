@@ -181,6 +181,24 @@ public sealed class LedgerCliTests(PostgresFixture pg, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task names_are_text_in_the_markdown_report_and_the_tables()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        const string name = "<script>alert(1)</script> | [red]x[/]";
+        var id = await StudyApi.ImportAsync(app.CreateClient(), Uri.EscapeDataString(name));
+        var dir = Path.Combine(Path.GetTempPath(), $"cli-report-{Guid.NewGuid():N}");
+
+        var report = await LedgerAsync(app, "report", id.ToString(), "--out", dir);
+        report.Exit.ShouldBe(ExitCodes.Ok, report.Err);
+        var markdown = await File.ReadAllTextAsync(Path.Combine(dir, "README.md"));
+        markdown.ShouldNotContain("<script", Case.Insensitive);
+        markdown.ShouldContain("# &lt;script&gt;alert(1)&lt;/script&gt; \\| \\[red\\]x\\[/\\]");
+        // Spectre markup in a name prints as itself.
+        (await LedgerAsync(app, "studies")).Out.ShouldContain(name);
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public async Task errors_are_one_line_with_an_exit_code_that_says_what_kind()
     {
         await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
@@ -235,6 +253,22 @@ public sealed class LedgerCliTests(PostgresFixture pg, ITestOutputHelper output)
         (await Ledger("studies", "--token", rita)).Out.ShouldContain("holds no study");
         (await Ledger("tokens", "list", "--token", rita)).Exit.ShouldBe(ExitCodes.Denied, "a researcher may not list tokens");
         (await Ledger("tokens", "revoke", made.Json["id"]!.GetValue<string>(), "--token", admin)).Exit.ShouldBe(ExitCodes.Ok);
+
+        // An export of a study of thousands of trials is tens of MiB, past the server's default body limit (30 MB): this one
+        // (35 MiB) is read to its end and refused for what it holds, not cut off.
+        var big = Path.Combine(Path.GetTempPath(), $"big-{Guid.NewGuid():N}.events.json");
+        await File.WriteAllTextAsync(big, new JsonObject
+        {
+            ["format"] = "scalingledger-study-events/1", ["studyId"] = Guid.NewGuid(), ["exportedAt"] = DateTimeOffset.UtcNow,
+            ["events"] = new JsonArray(new JsonObject
+            {
+                ["version"] = 1, ["sequence"] = 1, ["type"] = "padding", ["timestamp"] = DateTimeOffset.UtcNow, ["data"] = new string('x', 35 << 20),
+            }),
+        }.ToJsonString());
+        var refused = await Ledger("import-events", big, "--token", admin);
+        File.Delete(big);
+        refused.Exit.ShouldBe(ExitCodes.Refused, refused.Err);
+        refused.Err.ShouldContain("this ledger knows no event of that type");
         (await Ledger("studies", "--token", rita)).Exit.ShouldBe(ExitCodes.Denied, "a revoked token stops working");
     }
 

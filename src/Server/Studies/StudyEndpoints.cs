@@ -20,8 +20,11 @@ public static class StudyEndpoints
             .WithName("importStudy").Produces(StatusCodes.Status201Created)
             .WithBadRequest()
             .WithSummary("Make a study of runs trained elsewhere from a CSV (header naming width, params, tokens, learningRate, seed, loss).");
+        // A study of thousands of trials exports tens of MiB: more than the server's default body limit (30 MB) allows.
         api.MapPost("/import-events", StudyTransfer.Import).RequireAuthorization(LedgerPolicies.Admin).Accepting(Json)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(StudyTransfer.MaxImportBytes))
             .WithName("importStudyEvents").Produces(StatusCodes.Status201Created).WithBadRequest().ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Bring in a study exported from another ledger (admins): its events as they were, checked whole before anything is stored.");
         api.MapGet("/", ReadStudies.List)
             .WithName("listStudies").Produces(StatusCodes.Status200OK).WithSummary("Every study with its status and trial counts.");

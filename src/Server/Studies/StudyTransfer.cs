@@ -83,7 +83,7 @@ public static class StudyTransfer
     public static async Task<IResult> Import(HttpRequest request, ClaimsPrincipal user, IDocumentStore store, LedgerChanges changes,
         CancellationToken cancel)
     {
-        if (request.ContentLength is > MaxImportBytes) return Refused("body", $"The export must be at most {MaxImportBytes / 1024 / 1024} MiB.");
+        if (request.ContentLength is > MaxImportBytes) return TooLarge();
         StudyExport? export;
         try
         {
@@ -92,6 +92,10 @@ public static class StudyTransfer
         catch (JsonException ex)
         {
             return Refused("body", $"This is not a study export (as `ledger export --format events` writes): {ex.Message}");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(); // a body sent without its length, past the limit
         }
         if (export?.Format is null)
             return Refused("format", "This is not a study export (as `ledger export --format events` writes): it names no format.");
@@ -180,6 +184,10 @@ public static class StudyTransfer
     private static ChainedEvent Row(ExportedEvent e, string json) => new(0, e.Version, e.Type, e.User, e.Timestamp, json, e.Hash);
 
     private static IResult Refused(string field, string problem) => Refused(field, [problem]);
+
+    private static IResult TooLarge() =>
+        TypedResults.Problem($"The export must be at most {MaxImportBytes / 1024 / 1024} MiB; nothing was stored.",
+            statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large.");
 
     private static IResult Refused(string field, IReadOnlyList<string> problems) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [.. problems] },
