@@ -124,6 +124,7 @@ internal static class LedgerBenchmark
         await IngestAgainstRawAsync(pg, events, trials);
         RefitLag(events);
         await ReadsAsync(app, store, id, events);
+        await TransferBenchmark.RunAsync(pg, app, id, events.Count, trials, target => StartServerAsync(target, recordingPath));
     }
 
     /// <summary>A study of the recording's grid (its widths and rates) with enough seeds for about <paramref name="trials"/> trials.</summary>
