@@ -39,15 +39,9 @@ public abstract class LedgerCommand<T> : AsyncCommand<T> where T : LedgerSetting
         };
     }
 
-    /// <summary>A table whose cells are text, never markup (names come from users).</summary>
-    protected static Table Table(params string[] columns)
-    {
-        var table = new Table().Border(TableBorder.Simple);
-        foreach (var column in columns) table.AddColumn(new TableColumn(new Text(column)));
-        return table;
-    }
+    protected static Table Table(params string[] columns) => TextTable.Of(columns);
 
-    protected static void Row(Table table, params string?[] cells) => table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(c ?? "")));
+    protected static void Row(Table table, params string?[] cells) => TextTable.Row(table, cells);
 
     protected static FileStream OpenRead(string path)
     {
@@ -60,4 +54,18 @@ public abstract class LedgerCommand<T> : AsyncCommand<T> where T : LedgerSetting
             throw new LedgerCliException(ExitCodes.Usage, $"Cannot read {path}: {ex.Message}");
         }
     }
+}
+
+/// <summary>A table whose cells are text, never markup: names come from users, and a <c>[</c> in one must print as itself.</summary>
+public static class TextTable
+{
+    public static Table Of(params string[] columns)
+    {
+        var table = new Table().Border(TableBorder.Simple);
+        foreach (var column in columns) table.AddColumn(new TableColumn(new Text(column)));
+        return table;
+    }
+
+    public static void Row(Table table, params string?[] cells) =>
+        table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(c ?? "")));
 }

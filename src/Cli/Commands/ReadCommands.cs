@@ -25,14 +25,11 @@ public sealed class StudiesCommand : LedgerCommand<LedgerSettings>
         }
         var table = Table("id", "name", "owner", "status", "trials ended", "fits", "last activity");
         foreach (var s in studies.OrderByDescending(s => s.DefinedAt))
-            Row(table, s.Id.ToString(), s.Name, s.Owner, s.Status.ToString(), $"{Ended(s)}/{s.TrialCount}", s.FitCount.ToString(),
+            Row(table, s.Id.ToString(), s.Name, s.Owner, s.Status.ToString(), $"{s.EndedTrials()}/{s.TrialCount}", s.FitCount.ToString(),
                 s.LastActivityAt?.ToString("yyyy-MM-dd HH:mm"));
         Io.OutConsole().Write(table);
         return ExitCodes.Ok;
     }
-
-    private static int Ended(StudySummary study) =>
-        study.TrialCounts.Where(c => c.Key is TrialStatus.Completed or TrialStatus.Diverged or TrialStatus.Failed or TrialStatus.Cancelled).Sum(c => c.Value);
 }
 
 /// <summary><c>ledger status STUDY</c>: where a study is, its trials by status and its laws.</summary>
@@ -94,12 +91,10 @@ public static class StudyText
             console.WriteLine("  No law is fitted yet.");
             return;
         }
-        var table = new Table().Border(TableBorder.Simple);
-        foreach (var column in new[] { "law", "key", "parameters (95% interval)", "R²", "credible", "at the target widths" })
-            table.AddColumn(new TableColumn(new Text(column)));
+        var table = TextTable.Of("law", "key", "parameters (95% interval)", "R²", "credible", "at the target widths");
         foreach (var law in laws)
-            table.AddRow(new Text(law.Law), new Text(law.Key), new Text(law.Parameters), new Text(Numbers.Fixed(law.RSquared, 3)),
-                new Text(law.Credible ? "yes" : law.Converged ? "no" : "did not converge"), new Text(law.Targets));
+            TextTable.Row(table, law.Law, law.Key, law.Parameters, Numbers.Fixed(law.RSquared, 3),
+                law.Credible ? "yes" : law.Converged ? "no" : "did not converge", law.Targets);
         console.Write(table);
     }
 }

@@ -47,4 +47,7 @@ public sealed record StudySummary : StudySummaryView
         TrialCounts = Enum.GetValues<TrialStatus>().ToDictionary(s => s, s => counts.GetValueOrDefault(s));
 
     public IReadOnlyDictionary<TrialStatus, int> TrialCounts { get; init; } = new Dictionary<TrialStatus, int>();
+
+    /// <summary>How many of its trials have ended.</summary>
+    public int EndedTrials() => TrialCounts.Where(c => TrialView.Ends(c.Key)).Sum(c => c.Value);
 }

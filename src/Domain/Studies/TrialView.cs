@@ -44,7 +44,10 @@ public sealed class TrialView
     /// <summary>Attempts that failed with an error and were run again, oldest first.</summary>
     public List<FailedAttemptView> FailedAttempts { get; set; } = [];
 
-    public bool IsTerminal => Status is TrialStatus.Completed or TrialStatus.Diverged or TrialStatus.Failed or TrialStatus.Cancelled;
+    public bool IsTerminal => Ends(Status);
+
+    /// <summary>Whether a trial in this status has ended (it will record nothing more).</summary>
+    public static bool Ends(TrialStatus status) => status is TrialStatus.Completed or TrialStatus.Diverged or TrialStatus.Failed or TrialStatus.Cancelled;
 }
 
 public sealed record FailedAttemptView(int Attempt, string Error, string? Detail, DateTimeOffset FailedAt);
