@@ -14,7 +14,7 @@ ensure_packages "the team fault tests (RabbitMQ between Servers and trainers, sc
 
 say "Checking docker-compose.yml"
 # Its secrets come from .env (scripts/compose-secrets.sh); placeholders stand in for them here.
-compose_check() { LEDGER_PG_PASSWORD=x LEDGER_RABBIT_PASSWORD=x LEDGER_ADMIN_TOKEN=x "$@" -f docker-compose.yml config -q; }
+compose_check() { LEDGER_PG_PASSWORD=x LEDGER_RABBIT_PASSWORD=x LEDGER_ADMIN_TOKEN=x LEDGER_SIGNING_KEY=x "$@" -f docker-compose.yml config -q; }
 if docker compose version >/dev/null 2>&1; then compose_check docker compose
 else compose_check docker-compose; fi
 grep -q 'guest' docker-compose.yml && die "docker-compose.yml holds a default credential (guest): secrets come from .env"

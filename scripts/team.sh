@@ -11,10 +11,14 @@
 #   scripts/team.sh up NAME [--dir DIR]        (re)start one member
 #   scripts/team.sh queues [--dir DIR]         the broker's queues and the messages in each
 #
-# DIR (default /tmp/scalingledger-team) holds team.env (addresses, the connection strings), the data directories,
-# each member's log (NAME.log) and pid (NAME.pid). Settings in the environment of `start` or `up` (Ledger__*,
-# Trainer__*) reach the members: e.g. Trainer__Replay=FILE makes the trainers replay a recording instead of training.
+# DIR (default /tmp/scalingledger-team) holds team.env (addresses, the connection strings, the first admin's token), the
+# ledger's signing key, the data directories, each member's log (NAME.log) and pid (NAME.pid); it must be this user's own,
+# and everything in it is written readable by this user alone. The Servers run with access control on: the API takes
+# tokens (ADMIN_TOKEN in team.env is the first admin's) and the site asks to sign in. Settings in the environment of `start`
+# or `up` (Ledger__*, Trainer__*) reach the members: e.g. Trainer__Replay=FILE makes the trainers replay a recording.
 set -euo pipefail
+# Secrets (the broker's password, the admin token, the signing key) are never readable by anyone else, not even for a moment.
+umask 077
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/setup.sh"
 
@@ -50,8 +54,20 @@ rabbit() { # COMMAND...: as the rabbitmq user (when root), in the broker's envir
     RABBITMQ_PID_FILE="$DIR/rabbitmq/pid" "$@"
 }
 
+# DIR must be this user's, writable by no one else: team.env in it is sourced, and its files hold the team's secrets.
+own_dir() {
+  [ -L "$DIR" ] && die "$DIR is a symbolic link: give the team a directory of its own (--dir)"
+  [ -d "$DIR" ] || return 0
+  [ "$(stat -c %u "$DIR")" = "$(id -u)" ] || die "$DIR belongs to another user ($(stat -c %U "$DIR")): give the team a directory of its own (--dir)"
+  case $(stat -c %A "$DIR") in
+    ?????w????|????????w?) die "$DIR can be written by other users ($(stat -c %A "$DIR")): give the team a directory of its own (--dir)" ;;
+  esac
+}
+
 load_env() {
+  own_dir
   [ -f "$DIR/team.env" ] || die "no team in $DIR (start one with: scripts/team.sh start --dir $DIR)"
+  [ "$(stat -c %u "$DIR/team.env")" = "$(id -u)" ] || die "$DIR/team.env belongs to another user: it is not sourced"
   # shellcheck disable=SC1091
   . "$DIR/team.env"
 }
@@ -95,6 +111,7 @@ start_member() { # NAME
       port=$(grep "^SERVER_${name#server-}_PORT=" "$DIR/team.env" | cut -d= -f2 || true)
       [ -n "$port" ] || { port=$(free_port); echo "SERVER_${name#server-}_PORT=$port" >>"$DIR/team.env"; }
       ConnectionStrings__Ledger=$LEDGER_DB ConnectionStrings__RabbitMq=$RABBIT_URL Ledger__EmbeddedTrainer=false \
+        Ledger__AccessControl=true Ledger__AdminToken=$ADMIN_TOKEN Ledger__SigningKeyFile="$DIR/signing-key.pem" \
         setsid dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$port" >>"$DIR/$name.log" 2>&1 &
       echo $! >"$DIR/$name.pid"
       for _ in $(seq 1 120); do
@@ -134,13 +151,18 @@ case $cmd in
     ensure_packages "the team's broker" rabbitmq-server
     ensure_packages "waiting for the Servers" curl
     ensure_packages "generating the broker's secrets" openssl
+    own_dir
     [ -f "$DIR/team.env" ] && die "a team is already in $DIR (scripts/team.sh stop --dir $DIR first)"
     mkdir -p "$DIR"
     chmod 711 "$DIR"
+    # The ledger signs the studies it exports; the team's Servers share this key (keep a copy with the backups).
+    [ -f "$DIR/signing-key.pem" ] || openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$DIR/signing-key.pem" 2>/dev/null \
+      || die "openssl could not make the ledger's signing key"
     if [ -n "$BUILD" ]; then say "Building"; dotnet build "$ROOT/ScalingLedger.sln" -c "$CONFIG" -nologo -v q -clp:ErrorsOnly || die "the build failed"; fi
     RABBIT_PORT=$(free_port); RABBIT_DIST_PORT=$(free_port); RABBIT_EPMD_PORT=$(free_port)
     RABBIT_NODE="ledger-$RABBIT_PORT@localhost"; RABBIT_PASSWORD=$(openssl rand -hex 16)
     RABBIT_URL="amqp://ledger:$RABBIT_PASSWORD@127.0.0.1:$RABBIT_PORT/"
+    ADMIN_TOKEN=$(openssl rand -hex 32)
     start_database
     cat >"$DIR/team.env" <<EOF
 RABBIT_PORT=$RABBIT_PORT
@@ -150,14 +172,15 @@ RABBIT_NODE=$RABBIT_NODE
 RABBIT_PASSWORD=$RABBIT_PASSWORD
 RABBIT_URL='$RABBIT_URL'
 LEDGER_DB='$LEDGER_DB'
+ADMIN_TOKEN=$ADMIN_TOKEN
 SERVERS=$SERVERS
 TRAINERS=$TRAINERS
 EOF
-    chmod 600 "$DIR/team.env"
     start_broker
     for i in $(seq 1 "$SERVERS"); do say "server-$i"; start_member "server-$i"; done
     for i in $(seq 1 "$TRAINERS"); do start_member "trainer-$i"; done
-    say "The team runs: $(for i in $(seq 1 "$SERVERS"); do printf 'http://127.0.0.1:%s ' "$(grep "^SERVER_${i}_PORT=" "$DIR/team.env" | cut -d= -f2)"; done)($TRAINERS trainers; scripts/team.sh stop --dir $DIR)" ;;
+    say "The team runs: $(for i in $(seq 1 "$SERVERS"); do printf 'http://127.0.0.1:%s ' "$(grep "^SERVER_${i}_PORT=" "$DIR/team.env" | cut -d= -f2)"; done)($TRAINERS trainers; scripts/team.sh stop --dir $DIR)"
+    say "Access control is on: the first admin's token is ADMIN_TOKEN in $DIR/team.env (ledger --token, or sign in on the site)" ;;
   stop)
     [ -f "$DIR/team.env" ] || exit 0
     load_env

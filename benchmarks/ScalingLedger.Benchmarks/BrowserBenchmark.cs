@@ -81,6 +81,10 @@ internal static class BrowserBenchmark
         return 0;
     }
 
+    /// <summary>The benchmarks' ledgers' signing key (a team's configuration gives one; these ledgers live for one run).</summary>
+    public static readonly string SigningKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256)
+        .ExportPkcs8PrivateKeyPem();
+
     private static Process StartServer(string dll, string connection, string recording, int port, bool warmup = true)
     {
         var info = new ProcessStartInfo("dotnet", [dll])
@@ -88,6 +92,7 @@ internal static class BrowserBenchmark
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!
         };
         info.Environment["ConnectionStrings__Ledger"] = connection;
+        info.Environment["Ledger__SigningKey"] = SigningKey;
         info.Environment["Trainer__Replay"] = recording;
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         info.Environment["Logging__LogLevel__Default"] = "Warning";

@@ -151,6 +151,7 @@ internal static class LedgerBenchmark
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
         builder.Configuration["ConnectionStrings:Ledger"] = connection;
+        builder.Configuration["Ledger:SigningKey"] = BrowserBenchmark.SigningKey;
         builder.Configuration["Trainer:Replay"] = recording;
         builder.Configuration["Logging:LogLevel:Default"] = "Warning";
         builder.Configuration["Logging:LogLevel:Marten"] = "Critical";

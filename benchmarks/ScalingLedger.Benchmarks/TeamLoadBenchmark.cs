@@ -70,7 +70,11 @@ internal static class TeamLoadBenchmark
 
     private static async Task<int> RunOneAsync(Team team, TrialRecording recording, int trials, int seconds, bool backlog)
     {
-        using var client = new HttpClient { BaseAddress = new Uri(team.Server(1)), Timeout = TimeSpan.FromMinutes(2) };
+        using var client = new HttpClient
+        {
+            BaseAddress = new Uri(team.Server(1)), Timeout = TimeSpan.FromMinutes(2),
+            DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", team.AdminToken) },
+        };
         var response = await client.PostAsJsonAsync("/api/studies", LedgerBenchmark.Spec(recording, trials));
         response.EnsureSuccessStatusCode();
         var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
@@ -256,6 +260,9 @@ internal static class TeamLoadBenchmark
         public int Servers => servers;
 
         public string LedgerConnection => Setting("LEDGER_DB");
+
+        /// <summary>The team's first admin (its Servers run with access control on).</summary>
+        public string AdminToken => Setting("ADMIN_TOKEN");
 
         public string Server(int n) => $"http://127.0.0.1:{Setting($"SERVER_{n}_PORT")}";
 

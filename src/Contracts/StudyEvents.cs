@@ -33,6 +33,32 @@ public sealed record StudyAccessGranted(Guid StudyId, string User, string Permis
     DateTimeOffset IStudyEvent.OccurredAt => GrantedAt;
 }
 
+/// <summary>
+/// A study's events 1..<see cref="Events"/> were brought from another ledger (<c>import-events</c>) and appended as they were
+/// recorded there. This event, the first this ledger recorded of the study, says who imported them and when, the file's
+/// SHA-256, the chain's head as exported, the digest of the sequences those events speak in, and the exporting ledger's key and
+/// signature: <see cref="OriginVerified"/> when the signature is by a key this ledger trusted at the time
+/// (<see cref="OriginName"/>, the name it was trusted under). <see cref="OriginLedger"/> is null for an unsigned export.
+/// </summary>
+public sealed record StudyEventsImported(
+    Guid StudyId,
+    long Events,
+    string ImportedBy,
+    DateTimeOffset ImportedAt,
+    string FileSha256,
+    string Format,
+    DateTimeOffset ExportedAt,
+    ExportedHead Head,
+    string SequencesSha256,
+    string? OriginLedger,
+    string? OriginPublicKey,
+    string? OriginSignature,
+    bool OriginVerified,
+    string? OriginName) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => ImportedAt;
+}
+
 /// <summary>Every trial of the study reached an end state.</summary>
 public sealed record StudyCompleted(Guid StudyId, DateTimeOffset CompletedAt) : IStudyEvent
 {

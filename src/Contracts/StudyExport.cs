@@ -8,14 +8,29 @@ namespace ScalingLedger.Contracts;
 /// it and <c>POST /api/studies/import-events</c> reads it; the ledger it lands in checks the chain before storing anything,
 /// and the study there verifies against <see cref="Head"/>.
 /// </summary>
-/// <param name="Format">Always <see cref="CurrentFormat"/> (a later version of the document gets a new name).</param>
-public sealed record StudyExport(string Format, Guid StudyId, DateTimeOffset ExportedAt, ExportedHead? Head, IReadOnlyList<ExportedEvent> Events)
+/// <param name="Format"><see cref="CurrentFormat"/> when written by this version (a later version of the document gets a new name);
+/// <see cref="FirstFormat"/>, written before exports were signed, is still read.</param>
+/// <param name="Origin">Came with <see cref="CurrentFormat"/>: the exporting ledger's public key and its signature over the
+/// study's head and recorded sequences (see <c>ExportSignature</c>), so the ledger it lands in can tell where it came from.</param>
+public sealed record StudyExport(string Format, Guid StudyId, DateTimeOffset ExportedAt, ExportedHead? Head, IReadOnlyList<ExportedEvent> Events,
+    ExportOrigin? Origin = null)
 {
-    public const string CurrentFormat = "scalingledger-study-events/1";
+    public const string CurrentFormat = "scalingledger-study-events/2";
+    public const string FirstFormat = "scalingledger-study-events/1";
+    public static readonly IReadOnlyList<string> Readable = [CurrentFormat, FirstFormat];
 }
 
-/// <summary>Where the study's chain began, and its last event's version and hash (null: none of its events is hashed).</summary>
-public sealed record ExportedHead(long ChainedFrom, long Version, string Hash);
+/// <summary>
+/// Where the study's chain began, and its last event's version and hash (null: none of its events is hashed).
+/// <paramref name="SequencedFrom"/> (came later): the version from which each event's hash covers its recorded sequence too.
+/// </summary>
+public sealed record ExportedHead(long ChainedFrom, long Version, string Hash, long? SequencedFrom = null);
+
+/// <summary>
+/// Who exported the study: the exporting ledger's key (<paramref name="Ledger"/>, its fingerprint; <paramref name="PublicKey"/>,
+/// base64 SubjectPublicKeyInfo) and its signature (base64) over the export's statement.
+/// </summary>
+public sealed record ExportOrigin(string Ledger, string PublicKey, string Signature, string Algorithm);
 
 /// <summary>One stored event: <paramref name="Type"/> is the ledger's stored name of its type (e.g. <c>trial_started</c>).</summary>
 /// <param name="Sequence">Its global sequence in the ledger it was first recorded in: what the sequences in its data (a fit's

@@ -28,6 +28,11 @@ if (app.Services.GetRequiredService<LedgerDatabase>().TryStart() is { } problem)
     Console.Error.WriteLine($"ScalingLedger cannot start its database: {problem}");
     return 1;
 }
+if (app.Services.GetRequiredService<ScalingLedger.Server.Provenance.LedgerKey>().TryLoad() is { } keyProblem)
+{
+    Console.Error.WriteLine($"ScalingLedger cannot start without its signing key: {keyProblem}");
+    return 1;
+}
 app.MapLedger();
 try
 {

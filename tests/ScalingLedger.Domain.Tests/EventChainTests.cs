@@ -113,9 +113,80 @@ public class EventChainTests
 
         var old = Chain(0, from: 4).Events;
         var none = EventChain.Verify(old, null);
-        none.Intact.ShouldBeTrue();
+        none.Intact.ShouldBeFalse("a study with no chain is never intact: nothing proves it");
+        none.Verifiable.ShouldBeFalse();
+        none.FirstBroken.ShouldBeNull();
+        none.Says().ShouldStartWith("Not verifiable");
         none.ChainedFrom.ShouldBeNull();
         none.Unchained.ShouldBe(3);
+    }
+
+    [Fact]
+    public void An_unhashed_event_recorded_after_the_ledger_began_chaining_is_a_break_even_where_the_study_has_no_chain()
+    {
+        // Every hash and the head removed from a study: its events sit after the sequence the ledger began chaining at.
+        var (events, _) = Chain(4);
+        var stripped = events.Select(e => e with { Hash = null }).ToList();
+        var verdict = EventChain.Verify(stripped, head: null, chainingSince: 50);
+        verdict.Intact.ShouldBeFalse();
+        verdict.FirstBroken!.Version.ShouldBe(1);
+        verdict.FirstBroken.Why.ShouldContain("after the ledger began chaining");
+        // Events recorded before the ledger chained (sequences below it) are only unverifiable.
+        var old = Chain(0, from: 4).Events;
+        EventChain.Verify(old, null, chainingSince: 50).FirstBroken.ShouldBeNull();
+    }
+
+    /// <summary>A chain whose hashes cover each event's recorded sequence (as the writer makes it now).</summary>
+    private static (List<ChainedEvent> Events, ChainHead Head) Sequenced(int n)
+    {
+        var events = new List<ChainedEvent>();
+        var previous = EventChain.Genesis;
+        for (long v = 1; v <= n; v++)
+        {
+            var json = $$"""{"studyId":"s","loss":{{0.1 * v}}}""";
+            var hash = EventChain.Hash(previous, "trial_completed", v, "trainer@a", At.AddSeconds(v), json, 100 + v);
+            events.Add(new ChainedEvent(100 + v, v, "trial_completed", "trainer@a", At.AddSeconds(v), json, hash));
+            previous = hash;
+        }
+        return (events, new ChainHead(1, n, previous, SequencedFrom: 1));
+    }
+
+    [Fact]
+    public void Moving_an_event_to_another_sequence_breaks_the_chain_there()
+    {
+        var (events, head) = Sequenced(5);
+        EventChain.Verify(events, head).Intact.ShouldBeTrue();
+        // An event's own sequence edited, or (for a study brought from another ledger) the sequence it was recorded at.
+        foreach (var moved in new[] { events[2] with { Sequence = 1 }, events[2] with { Recorded = 1 } })
+        {
+            var tampered = events.ToList();
+            tampered[2] = moved;
+            var verdict = EventChain.Verify(tampered, head);
+            verdict.FirstBroken!.Version.ShouldBe(3);
+            verdict.FirstBroken.Why.ShouldContain("moved");
+        }
+        // Saying the chain never covered sequences does not help: the hashes were made with them.
+        EventChain.Verify(events, head with { SequencedFrom = null }).Intact.ShouldBeFalse();
+        EventChain.Verify(events, head with { SequencedFrom = 4 }).Intact.ShouldBeFalse();
+    }
+
+    [Fact]
+    public void An_import_seals_the_sequences_of_the_events_it_brought()
+    {
+        var (events, _) = Sequenced(4);
+        var sealedDigest = SequenceDigest.Of(events.Select(e => (e.Version, e.RecordedSequence)));
+        var seal = new ImportSeal(4, sealedDigest, "admin", At, "ab12", null, false);
+        var record = new ChainedEvent(200, 5, "study_events_imported", "admin", At, "{}", "h");
+        ImportSeal? SealOf(ChainedEvent e) => e.Type == "study_events_imported" ? seal : null;
+        // Hashes are not checked here (no head): only what the seal says of the sequences before it.
+        var rows = events.Select(e => e with { Hash = null }).Append(record with { Hash = null }).ToList();
+        EventChain.Verify(rows, null, sealOf: SealOf).Imports.ShouldBe([seal]);
+        rows[1] = rows[1] with { Recorded = 3 };
+        var verdict = EventChain.Verify(rows, null, sealOf: SealOf);
+        verdict.FirstBroken!.Version.ShouldBe(5);
+        verdict.FirstBroken.Why.ShouldContain("not those it recorded");
+        seal.Says().ShouldContain("Events 1..4 were imported by admin");
+        seal.Says().ShouldContain("unverified origin");
     }
 
     [Fact]

@@ -13,8 +13,10 @@ public class ReportVocabularyTests
     private static readonly Guid Study = Guid.NewGuid();
     private static readonly DateTimeOffset At = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
 
-    /// <summary>One report of each type, about <paramref name="trial"/>.</summary>
-    private static IReadOnlyList<ITrialReport> Samples(Guid trial) =>
+    /// <summary>One report of each type, about <paramref name="trial"/> of <paramref name="study"/>.</summary>
+    private static IReadOnlyList<ITrialReport> Samples(Guid trial, Guid? study = null) => Samples(trial, study ?? Study);
+
+    private static IReadOnlyList<ITrialReport> Samples(Guid trial, Guid Study) =>
     [
         new TrialStarted(Study, trial, 1, "w", "h", 2, "0.107", At),
         new LossCheckpointRecorded(Study, trial, 10, 1.0, 1.1, 0.5, At),
@@ -37,7 +39,7 @@ public class ReportVocabularyTests
     {
         var kit = new StudyTestKit();
         var planned = kit.Defined.Trials[0];
-        foreach (var report in Samples(planned.TrialId))
+        foreach (var report in Samples(planned.TrialId, kit.StudyId))
         {
             var trial = kit.View.Trial(planned.TrialId)!;
             StudyProjection.TrialIdsOf(report).ShouldBe([planned.TrialId], report.GetType().Name);
@@ -47,6 +49,20 @@ public class ReportVocabularyTests
             after.LastSequence = trial.LastSequence;
             JsonSerializer.Serialize(after).ShouldNotBe(before, report.GetType().Name);
         }
+    }
+
+    [Fact]
+    public void no_report_of_another_study_changes_a_trial_even_when_it_names_the_trial()
+    {
+        // An import (or a hand in the database) that reused a trial's id: the trial's document keeps to its own study's events.
+        var kit = new StudyTestKit();
+        var planned = kit.Defined.Trials[0];
+        var trial = kit.View.Trial(planned.TrialId)!;
+        var before = JsonSerializer.Serialize(trial);
+        foreach (var report in Samples(planned.TrialId, Guid.NewGuid()))
+            JsonSerializer.Serialize(StudyProjection.ApplyTrial(Copy(trial), planned.TrialId, report, 100)).ShouldBe(before, report.GetType().Name);
+        var otherDefined = kit.Defined with { StudyId = Guid.NewGuid() };
+        JsonSerializer.Serialize(StudyProjection.ApplyTrial(Copy(trial), planned.TrialId, otherDefined, 100)).ShouldBe(before);
     }
 
     [Fact]

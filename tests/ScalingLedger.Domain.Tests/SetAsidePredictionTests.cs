@@ -103,7 +103,7 @@ public class SetAsidePredictionTests
             if (data is LawFitted fit)
             {
                 laws = StudyProjection.ApplyLaws(laws, summary.Id, data, sequence);
-                credibility.Add(StudyProjection.ApplyFitCredibility(fit, sequence));
+                credibility.Add(StudyProjection.ApplyFitCredibility(null, fit, sequence));
             }
             if (StudyProjection.PredictionIdOf(data) is { } pid && StudyProjection.ApplyPrediction(predictions.GetValueOrDefault(pid), data, sequence) is { } p)
                 predictions[pid] = p;

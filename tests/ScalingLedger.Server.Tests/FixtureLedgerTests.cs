@@ -52,11 +52,14 @@ public sealed class FixtureLedgerTests(PostgresFixture pg)
             var now = await StudyApi.GetAsync(client, $"/api/studies/{id}");
             foreach (var field in new[] { "name", "owner", "spec", "source", "status", "definedAt", "endedAt", "cancelledBy", "coordinateChecks" })
                 now[field]?.ToJsonString().ShouldBe(old[field]?.ToJsonString(), $"{name}: {field}");
-            // Its events were recorded before the ledger chained them: verify says so, and any appended since are chained.
+            // Its events were recorded before the ledger chained them: verify says so, and any appended since are chained. A study
+            // this version appended nothing to has no chain at all: nothing proves it, and it is never called intact.
             var verdict = await StudyApi.GetAsync(client, $"/api/studies/{id}/verify");
-            verdict["intact"]!.GetValue<bool>().ShouldBeTrue($"{name}: {verdict.ToJsonString()}");
+            verdict["firstBroken"].ShouldBeNull($"{name}: {verdict.ToJsonString()}");
             verdict["unchained"]!.GetValue<long>().ShouldBeGreaterThan(0, name);
             verdict["says"]!.GetValue<string>().ShouldContain("before", Case.Sensitive, name);
+            verdict["intact"]!.GetValue<bool>().ShouldBe(verdict["verifiable"]!.GetValue<bool>(), name);
+            if (!verdict["verifiable"]!.GetValue<bool>()) verdict["says"]!.GetValue<string>().ShouldStartWith("Not verifiable", Case.Sensitive, name);
 
             // Every trial as it was: plan, outcome, provenance and its whole curve.
             var oldTrials = old["trials"]!.AsArray();

@@ -160,8 +160,14 @@ public sealed class LedgerCliTests(PostgresFixture pg, ITestOutputHelper output)
             var audit = await StudyApi.GetAsync(client, $"/api/predictions/{prediction!["id"]}");
             audit["verified"]!.GetValue<bool>().ShouldBeTrue(audit["differences"]!.ToJsonString());
         }
-        (await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events")).Count
-            .ShouldBe(export["events"]!.AsArray().Count, "the import and what followed it are the same events");
+        // The events as they were, then this ledger's record of the import (who, from which ledger), and nothing else.
+        var events = await StudyApi.GetArrayAsync(client, $"/api/studies/{id}/events");
+        events.Count.ShouldBe(export["events"]!.AsArray().Count + 1, "the import, its record, and nothing the reactors added");
+        events[^1]!["type"]!.GetValue<string>().ShouldBe("StudyEventsImported");
+        events[^1]!["data"]!["importedBy"]!.GetValue<string>().ShouldBe("local");
+        events[^1]!["data"]!["originVerified"]!.GetValue<bool>().ShouldBeFalse("the empty ledger trusts no other ledger's key");
+        verified.Json["says"]!.GetValue<string>().ShouldContain($"Events 1..{export["events"]!.AsArray().Count} were imported by local");
+        verified.Json["says"]!.GetValue<string>().ShouldContain("unverified origin");
 
         // Once is enough: the same study again is refused, and so is an export whose chain was edited.
         var again = await LedgerAsync(target, "import-events", eventsFile);
@@ -268,7 +274,7 @@ public sealed class LedgerCliTests(PostgresFixture pg, ITestOutputHelper output)
         var refused = await Ledger("import-events", big, "--token", admin);
         File.Delete(big);
         refused.Exit.ShouldBe(ExitCodes.Refused, refused.Err);
-        refused.Err.ShouldContain("this ledger knows no event of that type");
+        refused.Err.ShouldContain("must be hash-chained");
         (await Ledger("studies", "--token", rita)).Exit.ShouldBe(ExitCodes.Denied, "a revoked token stops working");
     }
 

@@ -69,6 +69,8 @@ public sealed class LedgerApp(string connectionString, (string Key, string Value
     {
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:Ledger", ConnectionString);
+        // A team's Servers on one database share its signing key: every app on this database signs with the same one.
+        builder.UseSetting("Ledger:SigningKey", SigningKeys.For(ConnectionString));
         builder.UseSetting("Trainer:ThreadsPerTrial", "1");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning).AddProvider(Logs));
@@ -116,5 +118,19 @@ public sealed class LogSink : ILoggerProvider
         {
             if (IsEnabled(logLevel)) sink.Add(formatter(state, exception));
         }
+    }
+}
+
+/// <summary>A signing key per test database, made once (what a team's configuration gives its Servers).</summary>
+public static class SigningKeys
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Keys = new();
+
+    public static string For(string connectionString) => Keys.GetOrAdd(connectionString, _ => New());
+
+    public static string New()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        return key.ExportPkcs8PrivateKeyPem();
     }
 }

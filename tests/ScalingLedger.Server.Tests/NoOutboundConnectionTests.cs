@@ -29,6 +29,7 @@ public sealed partial class NoOutboundConnectionTests(PostgresFixture pg)
             Environment =
             {
                 ["ConnectionStrings__Ledger"] = pg.Postgres.ConnectionString(database),
+                ["Ledger__SigningKey"] = SigningKeys.New(),
                 ["Trainer__ThreadsPerTrial"] = "1",
                 ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             },

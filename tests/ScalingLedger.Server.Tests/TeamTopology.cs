@@ -28,7 +28,12 @@ public sealed class TeamTopology : IAsyncDisposable
     /// <summary>The base address of server-N.</summary>
     public string Server(int n) => $"http://127.0.0.1:{Setting($"SERVER_{n}_PORT")}";
 
-    public HttpClient Client(int n) => new() { BaseAddress = new Uri(Server(n)), Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>A client of server-N as the team's first admin (the team runs with access control on).</summary>
+    public HttpClient Client(int n) => new()
+    {
+        BaseAddress = new Uri(Server(n)), Timeout = TimeSpan.FromSeconds(30),
+        DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Setting("ADMIN_TOKEN")) },
+    };
 
     public int Pid(string member) => int.Parse(File.ReadAllText(Path.Combine(Directory, member + ".pid")).Trim());
 

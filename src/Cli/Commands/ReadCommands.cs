@@ -80,6 +80,7 @@ public static class StudyText
         var deviations = study.CrediblePredictions.Count(p => p.IsDeviation);
         var resolved = study.CrediblePredictions.Count(p => p.Resolution is not null);
         console.WriteLine($"  {study.FitCount} fits, {study.PredictionCount} predictions ({resolved} resolved, {deviations} outside their 95% interval)");
+        foreach (var import in study.Imports) console.WriteLine($"  {import.Says()}");
         WriteLaws(console, study);
     }
 

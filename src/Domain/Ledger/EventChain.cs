@@ -7,17 +7,50 @@ using System.Text.Json.Nodes;
 
 namespace ScalingLedger.Domain.Ledger;
 
-/// <summary>One stored event as the chain sees it: what its hash covers, and the hash stored with it (null if none).</summary>
-public sealed record ChainedEvent(long Sequence, long Version, string Type, string? User, DateTimeOffset Timestamp, string Json, string? Hash);
+/// <summary>
+/// One stored event as the chain sees it: what its hash covers, and the hash stored with it (null if none).
+/// <paramref name="Sequence"/> is its global sequence in this ledger; <paramref name="Recorded"/> the sequence its data speaks in
+/// (the one of the ledger it was first recorded in, for an event brought from another; this ledger's own otherwise).
+/// </summary>
+public sealed record ChainedEvent(long Sequence, long Version, string Type, string? User, DateTimeOffset Timestamp, string Json, string? Hash,
+    long? Recorded = null)
+{
+    /// <summary>The sequence its data speaks in, which a replay and an audit place it at.</summary>
+    public long RecordedSequence => Recorded ?? Sequence;
+}
 
-/// <summary>A study's chain head: the version and hash of its last hashed event, and where its chain began.</summary>
-public sealed record ChainHead(long ChainedFrom, long Version, string Hash);
+/// <summary>
+/// A study's chain head: the version and hash of its last hashed event, and where its chain began. Hashes of versions from
+/// <paramref name="SequencedFrom"/> on cover the event's recorded sequence too (null: none does, a chain made before they did).
+/// </summary>
+public sealed record ChainHead(long ChainedFrom, long Version, string Hash, long? SequencedFrom = null);
 
-/// <summary>What verifying a study's chain found.</summary>
+/// <summary>
+/// What verifying a study's chain found. <see cref="Verifiable"/> is false when none of its events is hashed: nothing can be
+/// said of them, and such a study is never called intact. <see cref="Imports"/> are the imports the chain records (events
+/// brought from another ledger, by whom, from where).
+/// </summary>
 public sealed record ChainVerdict(bool Intact, long Events, long? ChainedFrom, ChainHead? Head, ChainBreak? FirstBroken)
 {
     /// <summary>Events recorded before the study's chain began (by a version of the ledger that did not hash them).</summary>
     public long Unchained => ChainedFrom is { } from ? from - 1 : Events;
+
+    public bool Verifiable => ChainedFrom is not null;
+
+    public IReadOnlyList<ImportSeal> Imports { get; init; } = [];
+
+    /// <summary>The verdict in one sentence, then one per import (for the API, the command line and the pages).</summary>
+    public string Says()
+    {
+        var verdict = this switch
+        {
+            { FirstBroken: { } b } => $"Broken at version {b.Version}{(b.Type is null ? "" : $" ({b.Type})")}: {b.Why}.",
+            { Verifiable: false } => $"Not verifiable: none of its {Events} events is hashed (they were recorded before the ledger chained events).",
+            { ChainedFrom: > 1 } => $"Intact from version {ChainedFrom} (the {Unchained} events before were recorded before chaining).",
+            _ => $"Intact: all {Events} events.",
+        };
+        return string.Join(" ", Imports.Select(i => i.Says()).Prepend(verdict));
+    }
 }
 
 /// <summary>The first event where the chain does not hold, and why.</summary>
@@ -43,7 +76,13 @@ public static class EventChain
     public static DateTimeOffset Stored(DateTimeOffset timestamp) =>
         new(timestamp.UtcTicks - timestamp.UtcTicks % 10, TimeSpan.Zero);
 
-    public static string Hash(string previous, string type, long version, string? user, DateTimeOffset timestamp, string json)
+    /// <summary>
+    /// The hash of one event after <paramref name="previous"/>. With <paramref name="recordedSequence"/> (every event hashed since
+    /// the chain covered sequences) it covers the sequence the event's data speaks in as well: an audit and a replay place the
+    /// event there, so moving it is an edit like any other.
+    /// </summary>
+    public static string Hash(string previous, string type, long version, string? user, DateTimeOffset timestamp, string json,
+        long? recordedSequence = null)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         // Each field with its length before it, so no two different events read the same.
@@ -58,6 +97,7 @@ public static class EventChain
         Field(version.ToString(CultureInfo.InvariantCulture));
         Field(user ?? "");
         Field(Stored(timestamp).ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture));
+        if (recordedSequence is { } sequence) Field("sequence " + sequence.ToString(CultureInfo.InvariantCulture));
         Field(Canonical(json));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
@@ -116,15 +156,22 @@ public static class EventChain
 
     /// <summary>
     /// Verifies a study's events (in version order) against the head kept beside them and, if given, a head kept
-    /// elsewhere (<paramref name="expected"/>: the chain must still pass through it).
+    /// elsewhere (<paramref name="expected"/>: the chain must still pass through it). An event without a hash breaks the chain
+    /// once the study's chain began, and, wherever it stands in its study, once the ledger itself began chaining
+    /// (<paramref name="chainingSince"/>, a global sequence): every event recorded since was hashed. <paramref name="sealOf"/>
+    /// reads an import's record (see <see cref="ImportSeal"/>): the recorded sequences of the events before it must be those
+    /// it sealed.
     /// </summary>
-    public static ChainVerdict Verify(IEnumerable<ChainedEvent> events, ChainHead? head, ChainHead? expected = null)
+    public static ChainVerdict Verify(IEnumerable<ChainedEvent> events, ChainHead? head, ChainHead? expected = null, long? chainingSince = null,
+        Func<ChainedEvent, ImportSeal?>? sealOf = null)
     {
         long count = 0, lastVersion = 0;
         long? chainedFrom = null;
         var previous = Genesis;
         ChainBreak? broken = null;
         var expectedSeen = false;
+        var sequences = new SequenceDigest();
+        var imports = new List<ImportSeal>();
         foreach (var e in events)
         {
             count++;
@@ -138,10 +185,25 @@ public static class EventChain
                 continue;
             }
             lastVersion = e.Version;
+            if (sealOf?.Invoke(e) is { } seal)
+            {
+                if (seal.Events != e.Version - 1 || seal.SequencesSha256 != sequences.Current())
+                {
+                    broken = new ChainBreak(e.Version, e.Sequence, e.Type,
+                        $"the sequences of the {seal.Events} events it imported are not those it recorded: an event was moved");
+                    continue;
+                }
+                imports.Add(seal);
+            }
+            sequences.Add(e.Version, e.RecordedSequence);
             if (e.Hash is null)
             {
                 if (chainedFrom is not null || (head is not null && e.Version >= head.ChainedFrom))
                     broken = new ChainBreak(e.Version, e.Sequence, e.Type, "it has no hash: it was written around the ledger, or its hash was removed");
+                else if (chainingSince is { } since && e.Sequence >= since)
+                    broken = new ChainBreak(e.Version, e.Sequence, e.Type,
+                        $"it has no hash, but it was recorded after the ledger began chaining events (at sequence {since}): " +
+                        "it was written around the ledger, or its hash was removed");
                 continue;
             }
             chainedFrom ??= e.Version;
@@ -150,10 +212,14 @@ public static class EventChain
                 broken = new ChainBreak(e.Version, e.Sequence, e.Type, $"the chain begins at version {chainedFrom}, but its head says {head.ChainedFrom}");
                 continue;
             }
-            var computed = Hash(previous, e.Type, e.Version, e.User, e.Timestamp, e.Json);
+            var sequenced = head?.SequencedFrom is { } from && e.Version >= from ? e.RecordedSequence : (long?)null;
+            var computed = Hash(previous, e.Type, e.Version, e.User, e.Timestamp, e.Json, sequenced);
             if (computed != e.Hash)
             {
-                broken = new ChainBreak(e.Version, e.Sequence, e.Type, "its content (data, type, user or time) is not what was hashed: it was edited");
+                broken = new ChainBreak(e.Version, e.Sequence, e.Type,
+                    sequenced is null
+                        ? "its content (data, type, user or time) is not what was hashed: it was edited"
+                        : "its content (data, type, user, time or recorded sequence) is not what was hashed: it was edited or moved");
                 continue;
             }
             previous = computed;
@@ -179,6 +245,6 @@ public static class EventChain
             broken = new ChainBreak(head.ChainedFrom, null, null, $"the head says the chain begins at version {head.ChainedFrom}, but no event is hashed");
         if (broken is null && expected is not null && !expectedSeen)
             broken = new ChainBreak(expected.Version, null, null, $"version {expected.Version}, kept outside the ledger, is no longer in the chain");
-        return new ChainVerdict(broken is null, count, chainedFrom, head, broken);
+        return new ChainVerdict(broken is null && chainedFrom is not null, count, chainedFrom, head, broken) { Imports = imports };
     }
 }

@@ -57,7 +57,8 @@ public static class ReportValidation
             Text("libTorchVersion", s.LibTorchVersion, MaxVersionLength, optional: true),
             Text("codeVersion", s.CodeVersion, MaxVersionLength, optional: true),
             s.DatasetSha256 is { Count: > MaxDatasetFiles } files ? $"{files.Count} dataset files: at most {MaxDatasetFiles}" : null,
-            s.DatasetSha256?.Select(f => Text("a dataset file", f.Key, MaxNameLength) ?? Text("a dataset hash", f.Value, MaxNameLength))
+            s.DatasetSha256?.Select(f => Text("a dataset file", f.Key, MaxNameLength)
+                    ?? (f.Value is { Length: 64 } hash && hash.All(char.IsAsciiHexDigit) ? null : $"the hash of {f.Key} is not a SHA-256 (64 hex digits)"))
                 .FirstOrDefault(p => p is not null)),
         TrialCompleted c => Join(
             Loss("finalEvalLoss", c.FinalEvalLoss), Share("finalEvalAccuracy", c.FinalEvalAccuracy),

@@ -35,9 +35,18 @@ public static class StudyProjection
         _ => null,
     };
 
+    /// <summary>
+    /// Whether an event may change a document of study <paramref name="documentStudy"/>: only when it is about that study. Each
+    /// document is keyed by its own id (a trial's, a prediction's, a fit's); an event of another study that names the same id
+    /// (an import that reused it, a hand in the database) must never change it, here or in a rebuild.
+    /// </summary>
+    public static bool Touches(Guid documentStudy, object data) => data is not IStudyEvent e || e.StudyId == documentStudy;
+
     /// <summary>The summary: identity, spec, status, times and counts. Checkpoints do not touch it.</summary>
     public static StudySummaryView ApplySummary(StudySummaryView? summary, object data, long sequence)
     {
+        // A study begins once, and only its own events change it.
+        if (summary is not null && (data is StudyDefined or StudyImported || !Touches(summary.Id, data))) return summary;
         switch (data)
         {
             case StudyDefined e:
@@ -83,6 +92,9 @@ public static class StudyProjection
                 summary.Managers.Remove(e.User);
                 if (e.Permission == StudyAccessGranted.Manage) summary.Managers.Add(e.User);
                 break;
+            case StudyEventsImported e:
+                summary.Imports.Add(Ledger.ImportSeal.Of(e));
+                break;
         }
         summary.LastActivityAt = (data as IStudyEvent)?.OccurredAt ?? summary.LastActivityAt;
         return summary;
@@ -94,6 +106,8 @@ public static class StudyProjection
     /// </summary>
     public static TrialView? ApplyTrial(TrialView? trial, Guid trialId, object data, long sequence)
     {
+        // Another study's event naming this trial's id changes nothing (see Touches).
+        if (trial is not null && !Touches(trial.StudyId, data)) return trial;
         switch (data)
         {
             case StudyDefined e when e.Trials.FirstOrDefault(t => t.TrialId == trialId) is { } planned:
@@ -183,7 +197,7 @@ public static class StudyProjection
     public static StudyLawsView ApplyLaws(StudyLawsView? laws, Guid studyId, object data, long sequence)
     {
         laws ??= new StudyLawsView { Id = studyId };
-        if (data is not LawFitted e) return laws;
+        if (data is not LawFitted e || e.StudyId != studyId) return laws;
         laws.LastSequence = Math.Max(laws.LastSequence, sequence);
         var previous = laws.LatestFits.Find(f => f.Law == e.Law && f.Key == e.Key);
         laws.LatestFits.RemoveAll(f => f.Law == e.Law && f.Key == e.Key);
@@ -208,6 +222,7 @@ public static class StudyProjection
     /// <summary>One prediction's document: issued, then resolved.</summary>
     public static PredictionView? ApplyPrediction(PredictionView? prediction, object data, long sequence)
     {
+        if (prediction is not null && !Touches(prediction.StudyId, data)) return prediction;
         switch (data)
         {
             case PredictionIssued e:
@@ -233,6 +248,7 @@ public static class StudyProjection
     /// <summary>One coordinate check's document (keyed by the check's id): asked, then recorded or failed.</summary>
     public static CoordinateCheckView? ApplyCoordinateCheck(CoordinateCheckView? view, object data, long sequence)
     {
+        if (view is not null && !Touches(view.StudyId, data)) return view;
         switch (data)
         {
             case CoordinateCheckRequested e:
@@ -254,8 +270,9 @@ public static class StudyProjection
     }
 
     /// <summary>One fit's credibility document, judged by <see cref="Laws.CredibilityRule"/> (keyed by the fit's id).</summary>
-    public static FitCredibilityView ApplyFitCredibility(LawFitted fit, long sequence)
+    public static FitCredibilityView ApplyFitCredibility(FitCredibilityView? current, LawFitted fit, long sequence)
     {
+        if (current is not null && !Touches(current.StudyId, fit)) return current;
         var credibility = Laws.CredibilityRule.Assess(fit);
         return new FitCredibilityView
         {
@@ -278,6 +295,8 @@ public sealed class StudyFolder
 
     public void Apply(object data, long sequence)
     {
+        // One study's events: an event about another study (see StudyProjection.Touches) is not folded into any of its documents.
+        if (summary is not null && !StudyProjection.Touches(summary.Id, data)) return;
         last = Math.Max(last, sequence);
         summary = StudyProjection.ApplySummary(summary, data, sequence);
         foreach (var trialId in StudyProjection.TrialIdsOf(data))
@@ -286,7 +305,7 @@ public sealed class StudyFolder
         if (data is LawFitted fitted)
         {
             laws = StudyProjection.ApplyLaws(laws, summary.Id, data, sequence);
-            var credibility = StudyProjection.ApplyFitCredibility(fitted, sequence);
+            var credibility = StudyProjection.ApplyFitCredibility(null, fitted, sequence);
             if (credibility.Credible) notCredibleFits.Remove(credibility.Id);
             else notCredibleFits[credibility.Id] = credibility;
         }

@@ -36,6 +36,8 @@ public record StudySummaryView
     public int CoordinateCheckCount { get; set; }
     /// <summary>The newest optimal-LR law's slope d (ln lr* = c + d ln h) and its 95% interval, for lists.</summary>
     public ParameterEstimate? OptimalLrSlope { get; set; }
+    /// <summary>Where the study's events came from when they were brought from another ledger (each import, oldest first).</summary>
+    public List<Ledger.ImportSeal> Imports { get; set; } = [];
 }
 
 /// <summary>One line of the studies list: the study's summary and its trials' counts by status.</summary>

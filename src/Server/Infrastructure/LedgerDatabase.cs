@@ -54,6 +54,16 @@ public sealed class LedgerDatabase(IConfiguration configuration, IOptions<Ledger
         }
     }
 
+    /// <summary>The embedded cluster's data directory, once it is started (null for a team's database).</summary>
+    public string? EmbeddedDataDirectory
+    {
+        get
+        {
+            _ = ConnectionString;
+            return embedded?.DataDirectory;
+        }
+    }
+
     public string ConnectionString
     {
         get

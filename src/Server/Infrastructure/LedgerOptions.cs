@@ -57,6 +57,10 @@ public sealed class LedgerOptions
     public string? AdminToken { get; set; }
     /// <summary>The name recorded on events made with <see cref="AdminToken"/>.</summary>
     public string AdminName { get; set; } = "admin";
+    /// <summary>The ledger's signing key itself (PEM, or base64 DER): see <c>Provenance.LedgerKey</c>.</summary>
+    public string? SigningKey { get; set; }
+    /// <summary>A file holding the ledger's signing key (made, mode 0600, when missing): see <c>Provenance.LedgerKey</c>.</summary>
+    public string? SigningKeyFile { get; set; }
     /// <summary>Origins (scheme://host:port) besides the Server's own whose browsers may send writes (a site behind a proxy).</summary>
     public string[] AllowedOrigins { get; set; } = [];
 }

@@ -31,6 +31,12 @@ public static class LedgerProjections
     /// <summary>The event types that end a trial.</summary>
     public static IReadOnlyList<Type> TrialEndTypes { get; } = StudyEventTypes.Where(t => typeof(ITrialEnd).IsAssignableFrom(t)).ToList();
 
+    /// <summary>
+    /// Whether an event is about the study whose stream holds it. An event of one stream that claims another study (only a hand
+    /// in the database could put one there: an import is refused it) changes no document.
+    /// </summary>
+    public static bool OfItsStream(IEvent e) => StudyProjection.Touches(e.StreamId, e.Data);
+
     /// <summary>Registers each projection, inline.</summary>
     public static void Register(Marten.StoreOptions options)
     {
@@ -49,7 +55,9 @@ public sealed class StudySummaryProjection : SingleStreamProjection<StudySummary
     }
 
     public override StudySummaryView? Evolve(StudySummaryView? snapshot, Guid id, IEvent e) =>
-        snapshot is null && e.Data is not (StudyDefined or StudyImported) ? null : StudyProjection.ApplySummary(snapshot, e.Data, LedgerSequence.Of(e));
+        (snapshot is null && e.Data is not (StudyDefined or StudyImported)) || !StudyProjection.Touches(id, e.Data)
+            ? snapshot
+            : StudyProjection.ApplySummary(snapshot, e.Data, LedgerSequence.Of(e));
 }
 
 /// <summary>One document per trial, keyed by the trial's id.</summary>
@@ -66,7 +74,7 @@ public sealed class TrialViewProjection : MultiStreamProjection<TrialView, Guid>
     }
 
     public override TrialView? Evolve(TrialView? snapshot, Guid id, IEvent e) =>
-        StudyProjection.ApplyTrial(snapshot, id, e.Data, LedgerSequence.Of(e)) ?? snapshot;
+        LedgerProjections.OfItsStream(e) ? StudyProjection.ApplyTrial(snapshot, id, e.Data, LedgerSequence.Of(e)) ?? snapshot : snapshot;
 }
 
 /// <summary>One study's laws: the newest fit of each law and key.</summary>
@@ -90,7 +98,7 @@ public sealed class PredictionViewProjection : MultiStreamProjection<PredictionV
     }
 
     public override PredictionView? Evolve(PredictionView? snapshot, Guid id, IEvent e) =>
-        StudyProjection.ApplyPrediction(snapshot, e.Data, LedgerSequence.Of(e)) ?? snapshot;
+        LedgerProjections.OfItsStream(e) ? StudyProjection.ApplyPrediction(snapshot, e.Data, LedgerSequence.Of(e)) ?? snapshot : snapshot;
 }
 
 /// <summary>
@@ -106,7 +114,7 @@ public sealed class FitCredibilityProjection : MultiStreamProjection<FitCredibil
     }
 
     public override FitCredibilityView? Evolve(FitCredibilityView? snapshot, Guid id, IEvent e) =>
-        e.Data is LawFitted fit ? StudyProjection.ApplyFitCredibility(fit, LedgerSequence.Of(e)) : snapshot;
+        e.Data is LawFitted fit && LedgerProjections.OfItsStream(e) ? StudyProjection.ApplyFitCredibility(snapshot, fit, LedgerSequence.Of(e)) : snapshot;
 }
 
 /// <summary>One document per coordinate check.</summary>
@@ -123,5 +131,5 @@ public sealed class CoordinateCheckProjection : MultiStreamProjection<Coordinate
     }
 
     public override CoordinateCheckView? Evolve(CoordinateCheckView? snapshot, Guid id, IEvent e) =>
-        StudyProjection.ApplyCoordinateCheck(snapshot, e.Data, LedgerSequence.Of(e)) ?? snapshot;
+        LedgerProjections.OfItsStream(e) ? StudyProjection.ApplyCoordinateCheck(snapshot, e.Data, LedgerSequence.Of(e)) ?? snapshot : snapshot;
 }

@@ -34,6 +34,7 @@ public static class LedgerRegistration
         services.AddLedgerAccess(ledger);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<LedgerDatabase>();
+        services.AddSingleton<Provenance.LedgerKey>();
         // Before the store's own hosted services (its async daemon runs the reactor): the read side is current first.
         services.AddHostedService<LedgerUpgrade>();
         services.AddSingleton<LedgerWarmup>();
@@ -130,6 +131,7 @@ public static class LedgerRegistration
         app.MapStudyEndpoints();
         app.MapPredictionEndpoints();
         app.MapTokenEndpoints();
+        Provenance.TrustedLedgers.MapProvenanceEndpoints(app);
         app.MapGet("/health", (IDocumentStore store, IBusControl bus, TrialReconciler reconciler, LedgerWarmup warmup, ClaimsPrincipal user,
                 ILoggerFactory logs, CancellationToken cancel) =>
                 LedgerHealth.CheckAsync(store, bus, reconciler, warmup.Warm, user, logs.CreateLogger(nameof(LedgerHealth)), cancel))

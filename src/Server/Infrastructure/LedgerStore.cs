@@ -19,7 +19,7 @@ public static class LedgerStore
     /// The version of the stored read side. A ledger whose documents were made by another version (or by none) has them
     /// rebuilt from its events on start (see <see cref="LedgerUpgrade"/>): events are the record, documents are derived.
     /// </summary>
-    public const int ReadModelVersion = 6;
+    public const int ReadModelVersion = 7;
 
     public static IServiceCollection AddLedgerStore(this IServiceCollection services, Func<IServiceProvider, string> connectionString)
     {
@@ -55,7 +55,9 @@ public static class LedgerStore
                 opts.Schema.For<LedgerVersion>().Identity(v => v.Id);
                 opts.Schema.For<LedgerRebuild>().Identity(v => v.Id);
                 opts.Schema.For<StudyChain>().Identity(v => v.Id);
+                opts.Schema.For<LedgerChaining>().Identity(v => v.Id);
                 opts.Schema.For<Access.ApiToken>().Identity(v => v.Id);
+                opts.Schema.For<Provenance.TrustedLedger>().Identity(v => v.Id);
                 opts.Schema.For<Trials.TrialDispatch>().Identity(v => v.Id).Duplicate(v => v.StudyId);
                 opts.Schema.For<Trials.TrialLease>().Identity(v => v.Id);
                 opts.Schema.For<Trials.CoordinateCheckDispatch>().Identity(v => v.Id);

@@ -86,14 +86,8 @@ public static class ReadStudies
         if (verdict is null) return TypedResults.Problem($"No study {id}.", statusCode: 404);
         return TypedResults.Ok(new
         {
-            verdict.Intact, verdict.Events, verdict.ChainedFrom, verdict.Unchained, verdict.Head, verdict.FirstBroken,
-            says = verdict switch
-            {
-                { Intact: false, FirstBroken: { } b } => $"Broken at version {b.Version}{(b.Type is null ? "" : $" ({b.Type})")}: {b.Why}.",
-                { ChainedFrom: null } => $"None of its {verdict.Events} events is hashed: they were recorded before the ledger chained events.",
-                { ChainedFrom: > 1 } => $"Intact from version {verdict.ChainedFrom} (the {verdict.Unchained} events before were recorded before chaining).",
-                _ => $"Intact: all {verdict.Events} events.",
-            },
+            verdict.Intact, verdict.Verifiable, verdict.Events, verdict.ChainedFrom, verdict.Unchained, verdict.Head, verdict.FirstBroken,
+            verdict.Imports, says = verdict.Says(),
         });
     }
 

@@ -49,6 +49,31 @@ public static class StudyDocuments
     public static async Task<IReadOnlyList<CoordinateCheckView>> CoordinateChecksAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
         await session.Query<CoordinateCheckView>().Where(c => c.StudyId == studyId).OrderBy(c => c.Sequence).ToListAsync(cancel);
 
+    /// <summary>
+    /// Which of the ids an import brings already key a document of this ledger, each named with its kind and the study it
+    /// belongs to (at most <paramref name="limit"/>).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> TakenAsync(IQuerySession session, Domain.Ledger.ImportedIds ids, int limit, CancellationToken cancel)
+    {
+        var taken = new List<string>();
+        async Task Find<T>(string kind, IReadOnlyList<Guid> wanted, System.Linq.Expressions.Expression<Func<T, bool>> among, Func<T, (Guid, Guid)> of)
+            where T : notnull
+        {
+            if (wanted.Count == 0 || taken.Count >= limit) return;
+            foreach (var (id, study) in (await session.Query<T>().Where(among).Take(limit).ToListAsync(cancel)).Select(of))
+                taken.Add($"{kind} {id} is already one of study {study}'s");
+        }
+        var trials = ids.Trials.ToArray();
+        var fits = ids.Fits.ToArray();
+        var predictions = ids.Predictions.ToArray();
+        var checks = ids.Checks.ToArray();
+        await Find<TrialView>("trial", trials, t => t.TrialId.IsOneOf(trials), t => (t.TrialId, t.StudyId));
+        await Find<FitCredibilityView>("fit", fits, f => f.Id.IsOneOf(fits), f => (f.Id, f.StudyId));
+        await Find<PredictionView>("prediction", predictions, p => p.Id.IsOneOf(predictions), p => (p.Id, p.StudyId));
+        await Find<CoordinateCheckView>("coordinate check", checks, c => c.Id.IsOneOf(checks), c => (c.Id, c.StudyId));
+        return taken.Take(limit).ToList();
+    }
+
     /// <summary>The study as the API shows it, assembled from its documents; null when there is no such study.</summary>
     public static async Task<StudyView?> StudyAsync(IQuerySession session, Guid studyId, TrialDetail detail, CancellationToken cancel)
     {

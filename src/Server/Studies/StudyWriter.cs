@@ -11,8 +11,6 @@ namespace ScalingLedger.Server.Studies;
 /// </summary>
 public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, TimeProvider clock, ILogger<StudyWriter> log)
 {
-    private readonly ISerializer serializer = store.Options.Serializer();
-
     /// <summary>
     /// One writer at a time per study in this process. Marten's append checks the stream's version, so two concurrent
     /// writers of one study conflict; the reactor's appends (tens of fits and predictions in one transaction) lost that
@@ -88,7 +86,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
         session.CorrelationId = studyId.ToString();
         var e = session.Events.BuildEvent(first);
         e.UserName = user;
-        session.Store(StudyChain.Extend(studyId, null, 0, [e], serializer, clock.GetUtcNow()));
+        StudyChain.Extend(session, studyId, null, 0, [e], clock.GetUtcNow());
         session.Events.StartStream(studyId, e);
         await session.SaveChangesAsync(cancel);
         changes.Raise(studyId);
@@ -304,9 +302,7 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
                 var from = head is not null && attempt == 1
                     ? head.Version
                     : (await session.Events.FetchStreamStateAsync(studyId, cancel))?.Version ?? 0;
-                var extended = StudyChain.Extend(studyId, head, from, appended, serializer, clock.GetUtcNow());
-                session.Store(extended);
-                session.Events.Append(studyId, extended.Version, appended);
+                session.Events.Append(studyId, StudyChain.Extend(session, studyId, head, from, appended, clock.GetUtcNow()), appended);
                 try
                 {
                     await session.SaveChangesAsync(cancel);
