@@ -211,6 +211,75 @@ public sealed partial class AccessControlTests(PostgresFixture pg)
         (await browser.PostAsync("/api/studies/import?name=x", Csv())).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
     }
 
+    [Fact]
+    public async Task a_name_alone_manages_nothing_and_a_user_is_one_name_with_one_role()
+    {
+        var (app, admin) = await StartAsync();
+        await using var _ = app;
+        var (_, ritaToken) = await TokenAsync(admin, "rita", "researcher");
+        var rita = Client(app, ritaToken);
+        var created = await rita.PostAsync("/api/studies/import?name=ritas", Csv());
+        created.StatusCode.ShouldBe(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var id = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<Guid>();
+
+        // No second user under her name, in any spelling, nor under the configured admin's; a second token of hers is hers.
+        foreach (var (subject, role) in new[] { ("rita", "reader"), ("RITA", "researcher"), ("ｒｉｔａ", "researcher"), ("admin", "reader") })
+        {
+            var refused = await admin.PostAsJsonAsync("/api/tokens", new { subject, role });
+            refused.StatusCode.ShouldBe(HttpStatusCode.Conflict, $"{subject} {role}: {await refused.Content.ReadAsStringAsync()}");
+        }
+        await TokenAsync(admin, "rita", "researcher");
+
+        // A reader named like the owner, as an earlier version let an admin make one: a name alone manages nothing.
+        var tokens = app.Services.GetRequiredService<ApiTokens>();
+        var namesake = Client(app, (await tokens.CreateAsync("rita", LedgerRoles.Reader, "admin", TimeProvider.System, default)).Secret);
+        (await namesake.GetAsync($"/api/studies/{id}/export")).StatusCode.ShouldBe(HttpStatusCode.Forbidden, "failure stacks are for managers");
+        (await namesake.PostAsJsonAsync($"/api/studies/{id}/coordinate-checks", new { steps = 2 })).StatusCode
+            .ShouldBe(HttpStatusCode.Forbidden, "coordinate checks spend trainers' compute");
+        (await namesake.PostAsJsonAsync($"/api/studies/{id}/grants", new { user = "mallory", permission = "manage" })).StatusCode
+            .ShouldBe(HttpStatusCode.Forbidden);
+        (await namesake.PostAsJsonAsync($"/api/studies/{id}/cancel", new { reason = "mine" })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        // The owner, a researcher, manages it.
+        (await rita.GetAsync($"/api/studies/{id}/export")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task a_site_session_made_with_the_configured_admin_token_ends_when_that_token_changes()
+    {
+        var (app, _) = await StartAsync();
+        var connection = app.ConnectionString;
+        var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        var form = await browser.GetAsync("/signin");
+        var antiforgery = AntiforgeryField().Match(await form.Content.ReadAsStringAsync());
+        var formCookie = string.Join("; ", form.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+        var post = new HttpRequestMessage(HttpMethod.Post, "/signin")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                [antiforgery.Groups[1].Value] = antiforgery.Groups[2].Value, ["token"] = AdminSecret, ["returnUrl"] = "/studies",
+            }),
+        };
+        post.Headers.Add("Cookie", formCookie);
+        var signedIn = await browser.SendAsync(post);
+        signedIn.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        var session = signedIn.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("ScalingLedger=", StringComparison.Ordinal));
+        await app.DisposeAsync();
+
+        async Task<HttpStatusCode> MeWith(string adminToken)
+        {
+            await using var server = new LedgerApp(connection, [("Ledger:AccessControl", "true"), ("Ledger:AdminToken", adminToken),
+                ("Ledger:EmbeddedTrainer", "false")]);
+            var client = server.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+            var me = new HttpRequestMessage(HttpMethod.Get, "/api/me");
+            me.Headers.Add("Cookie", session);
+            return (await client.SendAsync(me)).StatusCode;
+        }
+        // The session stands on a Server with the same admin token (so what follows is the token's doing) ...
+        (await MeWith(AdminSecret)).ShouldBe(HttpStatusCode.OK);
+        // ... and ends on one whose admin token was changed.
+        (await MeWith("a-new-admin-secret-after-rotation-0123")).ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
     [GeneratedRegex("name=\"(__RequestVerificationToken[^\"]*)\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();
 

@@ -48,7 +48,7 @@ public sealed class ApiTokens(IDocumentStore store, Microsoft.Extensions.Options
     public async Task<(string Subject, string Role, string TokenId)?> AuthenticateAsync(string presented, CancellationToken cancel)
     {
         if (options.Value.AdminToken is { Length: > 0 } admin && SameSecret(presented, admin))
-            return (options.Value.AdminName, LedgerRoles.Admin, "config");
+            return (options.Value.AdminName, LedgerRoles.Admin, ConfiguredAdmin(admin));
         if (presented.Length is < 3 + IdLength + 2 or > 200 || !presented.StartsWith(Prefix, StringComparison.Ordinal)
             || presented[Prefix.Length + IdLength] != '_')
             return null;
@@ -63,10 +63,14 @@ public sealed class ApiTokens(IDocumentStore store, Microsoft.Extensions.Options
             : null;
     }
 
-    /// <summary>Whether a signed-in session's token still stands (revoking a token ends the sessions made with it).</summary>
+    /// <summary>
+    /// Whether a signed-in session's token still stands: revoking a token ends the sessions made with it, and so does changing
+    /// the configured admin token (a session made with the old one names the old one).
+    /// </summary>
     public async Task<bool> StandsAsync(string tokenId, CancellationToken cancel)
     {
-        if (tokenId == "config") return options.Value.AdminToken is { Length: > 0 };
+        if (tokenId.StartsWith(ConfiguredPrefix, StringComparison.Ordinal))
+            return options.Value.AdminToken is { Length: > 0 } admin && tokenId == ConfiguredAdmin(admin);
         await using var session = store.QuerySession();
         return await session.LoadAsync<ApiToken>(tokenId, cancel) is { RevokedAt: null };
     }
@@ -92,6 +96,32 @@ public sealed class ApiTokens(IDocumentStore store, Microsoft.Extensions.Options
         }
         return true;
     }
+
+    private const string ConfiguredPrefix = "config:";
+
+    /// <summary>The id sessions made with the configured admin token carry: which token it was, never the token.</summary>
+    private static string ConfiguredAdmin(string token) =>
+        ConfiguredPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("scalingledger-admin-session:" + token)))[..16];
+
+    /// <summary>
+    /// Why a token cannot be made for <paramref name="subject"/> with <paramref name="role"/>, or null. A subject is a user: one
+    /// name (compared without case or compatibility forms, so that no second spelling passes for the first), one role at a time
+    /// (to change it, revoke their tokens first), and never the configured admin's or the local user's name.
+    /// </summary>
+    public async Task<string?> ConflictAsync(string subject, string role, CancellationToken cancel)
+    {
+        var key = UserKey(subject);
+        if (key == UserKey(options.Value.AdminName) || key == UserKey(LedgerUser.Local))
+            return $"'{subject}' is the name of the configured admin or of the local user: tokens are for other users.";
+        var same = (await ListAsync(cancel)).Where(t => UserKey(t.Subject) == key).ToList();
+        if (same.FirstOrDefault(t => t.Subject != subject) is { } spelled)
+            return $"A user is named '{spelled.Subject}' already: a user has one name (make the token for '{spelled.Subject}').";
+        if (same.FirstOrDefault(t => t.RevokedAt is null && t.Role != role) is { } standing)
+            return $"'{subject}' is a {standing.Role} (token {standing.Id}): a user has one role. Revoke their tokens first to make them a {role}.";
+        return null;
+    }
+
+    private static string UserKey(string name) => name.Normalize(NormalizationForm.FormKC).ToLowerInvariant();
 
     private static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 

@@ -22,6 +22,7 @@ public static class TokenEndpoints
     {
         var tokens = app.MapGroup("/api/tokens").WithTags("Access").RequireAuthorization(LedgerPolicies.Admin).WithLedgerProblems();
         tokens.MapPost("/", Create).Accepting("application/json").WithName("createToken").Produces(StatusCodes.Status201Created).WithBadRequest()
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Make a token for a user and role (reader, researcher, admin); its secret is in this answer only.");
         tokens.MapGet("/", async (ApiTokens store, CancellationToken cancel) => (await store.ListAsync(cancel)).Select(TokenInfo.Of))
             .WithName("listTokens").WithSummary("Every token made, revoked or not (never their secrets).");
@@ -50,7 +51,9 @@ public static class TokenEndpoints
         else if (Domain.Studies.TextRules.Problem("subject", subject) is { } problem) errors["subject"] = [problem];
         if (!LedgerRoles.IsKnown(request?.Role)) errors["role"] = [$"The role must be one of {string.Join(", ", LedgerRoles.All)}."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The token cannot be made.");
-        var made = await store.CreateAsync(subject!, request!.Role!, LedgerUser.NameOf(user), clock, cancel);
+        if (await store.ConflictAsync(subject!, request!.Role!, cancel) is { } conflict)
+            return TypedResults.Problem(conflict, statusCode: StatusCodes.Status409Conflict, title: "The token cannot be made for that user.");
+        var made = await store.CreateAsync(subject!, request.Role!, LedgerUser.NameOf(user), clock, cancel);
         return TypedResults.Created($"/api/tokens/{made.Token.Id}", new { id = made.Token.Id, token = made.Secret, subject, role = made.Token.Role });
     }
 }

@@ -10,8 +10,8 @@ public static class StudyEndpoints
 
     public static IEndpointRouteBuilder MapStudyEndpoints(this IEndpointRouteBuilder app)
     {
-        // Reading is for every signed-in user; defining and importing for researchers and admins; managing a study for its
-        // owner, the users it lets manage it, and admins (checked by each handler against the study).
+        // Reading is for every signed-in user; every write for researchers and admins; managing a study for its owner and the
+        // users it lets manage it (with a writing role) and admins (checked by each handler against the study).
         var api = app.MapGroup("/api/studies").WithTags("Studies").RequireAuthorization(LedgerPolicies.Read).WithLedgerProblems();
         api.MapPost("/", DefineStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
             .WithName("defineStudy").Produces(StatusCodes.Status201Created).WithBadRequest()
@@ -38,13 +38,13 @@ public static class StudyEndpoints
             .WithSummary("The study's every event as stored, with its hash and the chain's head, to import into another ledger (its managers).");
         api.MapGet("/{id:guid}/fits", ReadStudies.Fits).WithName("listStudyFits").Produces(StatusCodes.Status200OK).WithNotFound()
             .WithSummary("Every fit ever made for the study, oldest first, with its evidence.");
-        api.MapPost("/{id:guid}/cancel", CancelStudy.Handle).Accepting(Json)
+        api.MapPost("/{id:guid}/cancel", CancelStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
             .WithName("cancelStudy").Produces(StatusCodes.Status202Accepted).WithBadRequest().WithNotFound()
             .WithSummary("Cancel a running study (its owner, managers and admins): optional body {\"reason\": \"...\"}.");
-        api.MapPost("/{id:guid}/grants", StudyGrants.Handle).Accepting(Json)
+        api.MapPost("/{id:guid}/grants", StudyGrants.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
             .WithName("grantStudyAccess").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("Let a user manage the study, or take it back: {\"user\": \"...\", \"permission\": \"manage\" | \"none\"}.");
-        api.MapPost("/{id:guid}/coordinate-checks", CoordinateChecks.Request).Accepting(Json)
+        api.MapPost("/{id:guid}/coordinate-checks", CoordinateChecks.Request).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
             .WithName("requestCoordinateCheck").Produces(StatusCodes.Status202Accepted).WithBadRequest()
             .WithNotFound()
             .WithSummary("Queue a coordinate check of the study's model (mean |activation| per layer over the first steps, per width).");
