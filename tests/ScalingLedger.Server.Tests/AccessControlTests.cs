@@ -262,7 +262,8 @@ public sealed partial class AccessControlTests(PostgresFixture pg)
         post.Headers.Add("Cookie", formCookie);
         var signedIn = await browser.SendAsync(post);
         signedIn.StatusCode.ShouldBe(HttpStatusCode.Redirect);
-        var session = signedIn.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("ScalingLedger=", StringComparison.Ordinal));
+        var session = signedIn.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])
+            .Single(c => c.StartsWith("ScalingLedger=", StringComparison.Ordinal));
         await app.DisposeAsync();
 
         async Task<HttpStatusCode> MeWith(string adminToken)
