@@ -91,7 +91,7 @@ internal static class LedgerBenchmark
             {
                 lastProgress = clock.Elapsed;
                 await using var s = store.QuerySession();
-                var counts = (await StudyDocuments.CountsAsync(s, id, default)).GetValueOrDefault(id) ?? [];
+                var counts = (await StudyDocuments.CountsAsync(s, [id], default)).GetValueOrDefault(id) ?? [];
                 Console.WriteLine($"   {clock.Elapsed.TotalSeconds,6:F0} s: " +
                     $"{counts.Where(c => c.Key is not (Domain.Studies.TrialStatus.Scheduled or Domain.Studies.TrialStatus.Running)).Sum(c => c.Value)}" +
                     " trials ended");

@@ -8,9 +8,16 @@ namespace ScalingLedger.Cli;
 /// </summary>
 public sealed class CliContext
 {
-    public TextWriter Out { get; init; } = System.Console.Out;
+    private readonly TextWriter rawOut = System.Console.Out;
+    private readonly TextWriter rawErr = System.Console.Error;
+    private PrintableWriter? printableOut;
+    private PrintableWriter? printableErr;
+
+    /// <summary>Standard output, printing the ledger's text safely for a terminal (see <see cref="Printable"/>).</summary>
+    public TextWriter Out { get => printableOut ??= new PrintableWriter(rawOut); init => rawOut = value; }
+
     /// <summary>Progress and errors: standard error, so that standard output holds only what was asked for (a table, JSON, a file).</summary>
-    public TextWriter Err { get; init; } = System.Console.Error;
+    public TextWriter Err { get => printableErr ??= new PrintableWriter(rawErr); init => rawErr = value; }
     /// <summary>Whether progress may redraw in place (standard error is a terminal).</summary>
     public bool Interactive { get; init; } = !System.Console.IsErrorRedirected;
     /// <summary>Standard output as bytes, for exports written there (events, CSV, Parquet).</summary>
@@ -30,11 +37,13 @@ public sealed class CliContext
     internal static void Use(CliContext? context) => current.Value = context;
 
     /// <summary>A console over <see cref="Out"/> for tables (plain text when it is not a terminal, never wrapped at 80 columns).</summary>
+    /// <remarks>The consoles write their own control sequences (a bar redrawn in place): what they print of the ledger's text goes
+    /// through <see cref="Printable"/> where it is put in (<see cref="TextTable"/>, the progress lines).</remarks>
     public IAnsiConsole OutConsole() =>
-        Create(Out, interactive: false, terminal: ReferenceEquals(Out, System.Console.Out) && !System.Console.IsOutputRedirected);
+        Create(rawOut, interactive: false, terminal: ReferenceEquals(rawOut, System.Console.Out) && !System.Console.IsOutputRedirected);
 
     /// <summary>A console over <see cref="Err"/> for progress.</summary>
-    public IAnsiConsole ErrConsole() => Create(Err, Interactive, Interactive);
+    public IAnsiConsole ErrConsole() => Create(rawErr, Interactive, Interactive);
 
     private static IAnsiConsole Create(TextWriter writer, bool interactive, bool terminal)
     {

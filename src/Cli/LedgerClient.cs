@@ -44,9 +44,18 @@ public sealed class LedgerClient(HttpClient http) : IDisposable
         SendAsync<JsonObject>(HttpMethod.Post, $"/api/studies/import?name={Uri.EscapeDataString(name)}" +
             (owner is null ? "" : $"&owner={Uri.EscapeDataString(owner)}"), Content(csv, "text/csv"), cancel);
 
+    /// <summary>Every study, newest first: the list's pages, one after another.</summary>
     [Operation("listStudies", "GET", "/api/studies")]
-    public Task<List<StudySummary>> ListStudiesAsync(CancellationToken cancel) =>
-        SendAsync<List<StudySummary>>(HttpMethod.Get, "/api/studies", null, cancel);
+    public async Task<List<StudySummary>> ListStudiesAsync(CancellationToken cancel)
+    {
+        var all = new List<StudySummary>();
+        while (true)
+        {
+            var page = await SendAsync<List<StudySummary>>(HttpMethod.Get, $"/api/studies?offset={all.Count}&limit={StudyPages.Max}", null, cancel);
+            all.AddRange(page);
+            if (page.Count < StudyPages.Max) return all;
+        }
+    }
 
     /// <summary>A study now (or as of a global event sequence); <paramref name="checkpoints"/> is all, last or none.</summary>
     [Operation("getStudy", "GET", "/api/studies/{id}")]
@@ -132,7 +141,10 @@ public sealed class LedgerClient(HttpClient http) : IDisposable
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(new HttpRequestMessage(method, path) { Content = content }, completion, cancel);
+            var request = new HttpRequestMessage(method, path) { Content = content };
+            // A file sent whole (a CSV, an export): the ledger may refuse it before it is sent (413), and that answer is read.
+            if (content is StreamContent) request.Headers.ExpectContinue = true;
+            response = await http.SendAsync(request, completion, cancel);
         }
         catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
         {

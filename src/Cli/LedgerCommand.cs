@@ -67,5 +67,5 @@ public static class TextTable
     }
 
     public static void Row(Table table, params string?[] cells) =>
-        table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(c ?? "")));
+        table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(Printable.Text(c))));
 }

@@ -41,6 +41,8 @@ public static class LedgerJson
     public static System.Text.Json.JsonSerializerOptions Configure(System.Text.Json.JsonSerializerOptions options)
     {
         options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+        // A key given twice is ambiguous (which name did the sender mean?): such a body is refused, never read as its last.
+        options.AllowDuplicateProperties = false;
         return options;
     }
 }

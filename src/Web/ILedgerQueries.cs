@@ -6,7 +6,11 @@ namespace ScalingLedger.Web;
 /// <summary>What pages read. The Server implements it over the ledger; pages never touch the store.</summary>
 public interface ILedgerQueries
 {
-    Task<IReadOnlyList<StudySummary>> ListStudiesAsync(CancellationToken cancel = default);
+    /// <summary>
+    /// A page of the studies, newest first: <paramref name="limit"/> of them (at most <see cref="StudyPages.Max"/>) after the first
+    /// <paramref name="offset"/>.
+    /// </summary>
+    Task<IReadOnlyList<StudySummary>> ListStudiesAsync(int offset = 0, int limit = StudyPages.Default, CancellationToken cancel = default);
 
     /// <summary>
     /// The study now, or as it was when the global event sequence was <paramref name="asOf"/>. Now, each trial carries only

@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Parquet.Serialization;
 using ScalingLedger.Cli;
 using ScalingLedger.Cli.Reports;
+using ScalingLedger.Contracts;
 using SkiaSharp;
 using Xunit.Abstractions;
 
@@ -202,6 +204,22 @@ public sealed class LedgerCliTests(PostgresFixture pg, ITestOutputHelper output)
         // Spectre markup in a name prints as itself.
         (await LedgerAsync(app, "studies")).Out.ShouldContain(name);
         Directory.Delete(dir, true);
+
+        // A name with a terminal's control sequence, stored around the ledger's rules (an older ledger took it): printed as
+        // escapes, in the tables and the status alike, never as the sequence that would clear the screen.
+        var cleared = Guid.NewGuid();
+        await using (var session = app.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession())
+        {
+            session.Events.StartStream(cleared, new StudyImported(cleared, "\u001b[2J\u001b[Hclean", "o\u202Ewner",
+                [new ImportedRun(Guid.NewGuid(), 0, 2, 64, null, null, 0.001, 0, 1.0)], ["width", "loss"], "local", DateTimeOffset.UtcNow));
+            await session.SaveChangesAsync();
+        }
+        foreach (var run in new[] { await LedgerAsync(app, "studies"), await LedgerAsync(app, "status", cleared.ToString()) })
+        {
+            run.Out.ShouldNotContain("\u001b");
+            run.Out.ShouldNotContain("\u202E");
+            run.Out.ShouldContain("\\u001B[2J\\u001B[Hclean");
+        }
     }
 
     [Fact]

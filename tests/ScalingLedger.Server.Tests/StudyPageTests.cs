@@ -29,7 +29,8 @@ public class StudyPageTests
 
         public Task<IReadOnlyList<RefitTrouble>> GetRefitTroublesAsync(Guid id, CancellationToken cancel = default) =>
             Task.FromResult<IReadOnlyList<RefitTrouble>>([]);
-        public Task<IReadOnlyList<StudySummary>> ListStudiesAsync(CancellationToken cancel = default) => throw new NotSupportedException();
+        public Task<IReadOnlyList<StudySummary>> ListStudiesAsync(int offset = 0, int limit = StudyPages.Default, CancellationToken cancel = default) =>
+            throw new NotSupportedException();
         public Task<(StudySummaryView Study, TrialView Trial)?> GetTrialAsync(Guid studyId, Guid trialId, CancellationToken cancel = default) =>
             throw new NotSupportedException();
         public Task<(ComparisonView Comparison, IReadOnlyList<StudyView> Studies, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids,

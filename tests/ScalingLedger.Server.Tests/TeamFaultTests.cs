@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using MassTransit;
 using Xunit.Abstractions;
 
 namespace ScalingLedger.Server.Tests;
@@ -205,6 +206,42 @@ public sealed class TeamFaultTests(ITestOutputHelper output)
         events.Count(e => e!["type"]!.GetValue<string>() == "TrialStarted" && e["data"]!["trialId"]!.GetValue<Guid>() == poisonId).ShouldBe(3);
         (await team.QueuesAsync()).Where(q => q.Key.EndsWith("_error") && q.Value > 0).ShouldBeEmpty();
         File.Delete(recording);
+    }
+
+    [Fact]
+    public async Task two_hundred_forged_early_reports_on_the_broker_do_not_hold_the_report_slots_while_a_trial_runs()
+    {
+        // One Server: 128 report slots, fewer than the forged reports (each would have held one for about 175 s before).
+        await using var team = await TeamTopology.StartAsync(servers: 1, trainers: 2, Fast);
+        using var client = team.Client(1);
+        var id = await StudyApi.DefineAsync(client, Spec("forged-reports", steps: 400));
+        var running = await WaitAsync(client, id, s => s["trials"]!.AsArray().Any(t => Checkpoints(t) > 0 && Status(t) == "Running"),
+            TimeSpan.FromSeconds(90));
+        var target = running["trials"]!.AsArray().First(t => Status(t) == "Running")!["trialId"]!.GetValue<Guid>();
+
+        // A real study and trial, runs nobody started: half of one run, half of a run each.
+        var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(new Uri(team.RabbitUrl)));
+        await bus.StartAsync();
+        var forgedRun = Guid.NewGuid();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < 200; i++)
+        {
+            var run = i % 2 == 0 ? forgedRun : Guid.NewGuid();
+            await bus.Publish(new Contracts.LossCheckpointRecorded(id, target, 10, 9.99, 9.99, 0.01, DateTimeOffset.UtcNow),
+                c => c.Headers.Set(Contracts.ReportHeaders.Run, run));
+        }
+        await bus.StopAsync();
+        output.WriteLine($"200 forged reports published in {clock.Elapsed.TotalSeconds:F1} s");
+
+        var done = await StudyApi.WaitForAllTrials(client, id, "Completed", TimeSpan.FromSeconds(150));
+        output.WriteLine($"both trials completed {clock.Elapsed.TotalSeconds:F1} s after the forgery began (lease 10 s)");
+        var events = await TeamTopology.AssertIntactAsync(client, id, trials: 2);
+        // No lease ran out while the forged reports were there: every trial's first attempt completed ...
+        events.Count(e => e!["type"]!.GetValue<string>() == "TrialAttemptFailed").ShouldBe(0);
+        done["trials"]!.AsArray().ShouldAllBe(t => t!["attempt"]!.GetValue<int>() == 1);
+        // ... and none of the forged reports was recorded.
+        events.Where(e => e!["type"]!.GetValue<string>() == "LossCheckpointRecorded").ShouldAllBe(e => e!["data"]!["trainLoss"]!.GetValue<double>() < 9);
+        Trial(done, target)["checkpoints"]!.AsArray().Select(c => c!["step"]!.GetValue<int>()).ShouldBe(Enumerable.Range(1, 40).Select(i => i * 10));
     }
 
     private static string Status(JsonNode? trial) => trial!["status"]!.GetValue<string>();

@@ -25,6 +25,9 @@ public sealed class TeamTopology : IAsyncDisposable
         return team;
     }
 
+    /// <summary>The team's broker, as its members reach it.</summary>
+    public string RabbitUrl => Setting("RABBIT_URL");
+
     /// <summary>The base address of server-N.</summary>
     public string Server(int n) => $"http://127.0.0.1:{Setting($"SERVER_{n}_PORT")}";
 

@@ -74,13 +74,13 @@ public static class StudyText
     public static void Write(IAnsiConsole console, StudyView study)
     {
         var trials = study.Trials.GroupBy(t => t.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}");
-        console.WriteLine($"{study.Name} ({study.Id})");
-        console.WriteLine($"  {study.Status.ToString().ToLowerInvariant()}, {study.Source}, owner {study.Owner}; {study.TrialCount} trials: " +
-                          string.Join(", ", trials));
+        console.WriteLine(Printable.Text($"{study.Name} ({study.Id})"));
+        console.WriteLine(Printable.Text($"  {study.Status.ToString().ToLowerInvariant()}, {study.Source}, owner {study.Owner}; {study.TrialCount} trials: " +
+                                         string.Join(", ", trials)));
         var deviations = study.CrediblePredictions.Count(p => p.IsDeviation);
         var resolved = study.CrediblePredictions.Count(p => p.Resolution is not null);
         console.WriteLine($"  {study.FitCount} fits, {study.PredictionCount} predictions ({resolved} resolved, {deviations} outside their 95% interval)");
-        foreach (var import in study.Imports) console.WriteLine($"  {import.Says()}");
+        foreach (var import in study.Imports) console.WriteLine(Printable.Text($"  {import.Says()}"));
         WriteLaws(console, study);
     }
 

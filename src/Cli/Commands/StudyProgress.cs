@@ -29,9 +29,9 @@ public static class StudyProgress
                 var line = Line(study, clock.Elapsed, endedAtStart);
                 show(study, line);
                 foreach (var p in study.CrediblePredictions.Where(p => p.IsDeviation && deviationsSeen.Add(p.Id)))
-                    console.WriteLine($"  deviation: {p.Issued.Law} ({p.Issued.Key}) at width {Numbers.Width(p.Issued.Width)} predicted " +
-                                      $"{Numbers.Format(p.Issued.Predicted)} {Numbers.Interval(p.Issued.Lower, p.Issued.Upper)}, observed " +
-                                      $"{Numbers.Format(p.Resolution!.Observed)}");
+                    console.WriteLine(Printable.Text($"  deviation: {p.Issued.Law} ({p.Issued.Key}) at width {Numbers.Width(p.Issued.Width)} predicted " +
+                                                     $"{Numbers.Format(p.Issued.Predicted)} {Numbers.Interval(p.Issued.Lower, p.Issued.Upper)}, " +
+                                                     $"observed {Numbers.Format(p.Resolution!.Observed)}"));
                 if (study.Status != StudyStatus.Running) return study;
                 await Task.Delay(io.PollEvery, cancel);
                 study = await client.GetStudyAsync(id, null, "none", cancel);
@@ -57,7 +57,7 @@ public static class StudyProgress
                 done = await Poll((s, line) =>
                 {
                     task.Value = Ended(s);
-                    task.Description = Markup.Escape(line);
+                    task.Description = Markup.Escape(Printable.Text(line));
                 });
                 task.Value = task.MaxValue;
             });

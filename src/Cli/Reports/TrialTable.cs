@@ -51,7 +51,15 @@ public sealed class TrialRow
 
     private static string N(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "";
 
-    /// <summary>A text cell as CSV (RFC 4180): quoted when it holds a comma, a quote or a line break.</summary>
-    private static string Quoted(string? text) =>
-        text is null ? "" : text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"") + "\"";
+    /// <summary>
+    /// A text cell as CSV (RFC 4180): quoted when it holds a comma, a quote or a line break; one that a spreadsheet would take
+    /// for a formula (it begins with =, +, -, @, a tab or a carriage return: <c>=HYPERLINK(...)</c> in a failure's reason) is
+    /// kept as text behind a quote mark, as OWASP advises.
+    /// </summary>
+    public static string Quoted(string? text)
+    {
+        if (text is null) return "";
+        if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r') text = "'" + text;
+        return text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"") + "\"";
+    }
 }

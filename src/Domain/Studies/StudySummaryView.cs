@@ -53,3 +53,10 @@ public sealed record StudySummary : StudySummaryView
     /// <summary>How many of its trials have ended.</summary>
     public int EndedTrials() => TrialCounts.Where(c => TrialView.Ends(c.Key)).Sum(c => c.Value);
 }
+
+/// <summary>How many studies one page of the list holds: the list is paged, whatever the ledger holds.</summary>
+public static class StudyPages
+{
+    public const int Default = 500;
+    public const int Max = 1_000;
+}

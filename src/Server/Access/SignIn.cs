@@ -35,7 +35,10 @@ public static class SignIn
 
     /// <summary>Only a path of this site (no other host, no scheme-relative URL) is followed after signing in.</summary>
     private static string Local(string? returnUrl) =>
-        returnUrl is { Length: > 0 and < 2000 } url && url[0] == '/' && !url.StartsWith("//") && !url.StartsWith("/\\") ? url : "/studies";
+        returnUrl is { Length: > 0 and < 2000 } url && url[0] == '/' && !url.StartsWith("//") && !url.StartsWith("/\\")
+        && !url.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+            ? url
+            : "/studies";
 
     private static IResult Page(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error)
     {

@@ -23,6 +23,9 @@ public static class LedgerRegistration
     /// </summary>
     public const int ReportConcurrency = 128;
 
+    /// <summary>The pauses before a report that came before its run's start is tried again in place (then it is replayed).</summary>
+    public static readonly int[] EarlyRetryMilliseconds = [200, 1000];
+
     /// <summary>Everything the Server hosts: the store, the bus (and embedded trainer), the API and the site.</summary>
     public static WebApplicationBuilder AddLedger(this WebApplicationBuilder builder)
     {
@@ -47,6 +50,7 @@ public static class LedgerRegistration
         services.AddSingleton<RefitRetries>();
         services.AddHostedService(sp => sp.GetRequiredService<RefitRetries>());
         services.AddHostedService<ReactorWatchdog>();
+        services.AddSingleton<HeavyReads>();
         services.AddSingleton<LedgerQueries>();
         services.AddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
         services.AddScoped<TrialDispatcher>();
@@ -90,7 +94,18 @@ public static class LedgerRegistration
             {
                 if (queue != Queues.TrialReports) return;
                 endpoint.ConfigureReceive(r => r.UseFilter(new ReportSizeLimit(context.GetRequiredService<ILogger<ReportSizeLimit>>())));
-                endpoint.UseMessageRetry(r => r.Intervals(pauses));
+                // The database's troubles are waited out in place; a report before its run's start is tried twice more, shortly,
+                // then replayed from the error queue: a report of a run nobody started (forged) must not hold a slot for minutes.
+                endpoint.UseMessageRetry(r =>
+                {
+                    r.Ignore<ReportTooEarlyException>();
+                    r.Intervals(pauses);
+                });
+                endpoint.UseMessageRetry(r =>
+                {
+                    r.Handle<ReportTooEarlyException>();
+                    r.Intervals(EarlyRetryMilliseconds);
+                });
             });
             if (embeddedTrainer) x.AddTrainerConsumers(trainerConcurrency);
             if (useRabbit)
@@ -113,6 +128,7 @@ public static class LedgerRegistration
         // exception (ASP.NET Core throws in Development by default).
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestHandler>();
         services.AddExceptionHandler<UnreadableEventHandler>();
         services.AddOpenApi(ApiDocument.Configure);
         services.AddLedgerWeb();

@@ -14,15 +14,20 @@ public static class PredictionEndpoints
     {
         app.MapGet("/api/predictions/{id:guid}", GetAudit).WithTags("Predictions").WithLedgerProblems()
             .WithName("getPredictionAudit").Produces(StatusCodes.Status200OK)
-            .WithBadRequest().WithNotFound()
+            .WithBadRequest().WithNotFound().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("A prediction, its fit, the evidence trials and whether re-deriving the fit from that evidence reproduces it.");
         return app;
     }
 
-    public static async Task<IResult> GetAudit(Guid id, PredictionAuditor auditor, CancellationToken cancel) =>
-        await auditor.AuditAsync(id, cancel) is { } audit
+    public static async Task<IResult> GetAudit(Guid id, HttpContext context, PredictionAuditor auditor, HeavyReads heavy, CancellationToken cancel)
+    {
+        // An audit refolds its study up to the fit's evidence: it takes turns with the other reads of whole studies.
+        using var turn = await heavy.EnterAsync(cancel);
+        if (turn is null) return HeavyReads.Busy(context);
+        return await auditor.AuditAsync(id, cancel) is { } audit
             ? TypedResults.Ok(audit)
             : TypedResults.Problem($"No prediction {id}.", statusCode: StatusCodes.Status404NotFound);
+    }
 }
 
 /// <summary>
@@ -36,7 +41,8 @@ public sealed class PredictionAuditor(IDocumentStore store) : IPredictionAudits
         await using var session = store.QuerySession();
         if (await session.LoadAsync<PredictionView>(predictionId, cancel) is not { } prediction) return null;
         var issued = prediction.Issued;
-        var events = await StudyDocuments.EventsAsync(session, issued.StudyId, null, cancel);
+        // The laws fit trials' ends, never their curves: the study's checkpoints (most of its events) stay in the database.
+        var events = await StudyDocuments.EventsAsync(session, issued.StudyId, null, cancel, checkpoints: false);
         var fitEvent = events.FirstOrDefault(e => e.Data is LawFitted f && f.FitId == issued.FitId);
         if (fitEvent is null) return null;
         // The fit with its whole evidence (reassembled where it names it by reference), as the laws view keeps it.
@@ -46,6 +52,12 @@ public sealed class PredictionAuditor(IDocumentStore store) : IPredictionAudits
         var fit = laws!.LatestFits.First(f => f.FitId == issued.FitId);
         // In the sequences the fit's own data speaks (those of the ledger it was recorded in, for a study brought here).
         var atEvidence = StudyProjection.Fold(events.Select(e => (e.Data, Sequence: LedgerSequence.Of(e))).Where(e => e.Sequence <= fit.EvidenceSequence));
+        // The evidence ends where the study's last event before it does, a checkpoint as often as not.
+        atEvidence = atEvidence with
+        {
+            LastSequence = Math.Max(atEvidence.LastSequence,
+                await StudyDocuments.LastRecordedSequenceAsync(session, issued.StudyId, fit.EvidenceSequence, cancel)),
+        };
         var verification = FitAudit.Verify(atEvidence, fit);
         // The verdict stored when the fit was recorded (never judged again here).
         var judged = await session.LoadAsync<FitCredibilityView>(fit.FitId, cancel);

@@ -12,11 +12,12 @@ namespace ScalingLedger.Server.Studies;
 /// </summary>
 public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
 {
-    public async Task<IReadOnlyList<StudySummary>> ListStudiesAsync(CancellationToken cancel = default)
+    public async Task<IReadOnlyList<StudySummary>> ListStudiesAsync(int offset = 0, int limit = StudyPages.Default, CancellationToken cancel = default)
     {
         await using var session = store.QuerySession();
-        var summaries = await session.Query<StudySummaryView>().OrderByDescending(v => v.DefinedAt).ToListAsync(cancel);
-        var counts = await StudyDocuments.CountsAsync(session, null, cancel);
+        var summaries = await session.Query<StudySummaryView>().OrderByDescending(v => v.DefinedAt).ThenByDescending(v => v.Id)
+            .Skip(Math.Max(0, offset)).Take(Math.Clamp(limit, 1, StudyPages.Max)).ToListAsync(cancel);
+        var counts = await StudyDocuments.CountsAsync(session, summaries.Select(s => s.Id).ToArray(), cancel);
         return summaries.Select(s => new StudySummary(s, counts.GetValueOrDefault(s.Id) ?? [])).ToList();
     }
 
@@ -28,7 +29,7 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
     {
         await using var session = store.QuerySession();
         return asOf is { } sequence
-            ? await StudyDocuments.StudyAsOfAsync(session, id, sequence, cancel)
+            ? await StudyDocuments.StudyAsOfAsync(session, id, sequence, cancel, checkpoints: detail != TrialDetail.NoCheckpoints)
             : await StudyDocuments.StudyAsync(session, id, detail, cancel);
     }
 
@@ -49,13 +50,9 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
     public async Task<IReadOnlyList<(object Data, long Sequence)>> GetReplayEventsAsync(Guid id, long after = 0, CancellationToken cancel = default)
     {
         await using var session = store.QuerySession();
-        var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.StreamId == id && e.Sequence > after && e.EventTypeName != CheckpointType)
-            .OrderBy(e => e.Sequence).ToListAsync(cancel);
+        var events = await StudyDocuments.EventsAsync(session, id, null, cancel, after, checkpoints: false);
         return events.Select(e => (e.Data, e.Sequence)).ToList();
     }
-
-    private static readonly string CheckpointType = JasperFx.Events.EventTypeExtensions.GetEventTypeName(typeof(LossCheckpointRecorded));
 
     public async Task<(ComparisonView Comparison, IReadOnlyList<StudyView> Studies, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids,
         CancellationToken cancel = default)
@@ -70,11 +67,12 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
         return (StudyComparison.Compare(found), found, missing);
     }
 
-    public async Task<IReadOnlyList<JasperFx.Events.IEvent>?> GetEventsAsync(Guid id, CancellationToken cancel = default)
+    /// <summary>Every fit the study recorded (its LawFitted events, nothing else), oldest first; null when there is no such study.</summary>
+    public async Task<IReadOnlyList<JasperFx.Events.IEvent>?> GetFitEventsAsync(Guid id, CancellationToken cancel = default)
     {
         await using var session = store.QuerySession();
-        var events = await StudyDocuments.EventsAsync(session, id, null, cancel);
-        return events.Count == 0 ? null : events;
+        var events = await StudyDocuments.EventsAsync(session, id, null, cancel, onlyType: StudyDocuments.FitType);
+        return events.Count > 0 || await StudyDocuments.SummaryAsync(session, id, cancel) is not null ? events : null;
     }
 
     /// <summary>

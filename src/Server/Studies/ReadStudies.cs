@@ -12,10 +12,23 @@ namespace ScalingLedger.Server.Studies;
 /// <summary>The read endpoints of <c>/api/studies</c>.</summary>
 public static class ReadStudies
 {
-    public static async Task<IResult> List(LedgerQueries queries, CancellationToken cancel) =>
-        TypedResults.Ok(await queries.ListStudiesAsync(cancel));
+    /// <summary>A page of the studies, newest first (<c>?offset=&amp;limit=</c>); the next page is named in the <c>Link</c> header.</summary>
+    public static async Task<IResult> List(HttpContext context, LedgerQueries queries, CancellationToken cancel, string? offset = null, string? limit = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var from = 0;
+        var page = StudyPages.Default;
+        if (offset is not null && !int.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out from))
+            errors["offset"] = ["offset is how many studies to pass over: a whole number, 0 or more."];
+        if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out page) && page is >= 1 and <= StudyPages.Max))
+            errors["limit"] = [$"limit is a whole number from 1 to {StudyPages.Max:N0}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var studies = await queries.ListStudiesAsync(from, page, cancel);
+        if (studies.Count == page) context.Response.Headers.Link = $"</api/studies?offset={from + page}&limit={page}>; rel=\"next\"";
+        return TypedResults.Ok(studies);
+    }
 
-    public static async Task<IResult> Get(Guid id, HttpRequest request, ClaimsPrincipal user, LedgerQueries queries, CancellationToken cancel)
+    public static async Task<IResult> Get(Guid id, HttpRequest request, ClaimsPrincipal user, LedgerQueries queries, HeavyReads heavy, CancellationToken cancel)
     {
         long? asOf = null;
         if (request.Query["asOf"].FirstOrDefault() is { } raw)
@@ -35,6 +48,9 @@ public static class ReadStudies
         };
         if (detail is null)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["checkpoints"] = ["checkpoints is all (the default), last or none."] });
+        // A replay folds the study's events, and every curve of a large study is millions of points: those take turns.
+        using var turn = asOf is not null || detail == TrialDetail.AllCheckpoints ? await heavy.EnterAsync(cancel) : Nothing.Instance;
+        if (turn is null) return HeavyReads.Busy(request.HttpContext);
         var view = await queries.GetStudyAsync(id, asOf, detail.Value, cancel);
         return view is null
             ? TypedResults.Problem(asOf is null ? $"No study {id}." : $"Study {id} did not exist at sequence {asOf}.", statusCode: 404)
@@ -92,9 +108,11 @@ public static class ReadStudies
     }
 
     /// <summary>Every fit ever made, oldest first, each with its whole evidence (reassembled where it is by reference).</summary>
-    public static async Task<IResult> Fits(Guid id, LedgerQueries queries, CancellationToken cancel)
+    public static async Task<IResult> Fits(Guid id, HttpContext context, LedgerQueries queries, HeavyReads heavy, CancellationToken cancel)
     {
-        var events = await queries.GetEventsAsync(id, cancel);
+        using var turn = await heavy.EnterAsync(cancel);
+        if (turn is null) return HeavyReads.Busy(context);
+        var events = await queries.GetFitEventsAsync(id, cancel);
         if (events is null) return TypedResults.Problem($"No study {id}.", statusCode: 404);
         StudyLawsView? laws = null;
         var fits = new List<object>();
@@ -111,4 +129,12 @@ public static class ReadStudies
         await queries.GetCoordinateChecksAsync(id, cancel) is { } checks
             ? TypedResults.Ok(checks)
             : TypedResults.Problem($"No study {id}.", statusCode: 404);
+}
+
+/// <summary>A turn that holds nothing (a read light enough to need none).</summary>
+internal sealed class Nothing : IDisposable
+{
+    public static readonly Nothing Instance = new();
+
+    public void Dispose() { }
 }

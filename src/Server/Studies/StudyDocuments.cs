@@ -104,12 +104,11 @@ public static class StudyDocuments
     }
 
     /// <summary>Every study's trial counts by status, from the trial documents' indexed columns.</summary>
-    public static async Task<Dictionary<Guid, Dictionary<TrialStatus, int>>> CountsAsync(IQuerySession session, Guid? studyId, CancellationToken cancel)
+    /// <summary>The trials of each of <paramref name="studyIds"/> by status.</summary>
+    public static async Task<Dictionary<Guid, Dictionary<TrialStatus, int>>> CountsAsync(IQuerySession session, Guid[] studyIds, CancellationToken cancel)
     {
         var select = "select jsonb_build_object('StudyId', study_id, 'Status', status, 'Count', count(*)) from " + Trials(session);
-        var rows = studyId is { } id
-            ? await session.QueryAsync<StatusCount>($"{select} where study_id = ? group by study_id, status", cancel, id)
-            : await session.QueryAsync<StatusCount>($"{select} group by study_id, status", cancel);
+        var rows = await session.QueryAsync<StatusCount>($"{select} where study_id = any(?) group by study_id, status", cancel, studyIds);
         var counts = new Dictionary<Guid, Dictionary<TrialStatus, int>>();
         foreach (var row in rows)
         {
@@ -136,20 +135,39 @@ public static class StudyDocuments
 
     /// <summary>A study's events in sequence order, optionally only up to a sequence.</summary>
     public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, Guid studyId, long? upTo, CancellationToken cancel,
-        long after = 0, int? limit = null)
+        long after = 0, int? limit = null, bool checkpoints = true, string? onlyType = null)
     {
         var query = session.Events.QueryAllRawEvents().Where(e => e.StreamId == studyId && e.Sequence > after);
         if (upTo is { } last) query = query.Where(e => e.Sequence <= last);
+        // A study's checkpoints are most of its events: reads that need none leave them in the database.
+        if (!checkpoints) query = query.Where(e => e.EventTypeName != CheckpointType);
+        if (onlyType is not null) query = query.Where(e => e.EventTypeName == onlyType);
         var ordered = query.OrderBy(e => e.Sequence);
         return limit is { } n ? await ordered.Take(n).ToListAsync(cancel) : await ordered.ToListAsync(cancel);
     }
 
-    /// <summary>The study as it was when the global sequence was <paramref name="asOf"/>: its events folded by the live folds.</summary>
-    public static async Task<StudyView?> StudyAsOfAsync(IQuerySession session, Guid studyId, long asOf, CancellationToken cancel)
+    /// <summary>
+    /// The study as it was when the global sequence was <paramref name="asOf"/>: its events folded by the live folds (without the
+    /// trials' curves unless <paramref name="checkpoints"/>).
+    /// </summary>
+    public static async Task<StudyView?> StudyAsOfAsync(IQuerySession session, Guid studyId, long asOf, CancellationToken cancel, bool checkpoints = true)
     {
-        var events = await EventsAsync(session, studyId, asOf, cancel);
+        var events = await EventsAsync(session, studyId, asOf, cancel, checkpoints: checkpoints);
         return events.Count == 0 ? null : StudyProjection.Fold(events.Select(e => (e.Data, Infrastructure.LedgerSequence.Of(e))));
     }
+
+    /// <summary>
+    /// The sequence (as the study's data speaks it, see LedgerSequence) of the study's last event at or before
+    /// <paramref name="recorded"/>, checkpoints included: where a fold that left the checkpoints out ends.
+    /// </summary>
+    public static async Task<long> LastRecordedSequenceAsync(IQuerySession session, Guid studyId, long recorded, CancellationToken cancel) =>
+        (await session.QueryAsync<long>(
+            $"select coalesce(max(s), 0) from (select coalesce((headers->>'{Infrastructure.LedgerSequence.Header}')::bigint, seq_id) as s " +
+            $"from {Events(session)} where stream_id = ?) e where s <= ?", cancel, studyId, recorded)).First();
+
+    public static readonly string CheckpointType = JasperFx.Events.EventTypeExtensions.GetEventTypeName(typeof(LossCheckpointRecorded));
+
+    public static readonly string FitType = JasperFx.Events.EventTypeExtensions.GetEventTypeName(typeof(LawFitted));
 }
 
 /// <summary>How much of each trial's curve a read of a study brings.</summary>

@@ -27,16 +27,18 @@ public static class StudyEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Bring in a study exported from another ledger (admins): its events as they were, checked whole before anything is stored.");
         api.MapGet("/", ReadStudies.List)
-            .WithName("listStudies").Produces(StatusCodes.Status200OK).WithSummary("Every study with its status and trial counts.");
-        api.MapGet("/{id:guid}", ReadStudies.Get).WithName("getStudy").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
+            .WithName("listStudies").Produces(StatusCodes.Status200OK).WithBadRequest()
+            .WithSummary("The studies, newest first, with their status and trial counts: a page of ?limit= (500, at most 1,000) after " +
+                         "?offset=; the next page in the Link header.");
+        api.MapGet("/{id:guid}", ReadStudies.Get).WithName("getStudy").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound().WithBusy()
             .WithSummary("A study's current state, or its state at a global event sequence (?asOf=); ?checkpoints=last|none leaves curves out.");
         api.MapGet("/{id:guid}/events", ReadStudies.Events).WithName("listStudyEvents").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("The study's events in sequence order, 10,000 at most per answer (?after=SEQUENCE&limit=N; the next page in the Link header).");
         api.MapGet("/{id:guid}/verify", ReadStudies.Verify).WithName("verifyStudy").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("Whether the study's hash-chained events are intact, the first broken one, and the head to keep elsewhere (?expect=VERSION:HASH).");
-        api.MapGet("/{id:guid}/export", StudyTransfer.Export).WithName("exportStudy").Produces(StatusCodes.Status200OK).WithNotFound()
+        api.MapGet("/{id:guid}/export", StudyTransfer.Export).WithName("exportStudy").Produces(StatusCodes.Status200OK).WithNotFound().WithBusy()
             .WithSummary("The study's every event as stored, with its hash and the chain's head, to import into another ledger (its managers).");
-        api.MapGet("/{id:guid}/fits", ReadStudies.Fits).WithName("listStudyFits").Produces(StatusCodes.Status200OK).WithNotFound()
+        api.MapGet("/{id:guid}/fits", ReadStudies.Fits).WithName("listStudyFits").Produces(StatusCodes.Status200OK).WithNotFound().WithBusy()
             .WithSummary("Every fit ever made for the study, oldest first, with its evidence.");
         api.MapPost("/{id:guid}/cancel", CancelStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
             .WithName("cancelStudy").Produces(StatusCodes.Status202Accepted).WithBadRequest().WithNotFound()
@@ -57,4 +59,7 @@ public static class StudyEndpoints
                 "grid cells, spec differences.");
         return app;
     }
+
+    /// <summary>A read of a whole study: 503 with Retry-After while too many run (<see cref="HeavyReads"/>).</summary>
+    private static RouteHandlerBuilder WithBusy(this RouteHandlerBuilder builder) => builder.ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 }

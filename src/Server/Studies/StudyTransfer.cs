@@ -30,8 +30,8 @@ public static class StudyTransfer
 
     private static JsonSerializerOptions Json => LedgerJson.Api;
 
-    public static async Task<IResult> Export(Guid id, ClaimsPrincipal user, IDocumentStore store, LedgerKey key, TimeProvider clock,
-        CancellationToken cancel)
+    public static async Task<IResult> Export(Guid id, HttpContext context, ClaimsPrincipal user, IDocumentStore store, LedgerKey key, HeavyReads heavy,
+        TimeProvider clock, CancellationToken cancel)
     {
         StudyChain? head;
         await using (var session = store.QuerySession())
@@ -40,6 +40,9 @@ public static class StudyTransfer
             if (!StudyAccess.CanManage(user, study)) return StudyAccess.Refused(study, "export it (its events carry failure details in full)");
             head = await session.LoadAsync<StudyChain>(id, cancel);
         }
+        // The whole study is read: it takes turns with the other reads of whole studies, until its last byte is sent.
+        if (await heavy.EnterAsync(cancel) is not { } turn) return HeavyReads.Busy(context);
+        context.Response.RegisterForDispose(turn);
         var exportedAt = clock.GetUtcNow();
         return Results.Stream(async body =>
         {
@@ -146,6 +149,8 @@ public static class StudyTransfer
             }
             try
             {
+                // The chain's canonical form reads each key once: data that gives one twice is ambiguous, and refused.
+                _ = EventChain.Canonical(e.Data.GetRawText());
                 if (serializer.FromJson(type, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(e.Data.GetRawText()))) is { } data)
                     read.Add((e, data));
                 else problems.Add($"{at}: it has no data.");

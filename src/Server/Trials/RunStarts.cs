@@ -7,10 +7,19 @@ namespace ScalingLedger.Server.Trials;
 /// them in order, and the Server takes several at once) waits here for that start, a few milliseconds as a rule, instead of
 /// going back to the transport's retry (100 ms, then 500 ms) while it holds a report slot. A start recorded by another
 /// Server is not seen here: the wait ends after <see cref="MaxWait"/> and the transport's retry finds the start recorded.
-/// Bounded: a run is forgotten <see cref="ForgetAfter"/> after its start, or after a wait for it ended.
+/// Bounded: a run is forgotten <see cref="ForgetAfter"/> after its start, or after a wait for it ended. A report of a run
+/// nobody has started (a forged one: a real trial, an unknown run) must not hold the report slots: at most
+/// <see cref="MaxWaitingPerRun"/> reports wait for any one run and <see cref="MaxWaiting"/> in all; the others go straight
+/// back to the transport's short retry (and then to the error queue's replay).
 /// </summary>
 public sealed class RunStarts
 {
+    /// <summary>Reports that may wait here for one run's start at once (a trainer sends its start first: one or two wait).</summary>
+    public const int MaxWaitingPerRun = 4;
+
+    /// <summary>Reports that may wait here at once, for any runs: a quarter of the report slots.</summary>
+    public const int MaxWaiting = 32;
+
     /// <summary>How long a report waits here for its run's start before the transport tries it again.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
 
@@ -21,7 +30,14 @@ public sealed class RunStarts
     {
         public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public long TouchedAt = Environment.TickCount64;
+        public int Waiting;
     }
+
+    private int waiting;
+    private long turnedAway;
+
+    /// <summary>Reports that found no room to wait (the bounds above) and went back to the transport at once.</summary>
+    public long TurnedAway => Interlocked.Read(ref turnedAway);
 
     private readonly ConcurrentDictionary<Guid, Run> runs = new();
     private long calls;
@@ -43,14 +59,26 @@ public sealed class RunStarts
         entry.Started.TrySetResult();
     }
 
-    /// <summary>True once the run's start is recorded by this process; false when <see cref="MaxWait"/> passed first.</summary>
+    /// <summary>
+    /// True once the run's start is recorded by this process; false when <see cref="MaxWait"/> passed first, or at once when
+    /// too many reports wait already (for this run, or in all).
+    /// </summary>
     public async Task<bool> WaitAsync(Guid run, CancellationToken cancel)
     {
         Sweep();
-        Interlocked.Increment(ref waits);
         var entry = runs.GetOrAdd(run, _ => new Run());
+        if (entry.Started.Task.IsCompleted) return true;
+        var forRun = Interlocked.Increment(ref entry.Waiting);
+        var inAll = Interlocked.Increment(ref waiting);
         try
         {
+            if (forRun > MaxWaitingPerRun || inAll > MaxWaiting)
+            {
+                Interlocked.Increment(ref turnedAway);
+                Volatile.Write(ref entry.TouchedAt, Environment.TickCount64);
+                return false;
+            }
+            Interlocked.Increment(ref waits);
             await entry.Started.Task.WaitAsync(MaxWait, cancel);
             return true;
         }
@@ -59,6 +87,11 @@ public sealed class RunStarts
             Interlocked.Increment(ref waitsEnded);
             Volatile.Write(ref entry.TouchedAt, Environment.TickCount64);
             return false;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref entry.Waiting);
+            Interlocked.Decrement(ref waiting);
         }
     }
 
