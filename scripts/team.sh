@@ -182,6 +182,7 @@ EOF
     say "The team runs: $(for i in $(seq 1 "$SERVERS"); do printf 'http://127.0.0.1:%s ' "$(grep "^SERVER_${i}_PORT=" "$DIR/team.env" | cut -d= -f2)"; done)($TRAINERS trainers; scripts/team.sh stop --dir $DIR)"
     say "Access control is on: the first admin's token is ADMIN_TOKEN in $DIR/team.env (ledger --token, or sign in on the site)" ;;
   stop)
+    own_dir
     [ -f "$DIR/team.env" ] || exit 0
     load_env
     for f in "$DIR"/trainer-*.pid "$DIR"/server-*.pid; do [ -f "$f" ] && stop_pid "$(basename "$f" .pid)" TERM; done

@@ -54,6 +54,14 @@ public static class LedgerCli
                 tokens.AddCommand<TokensListCommand>("list").WithDescription("Every token made (never their secrets).");
                 tokens.AddCommand<TokensRevokeCommand>("revoke").WithDescription("Revoke a token at once.");
             });
+            config.AddCommand<IdentityCommand>("identity").WithDescription("This ledger's public key, for the ledgers that import from it.");
+            config.AddBranch<LedgerSettings>("trust", trust =>
+            {
+                trust.SetDescription("The ledgers whose signed exports this one takes as of verified origin (admins).");
+                trust.AddCommand<TrustAddCommand>("add").WithDescription("Trust another ledger's key under a name.");
+                trust.AddCommand<TrustListCommand>("list").WithDescription("The ledgers trusted.");
+                trust.AddCommand<TrustRemoveCommand>("remove").WithDescription("Stop trusting a ledger's key.");
+            });
         });
         try
         {

@@ -109,6 +109,21 @@ public sealed class LedgerClient(HttpClient http) : IDisposable
     public async Task RevokeTokenAsync(string id, CancellationToken cancel) =>
         (await SendRawAsync(HttpMethod.Delete, $"/api/tokens/{Uri.EscapeDataString(id)}", null, cancel)).Dispose();
 
+    [Operation("getLedgerIdentity", "GET", "/api/ledger")]
+    public Task<JsonObject> GetLedgerIdentityAsync(CancellationToken cancel) => SendAsync<JsonObject>(HttpMethod.Get, "/api/ledger", null, cancel);
+
+    [Operation("trustLedger", "POST", "/api/trusted-ledgers")]
+    public Task<JsonObject> TrustLedgerAsync(string name, string publicKey, CancellationToken cancel) =>
+        SendAsync<JsonObject>(HttpMethod.Post, "/api/trusted-ledgers", JsonContent.Create(new { name, publicKey }, options: Json), cancel);
+
+    [Operation("listTrustedLedgers", "GET", "/api/trusted-ledgers")]
+    public Task<JsonArray> ListTrustedLedgersAsync(CancellationToken cancel) =>
+        SendAsync<JsonArray>(HttpMethod.Get, "/api/trusted-ledgers", null, cancel);
+
+    [Operation("untrustLedger", "DELETE", "/api/trusted-ledgers/{fingerprint}")]
+    public async Task UntrustLedgerAsync(string fingerprint, CancellationToken cancel) =>
+        (await SendRawAsync(HttpMethod.Delete, $"/api/trusted-ledgers/{Uri.EscapeDataString(fingerprint)}", null, cancel)).Dispose();
+
     /// <summary>Every client method and the operation it calls (for the test against the document).</summary>
     public static IEnumerable<(MethodInfo Method, OperationAttribute Operation)> Operations() =>
         typeof(LedgerClient).GetMethods().Select(m => (m, m.GetCustomAttribute<OperationAttribute>())).Where(p => p.Item2 is not null)

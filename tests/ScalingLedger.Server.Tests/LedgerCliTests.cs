@@ -139,6 +139,12 @@ public sealed class LedgerCliTests(PostgresFixture pg, ITestOutputHelper output)
         var export = JsonNode.Parse(await File.ReadAllTextAsync(eventsFile))!;
         var head = $"{export["head"]!["version"]}:{export["head"]!["hash"]}";
         await using var target = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        // The ledger it moves to trusts the one it comes from: its admin adds the other's key, as `ledger identity` prints it there.
+        var identity = await LedgerAsync(source, "identity", "--json");
+        identity.Exit.ShouldBe(ExitCodes.Ok, identity.Err);
+        var trusted = await LedgerAsync(target, "trust", "add", "lab-a", identity.Json["publicKey"]!.GetValue<string>());
+        trusted.Exit.ShouldBe(ExitCodes.Ok, trusted.Err);
+        (await LedgerAsync(target, "trust", "list")).Out.ShouldContain("lab-a");
         var imported = await LedgerAsync(target, "import-events", eventsFile);
         imported.Exit.ShouldBe(ExitCodes.Ok, imported.Err);
         imported.Out.ShouldContain(head);
@@ -167,9 +173,10 @@ public sealed class LedgerCliTests(PostgresFixture pg, ITestOutputHelper output)
         events.Count.ShouldBe(export["events"]!.AsArray().Count + 1, "the import, its record, and nothing the reactors added");
         events[^1]!["type"]!.GetValue<string>().ShouldBe("StudyEventsImported");
         events[^1]!["data"]!["importedBy"]!.GetValue<string>().ShouldBe("local");
-        events[^1]!["data"]!["originVerified"]!.GetValue<bool>().ShouldBeFalse("the empty ledger trusts no other ledger's key");
+        events[^1]!["data"]!["originVerified"]!.GetValue<bool>().ShouldBeTrue("the ledger trusts the key that signed the export");
         verified.Json["says"]!.GetValue<string>().ShouldContain($"Events 1..{export["events"]!.AsArray().Count} were imported by local");
-        verified.Json["says"]!.GetValue<string>().ShouldContain("unverified origin");
+        verified.Json["says"]!.GetValue<string>().ShouldContain("('lab-a') (verified origin");
+        (await LedgerAsync(target, "status", id.ToString())).Out.ShouldContain("('lab-a') (verified origin");
 
         // Once is enough: the same study again is refused, and so is an export whose chain was edited.
         var again = await LedgerAsync(target, "import-events", eventsFile);

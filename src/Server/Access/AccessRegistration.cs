@@ -37,6 +37,9 @@ public static class AccessRegistration
                 o.Cookie.Name = "ScalingLedger";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
+                // Secure whenever the site is reached over https: directly, or through a TLS proxy whose X-Forwarded-Proto the
+                // Server believes (Ledger:TrustedProxies). Over plain http (this machine only, or a team that ignored the warning at
+                // start) a Secure cookie would never come back.
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.LoginPath = SignIn.Path;
                 o.AccessDeniedPath = SignIn.Path;
@@ -72,11 +75,18 @@ public static class AccessRegistration
     /// <summary>Says at start how the ledger is guarded, and refuses to run unguarded on an address other machines reach.</summary>
     public static string? CheckAtStart(LedgerOptions ledger, IEnumerable<string> addresses, ILogger logger)
     {
+        if (ledger.TrustedProxies.FirstOrDefault(p => !System.Net.IPAddress.TryParse(p, out _)) is { } notAnAddress)
+            return $"Ledger:TrustedProxies holds '{notAnAddress}', which is not an IP address (the proxies are named by their addresses).";
         if (ledger.AccessControl)
         {
             if (ledger.AdminToken is { Length: > 0 and < 24 })
                 return "Ledger:AdminToken must be at least 24 characters (make one with: openssl rand -hex 32).";
             logger.LogInformation("Access control is on: the API takes tokens, the site asks to sign in.");
+            var clear = addresses.Where(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && !IsLoopback(a)).ToList();
+            if (clear.Count > 0 && ledger.TrustedProxies.Length == 0)
+                logger.LogWarning("The ledger listens on {Addresses} over plain http: tokens and the site's session cookies would cross the network " +
+                                  "in clear. Put TLS in front of it (a reverse proxy, with Ledger__TrustedProxies), see docs/operations.md, " +
+                                  "team deployment.", string.Join(", ", clear));
             return null;
         }
         var exposed = addresses.Where(a => !IsLoopback(a)).ToList();

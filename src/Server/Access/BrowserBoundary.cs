@@ -35,6 +35,14 @@ public static class BrowserBoundary
                 "Turn access control on (Ledger__AccessControl=true, with Ledger__AdminToken) to serve other machines.");
             return;
         }
+        // A proxy on this machine would make any client on any machine the local admin: a request a proxy forwarded is refused.
+        if (!ledger.AccessControl && ForwardedHeaders.FirstOrDefault(h => context.Request.Headers.ContainsKey(h)) is { } forwarded)
+        {
+            await Refuse(context, StatusCodes.Status403Forbidden, "This ledger has no access control and serves this machine only.",
+                $"The request came through a proxy ({forwarded}): it may be another machine's. Turn access control on " +
+                "(Ledger__AccessControl=true, with Ledger__AdminToken) to serve through a proxy.");
+            return;
+        }
         if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method)
             && context.Request.Headers.Origin.ToString() is { Length: > 0 } origin && !SameOrigin(context.Request, origin, ledger))
         {
@@ -60,6 +68,9 @@ public static class BrowserBoundary
                     statusCode: StatusCodes.Status415UnsupportedMediaType, title: "The body's media type is not accepted here.");
             return await next(context);
         });
+
+    /// <summary>The headers a proxy adds to what it forwards.</summary>
+    private static readonly string[] ForwardedHeaders = ["Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP", "Via"];
 
     private static bool SameOrigin(HttpRequest request, string origin, LedgerOptions ledger) =>
         string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase)

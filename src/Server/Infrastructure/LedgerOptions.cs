@@ -61,6 +61,12 @@ public sealed class LedgerOptions
     public string? SigningKey { get; set; }
     /// <summary>A file holding the ledger's signing key (made, mode 0600, when missing): see <c>Provenance.LedgerKey</c>.</summary>
     public string? SigningKeyFile { get; set; }
+    /// <summary>
+    /// The addresses of the reverse proxies (TLS in front of the Server) whose X-Forwarded-For and X-Forwarded-Proto the Server
+    /// believes: the client's address and https then come from them, and the site's cookie is Secure. Empty: no forwarded
+    /// header is believed (and with access control off, a request that carries one is refused).
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
     /// <summary>Origins (scheme://host:port) besides the Server's own whose browsers may send writes (a site behind a proxy).</summary>
     public string[] AllowedOrigins { get; set; } = [];
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Marten;
 using MassTransit;
+using Microsoft.AspNetCore.HttpOverrides;
 using ScalingLedger.Contracts;
 using ScalingLedger.Server.Access;
 using ScalingLedger.Server.Laws;
@@ -138,6 +139,19 @@ public static class LedgerRegistration
     /// <param name="site">Map the Blazor site too (a host without the site's static assets, such as a benchmark, leaves it out).</param>
     public static WebApplication MapLedger(this WebApplication app, bool site = true)
     {
+        // Behind a TLS proxy: the client's address and scheme as the proxy saw them, from the proxies configured alone.
+        var proxies = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LedgerOptions>>().Value.TrustedProxies;
+        if (proxies.Length > 0)
+        {
+            var forwarded = new ForwardedHeadersOptions
+            {
+                ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
+            };
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in proxies) forwarded.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            app.UseForwardedHeaders(forwarded);
+        }
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseBrowserBoundary();
