@@ -78,6 +78,33 @@ public sealed partial class TeamDeploymentTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task a_teams_signing_key_is_read_as_openssl_writes_it_and_a_server_without_one_says_how_to_make_one()
+    {
+        // Base64 DER of the EC key itself, as `openssl genpkey ... -outform DER | base64` writes it (scripts/compose-secrets.sh).
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var expected = Domain.Ledger.ExportSignature.Fingerprint(key.ExportSubjectPublicKeyInfo());
+        await using (var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"),
+                         ("Ledger:SigningKey", Convert.ToBase64String(key.ExportECPrivateKey()))))
+            (await StudyApi.GetAsync(app.CreateClient(), "/api/ledger"))["fingerprint"]!.GetValue<string>().ShouldBe(expected);
+
+        // The real Server on a team's database with no key: it stops before it serves, and says how to make one.
+        var database = "t_" + Guid.NewGuid().ToString("N")[..16];
+        await pg.Postgres.CreateDatabaseAsync(database);
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "ScalingLedger.Server.dll"), "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+            Environment = { ["ConnectionStrings__Ledger"] = pg.Postgres.ConnectionString(database), ["Ledger__EmbeddedTrainer"] = "false" },
+        };
+        using var process = Process.Start(start)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        process.ExitCode.ShouldBe(1, error);
+        error.ShouldContain("Ledger__SigningKeyFile");
+        error.ShouldContain("openssl genpkey");
+    }
+
+    [Fact]
     public async Task team_sh_refuses_a_directory_another_user_owns_or_anyone_may_write()
     {
         var script = Path.Combine(TeamTopology.Root, "scripts", "team.sh");

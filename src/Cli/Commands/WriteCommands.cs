@@ -134,8 +134,11 @@ public sealed class ImportEventsCommand : LedgerCommand<ImportEventsCommand.Sett
         var answer = await client.ImportStudyEventsAsync(file, cancel);
         if (settings.Json) WriteJson(answer);
         else
+        {
             Io.Out.WriteLine($"Study {answer["name"]} imported: {answer["id"]}, {answer["events"]} events" +
                              (answer["head"] is JsonObject head ? $"; its chain's head {head["version"]}:{head["hash"]} (ledger verify checks it)." : "."));
+            if (answer["says"]?.GetValue<string>() is { } says) Io.Out.WriteLine(says);
+        }
         return ExitCodes.Ok;
     }
 }
