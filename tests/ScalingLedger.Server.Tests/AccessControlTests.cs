@@ -5,7 +5,6 @@ using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Marten;
 using MassTransit;
 using Microsoft.AspNetCore.Http;
@@ -25,7 +24,7 @@ namespace ScalingLedger.Server.Tests;
 /// that asks to sign in. Off: one local user, on loopback only.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed partial class AccessControlTests(PostgresFixture pg)
+public sealed class AccessControlTests(PostgresFixture pg)
 {
     private const string AdminSecret = "admin-secret-for-tests-0123456789";
 
@@ -194,13 +193,8 @@ public sealed partial class AccessControlTests(PostgresFixture pg)
         page.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         page.Headers.Location!.ToString().ShouldContain("/signin");
 
-        var form = await browser.GetStringAsync("/signin?returnUrl=/studies");
-        var antiforgery = AntiforgeryField().Match(form);
-        antiforgery.Success.ShouldBeTrue(form);
-        async Task<HttpResponseMessage> SignIn(string presented) => await browser.PostAsync("/signin", new FormUrlEncodedContent(
-            new Dictionary<string, string> { [antiforgery.Groups[1].Value] = antiforgery.Groups[2].Value, ["token"] = presented, ["returnUrl"] = "/studies" }));
-        (await SignIn("sl_not_a_token")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        var signedIn = await SignIn(token);
+        (await SiteSession.SignInAsync(browser, "sl_not_a_token")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var signedIn = await SiteSession.SignInAsync(browser, token);
         signedIn.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         signedIn.Headers.Location!.ToString().ShouldBe("/studies");
         signedIn.Headers.GetValues("Set-Cookie").ShouldContain(c => c.Contains("httponly", StringComparison.OrdinalIgnoreCase)
@@ -249,21 +243,9 @@ public sealed partial class AccessControlTests(PostgresFixture pg)
         var (app, _) = await StartAsync();
         var connection = app.ConnectionString;
         var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        var form = await browser.GetAsync("/signin");
-        var antiforgery = AntiforgeryField().Match(await form.Content.ReadAsStringAsync());
-        var formCookie = string.Join("; ", form.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
-        var post = new HttpRequestMessage(HttpMethod.Post, "/signin")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                [antiforgery.Groups[1].Value] = antiforgery.Groups[2].Value, ["token"] = AdminSecret, ["returnUrl"] = "/studies",
-            }),
-        };
-        post.Headers.Add("Cookie", formCookie);
-        var signedIn = await browser.SendAsync(post);
+        var signedIn = await SiteSession.SignInAsync(browser, AdminSecret, carryCookies: true);
         signedIn.StatusCode.ShouldBe(HttpStatusCode.Redirect);
-        var session = signedIn.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])
-            .Single(c => c.StartsWith("ScalingLedger=", StringComparison.Ordinal));
+        var session = SiteSession.SessionCookie(signedIn).Split(';')[0];
         await app.DisposeAsync();
 
         async Task<HttpStatusCode> MeWith(string adminToken)
@@ -281,8 +263,6 @@ public sealed partial class AccessControlTests(PostgresFixture pg)
         (await MeWith("a-new-admin-secret-after-rotation-0123")).ShouldBe(HttpStatusCode.Unauthorized);
     }
 
-    [GeneratedRegex("name=\"(__RequestVerificationToken[^\"]*)\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
 
     [Fact]
     public async Task without_access_control_the_ledger_is_the_local_user_and_will_not_listen_beyond_this_machine()

@@ -294,15 +294,7 @@ public sealed class ImportTrustTests(PostgresFixture pg)
 
     private static long Long(JsonNode? node) => long.Parse(node!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
 
-    private static async Task ExecuteAsync(LedgerApp app, string sql, Guid id, int rows = 1)
-    {
-        await using var connection = new NpgsqlConnection(app.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("id", id);
-        var changed = await command.ExecuteNonQueryAsync();
-        if (rows >= 0) changed.ShouldBe(rows, sql);
-    }
+    private static Task ExecuteAsync(LedgerApp app, string sql, Guid id, int rows = 1) => app.ExecuteAsync(sql, id, rows);
 
     /// <summary>Marks the read side as built by another version: the next Server rebuilds every document from the events.</summary>
     private static async Task RebuildAsync(LedgerApp app)

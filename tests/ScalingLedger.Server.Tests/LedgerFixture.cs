@@ -62,6 +62,20 @@ public sealed class LedgerApp(string connectionString, (string Key, string Value
             .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
     }
 
+    /// <summary>
+    /// Runs <paramref name="sql"/> on the ledger's database directly, as someone with the database would (<c>@id</c> is
+    /// <paramref name="id"/>), and checks it changed <paramref name="rows"/> rows (any number for -1).
+    /// </summary>
+    public async Task ExecuteAsync(string sql, Guid id, int rows = 1)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("id", id);
+        var changed = await command.ExecuteNonQueryAsync();
+        if (rows >= 0) changed.ShouldBe(rows, sql);
+    }
+
     /// <summary>What the Server logged at Warning and above.</summary>
     public LogSink Logs { get; } = new();
 

@@ -14,14 +14,7 @@ public sealed class LedgerIntegrityTests(PostgresFixture pg)
 {
     private static Task<Guid> ImportAsync(HttpClient client, string name) => StudyApi.ImportAsync(client, name);
 
-    private static async Task ExecuteAsync(LedgerApp app, string sql, Guid id)
-    {
-        await using var connection = new NpgsqlConnection(app.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("id", id);
-        (await command.ExecuteNonQueryAsync()).ShouldBe(1, sql);
-    }
+    private static Task ExecuteAsync(LedgerApp app, string sql, Guid id) => app.ExecuteAsync(sql, id);
 
     [Fact]
     public async Task verify_finds_an_event_edited_or_deleted_in_the_database_and_a_chain_no_longer_through_a_kept_head()

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using ScalingLedger.Server.Access;
 using ScalingLedger.Server.Infrastructure;
@@ -13,7 +12,7 @@ namespace ScalingLedger.Server.Tests;
 /// its secrets to its own user.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed partial class TeamDeploymentTests(PostgresFixture pg)
+public sealed class TeamDeploymentTests(PostgresFixture pg)
 {
     private const string AdminSecret = "admin-secret-for-tests-0123456789";
 
@@ -42,20 +41,10 @@ public sealed partial class TeamDeploymentTests(PostgresFixture pg)
         async Task<string> SessionCookie(bool viaTls)
         {
             using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(address) };
-            var form = await client.GetAsync("/signin");
-            var field = AntiforgeryField().Match(await form.Content.ReadAsStringAsync());
-            var post = new HttpRequestMessage(HttpMethod.Post, "/signin")
-            {
-                Content = new FormUrlEncodedContent(new Dictionary<string, string>
-                {
-                    [field.Groups[1].Value] = field.Groups[2].Value, ["token"] = AdminSecret, ["returnUrl"] = "/studies",
-                }),
-            };
-            post.Headers.Add("Cookie", string.Join("; ", form.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])));
-            if (viaTls) post.Headers.Add("X-Forwarded-Proto", "https");
-            var signedIn = await client.SendAsync(post);
+            var signedIn = await SiteSession.SignInAsync(client, AdminSecret, carryCookies: true,
+                edit: post => { if (viaTls) post.Headers.Add("X-Forwarded-Proto", "https"); });
             signedIn.StatusCode.ShouldBe(HttpStatusCode.Redirect, await signedIn.Content.ReadAsStringAsync());
-            return signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("ScalingLedger=", StringComparison.Ordinal));
+            return SiteSession.SessionCookie(signedIn);
         }
         (await SessionCookie(viaTls: true)).ShouldContain("secure", Case.Insensitive);
         (await SessionCookie(viaTls: false)).ShouldNotContain("secure", Case.Insensitive, "reached over plain http, directly");
@@ -145,7 +134,4 @@ public sealed partial class TeamDeploymentTests(PostgresFixture pg)
         await process.WaitForExitAsync();
         return (process.ExitCode, await o + await e);
     }
-
-    [GeneratedRegex("name=\"(__RequestVerificationToken[^\"]*)\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
 }

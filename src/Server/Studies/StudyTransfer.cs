@@ -149,8 +149,6 @@ public static class StudyTransfer
             }
             try
             {
-                // The chain's canonical form reads each key once: data that gives one twice is ambiguous, and refused.
-                _ = EventChain.Canonical(e.Data.GetRawText());
                 if (serializer.FromJson(type, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(e.Data.GetRawText()))) is { } data)
                     read.Add((e, data));
                 else problems.Add($"{at}: it has no data.");
@@ -167,7 +165,16 @@ public static class StudyTransfer
 
         var head = new ChainHead(exportedHead.ChainedFrom, exportedHead.Version, exportedHead.Hash, exportedHead.SequencedFrom);
         // The chain as exported, then as this version writes the data back: what is stored here must verify as it did there.
-        var exported = EventChain.Verify(read.Select(r => Row(r.Stored, r.Stored.Data.GetRawText())), head);
+        ChainVerdict exported;
+        try
+        {
+            exported = EventChain.Verify(read.Select(r => Row(r.Stored, r.Stored.Data.GetRawText())), head);
+        }
+        catch (ArgumentException ex)
+        {
+            // The chain's canonical form reads each key once: data that gives one twice is ambiguous.
+            return Refused("events", $"An event's data gives a key twice ({ex.Message}): which value was meant cannot be told. Nothing was imported.");
+        }
         if (!exported.Intact)
             return Refused("events",
                 $"The export's chain is broken at version {exported.FirstBroken!.Version}: {exported.FirstBroken.Why}. Nothing was imported.");
