@@ -131,6 +131,10 @@ public sealed class ImportTrustTests(PostgresFixture pg)
         says.ShouldContain($"from ledger {identity["fingerprint"]!.GetValue<string>()[..16]} ('lab-a') (verified origin");
         var study = await StudyApi.GetAsync(trustingClient, $"/api/studies/{id}");
         study["imports"]!.AsArray().ShouldHaveSingleItem()!["originVerified"]!.GetValue<bool>().ShouldBeTrue();
+        // The study's page says it too (its first render, before the circuit connects).
+        var page = await trustingClient.GetStringAsync($"/studies/{id}");
+        page.ShouldContain($"Events 1..{count} were imported by local");
+        page.ShouldContain("(verified origin");
 
         // The same export where nothing trusts its origin: imported, and marked unverified.
         await using var stranger = await NewLedgerAsync(pg);
