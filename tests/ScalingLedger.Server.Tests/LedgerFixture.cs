@@ -130,7 +130,8 @@ public sealed class LogSink : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (IsEnabled(logLevel)) sink.Add(formatter(state, exception));
+            // The exception with its stack, where there is one: a test that fails on a logged error says what threw and where.
+            if (IsEnabled(logLevel)) sink.Add(exception is null ? formatter(state, exception) : $"{formatter(state, exception)}\n{exception}");
         }
     }
 }

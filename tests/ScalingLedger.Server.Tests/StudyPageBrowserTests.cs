@@ -80,6 +80,56 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         (await page.Locator("#verified").InnerTextAsync()).ShouldBe("verified");
         (await page.Locator("#evidence tbody tr").CountAsync()).ShouldBeGreaterThan(0);
         await page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "prediction-page.png"), FullPage = true });
-        errors.ShouldBeEmpty();
+        errors.ShouldBeEmpty($"the Server logged: {string.Join("\n", app.Logs.Messages.Where(m => m.Contains("circuit", StringComparison.OrdinalIgnoreCase)))}");
+    }
+
+    /// <summary>
+    /// Under load a link followed before the study page finished drawing left its charts' elements off the page while
+    /// their draws were on their way: ApexCharts rejected ("Element not found"; tearing down the old chart, "reading
+    /// 'parentNode'") and the exception ended the page's circuit. Drawing into an element that left the page is nothing.
+    /// </summary>
+    [Fact]
+    public async Task a_chart_whose_element_left_the_page_is_not_drawn_and_fails_nothing()
+    {
+        await using var app = await pg.NewLedgerAsync();
+        var baseUrl = app.StartOnKestrel();
+        await using var session = await BrowserSession.StartAsync(baseUrl);
+        await session.Page.GotoAsync($"{baseUrl}/studies");
+        var outcome = await session.Page.EvaluateAsync<string>("""
+            async () => {
+              const m = await import('/_content/ScalingLedger.Web/ledger-chart.js');
+              const json = JSON.stringify({ chart: { type: 'line', animations: { enabled: false } }, xaxis: { type: 'numeric' },
+                                            series: [{ name: 'a', data: [[1, 2], [2, 3]] }] });
+              const outcome = [];
+              const attempt = async (what, f) => {
+                try { await f(); outcome.push(what + ': ok'); } catch (e) { outcome.push(what + ': ' + e.message); }
+              };
+              const gone = document.createElement('div');
+              await attempt('never on the page', () => m.create(gone, 'gone', json));
+              const instead = document.createElement('div');
+              document.body.appendChild(instead);
+              await attempt('drawn instead', () => m.create(instead, 'gone', json));
+              const left = document.createElement('div');
+              document.body.appendChild(left);
+              await attempt('drawn', () => m.create(left, 'left', json));
+              left.remove();
+              await attempt('updated after it left', () => m.update('left', json));
+              const again = document.createElement('div');
+              document.body.appendChild(again);
+              await attempt('drawn again in its place', () => m.create(again, 'left', json));
+              const mid = document.createElement('div');
+              document.body.appendChild(mid);
+              await attempt('left while drawing', () => { const drawing = m.create(mid, 'mid', json); mid.remove(); return drawing; });
+              const after = document.createElement('div');
+              document.body.appendChild(after);
+              await attempt('drawn in the place of one that left while drawing', () => m.create(after, 'mid', json));
+              const shown = [instead, again, after].every(e => e.querySelector('svg.apexcharts-svg'));
+              outcome.push(shown ? 'the new charts are on the page' : 'a chart is missing');
+              return outcome.join('; ');
+            }
+            """);
+        outcome.ShouldBe("never on the page: ok; drawn instead: ok; drawn: ok; updated after it left: ok; drawn again in its place: ok; left while drawing: ok; " +
+            "drawn in the place of one that left while drawing: ok; the new charts are on the page");
+        session.Errors.ShouldBeEmpty();
     }
 }

@@ -63,8 +63,14 @@ function besidesSeries(parsed) {
   return JSON.stringify(Object.assign({}, parsed, { series: undefined }));
 }
 
+// A chart's element may leave the page while its draw is on its way (a link followed before the page finished drawing,
+// a panel redrawn): there is nothing to draw then, and ApexCharts would reject with "Element not found" and end the page's
+// circuit. A failure while the element is still on the page is a real one and is passed on.
+const unlessGone = element => error => { if (element.isConnected) throw error; };
+
 export function create(element, id, json) {
   destroy(id);
+  if (!element.isConnected) return Promise.resolve();
   const parsed = JSON.parse(json);
   if (parsed.ledger && parsed.ledger.empty) {
     // Nothing to draw: ApexCharts would draw an empty numeric chart at infinite coordinates, so say so in words.
@@ -82,12 +88,16 @@ export function create(element, id, json) {
   options.chart = Object.assign({}, options.chart, { id });
   const chart = new ApexCharts(element, options);
   charts.set(id, { chart, element, rest: besidesSeries(parsed) });
-  return chart.render().then(() => drawn(element));
+  return chart.render().then(() => drawn(element), unlessGone(element));
 }
 
 export function update(id, json) {
   const entry = charts.get(id);
   if (!entry) return Promise.resolve();
+  if (!entry.element.isConnected) {
+    destroy(id);
+    return Promise.resolve();
+  }
   const parsed = JSON.parse(json);
   // From or to an empty chart: draw it anew.
   if (!entry.chart || (parsed.ledger && parsed.ledger.empty)) return create(entry.element, id, json);
@@ -107,14 +117,19 @@ export function update(id, json) {
   return drawing.then(() => {
     entry.element.dataset.drawMs = String(performance.now() - started);
     drawn(entry.element);
-  });
+  }, unlessGone(entry.element));
 }
 
 export function destroy(id) {
   const entry = charts.get(id);
   if (entry) {
-    if (entry.chart) entry.chart.destroy();
-    else entry.element.innerHTML = '';
     charts.delete(id);
+    if (!entry.chart) entry.element.innerHTML = '';
+    else if (entry.element.isConnected) entry.chart.destroy();
+    else {
+      // ApexCharts fails to tear down a chart whose element left the page (it reads the element's parent), after it
+      // removed its window listener; the rest goes with the element.
+      try { entry.chart.destroy(); } catch { /* the element is gone already */ }
+    }
   }
 }
