@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ScalingLedger.Contracts;
 using ScalingLedger.Domain;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
@@ -11,24 +12,37 @@ namespace ScalingLedger.Benchmarks;
 /// <c>benchmarks/recordings/eval-*.json</c>) through the reactor's decisions, exactly as the Server records them, and prints per
 /// law the coverage of its last prediction before each point was observed: the calibrated interval (what the ledger promises)
 /// and the bootstrap's own interval side by side, each with its 95% binomial interval, and how much wider the calibrated one is.
+/// Then the same at reach (<see cref="CalibrationAtReach"/>): per law and per doublings beyond the fit's widest width, by claim
+/// and by width-event, with the median interval's factor (sharpness), credible and set-aside fits apart, and the tuned and
+/// fixed-rate laws pooled.
 /// Usage: dotnet run -c Release --project benchmarks/ScalingLedger.Benchmarks -- calibration [RECORDING.json ...] [--resamples N]
+/// [--fitter VERSION] (an earlier fitter's method, e.g. 3.0.0, to compare side by side)
 /// </summary>
 internal static class CalibrationBenchmark
 {
     public static int Run(string[] args)
     {
         var resamples = 1000;
+        string? fitter = null;
         var files = new List<string>();
         for (var i = 0; i < args.Length; i++)
             if (args[i] == "--resamples") resamples = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+            else if (args[i] == "--fitter") fitter = args[++i];
             else files.Add(args[i]);
+        if (fitter is not null && !LawEngine.SupportedFitterVersions.Contains(fitter))
+        {
+            Console.Error.WriteLine($"Unknown fitter {fitter}: this ledger runs {string.Join(", ", LawEngine.SupportedFitterVersions)}.");
+            return 2;
+        }
+        Console.WriteLine($"Fitter {fitter ?? LawEngine.FitterVersion}, {resamples} resamples");
         if (files.Count == 0)
         {
             var dir = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "recordings"));
-            files.AddRange(Directory.GetFiles(dir, "eval-*.json").Order());
+            files.AddRange(Directory.GetFiles(dir, "eval-*.json").Concat(Directory.GetFiles(dir, "metz-*.json")).Order());
         }
-        var options = new FitOptions(new BootstrapOptions(resamples));
+        var options = new FitOptions(new BootstrapOptions(resamples), Fitter: fitter);
         var all = new List<(string Sweep, StudyView View)>();
+        var widest = new Dictionary<Guid, double>();
         foreach (var file in files)
         {
             var recording = TrialRecording.Load(file);
@@ -37,16 +51,60 @@ internal static class CalibrationBenchmark
             var name = Path.GetFileNameWithoutExtension(file);
             var parameterization = recording.Source.Contains("muP", StringComparison.Ordinal) ? "mup" : "standard";
             var clock = Stopwatch.StartNew();
-            var view = SweepReplay.Run(outcomes, name, options, parameterization);
+            var view = SweepReplay.Run(outcomes, name, options, parameterization, decided: e =>
+            {
+                if (e is LawFitted { Points.Count: > 0 } fit && LawRegistry.Default.Find(fit.Law) is { PredictsWidths: true })
+                    widest[fit.FitId] = fit.Points.Max(p => p.X);
+            });
             Console.WriteLine($"== {name} ({parameterization}): {recording.Source}");
             Console.WriteLine($"   replayed in {clock.Elapsed.TotalSeconds:F1} s: {view.FitCount} fits, {view.Predictions.Count} predictions");
             Print(view.Calibration, view);
             foreach (var bend in view.Bends) Console.WriteLine($"   bends: {bend.Sentence}");
+            PrintReach(view.CrediblePredictions, widest, pooled: false);
             all.Add((name, view));
         }
         Console.WriteLine($"== all {all.Count} sweeps together (last prediction before each point was observed)");
         Print(Calibration.LastBeforeObservation(all.SelectMany(a => a.View.CrediblePredictions)), null);
+        Console.WriteLine($"== all {all.Count} sweeps together, at reach: credible fits");
+        PrintReach(all.SelectMany(a => a.View.CrediblePredictions), widest, pooled: true);
+        Console.WriteLine($"== all {all.Count} sweeps together, at reach: fits set aside as not credible");
+        PrintReach(all.SelectMany(a => a.View.SetAsidePredictions), widest, pooled: true);
         return 0;
+    }
+
+    /// <summary>
+    /// Coverage per law and reach (doublings beyond the fit's widest width; 3 is three and more), by claim and by width-event,
+    /// with the median 95% interval as a factor x/÷ (sharpness) and the bootstrap's own intervals beside; pooled, also the
+    /// tuned laws (every law of the best rate or its loss) and the fixed-rate laws together.
+    /// </summary>
+    private static void PrintReach(IEnumerable<PredictionView> predictions, IReadOnlyDictionary<Guid, double> widest, bool pooled)
+    {
+        var claims = CalibrationAtReach.LastAtEachReach(predictions, id => widest.TryGetValue(id, out var w) ? w : null);
+        var rows = claims.GroupBy(c => (c.Claim.Issued.Law, c.Reach)).OrderBy(g => g.Key.Law, StringComparer.Ordinal).ThenBy(g => g.Key.Reach)
+            .Select(g => CalibrationAtReach.Summarise(g.Key.Law, g.Key.Reach, g.Select(c => c.Claim).ToList())).ToList();
+        if (pooled)
+        {
+            bool FixedRate(string law) => LawRegistry.Default.Find(law) is FixedLrLaw;
+            foreach (var (label, fixedRate) in new[] { ("tuned laws together", false), ("fixed-rate laws together", true) })
+                rows.AddRange(claims.Where(c => FixedRate(c.Claim.Issued.Law) == fixedRate).GroupBy(c => c.Reach).OrderBy(g => g.Key)
+                    .Select(g => CalibrationAtReach.Summarise(label, g.Key, g.Select(c => c.Claim).ToList())));
+        }
+        if (rows.Count == 0)
+        {
+            Console.WriteLine("   (no resolved claims)");
+            return;
+        }
+        Console.WriteLine("   law                       reach  claims inside   width-events held [95% binomial]   median 95% x/÷   bootstrap inside");
+        foreach (var r in rows)
+        {
+            var reach = r.Reach == 0 ? "within"
+                : r.Reach == CalibrationAtReach.Farthest ? "3+" : r.Reach.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var boot = r.BootstrapClaims > 0 ? $"{r.BootstrapInside}/{r.BootstrapClaims}" : "–";
+            var factor = r.MedianFactor is { } f ? Numbers.Format(f, 3) : "–";
+            Console.WriteLine($"   {r.Law,-25} {reach,6}  {r.ClaimsInside,4}/{r.Claims,-4}    " +
+                $"{r.WidthEventsHeld,3}/{r.WidthEvents,-3} {Percent(r.ShareHeld)} " +
+                $"[{Percent(r.Lower)}, {Percent(r.Upper)}]      {factor,-14}   {boot}");
+        }
     }
 
     private static void Print(IReadOnlyList<LawCalibration> calibration, StudyView? view)

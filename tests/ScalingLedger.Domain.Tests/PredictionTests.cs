@@ -103,6 +103,58 @@ public class PredictionTests
         calibration[0].BootstrapShare.ShouldBe(1.0);
     }
 
+    [Theory]
+    [InlineData(512, 512, 0)]
+    [InlineData(256, 512, 0)]
+    [InlineData(1024, 512, 1)]
+    [InlineData(1500, 1024, 1)]
+    [InlineData(2048, 512, 2)]
+    [InlineData(4096, 512, 3)]
+    [InlineData(8192, 256, 3)]
+    public void reach_counts_doublings_beyond_the_widest_width_seen_rounded_up(double width, double widest, int reach) =>
+        CalibrationAtReach.Reach(width, widest).ShouldBe(reach);
+
+    private static PredictionView Claim(string key, double width, Guid fit, long issuedAt, double observed, double lower = 0.5, double upper = 2)
+    {
+        var id = Guid.NewGuid();
+        var issued = new PredictionIssued(Guid.Empty, id, fit, "fixed-lr-loglinear", key, width, null, 1, lower, upper, "planned", 0, [], "3.0.0",
+            DateTimeOffset.UnixEpoch);
+        var r = PredictionResolution.Resolve(1, lower, upper, observed);
+        return new PredictionView
+        {
+            Id = id, Issued = issued, IssuedSequence = issuedAt,
+            Resolution = new PredictionResolved(Guid.Empty, id, observed, r.Residual, r.ZScore, r.Inside, null, [], 100, DateTimeOffset.UnixEpoch),
+        };
+    }
+
+    [Fact]
+    public void calibration_at_reach_keeps_the_last_claim_at_each_reach_and_counts_a_widths_claims_as_one_event()
+    {
+        Guid fitTo256 = Guid.NewGuid(), fitTo512 = Guid.NewGuid(), unknown = Guid.NewGuid();
+        var widest = new Dictionary<Guid, double> { [fitTo256] = 256, [fitTo512] = 512 };
+        var rows = CalibrationAtReach.Of(
+        [
+            // Width 2048 from the fit to 256 (3 doublings): two rates' claims, one missed: one width-event, not held.
+            Claim("lr=0.001", 2048, fitTo256, 1, 1.5),
+            Claim("lr=0.003", 2048, fitTo256, 2, 3),
+            // An earlier claim at the same reach about the same point gives way to the later one.
+            Claim("lr=0.001", 1024, fitTo256, 3, 5),
+            Claim("lr=0.001", 1024, fitTo256, 4, 1.3, lower: 0.9, upper: 1.1 * 1.1),
+            // From the fit to 512 width 1024 is one doubling ahead: its own row.
+            Claim("lr=0.001", 1024, fitTo512, 5, 1.1),
+            // A claim whose fit's widths are unknown is left out.
+            Claim("lr=0.001", 4096, unknown, 6, 1),
+        ], id => widest.TryGetValue(id, out var w) ? w : null);
+        rows.Select(r => r.Reach).ShouldBe([1, 2, 3]);
+        var (one, two, three) = (rows[0], rows[1], rows[2]);
+        (one.Claims, one.ClaimsInside, one.WidthEvents, one.WidthEventsHeld).ShouldBe((1, 1, 1, 1));
+        (two.Claims, two.ClaimsInside, two.WidthEvents, two.WidthEventsHeld).ShouldBe((1, 0, 1, 0));
+        two.MedianFactor!.Value.ShouldBe(Math.Sqrt(1.21 / 0.9), 1e-12);
+        (three.Claims, three.ClaimsInside, three.WidthEvents, three.WidthEventsHeld).ShouldBe((2, 1, 1, 0));
+        three.MedianFactor!.Value.ShouldBe(2, 1e-12);
+        (three.Lower, three.Upper).ShouldBe(Calibration.Wilson(0, 1));
+    }
+
     [Fact]
     public void the_binomial_interval_of_a_share_holds_the_share_within_zero_and_one_and_narrows_with_more_points() =>
         Gen.Select(Gen.Int[1, 400], Gen.Double[0, 1]).Sample((n, share) =>

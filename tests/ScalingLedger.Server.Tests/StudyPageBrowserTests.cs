@@ -80,7 +80,8 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         (await page.Locator("#verified").InnerTextAsync()).ShouldBe("verified");
         (await page.Locator("#evidence tbody tr").CountAsync()).ShouldBeGreaterThan(0);
         await page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "prediction-page.png"), FullPage = true });
-        errors.ShouldBeEmpty($"the Server logged: {string.Join("\n", app.Logs.Messages.Where(m => m.Contains("circuit", StringComparison.OrdinalIgnoreCase)))}");
+        var circuits = app.Logs.Messages.Where(m => m.Contains("circuit", StringComparison.OrdinalIgnoreCase));
+        errors.ShouldBeEmpty($"the Server logged: {string.Join("\n", circuits)}");
     }
 
     /// <summary>
@@ -128,7 +129,8 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
               return outcome.join('; ');
             }
             """);
-        outcome.ShouldBe("never on the page: ok; drawn instead: ok; drawn: ok; updated after it left: ok; drawn again in its place: ok; left while drawing: ok; " +
+        outcome.ShouldBe("never on the page: ok; drawn instead: ok; drawn: ok; updated after it left: ok; drawn again in its place: ok; " +
+            "left while drawing: ok; " +
             "drawn in the place of one that left while drawing: ok; the new charts are on the page");
         session.Errors.ShouldBeEmpty();
     }

@@ -56,6 +56,13 @@ public sealed record FitOptions(BootstrapOptions? Bootstrap = null, OptimiserOpt
     /// </summary>
     public bool Calibrates => Fitter is not ("2.0.0" or "2.1.0" or "2.2.0");
 
+    /// <summary>
+    /// From 3.1.0 a calibrated interval knows the observation's own noise (<see cref="Law.ObservationSpread"/>), as a weak prior
+    /// on the law's misses and as a floor, and its Student's t counts the sub-fits that missed, not their misses (the misses of
+    /// one sub-fit at several wider widths share its error); see <see cref="PredictionIntervals"/>.
+    /// </summary>
+    public bool FloorsIntervals => Calibrates && Fitter is not "3.0.0";
+
     /// <summary>2.0.0 retried a bootstrap resample that did not converge from the full fit from the whole start grid.</summary>
     public bool BootstrapRetriesStartGrid => Fitter == "2.0.0";
 

@@ -111,6 +111,15 @@ public abstract class Law
     /// </summary>
     public virtual string? AlternativeTo => null;
 
+    /// <summary>
+    /// From fitter 3.1.0, the standard deviation in ln of one observation of this law at a width, as the widths of
+    /// <paramref name="evidence"/> show it: the noise a new width's own observation carries whatever the law's form, the floor
+    /// of a claim's interval (see <see cref="PredictionIntervals"/>). By default the spread of ln(final loss) between the
+    /// seeds of a (width, rate) cell, pooled over the cells with two or more, divided by the seeds a cell's mean averages;
+    /// null where no cell has two seeds.
+    /// </summary>
+    public virtual double? ObservationSpread(IReadOnlyList<TrialView> evidence) => ObservationNoise.OfCellMeans(evidence);
+
     /// <summary>The best learning rate at <paramref name="width"/> where the law says one; null otherwise.</summary>
     public virtual double? OptimalRateAt(IReadOnlyDictionary<string, double> parameters, double width) => null;
 

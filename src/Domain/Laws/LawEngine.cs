@@ -11,14 +11,15 @@ namespace ScalingLedger.Domain.Laws;
 public static class LawEngine
 {
     /// <summary>Changes whenever a fit of the same evidence could give different numbers.</summary>
-    public const string FitterVersion = "3.0.0";
+    public const string FitterVersion = "3.1.0";
 
     /// <summary>
     /// The fitter versions whose method this ledger still runs, so that an audit re-derives a fit the way it was made:
     /// 2.0.0 (holes absorbed, bootstrap resamples retried from the whole start grid), 2.1.0 (optima at the grid's edge
-    /// kept), 2.2.0 (the bootstrap's intervals promised as the predictions') and 3.0.0 (calibrated prediction intervals).
+    /// kept), 2.2.0 (the bootstrap's intervals promised as the predictions'), 3.0.0 (calibrated prediction intervals) and
+    /// 3.1.0 (calibrated intervals with a floor for the observation's noise, t counted by independent misses).
     /// </summary>
-    public static readonly IReadOnlyList<string> SupportedFitterVersions = ["2.0.0", "2.1.0", "2.2.0", FitterVersion];
+    public static readonly IReadOnlyList<string> SupportedFitterVersions = ["2.0.0", "2.1.0", "2.2.0", "3.0.0", FitterVersion];
 
     /// <summary>Every law's fits over these trials, each with bootstrap intervals and predictions (by default at the study's widths
     /// and target widths).</summary>
@@ -45,11 +46,23 @@ public static class LawEngine
                 var fit = c.Fit();
                 if (!fit.Converged || !law.PredictsWidths) return fit;
                 var residuals = OutOfSample.Residuals(law, c.Key, fit.Points, trials, options);
+                var floor = options.FloorsIntervals ? Floor(law, trials, fit.EvidenceTrialIds) : null;
                 var calibrated = PredictionIntervals.Calibrate(fit, residuals, law.ParameterCount, p => law.Evaluate(fit.Parameters, p),
-                    fit.Method.Contains(LawFitting.SeedsMethod, StringComparison.Ordinal) ? FewestSeeds(trials, fit.EvidenceTrialIds) : null);
+                    fit.Method.Contains(LawFitting.SeedsMethod, StringComparison.Ordinal) ? FewestSeeds(trials, fit.EvidenceTrialIds) : null,
+                    floor);
                 return calibrated with { OutOfSample = residuals, Method = fit.Method + "+calibrated" };
             },
         });
+
+    /// <summary>The law's observation spread over the widths of the fit's evidence (all their trials: a width's grid is whole).</summary>
+    private static PredictionIntervals.Floor? Floor(Law law, IReadOnlyList<TrialView> trials, IReadOnlyList<Guid> evidence)
+    {
+        var ids = evidence.ToHashSet();
+        var widths = trials.Where(t => ids.Contains(t.TrialId)).Select(t => t.Width).ToHashSet();
+        return law.ObservationSpread(trials.Where(t => widths.Contains(t.Width)).ToList()) is { } spread
+            ? new PredictionIntervals.Floor(spread)
+            : new PredictionIntervals.Floor(null);
+    }
 
     /// <summary>The fewest completed seeds of a (width, rate) cell among the evidence.</summary>
     private static int? FewestSeeds(IReadOnlyList<TrialView> trials, IReadOnlyList<Guid> evidence)

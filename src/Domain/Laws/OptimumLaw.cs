@@ -16,6 +16,13 @@ public abstract class OptimumLaw : Law
             : null;
     }
 
+    /// <summary>
+    /// The spread of an observed optimum: each seed's own refined optimum at each width seen, their spread pooled over the
+    /// widths, divided by the seeds the observation averages.
+    /// </summary>
+    public override double? ObservationSpread(IReadOnlyList<TrialView> evidence) =>
+        ObservationNoise.OfOptima(OptimalLearningRate.Grids(evidence.Where(t => t.Width >= 1)), Observed);
+
     /// <summary>What this law observes of a width's optimum.</summary>
     protected abstract double Observed(WidthOptimum optimum);
 

@@ -77,3 +77,67 @@ public static class Calibration
         return (Math.Max(0, centre - half), Math.Min(1, centre + half));
     }
 }
+
+/// <summary>
+/// How one law's claims held at one reach: how many doublings beyond the widest width its fit saw (1, 2, or 3 for three
+/// and more; 0 for a claim inside the fit's widths). Counted by claim (the last claim at each reach about each point) and by
+/// width-event (one study's width, held only when every claim about it held: the claims about one width share its noise,
+/// so they are not independent evidence). Sharpness beside coverage: the median half-width as a factor, sqrt(upper/lower)
+/// (x/÷ that factor), of those claims.
+/// </summary>
+/// <param name="Lower">The 95% (Wilson) interval of the width-events' share held.</param>
+/// <param name="BootstrapClaims">Of the claims, those that kept the bootstrap's own interval, and
+/// <paramref name="BootstrapInside"/> how many fell inside it: the same points as the calibrated column where every claim kept it.</param>
+public sealed record ReachCalibration(string Law, int Reach, int Claims, int ClaimsInside, int WidthEvents, int WidthEventsHeld,
+    double Lower, double Upper, double? MedianFactor, int BootstrapClaims, int BootstrapInside)
+{
+    public double ShareHeld => WidthEvents > 0 ? (double)WidthEventsHeld / WidthEvents : 0;
+}
+
+public static class CalibrationAtReach
+{
+    /// <summary>3 stands for three doublings and more.</summary>
+    public const int Farthest = 3;
+
+    /// <summary>Doublings from <paramref name="widestSeen"/> to <paramref name="width"/>, rounded up (0 within, at most 3).</summary>
+    public static int Reach(double width, double widestSeen)
+    {
+        if (!(widestSeen > 0) || width <= widestSeen * (1 + 1e-9)) return 0;
+        return Math.Min(Farthest, (int)Math.Ceiling(Math.Log2(width / widestSeen) - 1e-9));
+    }
+
+    /// <summary>
+    /// Per law and reach, over resolved claims whose fit's widest width <paramref name="widestOfFit"/> knows: for every
+    /// observed point, the last claim issued at each reach, counted by claim and by width-event.
+    /// </summary>
+    public static IReadOnlyList<ReachCalibration> Of(IEnumerable<Studies.PredictionView> predictions, Func<Guid, double?> widestOfFit) =>
+        LastAtEachReach(predictions, widestOfFit)
+            .GroupBy(c => (c.Claim.Issued.Law, c.Reach))
+            .OrderBy(g => g.Key.Law, StringComparer.Ordinal).ThenBy(g => g.Key.Reach)
+            .Select(g => Summarise(g.Key.Law, g.Key.Reach, g.Select(c => c.Claim).ToList()))
+            .ToList();
+
+    /// <summary>For every observed point, the last resolved claim issued about it at each reach.</summary>
+    public static IReadOnlyList<(Studies.PredictionView Claim, int Reach)> LastAtEachReach(IEnumerable<Studies.PredictionView> predictions,
+        Func<Guid, double?> widestOfFit) =>
+        predictions.Where(p => p.Resolution is not null)
+            .Select(p => (Claim: p, Widest: widestOfFit(p.Issued.FitId)))
+            .Where(c => c.Widest is not null)
+            .Select(c => (c.Claim, Reach: Reach(c.Claim.Issued.Width, c.Widest!.Value)))
+            .GroupBy(c => (c.Claim.Issued.StudyId, c.Claim.Issued.Law, c.Claim.Issued.Key, c.Claim.Issued.Width, c.Claim.Issued.AtLearningRate, c.Reach))
+            .Select(g => g.MaxBy(c => c.Claim.IssuedSequence))
+            .ToList();
+
+    /// <summary>The claims of several laws (or studies) as one row, e.g. the tuned laws together.</summary>
+    public static ReachCalibration Summarise(string law, int reach, IReadOnlyList<Studies.PredictionView> claims)
+    {
+        var events = claims.GroupBy(c => (c.Issued.StudyId, c.Issued.Width)).ToList();
+        var held = events.Count(e => e.All(c => c.Resolution!.Inside));
+        var (lower, upper) = Calibration.Wilson(held, events.Count);
+        var factors = claims.Where(c => c.Issued.Lower > 0 && c.Issued.Upper >= c.Issued.Lower)
+            .Select(c => Math.Sqrt(c.Issued.Upper / c.Issued.Lower)).Order().ToList();
+        var kept = claims.Where(c => c.Resolution!.InsideBootstrap is not null).ToList();
+        return new ReachCalibration(law, reach, claims.Count, claims.Count(c => c.Resolution!.Inside), events.Count, held, lower, upper,
+            factors.Count > 0 ? factors[factors.Count / 2] : null, kept.Count, kept.Count(c => c.Resolution!.InsideBootstrap == true));
+    }
+}

@@ -33,10 +33,11 @@ public static class SweepReplay
 
     /// <summary>
     /// Replays the sweep; <paramref name="laws"/> restricts which laws the reactor fits (null: all). Returns the study as the
-    /// ledger would hold it at the end, every fit and prediction of the way included.
+    /// ledger would hold it at the end, every fit and prediction of the way included; <paramref name="decided"/> sees each
+    /// event the reactor decided (every fit, where the view keeps the latest).
     /// </summary>
     public static StudyView Run(IReadOnlyList<Outcome> outcomes, string name, FitOptions options, string parameterization = "standard",
-        Func<Law, bool>? laws = null)
+        Func<Law, bool>? laws = null, Action<object>? decided = null)
     {
         var defined = Plan(outcomes, name, parameterization);
         var folder = new StudyFolder();
@@ -52,7 +53,11 @@ public static class SweepReplay
                 : new TrialCompleted(defined.StudyId, t.TrialId, o.Loss.Value, 0, 0, 0, At), ++sequence);
             var view = folder.View;
             var state = new EvidenceState(view, view.Trials, view.LatestFits, view.Predictions.Where(p => p.Resolution is null).ToList(), view.LastSequence);
-            foreach (var e in EvidenceDecider.Decide(state, NewId, At, options, laws)) folder.Apply(e, ++sequence);
+            foreach (var e in EvidenceDecider.Decide(state, NewId, At, options, laws))
+            {
+                decided?.Invoke(e);
+                folder.Apply(e, ++sequence);
+            }
         }
         return folder.View;
     }
