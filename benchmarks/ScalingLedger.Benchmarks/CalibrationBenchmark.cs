@@ -42,7 +42,8 @@ internal static class CalibrationBenchmark
         }
         var options = new FitOptions(new BootstrapOptions(resamples), Fitter: fitter);
         var all = new List<(string Sweep, StudyView View)>();
-        var widest = new Dictionary<Guid, double>();
+        // By study and fit: a replayed sweep's fit ids repeat in the next sweep.
+        var widest = new Dictionary<(Guid Study, Guid Fit), double>();
         foreach (var file in files)
         {
             var recording = TrialRecording.Load(file);
@@ -54,7 +55,7 @@ internal static class CalibrationBenchmark
             var view = SweepReplay.Run(outcomes, name, options, parameterization, decided: e =>
             {
                 if (e is LawFitted { Points.Count: > 0 } fit && LawRegistry.Default.Find(fit.Law) is { PredictsWidths: true })
-                    widest[fit.FitId] = fit.Points.Max(p => p.X);
+                    widest[(fit.StudyId, fit.FitId)] = fit.Points.Max(p => p.X);
             });
             Console.WriteLine($"== {name} ({parameterization}): {recording.Source}");
             Console.WriteLine($"   replayed in {clock.Elapsed.TotalSeconds:F1} s: {view.FitCount} fits, {view.Predictions.Count} predictions");
@@ -77,9 +78,9 @@ internal static class CalibrationBenchmark
     /// with the median 95% interval as a factor x/÷ (sharpness) and the bootstrap's own intervals beside; pooled, also the
     /// tuned laws (every law of the best rate or its loss) and the fixed-rate laws together.
     /// </summary>
-    private static void PrintReach(IEnumerable<PredictionView> predictions, IReadOnlyDictionary<Guid, double> widest, bool pooled)
+    private static void PrintReach(IEnumerable<PredictionView> predictions, IReadOnlyDictionary<(Guid, Guid), double> widest, bool pooled)
     {
-        var claims = CalibrationAtReach.LastAtEachReach(predictions, id => widest.TryGetValue(id, out var w) ? w : null);
+        var claims = CalibrationAtReach.LastAtEachReach(predictions, (study, fit) => widest.TryGetValue((study, fit), out var w) ? w : null);
         var rows = claims.GroupBy(c => (c.Claim.Issued.Law, c.Reach)).OrderBy(g => g.Key.Law, StringComparer.Ordinal).ThenBy(g => g.Key.Reach)
             .Select(g => CalibrationAtReach.Summarise(g.Key.Law, g.Key.Reach, g.Select(c => c.Claim).ToList())).ToList();
         if (pooled)

@@ -147,12 +147,14 @@ internal static class LedgerBenchmark
         };
     }
 
-    private static async Task<WebApplication> StartServerAsync(string connection, string recording)
+    /// <summary>A Server (API only) on <paramref name="connection"/> whose trainer replays <paramref name="recording"/>; none when null.</summary>
+    internal static async Task<WebApplication> StartServerAsync(string connection, string? recording)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
         builder.Configuration["ConnectionStrings:Ledger"] = connection;
         builder.Configuration["Ledger:SigningKey"] = BrowserBenchmark.SigningKey;
-        builder.Configuration["Trainer:Replay"] = recording;
+        if (recording is null) builder.Configuration["Ledger:EmbeddedTrainer"] = "false";
+        else builder.Configuration["Trainer:Replay"] = recording;
         builder.Configuration["Logging:LogLevel:Default"] = "Warning";
         builder.Configuration["Logging:LogLevel:Marten"] = "Critical";
         builder.WebHost.UseUrls("http://127.0.0.1:0");

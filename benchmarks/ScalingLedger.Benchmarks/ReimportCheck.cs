@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,7 +30,7 @@ internal static class ReimportCheck
         try
         {
             await pg.CreateDatabaseAsync("reimport");
-            await using var app = await StartServerAsync(pg.ConnectionString("reimport"));
+            await using var app = await LedgerBenchmark.StartServerAsync(pg.ConnectionString("reimport"), recording: null);
             using var client = new HttpClient
             {
                 BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()),
@@ -72,21 +70,5 @@ internal static class ReimportCheck
             await pg.StopAsync();
             try { Directory.Delete(dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
-    }
-
-    private static async Task<WebApplication> StartServerAsync(string connection)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
-        builder.Configuration["ConnectionStrings:Ledger"] = connection;
-        builder.Configuration["Ledger:SigningKey"] = BrowserBenchmark.SigningKey;
-        builder.Configuration["Ledger:EmbeddedTrainer"] = "false";
-        builder.Configuration["Logging:LogLevel:Default"] = "Warning";
-        builder.Configuration["Logging:LogLevel:Marten"] = "Critical";
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddLedger();
-        var app = builder.Build();
-        app.MapLedger(site: false);
-        await app.StartAsync();
-        return app;
     }
 }

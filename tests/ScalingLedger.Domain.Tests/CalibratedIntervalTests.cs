@@ -140,14 +140,21 @@ public class CalibratedIntervalTests(Xunit.Abstractions.ITestOutputHelper output
         var shifted = Grid((i, seed) => (i == 1 ? 0 : 0.5) + (seed == 0 ? 0.1 : -0.1));
         ObservationNoise.OfCellMeans(shifted)!.Value.ShouldBe(0.1, 1e-12);
         ObservationNoise.OfCellMeans(shifted.Where(t => t.Seed == 0).ToList()).ShouldBeNull();
-        // Every seed's valley has its floor at the same rate: the best rate does not move between seeds.
-        new OptimalLrLaw().ObservationSpread(shifted)!.Value.ShouldBe(0, 1e-12);
+        // Every seed's valley has its floor at the same rate: the seeds agree exactly, which is no spread to floor an interval
+        // with (null, not 0, which would narrow it).
+        new OptimalLrLaw().ObservationSpread(shifted).ShouldBeNull();
         // Seed 1's valley leans towards the larger rate: its refined optimum moves, and the spread is the two optima's.
         var leaning = Grid((i, seed) => i == 1 ? 0 : seed == 1 && i == 2 ? 0.3 : 0.5);
         var a = OptimalLearningRate.Refine(rates, [Math.Exp(0.5), 1, Math.Exp(0.5)])!.RefinedLearningRate;
         var b = OptimalLearningRate.Refine(rates, [Math.Exp(0.5), 1, Math.Exp(0.3)])!.RefinedLearningRate;
         var half = Math.Log(b / a) / 2;
         new OptimalLrLaw().ObservationSpread(leaning)!.Value.ShouldBe(Math.Sqrt(2 * half * half / 2), 1e-9);
+        // A seed whose neighbouring rate diverged keeps its grid rate: it says nothing of the spread and is left out.
+        var diverged = leaning.Select(t => t.Seed == 1 && t.LearningRate == 1e-2 ? new TrialView
+        {
+            TrialId = t.TrialId, Width = t.Width, LearningRate = t.LearningRate, Seed = t.Seed, Status = TrialStatus.Diverged,
+        } : t).ToList();
+        new OptimalLrLaw().ObservationSpread(diverged).ShouldBeNull();
     }
 
     [Fact]
@@ -158,13 +165,13 @@ public class CalibratedIntervalTests(Xunit.Abstractions.ITestOutputHelper output
         // held is not below 95% (its binomial interval reaches it) at one and at two doublings, and the intervals stay sharp.
         Dictionary<int, ReachCalibration> AtReach(FitOptions options)
         {
-            var widest = new Dictionary<Guid, double>();
+            var widest = new Dictionary<(Guid, Guid), double>();
             var predictions = Enumerable.Range(0, 40).SelectMany(i => SweepReplay.Run(Sweep(1000 + i, noise: 0.02, steeper: 3), $"asymmetric-{i}",
                 options, laws: RateLaws, decided: e =>
                 {
-                    if (e is LawFitted { Points.Count: > 0 } fit) widest[fit.FitId] = fit.Points.Max(p => p.X);
+                    if (e is LawFitted { Points.Count: > 0 } fit) widest[(fit.StudyId, fit.FitId)] = fit.Points.Max(p => p.X);
                 }).CrediblePredictions).ToList();
-            var rows = CalibrationAtReach.Of(predictions, id => widest.TryGetValue(id, out var w) ? w : null)
+            var rows = CalibrationAtReach.Of(predictions, (study, fit) => widest.TryGetValue((study, fit), out var w) ? w : null)
                 .Where(r => r.Law == OptimalLrLaw.LawName).ToDictionary(r => r.Reach);
             foreach (var r in rows.Values)
                 output.WriteLine($"fitter {options.Fitter ?? LawEngine.FitterVersion}, reach {r.Reach}: {r.WidthEventsHeld} of {r.WidthEvents} " +

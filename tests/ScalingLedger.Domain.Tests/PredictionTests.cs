@@ -144,7 +144,7 @@ public class PredictionTests
             Claim("lr=0.001", 1024, fitTo512, 5, 1.1),
             // A claim whose fit's widths are unknown is left out.
             Claim("lr=0.001", 4096, unknown, 6, 1),
-        ], id => widest.TryGetValue(id, out var w) ? w : null);
+        ], (_, fit) => widest.TryGetValue(fit, out var w) ? w : null);
         rows.Select(r => r.Reach).ShouldBe([1, 2, 3]);
         var (one, two, three) = (rows[0], rows[1], rows[2]);
         (one.Claims, one.ClaimsInside, one.WidthEvents, one.WidthEventsHeld).ShouldBe((1, 1, 1, 1));

@@ -112,8 +112,8 @@ public abstract class Law
     public virtual string? AlternativeTo => null;
 
     /// <summary>
-    /// From fitter 3.1.0, the standard deviation in ln of one observation of this law at a width, as the widths of
-    /// <paramref name="evidence"/> show it: the noise a new width's own observation carries whatever the law's form, the floor
+    /// From fitter 3.1.0, the standard deviation in ln of one observation of this law at a width, as a fit's
+    /// <paramref name="evidence"/> (its trials) shows it: the noise a new width's own observation carries whatever the law's form, the floor
     /// of a claim's interval (see <see cref="PredictionIntervals"/>). By default the spread of ln(final loss) between the
     /// seeds of a (width, rate) cell, pooled over the cells with two or more, divided by the seeds a cell's mean averages;
     /// null where no cell has two seeds.

@@ -54,14 +54,11 @@ public static class LawEngine
             },
         });
 
-    /// <summary>The law's observation spread over the widths of the fit's evidence (all their trials: a width's grid is whole).</summary>
-    private static PredictionIntervals.Floor? Floor(Law law, IReadOnlyList<TrialView> trials, IReadOnlyList<Guid> evidence)
+    /// <summary>The law's observation spread over the fit's evidence (a law over optima has whole widths as its evidence).</summary>
+    private static PredictionIntervals.Floor Floor(Law law, IReadOnlyList<TrialView> trials, IReadOnlyList<Guid> evidence)
     {
         var ids = evidence.ToHashSet();
-        var widths = trials.Where(t => ids.Contains(t.TrialId)).Select(t => t.Width).ToHashSet();
-        return law.ObservationSpread(trials.Where(t => widths.Contains(t.Width)).ToList()) is { } spread
-            ? new PredictionIntervals.Floor(spread)
-            : new PredictionIntervals.Floor(null);
+        return new PredictionIntervals.Floor(law.ObservationSpread(trials.Where(t => ids.Contains(t.TrialId)).ToList()));
     }
 
     /// <summary>The fewest completed seeds of a (width, rate) cell among the evidence.</summary>

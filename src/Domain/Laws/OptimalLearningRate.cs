@@ -207,6 +207,7 @@ public static class OptimalLearningRate
         return new GridOptimum(best, lr, loss, edge, Math.Exp(at), null, Math.Min(floor, loss));
     }
 
-    private static double Loss(TrialView t) =>
+    /// <summary>An ended trial's loss: its final loss, or +infinity when it diverged.</summary>
+    internal static double Loss(TrialView t) =>
         t.Status == TrialStatus.Completed && t.FinalEvalLoss is { } l && double.IsFinite(l) ? l : double.PositiveInfinity;
 }

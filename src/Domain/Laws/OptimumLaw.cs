@@ -21,7 +21,7 @@ public abstract class OptimumLaw : Law
     /// widths, divided by the seeds the observation averages.
     /// </summary>
     public override double? ObservationSpread(IReadOnlyList<TrialView> evidence) =>
-        ObservationNoise.OfOptima(OptimalLearningRate.Grids(evidence.Where(t => t.Width >= 1)), Observed);
+        ObservationNoise.OfOptima(evidence, Observed);
 
     /// <summary>What this law observes of a width's optimum.</summary>
     protected abstract double Observed(WidthOptimum optimum);

@@ -107,10 +107,11 @@ public static class CalibrationAtReach
     }
 
     /// <summary>
-    /// Per law and reach, over resolved claims whose fit's widest width <paramref name="widestOfFit"/> knows: for every
-    /// observed point, the last claim issued at each reach, counted by claim and by width-event.
+    /// Per law and reach, over resolved claims whose fit's widest width <paramref name="widestOfFit"/> knows (by study and
+    /// fit: fit ids are unique in a ledger, not across replayed sweeps): for every observed point, the last claim issued at
+    /// each reach, counted by claim and by width-event.
     /// </summary>
-    public static IReadOnlyList<ReachCalibration> Of(IEnumerable<Studies.PredictionView> predictions, Func<Guid, double?> widestOfFit) =>
+    public static IReadOnlyList<ReachCalibration> Of(IEnumerable<Studies.PredictionView> predictions, Func<Guid, Guid, double?> widestOfFit) =>
         LastAtEachReach(predictions, widestOfFit)
             .GroupBy(c => (c.Claim.Issued.Law, c.Reach))
             .OrderBy(g => g.Key.Law, StringComparer.Ordinal).ThenBy(g => g.Key.Reach)
@@ -119,14 +120,17 @@ public static class CalibrationAtReach
 
     /// <summary>For every observed point, the last resolved claim issued about it at each reach.</summary>
     public static IReadOnlyList<(Studies.PredictionView Claim, int Reach)> LastAtEachReach(IEnumerable<Studies.PredictionView> predictions,
-        Func<Guid, double?> widestOfFit) =>
+        Func<Guid, Guid, double?> widestOfFit) =>
         predictions.Where(p => p.Resolution is not null)
-            .Select(p => (Claim: p, Widest: widestOfFit(p.Issued.FitId)))
+            .Select(p => (Claim: p, Widest: widestOfFit(p.Issued.StudyId, p.Issued.FitId)))
             .Where(c => c.Widest is not null)
             .Select(c => (c.Claim, Reach: Reach(c.Claim.Issued.Width, c.Widest!.Value)))
             .GroupBy(c => (c.Claim.Issued.StudyId, c.Claim.Issued.Law, c.Claim.Issued.Key, c.Claim.Issued.Width, c.Claim.Issued.AtLearningRate, c.Reach))
             .Select(g => g.MaxBy(c => c.Claim.IssuedSequence))
             .ToList();
+
+    private static double? Median(IReadOnlyList<double> sorted) =>
+        sorted.Count == 0 ? null : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 
     /// <summary>The claims of several laws (or studies) as one row, e.g. the tuned laws together.</summary>
     public static ReachCalibration Summarise(string law, int reach, IReadOnlyList<Studies.PredictionView> claims)
@@ -134,10 +138,10 @@ public static class CalibrationAtReach
         var events = claims.GroupBy(c => (c.Issued.StudyId, c.Issued.Width)).ToList();
         var held = events.Count(e => e.All(c => c.Resolution!.Inside));
         var (lower, upper) = Calibration.Wilson(held, events.Count);
-        var factors = claims.Where(c => c.Issued.Lower > 0 && c.Issued.Upper >= c.Issued.Lower)
-            .Select(c => Math.Sqrt(c.Issued.Upper / c.Issued.Lower)).Order().ToList();
+        // A claim unbounded below (lower 0) is infinitely wide: it counts, at the far end.
+        var factors = claims.Select(c => c.Issued.Lower > 0 ? Math.Sqrt(c.Issued.Upper / c.Issued.Lower) : double.PositiveInfinity).Order().ToList();
         var kept = claims.Where(c => c.Resolution!.InsideBootstrap is not null).ToList();
         return new ReachCalibration(law, reach, claims.Count, claims.Count(c => c.Resolution!.Inside), events.Count, held, lower, upper,
-            factors.Count > 0 ? factors[factors.Count / 2] : null, kept.Count, kept.Count(c => c.Resolution!.InsideBootstrap == true));
+            Median(factors), kept.Count, kept.Count(c => c.Resolution!.InsideBootstrap == true));
     }
 }

@@ -65,12 +65,15 @@ function besidesSeries(parsed) {
 
 // A chart's element may leave the page while its draw is on its way (a link followed before the page finished drawing,
 // a panel redrawn): there is nothing to draw then, and ApexCharts would reject with "Element not found" and end the page's
-// circuit. A failure while the element is still on the page is a real one and is passed on.
-const unlessGone = element => error => { if (element.isConnected) throw error; };
+// circuit. Blazor hands an element that has left the page as null. A failure while the element is still on the page is a
+// real one and is passed on.
+const onPage = element => !!element && element.isConnected;
+const unlessGone = element => error => { if (onPage(element)) throw error; };
 
 export function create(element, id, json) {
+  // A late draw of a page that is gone must not replace the chart of the same id the next page drew meanwhile.
+  if (!onPage(element)) return Promise.resolve();
   destroy(id);
-  if (!element.isConnected) return Promise.resolve();
   const parsed = JSON.parse(json);
   if (parsed.ledger && parsed.ledger.empty) {
     // Nothing to draw: ApexCharts would draw an empty numeric chart at infinite coordinates, so say so in words.
@@ -91,10 +94,11 @@ export function create(element, id, json) {
   return chart.render().then(() => drawn(element), unlessGone(element));
 }
 
-export function update(id, json) {
+export function update(element, id, json) {
   const entry = charts.get(id);
-  if (!entry) return Promise.resolve();
-  if (!entry.element.isConnected) {
+  // Only the component's own chart: a late update of a page that is gone must not redraw the next page's chart of its id.
+  if (!entry || entry.element !== element) return Promise.resolve();
+  if (!onPage(entry.element)) {
     destroy(id);
     return Promise.resolve();
   }
@@ -120,12 +124,15 @@ export function update(id, json) {
   }, unlessGone(entry.element));
 }
 
-export function destroy(id) {
+// element: the component's own (null when it has left the page); a chart of the same id whose element is another one still
+// on the page belongs to a newer component and stays.
+export function destroy(id, element) {
   const entry = charts.get(id);
+  if (entry && element !== undefined && entry.element !== element && onPage(entry.element)) return;
   if (entry) {
     charts.delete(id);
     if (!entry.chart) entry.element.innerHTML = '';
-    else if (entry.element.isConnected) entry.chart.destroy();
+    else if (onPage(entry.element)) entry.chart.destroy();
     else {
       // ApexCharts fails to tear down a chart whose element left the page (it reads the element's parent), after it
       // removed its window listener; the rest goes with the element.
