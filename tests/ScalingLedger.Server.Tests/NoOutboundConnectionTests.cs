@@ -80,7 +80,7 @@ public sealed partial class NoOutboundConnectionTests(PostgresFixture pg)
             Microsoft.Extensions.DependencyInjection.OptionsServiceCollectionExtensions.Configure<MassTransit.UsageTelemetryOptions>(s,
                 o => o.ReportDelay = TimeSpan.FromSeconds(30))));
         var client = shortened.CreateClient();
-        (await client.GetAsync("/health")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await StudyApi.WaitHealthyAsync(client, TimeSpan.FromSeconds(60));
         await Task.Delay(TimeSpan.FromSeconds(40));
         outbound.ShouldBeEmpty();
     }

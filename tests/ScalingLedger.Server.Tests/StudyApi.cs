@@ -79,6 +79,23 @@ internal static class StudyApi
         $"{t["checkpoints"]?.AsArray().Count ?? 0} checkpoint(s), last step {t["checkpoints"]?.AsArray().LastOrDefault()?["step"]}"));
 
     /// <summary>
+    /// Polls <c>/health</c> until it answers 200: a host is ready once its bus has started (MassTransit starts it beside the
+    /// host, not before the host answers) and it is warm; a loaded machine answered 503 to a first request.
+    /// </summary>
+    public static async Task WaitHealthyAsync(HttpClient client, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var response = await client.GetAsync("/health");
+            if (response.StatusCode == System.Net.HttpStatusCode.OK) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"/health did not answer 200 within {timeout}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
     /// Polls <c>/health</c> until every reactor has caught up with the ledger's last event: what follows an import (its fits)
     /// is then appended, and the study's stream stops growing.
     /// </summary>
