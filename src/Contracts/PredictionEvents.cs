@@ -44,6 +44,10 @@ public sealed record PredictionIssued(
 /// a law that stops holding. <see cref="Observed"/> is null when every trial there diverged (then it is outside).
 /// <see cref="InsideBootstrap"/> came later: whether the observation fell inside the bootstrap's own interval too, where
 /// the prediction kept it beside its calibrated one.
+/// <see cref="ObservedAtLeast"/> and <see cref="ObservedAtMost"/> came later still: an interval-censored observation (a
+/// width's best rate at the grid's edge or beside a hole: the grid bounds the optimum without pinning it down). Then
+/// <see cref="Observed"/> is the value the grid shows (its best rate, or the loss there), <see cref="Residual"/> and
+/// <see cref="ZScore"/> are null, and the claim missed when its whole interval lies on the wrong side of the bounds.
 /// </summary>
 public sealed record PredictionResolved(
     Guid StudyId,
@@ -56,7 +60,9 @@ public sealed record PredictionResolved(
     IReadOnlyList<Guid> ObservedTrialIds,
     long ObservedAtSequence,
     DateTimeOffset ResolvedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? InsideBootstrap = null) : IStudyEvent
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? InsideBootstrap = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? ObservedAtLeast = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? ObservedAtMost = null) : IStudyEvent
 {
     DateTimeOffset IStudyEvent.OccurredAt => ResolvedAt;
 }

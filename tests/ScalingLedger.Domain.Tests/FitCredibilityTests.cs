@@ -323,4 +323,30 @@ public class FitCredibilityTests
         var outcomes = rows.ToDictionary(r => (r.Width, r.Rate, r.Seed), r => r.Loss);
         return new StudyTestKit(spec).FinishAll(t => outcomes[(t.Width, t.LearningRate, t.Seed)]);
     }
+
+    /// <summary>
+    /// A coarse grid whose rate above the best diverged at every width: each width's best rate is the same grid rate, kept
+    /// unrefined (no parabola through a diverged neighbour), so every bootstrap resample finds the same optima and the
+    /// slope comes out d = 0 [0, 0]. An interval of no width is no interval: the fit is not credible, and says why.
+    /// </summary>
+    [Fact]
+    public void a_diverged_neighbour_no_longer_yields_a_credible_d_of_0_within_0_0()
+    {
+        var spec = Specs.Demo() with
+        {
+            Model = new ModelSpec("mlp", 3, [16, 32, 64, 128], "standard"),
+            Optimizer = new OptimizerSpec("adam", [1e-3, 1e-2, 1e-1]),
+            Seeds = [0, 1],
+        };
+        var kit = new StudyTestKit(spec).FinishAll(t => t.LearningRate == 1e-1 ? null
+            : MetzLike.Frontier(t.Width) + (t.LearningRate == 1e-3 ? 0.1 : 0) + 0.002 * t.Seed);
+        var fit = TestLaws.OptimalLr(kit.View.Trials, new FitOptions(new BootstrapOptions(200)))!;
+        var fitted = LawEngine.ToEvent(kit.StudyId, fit, Guid.NewGuid(), kit.View.LastSequence, StudyTestKit.Now);
+        fitted.Parameters["d"].ShouldBe(0, 1e-9);
+        fitted.Intervals!["d"].Lower.ShouldBe(fitted.Intervals["d"].Upper, 1e-12);
+
+        var verdict = CredibilityRule.Assess(fitted);
+        verdict.Credible.ShouldBeFalse();
+        verdict.Reasons.ShouldContain(r => r.Contains("d's 95% interval", StringComparison.Ordinal) && r.Contains("no width", StringComparison.Ordinal));
+    }
 }

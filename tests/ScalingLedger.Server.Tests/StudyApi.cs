@@ -90,7 +90,8 @@ internal static class StudyApi
             var response = await client.GetAsync("/health");
             if (response.StatusCode == System.Net.HttpStatusCode.OK) return;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"/health did not answer 200 within {timeout}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                throw new TimeoutException(
+                    $"/health did not answer 200 within {timeout}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             await Task.Delay(100);
         }
     }

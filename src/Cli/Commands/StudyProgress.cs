@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ScalingLedger.Domain;
+using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 using Spectre.Console;
 
@@ -31,7 +32,7 @@ public static class StudyProgress
                 foreach (var p in study.CrediblePredictions.Where(p => p.IsDeviation && deviationsSeen.Add(p.Id)))
                     console.WriteLine(Printable.Text($"  deviation: {p.Issued.Law} ({p.Issued.Key}) at width {Numbers.Width(p.Issued.Width)} predicted " +
                                                      $"{Numbers.Format(p.Issued.Predicted)} {Numbers.Interval(p.Issued.Lower, p.Issued.Upper)}, " +
-                                                     $"observed {Numbers.Format(p.Resolution!.Observed)}"));
+                                                     $"observed {PredictionResolution.ObservedText(p.Resolution!, v => Numbers.Format(v))}"));
                 if (study.Status != StudyStatus.Running) return study;
                 await Task.Delay(io.PollEvery, cancel);
                 study = await client.GetStudyAsync(id, null, "none", cancel);

@@ -84,7 +84,8 @@ public static class StudyReport
             md.AppendLine("| law | key | width | predicted (95% interval) | observed | verdict | audit |").AppendLine("|---|---|---|---|---|---|---|");
             foreach (var p in predictions.TakeLast(200))
                 md.AppendLine($"| {Cell(p.Issued.Law)} | {Cell(p.Issued.Key)} | {Numbers.Width(p.Issued.Width)} | {Numbers.Format(p.Issued.Predicted)} " +
-                              $"{Numbers.Interval(p.Issued.Lower, p.Issued.Upper)} | {Numbers.Format(p.Resolution?.Observed)} | " +
+                              $"{Numbers.Interval(p.Issued.Lower, p.Issued.Upper)} | " +
+                              $"{(p.Resolution is { } r ? PredictionResolution.ObservedText(r, v => Numbers.Format(v)) : "–")} | " +
                               $"{(p.Resolution is null ? "open" : p.Resolution.Inside ? "inside" : "**outside**")} | `/api/predictions/{p.Id}` |");
             if (predictions.Count > 200) md.AppendLine().AppendLine($"The last 200 of {predictions.Count} predictions; `ledger status --json` has them all.");
             md.AppendLine();

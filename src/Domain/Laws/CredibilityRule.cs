@@ -17,6 +17,9 @@ public sealed record FitCredibility(bool Credible, IReadOnlyList<string> Reasons
 /// the Chinchilla law's A and B) has a 95% bootstrap interval reaching zero or spanning more than two orders of magnitude:
 /// the data do not determine it. The floor E is exempt: it often cannot be resolved from the widths at hand (its interval
 /// reaches 0) while the law still is.</item>
+/// <item>An exponent's 95% bootstrap interval has no width (rule 3): every resample found the same value, so the data
+/// said nothing about its uncertainty. A coarse grid whose rate above the best diverged at every width keeps each width's
+/// best rate at the same grid rate (no parabola through a diverged neighbour), and the slope came out d = 0 [0, 0].</item>
 /// <item>A loss law explains less than half the variance of its points (R² &lt; 0.5): ordinary fits give 0.8 to 1 (the
 /// log-linear law down to 0.7 over a wide range of widths); below 0.5 the curve is drawn through noise. Not applied to a
 /// law of the learning rate (the optimal-LR law), whose R² is near 0 by design when the best rate does not move with width
@@ -32,7 +35,7 @@ public sealed record FitCredibility(bool Credible, IReadOnlyList<string> Reasons
 public static class CredibilityRule
 {
     /// <summary>Changes whenever the rule could judge the same fit differently.</summary>
-    public const string Version = "2";
+    public const string Version = "3";
 
     public const double MaxIntervalRatio = 100;
     public const double MinRSquared = 0.5;
@@ -55,6 +58,12 @@ public static class CredibilityRule
         foreach (var exponent in law?.Exponents ?? [])
             if (fit.Parameters.TryGetValue(exponent.Parameter, out var value) && double.IsFinite(value) && !exponent.Admits(value))
                 reasons.Add(exponent.Reason(value));
+        foreach (var exponent in law?.Exponents ?? [])
+            if (fit.Intervals?.GetValueOrDefault(exponent.Parameter) is { } interval && double.IsFinite(interval.Lower)
+                && interval.Upper - interval.Lower <= 1e-12 * Math.Max(1, Math.Abs(interval.Lower)))
+                reasons.Add($"{exponent.Parameter}'s 95% interval [{Format(interval.Lower)}, {Format(interval.Upper)}] has no width: every " +
+                    "bootstrap resample found the same value, so the data say nothing of its uncertainty (for the best rate: every width's " +
+                    "optimum kept at a grid rate, as when the rate beside it diverged; add rates between the grid's)");
         foreach (var name in law?.PositiveCoefficients ?? [])
             if (fit.Intervals?.GetValueOrDefault(name) is { } interval && IntervalReason(name, interval) is { } reason)
                 reasons.Add(reason);

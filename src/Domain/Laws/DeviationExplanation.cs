@@ -16,10 +16,20 @@ public static class DeviationExplanation
     /// <param name="fitWidths">The widths the prediction's fit was fitted on (its points' x).</param>
     public static IReadOnlyList<string> Explain(PredictionIssued prediction, PredictionResolved resolution, LawFitted? optimalLr, IEnumerable<double> fitWidths)
     {
-        var observedAbove = resolution.Observed is not { } seen || seen > prediction.Upper;
+        var censored = resolution.ObservedAtLeast is not null || resolution.ObservedAtMost is not null;
+        var observedAbove = resolution.Observed is not { } seen || (censored
+            ? resolution.ObservedAtLeast is { } least && least > prediction.Upper
+            : seen > prediction.Upper);
         var lines = new List<string>();
         var width = Numbers.Width(prediction.Width);
-        if (resolution.Observed is not { } observed)
+        if (censored)
+        {
+            lines.Add($"The grid did not pin width {width}'s value down: it lies " +
+                      $"{PredictionResolution.Range(resolution.ObservedAtLeast, resolution.ObservedAtMost)}, and the whole 95% interval " +
+                      $"[{N(prediction.Lower)}, {N(prediction.Upper)}] lies {(observedAbove ? "below" : "above")} that. " +
+                      "Even without the exact value the claim is wrong; rates beyond the grid's edge (ledger extend) would say by how much.");
+        }
+        else if (resolution.Observed is not { } observed)
         {
             lines.Add($"Every trial at width {width} diverged: the law predicted a finite loss of {N(prediction.Predicted)} where training blew up. " +
                       "The rate is too high for this width; a law fitted at a fixed rate cannot see that coming.");

@@ -32,6 +32,18 @@ public sealed record GridOptimum(int Index, double LearningRate, double MeanLoss
 /// <param name="Side">+1: above the largest rate; -1: below the smallest; 0: the grid has a single rate.</param>
 public sealed record EdgeOptimum(int Width, double LearningRate, int Side, double? NextRate);
 
+/// <summary>
+/// A fully ended width whose optimum the grid does not pin down (its best rate is at the grid's edge, or a rate beside it
+/// has no result): an interval-censored observation. If the loss is convex in ln(lr) near its valley, the optimum lies
+/// between the nearest rates on either side of the best that have a result (finite or diverged, either worse than the
+/// best): above <paramref name="AtLeastRate"/> and below <paramref name="AtMostRate"/>, null where no such rate exists.
+/// </summary>
+/// <param name="LearningRate">The best rate with a result.</param>
+/// <param name="MeanLoss">Its mean loss: the best loss there is at most this.</param>
+/// <param name="Why">Why the grid does not pin it down, in words.</param>
+public sealed record CensoredOptimum(int Width, double LearningRate, double MeanLoss, double? AtLeastRate, double? AtMostRate,
+    IReadOnlyList<Guid> EvidenceTrialIds, string Why);
+
 /// <summary>One fully ended width: its rate grid and, per rate, the ended trials' losses by seed (+infinity: diverged).</summary>
 internal sealed record WidthGrid(int Width, double[] Rates, double[][] Outcomes, IReadOnlyList<Guid> EvidenceTrialIds);
 
@@ -43,8 +55,10 @@ internal sealed record WidthGrid(int Width, double[] Rates, double[][] Outcomes,
 /// cancelled), so the optimum is not bracketed and may lie in the hole. Each says which cells are missing.</param>
 /// <param name="Holes">Every fully ended width's cells without a result, whether or not they mattered (for messages).</param>
 /// <param name="Edges">Fully ended widths whose best rate is at the edge of the grid (left out of the fits from fitter 2.2.0).</param>
+/// <param name="Censored">The widths left out (a hole beside the best rate, or an edge where edges are left out), each with
+/// the bounds its results put on the optimum: what a prediction of it resolves against.</param>
 public sealed record WidthOptima(IReadOnlyList<WidthOptimum> Optima, IReadOnlyList<string> Excluded, IReadOnlyList<string> Holes,
-    IReadOnlyList<EdgeOptimum> Edges)
+    IReadOnlyList<EdgeOptimum> Edges, IReadOnlyList<CensoredOptimum> Censored)
 {
     /// <summary>What a fit over these optima should say about the holes and edges: null when the grid has none.</summary>
     public string? Message =>
@@ -111,6 +125,7 @@ public static class OptimalLearningRate
         var excluded = new List<string>();
         var holes = new List<string>();
         var edges = new List<EdgeOptimum>();
+        var censored = new List<CensoredOptimum>();
         foreach (var width in Grids(trials))
         {
             var missing = Enumerable.Range(0, width.Rates.Length).Where(i => width.Outcomes[i].Length == 0).ToList();
@@ -124,20 +139,39 @@ public static class OptimalLearningRate
             var besideBest = missing.Where(i => Math.Abs(i - best.Index) == 1).ToList();
             if (besideBest.Count > 0 && excludeHoles)
             {
-                excluded.Add($"width {width.Width}: best rate with a result {Format(best.LearningRate)}, no result beside it at lr " +
-                    string.Join(", ", besideBest.Select(i => Format(width.Rates[i]))));
+                var hole = string.Join(", ", besideBest.Select(i => Format(width.Rates[i])));
+                excluded.Add($"width {width.Width}: best rate with a result {Format(best.LearningRate)}, no result beside it at lr {hole}");
+                censored.Add(Censor(width, best, $"no result beside the best rate {Format(best.LearningRate)} (at lr {hole})"));
                 continue;
             }
             if (best.AtGridEdge)
             {
                 var side = best.EdgeSide(width.Rates.Length);
                 edges.Add(new EdgeOptimum(width.Width, best.LearningRate, side, NextRate(width.Rates, side)));
-                if (excludeEdges) continue;
+                if (excludeEdges)
+                {
+                    censored.Add(Censor(width, best, side switch
+                    {
+                        < 0 => $"the best rate {Format(best.LearningRate)} is the grid's smallest",
+                        > 0 => $"the best rate {Format(best.LearningRate)} is the grid's largest",
+                        _ => $"the grid has a single rate, {Format(best.LearningRate)}",
+                    }));
+                    continue;
+                }
             }
             optima.Add(new WidthOptimum(width.Width, best.LearningRate, best.MeanLoss, best.AtGridEdge, width.EvidenceTrialIds,
                 best.RefinedLearningRate, best.Refinement, best.RefinedLoss));
         }
-        return new WidthOptima(optima, excluded, holes, edges);
+        return new WidthOptima(optima, excluded, holes, edges, censored);
+    }
+
+    /// <summary>The bounds a width's results put on its optimum: the nearest rates with a result on either side of the best.</summary>
+    private static CensoredOptimum Censor(WidthGrid width, GridOptimum best, string why)
+    {
+        var below = Enumerable.Range(0, best.Index).Reverse().Where(i => width.Outcomes[i].Length > 0).Select(i => (double?)width.Rates[i]).FirstOrDefault();
+        var above = Enumerable.Range(best.Index + 1, width.Rates.Length - best.Index - 1).Where(i => width.Outcomes[i].Length > 0)
+            .Select(i => (double?)width.Rates[i]).FirstOrDefault();
+        return new CensoredOptimum(width.Width, best.LearningRate, best.MeanLoss, below, above, width.EvidenceTrialIds, why);
     }
 
     /// <summary>The rate one grid step beyond the edge (the grid's own ratio between its last two rates), or null.</summary>

@@ -5,16 +5,28 @@ namespace ScalingLedger.Domain.Laws;
 /// <summary>
 /// The laws over each fully ended width's best learning rate: widths whose optimum is bracketed by results (a hole
 /// beside the best rate, or a best rate at the grid's edge, leaves the width out: there the optimum is a bound, not a value).
+/// A claim about such a width resolves against the bound (<see cref="Censored"/>).
 /// </summary>
 public abstract class OptimumLaw : Law
 {
     public override Observation? Observe(IReadOnlyList<TrialView> atWidth, string key, LawPoint point)
     {
         if (atWidth.Count == 0 || atWidth.Any(t => !t.IsTerminal)) return null;
-        return OptimalLearningRate.PerWidth(atWidth).SingleOrDefault() is { } optimum
-            ? new Observation(Observed(optimum), optimum.EvidenceTrialIds)
-            : null;
+        var analysis = OptimalLearningRate.Analyse(atWidth);
+        if (analysis.Optima.SingleOrDefault() is { } optimum) return new Observation(Observed(optimum), optimum.EvidenceTrialIds);
+        return analysis.Censored.SingleOrDefault() is { } bound ? Censored(bound) : null;
     }
+
+    /// <summary>
+    /// What a width whose optimum the grid does not pin down says of this law's quantity: by default (a law of the best
+    /// rate) that it lies between the nearest rates with a result on either side of the best.
+    /// </summary>
+    protected virtual Observation? Censored(CensoredOptimum bound) => bound.AtLeastRate is null && bound.AtMostRate is null ? null
+        : new Observation(bound.LearningRate, bound.EvidenceTrialIds, bound.AtLeastRate, bound.AtMostRate, bound.Why);
+
+    /// <summary>What a width whose optimum the grid does not pin down says of the best loss: at most the best mean seen.</summary>
+    internal static Observation CensoredLoss(CensoredOptimum bound) =>
+        new(bound.MeanLoss, bound.EvidenceTrialIds, null, bound.MeanLoss, bound.Why);
 
     /// <summary>
     /// The spread of an observed optimum: each seed's own refined optimum at each width seen, their spread pooled over the

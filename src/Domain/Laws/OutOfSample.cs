@@ -29,7 +29,9 @@ public static class OutOfSample
             foreach (var p in fit.Predictions ?? [])
             {
                 if (!later.Contains(p.X) || !(p.Value > 0) || p.X != Math.Floor(p.X)) continue;
-                if (law.Observe(byWidth[(int)p.X].ToList(), key, new LawPoint(p.X, p.LearningRate)) is not { Value: { } observed } || !(observed > 0))
+                // A censored width (its optimum bounded, not pinned down) is no miss to measure: the methods use bracketed widths alone.
+                if (law.Observe(byWidth[(int)p.X].ToList(), key, new LawPoint(p.X, p.LearningRate))
+                    is not { Value: { } observed, IsCensored: false } || !(observed > 0))
                     continue;
                 residuals.Add(new OutOfSampleResidual(upTo, p.X, p.LearningRate, p.Value, observed));
             }

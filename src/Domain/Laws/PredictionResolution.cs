@@ -1,3 +1,5 @@
+using ScalingLedger.Contracts;
+
 namespace ScalingLedger.Domain.Laws;
 
 /// <summary>A prediction confronted with its observation.</summary>
@@ -24,6 +26,46 @@ public static class PredictionResolution
         var z = sigma > 0 ? residual / sigma : residual == 0 ? 0 : residual > 0 ? double.PositiveInfinity : double.NegativeInfinity;
         return new ResolvedPrediction(residual, z, observed >= lower && observed <= upper);
     }
+
+    /// <summary>
+    /// A claim against an interval-censored observation (the true value is only known to lie within
+    /// [<see cref="Observation.AtLeast"/>, <see cref="Observation.AtMost"/>]): a miss when the claim's whole interval lies on the
+    /// wrong side of a bound, held otherwise (the grid cannot tell it wrong). No residual or z: there is no value to measure
+    /// it from. The bootstrap's interval is judged the same way where the claim kept it.
+    /// </summary>
+    /// <param name="shown">The value the grid shows (its best rate or the loss there), recorded as observed.</param>
+    public static PredictionResolved ResolveCensored(Guid studyId, PredictionIssued issued, Studies.Observation observation, double shown,
+        long sequence, DateTimeOffset now)
+    {
+        var (atLeast, atMost) = (observation.AtLeast, observation.AtMost);
+        bool Overlaps(double lower, double upper) => upper >= (atLeast ?? double.NegativeInfinity) && lower <= (atMost ?? double.PositiveInfinity);
+        var inside = Overlaps(issued.Lower, issued.Upper);
+        bool? insideBootstrap = issued is { BootstrapLower: { } bl, BootstrapUpper: { } bu } ? Overlaps(bl, bu) : null;
+        var range = Range(atLeast, atMost);
+        var interval = $"[{Numbers.Format(issued.Lower)}, {Numbers.Format(issued.Upper)}]";
+        var note = $"not pinned down by the grid ({observation.Censoring}): it lies {range}; " + (inside
+            ? $"the 95% interval {interval} reaches that range, so the claim stands"
+            : $"the whole 95% interval {interval} lies {(atLeast is { } l && issued.Upper < l ? "below" : "above")} it: a miss");
+        return new PredictionResolved(studyId, issued.PredictionId, shown, null, null, inside, note, observation.TrialIds, sequence, now,
+            insideBootstrap, atLeast, atMost);
+    }
+
+    /// <summary>Where a censored observation lies, in words ("below 2.15e-4", "between 1e-4 and 4.64e-4").</summary>
+    public static string Range(double? atLeast, double? atMost) => (atLeast, atMost) switch
+    {
+        ({ } l, { } m) => $"between {Numbers.Format(l)} and {Numbers.Format(m)}",
+        ({ } l, null) => $"above {Numbers.Format(l)}",
+        (null, { } m) => $"below {Numbers.Format(m)}",
+        _ => "anywhere",
+    };
+
+    /// <summary>
+    /// What a resolution observed, in words for a table or a line: the value (by <paramref name="format"/>), the range of a
+    /// censored one ("below 2.15e-4"), or that every trial there diverged.
+    /// </summary>
+    public static string ObservedText(PredictionResolved r, Func<double, string> format) =>
+        r.ObservedAtLeast is not null || r.ObservedAtMost is not null ? Range(r.ObservedAtLeast, r.ObservedAtMost)
+        : r.Observed is { } o ? format(o) : "every trial diverged";
 }
 
 /// <summary>

@@ -24,6 +24,8 @@ public sealed class TunedFrontierPowerLaw : OptimumLaw
 
     protected override double Observed(WidthOptimum optimum) => optimum.MeanLoss;
 
+    protected override Observation? Censored(CensoredOptimum bound) => CensoredLoss(bound);
+
     /// <summary>A frontier claim is about the best rate there: the one the optimal-LR law supplies, when fitted.</summary>
     public override double? LearningRateAt(LawFitted fit, LawPoint point, LawFitted? optimalLr) =>
         optimalLr is { Converged: true } lr ? OptimalLrLaw.BestRate(lr.Parameters, point.Width) : null;

@@ -69,9 +69,9 @@ public sealed class WidthLrSurfaceLaw : Law
     {
         if (point.LearningRate is { } rate) return Observation.OfCell(atWidth.Where(t => t.LearningRate == rate).ToList());
         if (atWidth.Count == 0 || atWidth.Any(t => !t.IsTerminal)) return null;
-        return OptimalLearningRate.PerWidth(atWidth).SingleOrDefault() is { } optimum
-            ? new Observation(optimum.RefinedLoss, optimum.EvidenceTrialIds)
-            : null;
+        var analysis = OptimalLearningRate.Analyse(atWidth);
+        if (analysis.Optima.SingleOrDefault() is { } optimum) return new Observation(optimum.RefinedLoss, optimum.EvidenceTrialIds);
+        return analysis.Censored.SingleOrDefault() is { } bound ? OptimumLaw.CensoredLoss(bound) : null;
     }
 
     /// <summary>The floor (at the best rate) and, for each rate the fit saw, the loss at that rate where the fit's window reaches.</summary>

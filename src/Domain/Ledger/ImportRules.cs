@@ -126,7 +126,8 @@ public static class ImportRules
                 Trials("its evidence", e.EvidenceTrialIds)),
             PredictionResolved e => Join(
                 predictions.Contains(e.PredictionId) ? null : $"it resolves prediction {e.PredictionId}, which the study's events before it do not issue",
-                Text("note", e.Note, ReportValidation.MaxReasonLength, optional: true), Trials("its observed trials", e.ObservedTrialIds)),
+                Text("note", e.Note, ReportValidation.MaxReasonLength, optional: true), Trials("its observed trials", e.ObservedTrialIds),
+                Censoring(e)),
             CoordinateCheckRequested e => Join(
                 checks.ContainsKey(e.CheckId) ? $"coordinate check {e.CheckId} is asked for twice" : null,
                 e.Widths is null || e.Widths.Count > CoordinateCheckLimits.MaxWidths ? $"at most {CoordinateCheckLimits.MaxWidths} widths" : null,
@@ -221,6 +222,13 @@ public static class ImportRules
 
     private static string? Text(string field, string? value, int max = TextRules.MaxShort, bool optional = false) =>
         TextRules.Problem(field, value, max, optional, multiline: true);
+
+    /// <summary>A censored resolution's bounds: finite, above zero, and in order.</summary>
+    private static string? Censoring(PredictionResolved e) =>
+        new[] { ("observedAtLeast", e.ObservedAtLeast), ("observedAtMost", e.ObservedAtMost) }
+            .Where(b => b.Item2 is { } v && !(double.IsFinite(v) && v > 0)).Select(b => $"{b.Item1} {b.Item2} is not a finite number above 0")
+            .Append(e is { ObservedAtLeast: { } l, ObservedAtMost: { } m } && l > m ? $"observedAtLeast {l} is above observedAtMost {m}" : null)
+            .FirstOrDefault(m => m is not null);
 
     private static string? Join(params string?[] problems) => problems.FirstOrDefault(p => p is not null);
 }

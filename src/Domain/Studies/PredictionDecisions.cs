@@ -5,8 +5,16 @@ namespace ScalingLedger.Domain.Studies;
 
 /// <summary>What a study observed at one point a law predicts, and which trials say so.</summary>
 /// <param name="Value">The observed value; null when every trial there diverged.</param>
-public sealed record Observation(double? Value, IReadOnlyList<Guid> TrialIds)
+/// <param name="Value">The value observed; null when every trial diverged. For a censored observation, the value the
+/// grid shows (its best rate, or the loss there), which bounds the true one.</param>
+/// <param name="AtLeast">Censored: the true value is known only to be at least this (null: no bound below).</param>
+/// <param name="AtMost">Censored: the true value is known only to be at most this (null: no bound above).</param>
+/// <param name="Censoring">Why the observation is censored (null when it is not).</param>
+public sealed record Observation(double? Value, IReadOnlyList<Guid> TrialIds, double? AtLeast = null, double? AtMost = null, string? Censoring = null)
 {
+    /// <summary>The observation is a range, not a value (<see cref="Censoring"/> says why).</summary>
+    public bool IsCensored => Censoring is not null;
+
     /// <summary>
     /// One (width, rate) cell once all its trials ended: the mean final loss of its completed trials, or, when none
     /// completed and some diverged, a divergence (no value); null while a trial runs or when nothing there has a result.
@@ -97,6 +105,11 @@ public static class PredictionDecisions
             {
                 resolved.Add(new PredictionResolved(studyId, issued.PredictionId, null, null, null, false,
                     "every trial at this point diverged: the rate is too high for this width", observation.TrialIds, sequence, now));
+                continue;
+            }
+            if (observation.IsCensored)
+            {
+                resolved.Add(PredictionResolution.ResolveCensored(studyId, issued, observation, value, sequence, now));
                 continue;
             }
             var r = PredictionResolution.Resolve(issued.Predicted, issued.Lower, issued.Upper, value);

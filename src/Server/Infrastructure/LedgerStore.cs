@@ -19,7 +19,7 @@ public static class LedgerStore
     /// The version of the stored read side. A ledger whose documents were made by another version (or by none) has them
     /// rebuilt from its events on start (see <see cref="LedgerUpgrade"/>): events are the record, documents are derived.
     /// </summary>
-    public const int ReadModelVersion = 7;
+    public const int ReadModelVersion = 8;
 
     public static IServiceCollection AddLedgerStore(this IServiceCollection services, Func<IServiceProvider, string> connectionString)
     {

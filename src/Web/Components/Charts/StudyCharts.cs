@@ -254,7 +254,8 @@ public static class StudyCharts
     {
         laws ??= LawRegistry.Default;
         var resolved = study.CrediblePredictions
-            .Where(p => p.Resolution?.Observed is not null && laws.Find(p.Issued.Law)?.Quantity == LawQuantity.Loss).ToList();
+            .Where(p => p.Resolution is { Observed: not null, ObservedAtLeast: null, ObservedAtMost: null }
+                && laws.Find(p.Issued.Law)?.Quantity == LawQuantity.Loss).ToList();
         var set = new SeriesSet();
         set.Intervals("95% intervals", IntervalColor, resolved.Select(p => (p.Issued.Predicted, p.Issued.Lower, p.Issued.Upper)));
         set.Points("inside its interval", "#2b8a3e",
