@@ -100,3 +100,31 @@ public class CensoredResolutionTests
         explained[0].ShouldContain("lies above that");
     }
 }
+
+/// <summary>Where a fit's claims can carry no interval, the study says so and why, instead of issuing nothing in silence.</summary>
+public class NoIntervalTests
+{
+    [Fact]
+    public void a_law_fitted_on_as_few_widths_as_it_has_parameters_says_why_its_claims_have_no_interval()
+    {
+        var spec = Specs.Demo() with
+        {
+            Model = new ModelSpec("mlp", 3, [16, 32], "standard"),
+            Optimizer = new OptimizerSpec("adam", [1e-3, 1e-2, 1e-1]),
+            Seeds = [0, 1],
+        };
+        var kit = new StudyTestKit(spec).FinishAll(t =>
+            0.5 + 0.1 * Math.Pow(Math.Log10(t.LearningRate / (t.Width == 16 ? 1.2e-2 : 0.8e-2)), 2) + 0.001 * t.Seed);
+        var fit = LawEngine.ToEvent(kit.StudyId, TestLaws.OptimalLr(kit.View.Trials, new FitOptions(new BootstrapOptions(200)))!, Guid.NewGuid(),
+            kit.View.LastSequence, StudyTestKit.Now);
+        fit.Converged.ShouldBeTrue();
+        fit.Predictions!.ShouldAllBe(p => p.Lower == null && p.Upper == null);
+        TestLaws.Issue(kit.View, [fit], Guid.NewGuid, StudyTestKit.Now).ShouldBeEmpty();
+
+        var why = PredictionIntervals.WhyNone(fit)!;
+        why.ShouldContain("fitted on 2 width(s): no miss out of sample yet");
+        why.ShouldContain("its 2 parameters");
+        kit.Given(fit);
+        kit.View.NoIntervals[fit.FitId].ShouldBe(why);
+    }
+}

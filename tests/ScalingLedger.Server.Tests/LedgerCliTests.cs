@@ -89,7 +89,7 @@ public sealed class LedgerCliTests(PostgresFixture pg, ITestOutputHelper output)
         submitted.Err.ShouldContain("0/6 trials ended");
         submitted.Err.ShouldContain("6/6 trials ended");
         submitted.Out.ShouldContain("Study cli-study completed.");
-        submitted.Out.ShouldContain("parameters (95% interval)");
+        submitted.Out.ShouldContain("parameters (95% bootstrap interval)");
         var id = Guid.Parse(submitted.Out.Split("defined: ")[1][..36]);
 
         var studies = await LedgerAsync(source, "studies", "--json");

@@ -92,7 +92,7 @@ public static class StudyText
             console.WriteLine("  No law is fitted yet.");
             return;
         }
-        var table = TextTable.Of("law", "key", "parameters (95% interval)", "R²", "credible", "at the target widths");
+        var table = TextTable.Of("law", "key", "parameters (95% bootstrap interval)", "R²", "credible", "at the target widths");
         foreach (var law in laws)
             TextTable.Row(table, law.Law, law.Key, law.Parameters, Numbers.Fixed(law.RSquared, 3),
                 law.Credible ? "yes" : law.Converged ? "no" : "did not converge", law.Targets);

@@ -29,8 +29,9 @@ public static class LawLines
     private static string Targets(StudyView study, LawFitted fit)
     {
         var targets = study.Spec?.TargetWidths?.Select(w => (double)w).ToHashSet() ?? [];
-        return string.Join(", ", (fit.Predictions ?? []).Where(p => targets.Contains(p.X) && p.LearningRate is null).Select(p =>
+        var claims = string.Join(", ", (fit.Predictions ?? []).Where(p => targets.Contains(p.X) && p.LearningRate is null).Select(p =>
             $"width {Numbers.Width(p.X)}: {Numbers.Format(p.Value)}" +
             (p.Lower is { } lower && p.Upper is { } upper ? $" {Numbers.Interval(lower, upper)}" : "")));
+        return PredictionIntervals.WhyNone(fit) is { } why ? $"{claims} (no interval: {why})" : claims;
     }
 }

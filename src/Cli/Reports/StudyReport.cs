@@ -59,7 +59,7 @@ public static class StudyReport
         if (laws.Count == 0) md.AppendLine("No law is fitted yet.").AppendLine();
         else
         {
-            md.AppendLine("| law | key | form | parameters (95% interval) | R² | credible | at the target widths (95% interval) |");
+            md.AppendLine("| law | key | form | parameters (95% bootstrap interval) | R² | credible | at the target widths (95% interval) |");
             md.AppendLine("|---|---|---|---|---|---|---|");
             foreach (var l in laws)
                 md.AppendLine($"| {Cell(l.Law)} | {Cell(l.Key)} | {Cell(l.Form)} | {Cell(l.Parameters)} | {Numbers.Fixed(l.RSquared, 3)} | " +

@@ -95,6 +95,25 @@ public static class PredictionIntervals
         return Pooled(own.Sum(v => v * v) / df, df, floor, false);
     }
 
+    /// <summary>
+    /// Why a converged fit's claims carry no interval, and so were issued as no prediction, in words a page and the API show
+    /// ("fitted on 3 widths: no miss out of sample yet ..."); null where some claim has one (or the fit has none to make).
+    /// </summary>
+    public static string? WhyNone(LawFitted fit, LawRegistry? laws = null)
+    {
+        if (!fit.Converged || fit.Predictions is not { Count: > 0 } claims || claims.Any(p => p.Lower is not null && p.Upper is not null)) return null;
+        var widths = fit.Points.Select(p => p.X).Distinct().Count();
+        var parameters = (laws ?? LawRegistry.Default).Find(fit.Law)?.ParameterCount;
+        if (claims.All(p => p.BootstrapLower is null || p.BootstrapUpper is null))
+            return fit.BootstrapResamples is > 0
+                ? $"the bootstrap made no interval: fitted on {fit.Points.Count} point(s) over {widths} width(s), nothing varied when resampled"
+                : "the fit ran no bootstrap";
+        if (fit.OutOfSample is not { Count: > 0 })
+            return $"fitted on {widths} width(s): no miss out of sample yet (refitted on fewer widths, the law has not yet missed a wider " +
+                   $"one) and no more points than its {parameters?.ToString() ?? "?"} parameters to measure its error by";
+        return "its claims have no positive value to put an interval around";
+    }
+
     private static (double Scale, double Quantile, int DegreesOfFreedom, bool OutOfSample) Pooled(double variance, int df, Floor? floor, bool outOfSample)
     {
         if (floor?.Spread is { } spread)

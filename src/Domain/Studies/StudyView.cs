@@ -50,6 +50,13 @@ public sealed record StudyView : StudySummaryView
     /// </summary>
     public IReadOnlyList<LawCalibration> Calibration => Laws.Calibration.LastBeforeObservation(CrediblePredictions);
 
+    /// <summary>
+    /// The newest fits whose claims carry no interval, by fit id, each with why (so no prediction was issued from them):
+    /// what the study page and the API say instead of a silent absence.
+    /// </summary>
+    public IReadOnlyDictionary<Guid, string> NoIntervals => LatestFits
+        .Select(f => (f.FitId, Why: PredictionIntervals.WhyNone(f))).Where(f => f.Why is not null).ToDictionary(f => f.FitId, f => f.Why!);
+
     /// <summary>The stored verdict on one of the study's fits: credible unless its credibility document says otherwise.</summary>
     public FitCredibility CredibilityOf(Guid fitId) =>
         NotCredibleFits.Find(f => f.Id == fitId) is { } fit ? new FitCredibility(false, fit.Reasons) : new FitCredibility(true, []);
