@@ -38,6 +38,8 @@ public static class LedgerCli
             config.AddCommand<StudiesCommand>("studies").WithDescription("Every study, with its status and trials ended.");
             config.AddCommand<StatusCommand>("status").WithDescription("A study: its trials by status, its fits, its laws.");
             config.AddCommand<CancelCommand>("cancel").WithDescription("Cancel a running study.");
+            config.AddCommand<ExtendCommand>("extend")
+                .WithDescription("Add widths to a study, each at rates around its optimal-LR law's predicted best and the naive fixed rate.");
             config.AddCommand<ImportCommand>("import").WithDescription("Make a study of runs trained elsewhere, from a CSV.")
                 .WithExample("import", "runs.csv", "--name", "chinchilla-table");
             config.AddCommand<ExportCommand>("export").WithDescription("Export a study: its events (for import-events), or its trials as CSV or Parquet.")

@@ -71,6 +71,11 @@ public sealed class LedgerClient(HttpClient http) : IDisposable
     public Task<JsonObject> VerifyStudyAsync(Guid id, string? expect, CancellationToken cancel) =>
         SendAsync<JsonObject>(HttpMethod.Get, $"/api/studies/{id}/verify" + (expect is null ? "" : $"?expect={Uri.EscapeDataString(expect)}"), null, cancel);
 
+    /// <summary>Adds widths to a study, at rates where its laws point; the answer lists each width's rates and why.</summary>
+    [Operation("extendStudy", "POST", "/api/studies/{id}/extend")]
+    public Task<JsonObject> ExtendStudyAsync(Guid id, ExtensionRequest request, CancellationToken cancel) =>
+        SendAsync<JsonObject>(HttpMethod.Post, $"/api/studies/{id}/extend", JsonContent.Create(request, options: Json), cancel);
+
     [Operation("cancelStudy", "POST", "/api/studies/{id}/cancel")]
     public Task<JsonObject> CancelStudyAsync(Guid id, string? reason, CancellationToken cancel) =>
         SendAsync<JsonObject>(HttpMethod.Post, $"/api/studies/{id}/cancel", JsonContent.Create(new { reason }, options: Json), cancel);

@@ -59,6 +59,52 @@ public sealed record StudyEventsImported(
     DateTimeOffset IStudyEvent.OccurredAt => ImportedAt;
 }
 
+/// <summary>
+/// Someone added widths to a study that had ended or was running (<c>POST /api/studies/{id}/extend</c>): <see cref="Trials"/>
+/// are new trials of the same study, planned like its own and run like them; a study that had completed runs again. Each width's
+/// rates were chosen where the laws point (see <see cref="ExtendedWidth"/> and docs/science.md, "Extending a study"); the
+/// predictions for the new widths are recorded in the same transaction as this event, so they precede every trial it plans.
+/// </summary>
+/// <param name="Seeds">The seeds each new (width, rate) cell is trained with.</param>
+public sealed record StudyExtended(
+    Guid StudyId,
+    IReadOnlyList<ExtendedWidth> Widths,
+    IReadOnlyList<int> Seeds,
+    IReadOnlyList<PlannedTrial> Trials,
+    string ExtendedBy,
+    string? Reason,
+    DateTimeOffset ExtendedAt) : IStudyEvent
+{
+    DateTimeOffset IStudyEvent.OccurredAt => ExtendedAt;
+}
+
+/// <summary>
+/// One width an extension added and why its rates are what they are: the best rate <see cref="Predicted"/> with its 95% interval
+/// (<see cref="Lower"/> to <see cref="Upper"/>) that <see cref="Law"/>'s fit <see cref="FitId"/> claimed at the width, the grid's
+/// own ratio between neighbouring rates (<see cref="Ratio"/>), the ladder's half-length <see cref="Rungs"/> (rates
+/// Predicted x Ratio^k for k = -Rungs..Rungs) and whether it was cut to the most rates a ladder may have (<see cref="Capped"/>).
+/// </summary>
+public sealed record ExtendedWidth(
+    int Width,
+    string Law,
+    Guid FitId,
+    double Predicted,
+    double Lower,
+    double Upper,
+    double Ratio,
+    int Rungs,
+    bool Capped,
+    IReadOnlyList<ExtendedRate> Rates);
+
+/// <summary>One rate of an extended width and why it was chosen: <c>ladder</c> (a rung around the predicted optimum),
+/// <c>fixed</c> (the naive fixed-rate choice) or <c>ladder+fixed</c> (both).</summary>
+public sealed record ExtendedRate(double LearningRate, string Why)
+{
+    public const string Ladder = "ladder";
+    public const string Fixed = "fixed";
+    public const string Both = "ladder+fixed";
+}
+
 /// <summary>Every trial of the study reached an end state.</summary>
 public sealed record StudyCompleted(Guid StudyId, DateTimeOffset CompletedAt) : IStudyEvent
 {

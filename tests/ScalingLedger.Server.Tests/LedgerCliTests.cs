@@ -72,6 +72,37 @@ public sealed class LedgerCliTests(PostgresFixture pg, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task extend_adds_a_width_at_the_rates_the_laws_point_to_and_status_says_who_when_why_and_which_rates()
+    {
+        await using var app = await pg.NewLedgerAsync();
+        var client = app.CreateClient();
+        var spec = StudyApi.TinySpec("extend-cli", widths: [2, 3, 4, 5], rates: [0.0003, 0.003, 0.03, 0.3], steps: 20);
+        spec["seeds"] = new JsonArray(0, 1);
+        var id = await StudyApi.DefineAsync(client, spec);
+        await StudyApi.WaitForStatusAsync(client, id, "Completed", TimeSpan.FromMinutes(4));
+        await StudyApi.WaitForReactorsAsync(client, TimeSpan.FromMinutes(1));
+
+        (await LedgerAsync(app, "extend", "extend-cli", "--widths", "eight")).Exit.ShouldBe(ExitCodes.Usage);
+        var refused = await LedgerAsync(app, "extend", "extend-cli", "--widths", "4");
+        refused.Exit.ShouldBe(ExitCodes.Refused, refused.Out);
+        refused.Err.ShouldContain("already in the study");
+
+        var extended = await LedgerAsync(app, "extend", "extend-cli", "--widths", "8", "--fixed-rates", "0.003", "--reason", "one doubling on");
+        output.WriteLine(extended.Out);
+        extended.Exit.ShouldBe(ExitCodes.Ok, extended.Err);
+        extended.Out.ShouldContain($"Study {id} extended");
+        extended.Out.ShouldContain("width 8: ");
+        extended.Out.ShouldContain("(ladder)");
+        extended.Out.ShouldContain("fixed)");
+        var status = await LedgerAsync(app, "status", "extend-cli");
+        output.WriteLine(status.Out);
+        status.Out.ShouldContain("extended by local");
+        status.Out.ShouldContain("why: one doubling on");
+        status.Out.ShouldContain("width 8: ");
+        (await LedgerAsync(app, "status", "extend-cli", "--json")).Json["extensions"]!.AsArray().Count.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task a_study_submitted_and_waited_for_is_reported_exported_and_imported_into_an_empty_ledger_where_it_verifies()
     {
         await using var source = await pg.NewLedgerAsync();

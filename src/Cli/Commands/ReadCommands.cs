@@ -81,7 +81,23 @@ public static class StudyText
         var resolved = study.CrediblePredictions.Count(p => p.Resolution is not null);
         console.WriteLine($"  {study.FitCount} fits, {study.PredictionCount} predictions ({resolved} resolved, {deviations} outside their 95% interval)");
         foreach (var import in study.Imports) console.WriteLine(Printable.Text($"  {import.Says()}"));
+        foreach (var extension in study.Extensions)
+        {
+            console.WriteLine(Printable.Text($"  extended by {extension.By} at {extension.At:u} (event {extension.Sequence}): {extension.Trials} trials, " +
+                                             $"seeds {string.Join(", ", extension.Seeds)}" + (extension.Reason is { } why ? $"; why: {why}" : "")));
+            WriteExtendedWidths(console, extension.Widths);
+        }
         WriteLaws(console, study);
+    }
+
+    /// <summary>Each width an extension added: its rates and why each, and the law's claim they came from.</summary>
+    public static void WriteExtendedWidths(IAnsiConsole console, IEnumerable<ScalingLedger.Contracts.ExtendedWidth> widths)
+    {
+        foreach (var w in widths)
+            console.WriteLine(Printable.Text(
+                $"    width {w.Width}: {string.Join(", ", w.Rates.Select(r => $"{Numbers.Format(r.LearningRate)} ({r.Why})"))}; " +
+                $"{w.Law} fit {w.FitId} put the best rate at {Numbers.Format(w.Predicted)} ({Numbers.Format(w.Lower)} to {Numbers.Format(w.Upper)}), " +
+                $"rungs a factor {Numbers.Format(w.Ratio)} apart" + (w.Capped ? $", cut to {w.Rates.Count(r => r.Why != "fixed")} rates" : "")));
     }
 
     public static void WriteLaws(IAnsiConsole console, StudyView study)

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ScalingLedger.Domain.Studies;
@@ -83,6 +84,80 @@ public sealed class CancelCommand : LedgerCommand<CancelCommand.Settings>
         else if (answer["status"]?.GetValue<string>() is { } status && status != nameof(StudyStatus.Cancelled))
             Io.Out.WriteLine($"Study {id} had already ended ({status.ToLowerInvariant()}): nothing to cancel.");
         else Io.Out.WriteLine($"Study {id} is cancelled: its queued trials will not run, running ones stop at their next checkpoint.");
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary>
+/// <c>ledger extend STUDY --widths 4096[,8192] [--seeds 0,1] [--fixed-rates 0.001] [--reason TEXT]</c>: add widths to a study that
+/// runs or has completed (its owner, managers and admins), each at the rates the ledger chooses where its laws point; prints each
+/// width's rates and why.
+/// </summary>
+public sealed class ExtendCommand : LedgerCommand<ExtendCommand.Settings>
+{
+    public sealed class Settings : StudySettings
+    {
+        [CommandOption("--widths <WIDTHS>")]
+        [Description("The widths to add, comma-separated (at most 8)")]
+        public string? Widths { get; set; }
+
+        [CommandOption("--seeds <SEEDS>")]
+        [Description("The seeds of each new trial, comma-separated (default: the study's)")]
+        public string? Seeds { get; set; }
+
+        [CommandOption("--fixed-rates <RATES>")]
+        [Description("The naive fixed rates to train beside the ladder, comma-separated (default: the best rate at the smallest width; none: no fixed rate)")]
+        public string? FixedRates { get; set; }
+
+        [CommandOption("--reason <TEXT>")]
+        [Description("Why, kept with the extension")]
+        public string? Reason { get; set; }
+
+        public override ValidationResult Validate() =>
+            string.IsNullOrWhiteSpace(Widths) ? ValidationResult.Error("Name the widths to add: --widths 4096[,8192].")
+            : Ints(Widths) is null ? ValidationResult.Error("--widths is a comma-separated list of whole numbers.")
+            : Seeds is not null && Ints(Seeds) is null ? ValidationResult.Error("--seeds is a comma-separated list of whole numbers.")
+            : FixedRates is not null && FixedRates != "none" && Doubles(FixedRates) is null
+                ? ValidationResult.Error("--fixed-rates is a comma-separated list of numbers, or none.")
+            : base.Validate();
+    }
+
+    /// <summary>A comma-separated list of whole numbers, or null.</summary>
+    private static List<int>? Ints(string text) =>
+        List<int>(text, part => int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null);
+
+    /// <summary>A comma-separated list of numbers, or null.</summary>
+    private static List<double>? Doubles(string text) =>
+        List<double>(text, part => double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null);
+
+    private static List<T>? List<T>(string text, Func<string, T?> parse) where T : struct
+    {
+        var values = new List<T>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (parse(part) is not { } value) return null;
+            values.Add(value);
+        }
+        return values;
+    }
+
+    protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
+    {
+        var id = await StudyIdAsync(client, settings.Study, cancel);
+        var request = new ExtensionRequest(Ints(settings.Widths!)!, settings.Seeds is null ? null : Ints(settings.Seeds),
+            settings.FixedRates switch { null => null, "none" => [], var rates => Doubles(rates) },
+            settings.Reason);
+        var answer = await client.ExtendStudyAsync(id, request, cancel);
+        if (settings.Json)
+        {
+            WriteJson(answer);
+            return ExitCodes.Ok;
+        }
+        var widths = answer["widths"]!.Deserialize<List<ScalingLedger.Contracts.ExtendedWidth>>(ScalingLedger.Contracts.LedgerJson.Api)!;
+        Io.Out.WriteLine($"Study {id} extended: {answer["trials"]} new trials (seeds {string.Join(", ", answer["seeds"]!.AsArray())}), " +
+                         $"{answer["predictions"]} predictions recorded before any of them runs.");
+        StudyText.WriteExtendedWidths(Io.OutConsole(), widths);
+        foreach (var note in answer["notes"]!.AsArray()) Io.Out.WriteLine(Printable.Text($"  {note}"));
         return ExitCodes.Ok;
     }
 }

@@ -25,7 +25,11 @@ public static class FitAudit
         var note = recorded.FitterVersion == LawEngine.FitterVersion ? null
             : supported ? $"recorded with fitter {recorded.FitterVersion}; re-derived with that version's method by fitter {LawEngine.FitterVersion}"
             : $"recorded with fitter {recorded.FitterVersion}, which this ledger no longer runs; re-derived with fitter {LawEngine.FitterVersion}";
-        var options = new FitOptions(Fitter: supported ? recorded.FitterVersion : null);
+        // Claimed where the study's widths were then and wherever the fit itself claims: a fit recorded as a study was extended
+        // (StudyExtended, in the same transaction) claims at the new widths too, from evidence that ends before them.
+        var predictAt = LawEngine.DefaultWidths(atEvidence.Trials, atEvidence.Spec)
+            .Concat((recorded.Predictions ?? []).Select(p => p.X)).Where(x => x > 0).Distinct().Order().ToList();
+        var options = new FitOptions(Fitter: supported ? recorded.FitterVersion : null, PredictAt: predictAt);
         if (atEvidence.LastSequence != recorded.EvidenceSequence)
             differences.Add($"the evidence ends at sequence {atEvidence.LastSequence}, the fit saw {recorded.EvidenceSequence}");
         // Only the audited law is refitted, not the whole study.

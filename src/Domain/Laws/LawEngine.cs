@@ -130,10 +130,15 @@ public static class LawEngine
     private static FitOptions WithDefaultWidths(IReadOnlyList<TrialView> trials, StudySpec? spec, FitOptions? options)
     {
         options ??= new FitOptions();
-        if (options.PredictAt is not null) return options;
+        return options.PredictAt is not null ? options : options with { PredictAt = DefaultWidths(trials, spec) };
+    }
+
+    /// <summary>Where fits claim by default: the study's widths and target widths (without a spec, its trials' widths).</summary>
+    public static IReadOnlyList<double> DefaultWidths(IReadOnlyList<TrialView> trials, StudySpec? spec)
+    {
         var widths = spec is not null
             ? (spec.Model?.Widths ?? []).Concat(spec.TargetWidths ?? [])
             : trials.Select(t => t.Width);
-        return options with { PredictAt = widths.Where(w => w > 0).Distinct().Order().Select(w => (double)w).ToList() };
+        return widths.Where(w => w > 0).Distinct().Order().Select(w => (double)w).ToList();
     }
 }

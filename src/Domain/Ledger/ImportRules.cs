@@ -39,6 +39,7 @@ public static class ImportRules
             {
                 case StudyDefined e: trials.AddRange(e.Trials.Select(t => t.TrialId)); break;
                 case StudyImported e: trials.AddRange(e.Runs.Select(r => r.TrialId)); break;
+                case StudyExtended e: trials.AddRange(e.Trials.Select(t => t.TrialId)); break;
                 case LawFitted e: fits.Add(e.FitId); break;
                 case PredictionIssued e: predictions.Add(e.PredictionId); break;
                 case CoordinateCheckRequested e: checks.Add(e.CheckId); break;
@@ -138,6 +139,7 @@ public static class ImportRules
                 e.Permission is StudyAccessGranted.Manage or StudyAccessGranted.None ? null : $"permission '{e.Permission}' is not manage or none"),
             StudyCancelled e => Join(Name("cancelledBy", e.CancelledBy), Text("reason", e.Reason, TextRules.MaxShort, optional: true)),
             StudyCompleted => null,
+            StudyExtended e => Extended(e),
             StudyEventsImported e => Join(Name("importedBy", e.ImportedBy), Name("format", e.Format), Text("originName", e.OriginName, optional: true),
                 e.Events < 1 ? "it imported no event" : null),
             _ => $"this ledger does not take {data.GetType().Name} from an import",
@@ -154,6 +156,38 @@ public static class ImportRules
             return e.Trials.FirstOrDefault(t => t is null || !widths.Contains(t.Width) || !rates.Contains(t.LearningRate) || !seeds.Contains(t.Seed))
                 is { } outside
                 ? $"planned trial {outside?.TrialId} is not a cell of its spec's grid"
+                : null;
+        }
+
+        /// <summary>The rules of a live extension (<see cref="ExtensionPlan.Validate"/>), and its trials new, of its widths, rates and seeds.</summary>
+        private string? Extended(StudyExtended e)
+        {
+            if (summary?.Spec is not { } spec || summary.Source != "trained") return "only a study defined with a spec can be extended";
+            if (Name("extendedBy", e.ExtendedBy) is { } by) return by;
+            if (e.Widths is null || e.Seeds is null || e.Trials is null) return "it names no widths, seeds or trials";
+            var request = new ExtensionRequest(e.Widths.Select(w => w?.Width ?? 0).ToList(), e.Seeds, null, e.Reason);
+            if (ExtensionPlan.Validate(request, spec) is { Count: > 0 } invalid)
+                return $"it is not an extension this ledger would make: {string.Join(" ", invalid.SelectMany(f => f.Value).Take(3))}";
+            foreach (var w in e.Widths)
+            {
+                if (Name("law", w.Law) is { } law) return law;
+                if (!fits.Contains(w.FitId)) return $"width {w.Width} names fit {w.FitId}, which the study's events before it do not hold";
+                if (!new[] { w.Predicted, w.Lower, w.Upper, w.Ratio }.All(v => double.IsFinite(v) && v > 0) || w.Rungs < 0)
+                    return $"width {w.Width}'s claim and ladder are not finite positive numbers";
+                if (w.Rates is not { Count: > 0 and <= ExtensionPlan.MaxLadder + ExtensionPlan.MaxFixedRates }
+                    || w.Rates.Any(r => r is null || !(r.LearningRate > 0 && r.LearningRate <= ExtensionPlan.MaxRate)
+                                        || r.Why is not (ExtendedRate.Ladder or ExtendedRate.Fixed or ExtendedRate.Both)))
+                    return $"width {w.Width} has no rates, too many, or a rate that is not a positive number at most {ExtensionPlan.MaxRate} chosen " +
+                           "as ladder, fixed or ladder+fixed";
+            }
+            if (e.Trials.Count == 0 || summary.TrialCount + (long)e.Trials.Count > SpecValidation.MaxTrials)
+                return $"an extension plans at least one trial, and a study at most {SpecValidation.MaxTrials:N0}";
+            if (Distinct(e.Trials.Select(t => t?.TrialId ?? Guid.Empty)) is { } twice) return twice;
+            if (e.Trials.FirstOrDefault(t => trials.ContainsKey(t.TrialId)) is { } again) return $"trial {again.TrialId} is the study's already";
+            return e.Trials.FirstOrDefault(t => !e.Seeds.Contains(t.Seed) || e.Widths.FirstOrDefault(w => w.Width == t.Width) is not { } width
+                                                || !width.Rates.Any(r => r.LearningRate == t.LearningRate))
+                is { } outside
+                ? $"planned trial {outside.TrialId} is not a (width, rate, seed) the extension chose"
                 : null;
         }
 

@@ -23,6 +23,7 @@ public static class StudyProjection
     {
         StudyDefined e => e.Trials.Select(t => t.TrialId),
         StudyImported e => e.Runs.Select(r => r.TrialId),
+        StudyExtended e => e.Trials.Select(t => t.TrialId),
         ITrialReport e => [e.TrialId],
         _ => [],
     };
@@ -95,6 +96,21 @@ public static class StudyProjection
             case StudyEventsImported e:
                 summary.Imports.Add(Ledger.ImportSeal.Of(e));
                 break;
+            case StudyExtended e:
+                // New trials of the same study: it runs again until they end, and its widths (what its laws claim at) include them.
+                summary.Status = StudyStatus.Running;
+                summary.EndedAt = null;
+                summary.TrialCount += e.Trials.Count;
+                if (summary.Spec?.Model is { } model)
+                {
+                    var widths = model.Widths ?? [];
+                    summary.Spec = summary.Spec with
+                    {
+                        Model = model with { Widths = [.. widths, .. e.Widths.Select(w => w.Width).Where(w => !widths.Contains(w))] },
+                    };
+                }
+                summary.Extensions.Add(new StudyExtension(sequence, e.ExtendedBy, e.ExtendedAt, e.Reason, e.Seeds, e.Trials.Count, e.Widths));
+                break;
         }
         summary.LastActivityAt = (data as IStudyEvent)?.OccurredAt ?? summary.LastActivityAt;
         return summary;
@@ -111,11 +127,10 @@ public static class StudyProjection
         switch (data)
         {
             case StudyDefined e when e.Trials.FirstOrDefault(t => t.TrialId == trialId) is { } planned:
-                return new TrialView
-                {
-                    TrialId = trialId, StudyId = e.StudyId, Order = planned.Order, Width = planned.Width, LearningRate = planned.LearningRate,
-                    Seed = planned.Seed, Status = TrialStatus.Scheduled, LastSequence = sequence,
-                };
+                return Planned(e.StudyId, planned, sequence);
+            // An extension plans new trials; it never replans one the study has.
+            case StudyExtended e when trial is null && e.Trials.FirstOrDefault(t => t.TrialId == trialId) is { } added:
+                return Planned(e.StudyId, added, sequence);
             case StudyImported e when e.Runs.FirstOrDefault(r => r.TrialId == trialId) is { } r:
                 return new TrialView
                 {
@@ -181,6 +196,12 @@ public static class StudyProjection
         }
         return t;
     }
+
+    private static TrialView Planned(Guid studyId, PlannedTrial planned, long sequence) => new()
+    {
+        TrialId = planned.TrialId, StudyId = studyId, Order = planned.Order, Width = planned.Width, LearningRate = planned.LearningRate,
+        Seed = planned.Seed, Status = TrialStatus.Scheduled, LastSequence = sequence,
+    };
 
     /// <summary>A trial reaches an end state, when and at which sequence its end says.</summary>
     private static void End(TrialView t, TrialStatus status, ITrialEnd end, long sequence)

@@ -38,7 +38,16 @@ public record StudySummaryView
     public ParameterEstimate? OptimalLrSlope { get; set; }
     /// <summary>Where the study's events came from when they were brought from another ledger (each import, oldest first).</summary>
     public List<Ledger.ImportSeal> Imports { get; set; } = [];
+    /// <summary>Each time widths were added to the study (<see cref="ScalingLedger.Contracts.StudyExtended"/>), oldest first.</summary>
+    public List<StudyExtension> Extensions { get; set; } = [];
 }
+
+/// <summary>
+/// One extension of a study as its summary keeps it: who, when, why, the seeds, how many trials it added, and each width's rates with
+/// why each was chosen and the law's claim they came from (the planned trials are the trials' own documents).
+/// </summary>
+public sealed record StudyExtension(long Sequence, string By, DateTimeOffset At, string? Reason, IReadOnlyList<int> Seeds, int Trials,
+    IReadOnlyList<ScalingLedger.Contracts.ExtendedWidth> Widths);
 
 /// <summary>One line of the studies list: the study's summary and its trials' counts by status.</summary>
 public sealed record StudySummary : StudySummaryView

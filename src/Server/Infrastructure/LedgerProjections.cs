@@ -67,9 +67,11 @@ public sealed class TrialViewProjection : MultiStreamProjection<TrialView, Guid>
     {
         Identities<StudyDefined>(e => e.Trials.Select(t => t.TrialId).ToList());
         Identities<StudyImported>(e => e.Runs.Select(r => r.TrialId).ToList());
+        Identities<StudyExtended>(e => e.Trials.Select(t => t.TrialId).ToList());
         Identity<ITrialReport>(e => e.TrialId);
         IncludeType<StudyDefined>();
         IncludeType<StudyImported>();
+        IncludeType<StudyExtended>();
         foreach (var type in LedgerProjections.TrialReportTypes) IncludeType(type);
     }
 

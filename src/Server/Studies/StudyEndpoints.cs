@@ -43,6 +43,12 @@ public static class StudyEndpoints
         api.MapPost("/{id:guid}/cancel", CancelStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
             .WithName("cancelStudy").Produces(StatusCodes.Status202Accepted).WithBadRequest().WithNotFound()
             .WithSummary("Cancel a running study (its owner, managers and admins): optional body {\"reason\": \"...\"}.");
+        api.MapPost("/{id:guid}/extend", ExtendStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
+            .WithName("extendStudy").Produces<ExtendStudy.ExtensionAnswer>(StatusCodes.Status202Accepted).WithBadRequest().WithNotFound()
+            .ProducesProblem(StatusCodes.Status409Conflict).WithBusy()
+            .WithSummary("Add widths to a running or completed study (its owner, managers and admins), each at rates around the optimal-LR " +
+                         "law's predicted best with its interval, plus the naive fixed rate: {\"widths\": [4096], \"seeds\": [...], " +
+                         "\"fixedRates\": [...], \"reason\": \"...\"}.");
         api.MapPost("/{id:guid}/grants", StudyGrants.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
             .WithName("grantStudyAccess").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("Let a user manage the study, or take it back: {\"user\": \"...\", \"permission\": \"manage\" | \"none\"}.");
