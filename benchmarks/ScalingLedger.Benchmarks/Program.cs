@@ -8,6 +8,8 @@ using ScalingLedger.Benchmarks;
 //   record STUDY.json RECORDING.json           make a recording from a study (GET /api/studies/{id})
 //   reimport EXPORT.json [--audits N]          an exported study into an empty ledger: imported, verified, every audit re-derived
 //   calibration [RECORDING.json ...]           how often the 95% intervals hold, over real sweeps replayed through the reactor
+//   metz [RECORDING.json] [--observed 3] [--at 1024,2048]
+//                                              Metz's failure head to head: the claims made from the first widths about the widest
 //   team-load [trials] [--seconds 60] [--trainers 8] [--servers 2] [--backlog]
 //                                              over the real broker: trainer processes -> RabbitMQ -> 2 Servers (scripts/team.sh)
 return args.FirstOrDefault() switch
@@ -17,6 +19,7 @@ return args.FirstOrDefault() switch
     "record" => Recording.Make(args[1..]),
     "reimport" => await ReimportCheck.RunAsync(args[1..]),
     "calibration" => CalibrationBenchmark.Run(args[1..]),
+    "metz" => MetzHeadToHead.Run(args[1..]),
     "team-load" => await TeamLoadBenchmark.RunAsync(args[1..]),
     "refit" => Refit(args[1..]),
     null => Refit([]),
@@ -33,6 +36,7 @@ static int Usage(string verb)
 {
     Console.Error.WriteLine($"Unknown benchmark '{verb}'. Use: refit | ledger [432,4320] [--recording FILE] | browser [432,4320] | " +
         "record STUDY.json OUT.json | reimport EXPORT.json [--audits N] | calibration [RECORDING.json ...] | " +
+        "metz [RECORDING.json] [--observed 3] [--at 1024,2048] | " +
         "team-load [432] [--seconds 60] [--trainers 8] [--servers 2] [--backlog]");
     return 2;
 }
