@@ -56,7 +56,8 @@ internal static class MetzHeadToHead
             var atWidth = view.Trials.Where(t => t.Width == width).ToList();
             var analysis = OptimalLearningRate.Analyse(atWidth);
             var best = analysis.Optima.SingleOrDefault() is { } o ? $"best rate {Numbers.Format(o.RefinedLearningRate)} (loss {Numbers.Format(o.MeanLoss, 4)})"
-                : analysis.Censored.SingleOrDefault() is { } c ? $"best rate {PredictionResolution.Range(c.AtLeastRate, c.AtMostRate)} ({c.Why})" : "no optimum";
+                : analysis.Censored.SingleOrDefault() is { } c ? $"best rate {PredictionResolution.Range(c.AtLeastRate, c.AtMostRate)} ({c.Why})"
+                : "no optimum";
             var atNaive = naive is { } r ? Observation.OfCell(atWidth.Where(t => t.LearningRate == r).ToList()) : null;
             Console.WriteLine($"-- width {width}: observed {best}; at the naive rate: " +
                               (atNaive?.Value is { } v ? $"loss {Numbers.Format(v, 4)}" : atNaive is null ? "not trained" : "diverged"));
