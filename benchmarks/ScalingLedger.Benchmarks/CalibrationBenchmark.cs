@@ -95,7 +95,8 @@ internal static class CalibrationBenchmark
             Console.WriteLine("   (no resolved claims)");
             return;
         }
-        Console.WriteLine("   law                       reach  claims inside   width-events held [95% binomial]   median 95% x/÷   bootstrap inside");
+        Console.WriteLine("   law                       reach  claims inside   width-events held [95% binomial]   median 95% x/÷   bootstrap inside" +
+                          "   censored held");
         foreach (var r in rows)
         {
             var reach = r.Reach == 0 ? "within"
@@ -104,7 +105,8 @@ internal static class CalibrationBenchmark
             var factor = r.MedianFactor is { } f ? Numbers.Format(f, 3) : "–";
             Console.WriteLine($"   {r.Law,-25} {reach,6}  {r.ClaimsInside,4}/{r.Claims,-4}    " +
                 $"{r.WidthEventsHeld,3}/{r.WidthEvents,-3} {Percent(r.ShareHeld)} " +
-                $"[{Percent(r.Lower)}, {Percent(r.Upper)}]      {factor,-14}   {boot}");
+                $"[{Percent(r.Lower)}, {Percent(r.Upper)}]      {factor,-14}   {boot,-16}   " +
+                (r.CensoredClaims > 0 ? $"{r.CensoredInside}/{r.CensoredClaims}" : "–"));
         }
     }
 

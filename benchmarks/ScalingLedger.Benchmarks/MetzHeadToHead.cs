@@ -64,7 +64,8 @@ internal static class MetzHeadToHead
             var claims = view.Predictions
                 .Where(p => p.Issued.Width == width && widest.TryGetValue(p.Issued.FitId, out var w) && w == seen)
                 .GroupBy(p => (p.Issued.Law, p.Issued.Key, p.Issued.AtLearningRate)).Select(g => g.MaxBy(p => p.IssuedSequence)!)
-                .Where(p => p.Issued.LearningRate is null || p.Issued.LearningRate == naive || LawRegistry.Default.Find(p.Issued.Law) is OptimumLaw)
+                .Where(p => LawKeys.RateOf(p.Issued.Key) is not { } keyRate && p.Issued.AtLearningRate is null
+                            || (p.Issued.AtLearningRate ?? LawKeys.RateOf(p.Issued.Key)) == naive)
                 .OrderBy(p => p.Issued.Law, StringComparer.Ordinal).ThenBy(p => p.Issued.Key, StringComparer.Ordinal).ToList();
             if (claims.Count == 0) Console.WriteLine("   no claim about it from those fits");
             foreach (var p in claims)

@@ -94,6 +94,11 @@ public class ExtensionPlanTests
         predictions.ShouldContain(p => p.Law == OptimalLrLaw.LawName);
         predictions.ShouldContain(p => p.Law == "fixed-lr-loglinear" && p.LearningRate == naive);
         predictions.ShouldAllBe(p => p.Reason == "planned" && fits.Any(f => f.FitId == p.FitId));
+        // Only at rates the new width trains (or at its best rate): a claim about a cell never trained would stay open for ever.
+        var trained = extended.Trials.Select(t => t.LearningRate).ToHashSet();
+        Func<PredictionIssued, double?> cellRate = p => p.AtLearningRate ?? LawKeys.RateOf(p.Key);
+        predictions.Where(p => cellRate(p) is { } rate && !trained.Contains(rate)).ShouldBeEmpty();
+        predictions.Count(p => LawKeys.RateOf(p.Key) is not null).ShouldBeGreaterThan(0);
     }
 
     [Fact]
@@ -111,6 +116,11 @@ public class ExtensionPlanTests
         var width = second.Widths.Single();
         width.Rates.Count.ShouldBe(first.Rates.Count + 1);
         width.Rates.Single(r => r.LearningRate == rung).Why.ShouldBe(ExtendedRate.Both);
+        // A fixed rate a hair off the rung is trained at its own value: its fixed-rate law finds the cell by the exact rate.
+        var near = rung * (1 + 1e-12);
+        var third = ExtensionPlan.Decide(state, new ExtensionRequest([256], FixedRates: [near]), Guid.NewGuid, "alice", At).Events
+            .OfType<StudyExtended>().Single().Widths.Single();
+        third.Rates.Single(r => r.Why == ExtendedRate.Both).LearningRate.ShouldBe(near);
         width.Rates.Single(r => r.LearningRate == 0.5).Why.ShouldBe(ExtendedRate.Fixed);
         second.Seeds.ShouldBe([3, 4]);
     }

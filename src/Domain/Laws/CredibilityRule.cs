@@ -17,7 +17,8 @@ public sealed record FitCredibility(bool Credible, IReadOnlyList<string> Reasons
 /// the Chinchilla law's A and B) has a 95% bootstrap interval reaching zero or spanning more than two orders of magnitude:
 /// the data do not determine it. The floor E is exempt: it often cannot be resolved from the widths at hand (its interval
 /// reaches 0) while the law still is.</item>
-/// <item>An exponent's 95% bootstrap interval has no width (rule 3): every resample found the same value, so the data
+/// <item>An exponent's 95% bootstrap interval has no width where the bootstrap resampled seeds (rule 3): every resample found
+/// the same value, so the data
 /// said nothing about its uncertainty. A coarse grid whose rate above the best diverged at every width keeps each width's
 /// best rate at the same grid rate (no parabola through a diverged neighbour), and the slope came out d = 0 [0, 0].</item>
 /// <item>A loss law explains less than half the variance of its points (R² &lt; 0.5): ordinary fits give 0.8 to 1 (the
@@ -59,11 +60,12 @@ public static class CredibilityRule
             if (fit.Parameters.TryGetValue(exponent.Parameter, out var value) && double.IsFinite(value) && !exponent.Admits(value))
                 reasons.Add(exponent.Reason(value));
         foreach (var exponent in law?.Exponents ?? [])
-            if (fit.Intervals?.GetValueOrDefault(exponent.Parameter) is { } interval && double.IsFinite(interval.Lower)
+            if (fit.Method.Contains(LawFitting.SeedsMethod, StringComparison.Ordinal)
+                && fit.Intervals?.GetValueOrDefault(exponent.Parameter) is { } interval && double.IsFinite(interval.Lower)
                 && interval.Upper - interval.Lower <= 1e-12 * Math.Max(1, Math.Abs(interval.Lower)))
                 reasons.Add($"{exponent.Parameter}'s 95% interval [{Format(interval.Lower)}, {Format(interval.Upper)}] has no width: every " +
                     "bootstrap resample found the same value, so the data say nothing of its uncertainty (for the best rate: every width's " +
-                    "optimum kept at a grid rate, as when the rate beside it diverged; add rates between the grid's)");
+                    "optimum kept at a grid rate, as when the rate beside it diverged: a finer grid would resolve it)");
         foreach (var name in law?.PositiveCoefficients ?? [])
             if (fit.Intervals?.GetValueOrDefault(name) is { } interval && IntervalReason(name, interval) is { } reason)
                 reasons.Add(reason);

@@ -16,7 +16,7 @@ public static class DeviationExplanation
     /// <param name="fitWidths">The widths the prediction's fit was fitted on (its points' x).</param>
     public static IReadOnlyList<string> Explain(PredictionIssued prediction, PredictionResolved resolution, LawFitted? optimalLr, IEnumerable<double> fitWidths)
     {
-        var censored = resolution.ObservedAtLeast is not null || resolution.ObservedAtMost is not null;
+        var censored = PredictionResolution.IsCensored(resolution);
         var observedAbove = resolution.Observed is not { } seen || (censored
             ? resolution.ObservedAtLeast is { } least && least > prediction.Upper
             : seen > prediction.Upper);
@@ -27,7 +27,7 @@ public static class DeviationExplanation
             lines.Add($"The grid did not pin width {width}'s value down: it lies " +
                       $"{PredictionResolution.Range(resolution.ObservedAtLeast, resolution.ObservedAtMost)}, and the whole 95% interval " +
                       $"[{N(prediction.Lower)}, {N(prediction.Upper)}] lies {(observedAbove ? "below" : "above")} that. " +
-                      "Even without the exact value the claim is wrong; rates beyond the grid's edge (ledger extend) would say by how much.");
+                      "Even without the exact value the claim is wrong; rates beyond the grid's edge would say by how much.");
         }
         else if (resolution.Observed is not { } observed)
         {

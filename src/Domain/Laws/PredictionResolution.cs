@@ -50,6 +50,9 @@ public static class PredictionResolution
             insideBootstrap, atLeast, atMost);
     }
 
+    /// <summary>Whether <paramref name="r"/> resolved against a range (the grid bounded the value without pinning it down).</summary>
+    public static bool IsCensored(PredictionResolved r) => r.ObservedAtLeast is not null || r.ObservedAtMost is not null;
+
     /// <summary>Where a censored observation lies, in words ("below 2.15e-4", "between 1e-4 and 4.64e-4").</summary>
     public static string Range(double? atLeast, double? atMost) => (atLeast, atMost) switch
     {
@@ -64,7 +67,7 @@ public static class PredictionResolution
     /// censored one ("below 2.15e-4"), or that every trial there diverged.
     /// </summary>
     public static string ObservedText(PredictionResolved r, Func<double, string> format) =>
-        r.ObservedAtLeast is not null || r.ObservedAtMost is not null ? Range(r.ObservedAtLeast, r.ObservedAtMost)
+        IsCensored(r) ? Range(r.ObservedAtLeast, r.ObservedAtMost)
         : r.Observed is { } o ? format(o) : "every trial diverged";
 }
 
@@ -130,8 +133,11 @@ public static class Calibration
 /// <param name="Lower">The 95% (Wilson) interval of the width-events' share held.</param>
 /// <param name="BootstrapClaims">Of the claims, those that kept the bootstrap's own interval, and
 /// <paramref name="BootstrapInside"/> how many fell inside it: the same points as the calibrated column where every claim kept it.</param>
+/// <param name="CensoredClaims">Of the claims, those resolved against a range (the grid bounded the value without pinning it down:
+/// held unless the whole interval lay on the wrong side), and <paramref name="CensoredInside"/> how many of them held: a held
+/// censored claim is weaker evidence than a value inside, so they are counted apart too.</param>
 public sealed record ReachCalibration(string Law, int Reach, int Claims, int ClaimsInside, int WidthEvents, int WidthEventsHeld,
-    double Lower, double Upper, double? MedianFactor, int BootstrapClaims, int BootstrapInside)
+    double Lower, double Upper, double? MedianFactor, int BootstrapClaims, int BootstrapInside, int CensoredClaims = 0, int CensoredInside = 0)
 {
     public double ShareHeld => WidthEvents > 0 ? (double)WidthEventsHeld / WidthEvents : 0;
 }
@@ -183,7 +189,8 @@ public static class CalibrationAtReach
         // A claim unbounded below (lower 0) is infinitely wide: it counts, at the far end.
         var factors = claims.Select(c => c.Issued.Lower > 0 ? Math.Sqrt(c.Issued.Upper / c.Issued.Lower) : double.PositiveInfinity).Order().ToList();
         var kept = claims.Where(c => c.Resolution!.InsideBootstrap is not null).ToList();
+        var censored = claims.Where(c => PredictionResolution.IsCensored(c.Resolution!)).ToList();
         return new ReachCalibration(law, reach, claims.Count, claims.Count(c => c.Resolution!.Inside), events.Count, held, lower, upper,
-            Median(factors), kept.Count, kept.Count(c => c.Resolution!.InsideBootstrap == true));
+            Median(factors), kept.Count, kept.Count(c => c.Resolution!.InsideBootstrap == true), censored.Count, censored.Count(c => c.Resolution!.Inside));
     }
 }

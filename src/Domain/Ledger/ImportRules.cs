@@ -163,6 +163,7 @@ public static class ImportRules
         private string? Extended(StudyExtended e)
         {
             if (summary?.Spec is not { } spec || summary.Source != "trained") return "only a study defined with a spec can be extended";
+            if (summary.Status == StudyStatus.Cancelled) return "the study was cancelled before it: a cancelled study stays stopped";
             if (Name("extendedBy", e.ExtendedBy) is { } by) return by;
             if (e.Widths is null || e.Seeds is null || e.Trials is null) return "it names no widths, seeds or trials";
             var request = new ExtensionRequest(e.Widths.Select(w => w?.Width ?? 0).ToList(), e.Seeds, null, e.Reason);
@@ -184,6 +185,11 @@ public static class ImportRules
                 return $"an extension plans at least one trial, and a study at most {SpecValidation.MaxTrials:N0}";
             if (Distinct(e.Trials.Select(t => t?.TrialId ?? Guid.Empty)) is { } twice) return twice;
             if (e.Trials.FirstOrDefault(t => trials.ContainsKey(t.TrialId)) is { } again) return $"trial {again.TrialId} is the study's already";
+            var after = trials.Count == 0 ? -1 : trials.Values.Max(t => t.Order);
+            if (e.Trials.FirstOrDefault(t => t.Order <= after) is { } early) return $"trial {early.TrialId}'s order {early.Order} is not after the study's own";
+            var checkpoints = (summary.TrialCount + (long)e.Trials.Count) * SpecValidation.CheckpointsPerTrial(spec.Steps, spec.EvalEvery);
+            if (checkpoints > SpecValidation.MaxStudyCheckpoints)
+                return $"the study would record {checkpoints:N0} checkpoints; at most {SpecValidation.MaxStudyCheckpoints:N0}";
             return e.Trials.FirstOrDefault(t => !e.Seeds.Contains(t.Seed) || e.Widths.FirstOrDefault(w => w.Width == t.Width) is not { } width
                                                 || !width.Rates.Any(r => r.LearningRate == t.LearningRate))
                 is { } outside

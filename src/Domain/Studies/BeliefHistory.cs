@@ -54,7 +54,8 @@ public static class BeliefHistory
                     string.Join(", ", issued.Select(p => p.Issued.Reason).Distinct()),
                     issued.Select(p => new BeliefPoint(EvidenceAt(p.Issued.EvidenceSequence > 0 ? p.Issued.EvidenceSequence : p.IssuedSequence),
                         p.IssuedSequence, p.Issued.Predicted, p.Issued.Lower, p.Issued.Upper, p.Id)).ToList(),
-                    resolution?.Observed, resolution?.ObservedAtSequence,
+                    // A censored observation is a range, not a point to draw: its claims' verdicts say how they did.
+                    resolution is null || Laws.PredictionResolution.IsCensored(resolution) ? null : resolution.Observed, resolution?.ObservedAtSequence,
                     resolution is null ? null : EvidenceAt(resolution.ObservedAtSequence));
             })
             .InLawOrder(s => (s.Law, s.Key), laws)

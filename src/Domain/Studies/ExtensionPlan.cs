@@ -203,10 +203,13 @@ public static class ExtensionPlan
             foreach (var rate in fixedRates)
             {
                 var on = rates.FindIndex(r => Math.Abs(Math.Log(r.LearningRate / rate)) < SameRate);
-                if (on >= 0) rates[on] = rates[on] with { Why = ExtendedRate.Both };
+                // The fixed rate's own value: the fixed-rate law finds its cell by the exact rate.
+                if (on >= 0) rates[on] = new ExtendedRate(rate, ExtendedRate.Both);
                 else rates.Add(new ExtendedRate(rate, ExtendedRate.Fixed));
             }
             rates.Sort((a, b) => a.LearningRate.CompareTo(b.LearningRate));
+            if (rates.Count == 0)
+                return Refused($"width {width} would train no rate: its ladder lies above rate {MaxRate} and no fixed rate was asked for");
             widths.Add(new ExtendedWidth(width, optimum.Law, optimum.FitId, optimum.Predicted, optimum.Lower, optimum.Upper, ratio, rungs, capped, rates));
         }
         var order = trials.Count == 0 ? 0 : trials.Max(t => t.Order) + 1;

@@ -77,6 +77,9 @@ public static class PredictionDecisions
                 var point = new LawPoint(p.X, p.LearningRate);
                 // A width the fit already used (a cell with some seeds finished) is not a prediction of the unseen.
                 if (Observe(byWidth, fit.Law, fit.Key, point, laws) is not null || fit.Points.Any(q => q.X == p.X)) continue;
+                // A claim at a rate the width does not train (an extension trains some rates) would never be observed.
+                if (planned.Contains(p.X) && (p.LearningRate ?? LawKeys.RateOf(fit.Key)) is { } cellRate
+                    && !byWidth[(int)p.X].Any(t => t.LearningRate == cellRate)) continue;
                 issued.Add(new PredictionIssued(studyId, newId(), fit.FitId, fit.Law, fit.Key, p.X, law.LearningRateAt(fit, point, lrLaw),
                     p.Value, lower, upper, planned.Contains(p.X) ? "planned" : "target", fit.EvidenceSequence, [], fit.FitterVersion, now,
                     p.LearningRate, p.BootstrapLower, p.BootstrapUpper));

@@ -54,12 +54,17 @@ public static class ExtendStudy
         var recorded = await writer.DecideAsync(id, by, null, async session =>
         {
             // Decided from a snapshot: recorded only while the study still takes it (not cancelled since, no width added meanwhile).
+            // Nor while a refit was recorded since the snapshot: the extension's fits name the snapshot's as their base, and a fit based
+            // on one that is no longer the newest would have its evidence reassembled wrongly.
             var now = await StudyDocuments.SummaryAsync(session, id, cancel);
             var widths = now?.Spec?.Model?.Widths ?? [];
-            return now is { Status: not StudyStatus.Cancelled } && !extended.Widths.Any(w => widths.Contains(w.Width)) ? decided : [];
+            var latest = (await StudyDocuments.LawsAsync(session, id, cancel))?.LatestFits.Select(f => f.FitId).ToHashSet() ?? [];
+            var unchanged = latest.SetEquals(state.LatestFits.Select(f => f.FitId));
+            return now is { Status: not StudyStatus.Cancelled } && unchanged && !extended.Widths.Any(w => widths.Contains(w.Width)) ? decided : [];
         }, CancellationToken.None);
         if (recorded.Count == 0)
-            return Conflict("the study changed while the extension was decided (cancelled, or extended by the same widths): nothing was stored");
+            return Conflict("the study changed while the extension was decided (cancelled, refitted, or extended by the same widths): " +
+                "nothing was stored; ask again");
         reconciler.Poke();
         var notes = extended.Widths.Where(w => w.Capped).Select(w =>
             $"width {w.Width}: the ladder was capped at {ExtensionPlan.MaxLadder} rates (or at rate {ExtensionPlan.MaxRate}); it does not reach one rung " +

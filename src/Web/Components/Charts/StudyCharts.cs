@@ -254,8 +254,9 @@ public static class StudyCharts
     {
         laws ??= LawRegistry.Default;
         var resolved = study.CrediblePredictions
-            .Where(p => p.Resolution is { Observed: not null, ObservedAtLeast: null, ObservedAtMost: null }
-                && laws.Find(p.Issued.Law)?.Quantity == LawQuantity.Loss).ToList();
+            .Where(p => p.Resolution is { Observed: not null } r && !PredictionResolution.IsCensored(r)
+                && laws.Find(p.Issued.Law)?.Quantity == LawQuantity.Loss)
+            .ToList();
         var set = new SeriesSet();
         set.Intervals("95% intervals", IntervalColor, resolved.Select(p => (p.Issued.Predicted, p.Issued.Lower, p.Issued.Upper)));
         set.Points("inside its interval", "#2b8a3e",
@@ -295,7 +296,7 @@ public static class StudyCharts
         {
             set.Intervals("this prediction's 95%", "#d9480f", [(Math.Log10(prediction.Width), Y(prediction.Lower), Y(prediction.Upper))]);
             set.Points("predicted", "#d9480f", [(Math.Log10(prediction.Width), Y(prediction.Predicted))], 8, "diamond");
-            if (resolution?.Observed is { } observed)
+            if (resolution?.Observed is { } observed && !PredictionResolution.IsCensored(resolution))
                 set.Points("observed", resolution.Inside ? "#2b8a3e" : "#c92a2a", [(Math.Log10(prediction.Width), Y(observed))], 10, "square");
         }
         return Mixed(set, axis.XAxis($"{law?.SizeName ?? "width"} (log scale)"),
