@@ -62,6 +62,24 @@ public class StudyReplayTests
     }
 
     [Fact]
+    public void an_extension_is_a_moment_and_runs_an_ended_studys_replay_again()
+    {
+        var kit = new StudyTestKit();
+        var t = kit.Defined.Trials[0];
+        var added = new PlannedTrial(Guid.NewGuid(), 1000, 4096, 1e-3, 0);
+        var extended = new StudyExtended(kit.StudyId, [], [0], [added], "alice", "where the law points", StudyTestKit.Now);
+        var replay = new StudyReplay([(kit.Defined, 1), (kit.Completed(t, 1.0), 4), (new StudyCompleted(kit.StudyId, StudyTestKit.Now), 5)]);
+        replay.StudyEnded.ShouldBeTrue();
+
+        replay.Append([(extended, 7)]);
+
+        replay.StudyEnded.ShouldBeFalse();
+        replay.Moments.ShouldContain(7L);
+        replay.At(7).Trials.ShouldContain(v => v.TrialId == added.TrialId && v.Status == TrialStatus.Scheduled);
+        replay.At(7).Extensions.Single().Says().ShouldContain("by alice");
+    }
+
+    [Fact]
     public void appending_takes_only_newer_events()
     {
         var kit = new StudyTestKit();

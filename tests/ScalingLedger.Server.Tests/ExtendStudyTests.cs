@@ -70,6 +70,12 @@ public sealed class ExtendStudyTests(PostgresFixture pg)
         var audit = await StudyApi.GetAsync(client, $"/api/predictions/{fixedClaim[0]!["issued"]!["predictionId"]}");
         audit["verified"]!.GetValue<bool>().ShouldBeTrue(audit["differences"]!.ToJsonString());
         (await StudyApi.GetAsync(client, $"/api/studies/{id}/verify"))["intact"]!.GetValue<bool>().ShouldBeTrue();
+
+        // The study page says who extended it, why, and at which rates.
+        var page = await client.GetStringAsync($"/studies/{id}");
+        page.ShouldContain("Extended</span>by local");
+        page.ShouldContain("why: where the law points");
+        page.ShouldContain($"width 8: ");
     }
 
     [Fact]

@@ -83,8 +83,7 @@ public static class StudyText
         foreach (var import in study.Imports) console.WriteLine(Printable.Text($"  {import.Says()}"));
         foreach (var extension in study.Extensions)
         {
-            console.WriteLine(Printable.Text($"  extended by {extension.By} at {extension.At:u} (event {extension.Sequence}): {extension.Trials} trials, " +
-                                             $"seeds {string.Join(", ", extension.Seeds)}" + (extension.Reason is { } why ? $"; why: {why}" : "")));
+            console.WriteLine(Printable.Text($"  extended {extension.Says()}"));
             WriteExtendedWidths(console, extension.Widths);
         }
         WriteLaws(console, study);
@@ -93,11 +92,7 @@ public static class StudyText
     /// <summary>Each width an extension added: its rates and why each, and the law's claim they came from.</summary>
     public static void WriteExtendedWidths(IAnsiConsole console, IEnumerable<ScalingLedger.Contracts.ExtendedWidth> widths)
     {
-        foreach (var w in widths)
-            console.WriteLine(Printable.Text(
-                $"    width {w.Width}: {string.Join(", ", w.Rates.Select(r => $"{Numbers.Format(r.LearningRate)} ({r.Why})"))}; " +
-                $"{w.Law} fit {w.FitId} put the best rate at {Numbers.Format(w.Predicted)} ({Numbers.Format(w.Lower)} to {Numbers.Format(w.Upper)}), " +
-                $"rungs a factor {Numbers.Format(w.Ratio)} apart" + (w.Capped ? $", cut to {w.Rates.Count(r => r.Why != "fixed")} rates" : "")));
+        foreach (var w in widths) console.WriteLine(Printable.Text($"    {StudyExtension.WidthLine(w)}"));
     }
 
     public static void WriteLaws(IAnsiConsole console, StudyView study)

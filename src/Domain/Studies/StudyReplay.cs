@@ -41,7 +41,8 @@ public sealed class StudyReplay
             if (events.Count > 0 && e.Sequence <= Last) continue;
             var reactorRun = events.Count > 0 && IsReactor(events[^1].Data) && IsReactor(e.Data);
             events.Add(e);
-            StudyEnded |= e.Data is StudyCompleted or StudyCancelled or StudyImported;
+            // An extension runs a study again: its replay goes on until the new trials end.
+            StudyEnded = e.Data is not StudyExtended && (StudyEnded || e.Data is StudyCompleted or StudyCancelled or StudyImported);
             if (reactorRun) moments[^1] = e.Sequence;
             else if (events.Count == 1 || IsMoment(e.Data)) moments.Add(e.Sequence);
         }
@@ -83,5 +84,6 @@ public sealed class StudyReplay
     private static bool IsReactor(object data) => data is LawFitted or PredictionIssued or PredictionResolved or StudyCompleted;
 
     private static bool IsMoment(object data) =>
-        IsReactor(data) || data is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled or StudyCancelled or CoordinateCheckRecorded;
+        IsReactor(data) || data is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled or StudyCancelled or CoordinateCheckRecorded
+            or StudyExtended;
 }

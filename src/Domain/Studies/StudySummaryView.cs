@@ -47,7 +47,22 @@ public record StudySummaryView
 /// why each was chosen and the law's claim they came from (the planned trials are the trials' own documents).
 /// </summary>
 public sealed record StudyExtension(long Sequence, string By, DateTimeOffset At, string? Reason, IReadOnlyList<int> Seeds, int Trials,
-    IReadOnlyList<ScalingLedger.Contracts.ExtendedWidth> Widths);
+    IReadOnlyList<ScalingLedger.Contracts.ExtendedWidth> Widths)
+{
+    /// <summary>Who extended the study, when, by how many trials and why, in one line (the page and the CLI say it so).</summary>
+    public string Says() =>
+        $"by {By} at {At.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)} UTC (event {Sequence}): " +
+        $"{Trials} trials, seeds {string.Join(", ", Seeds)}" + (Reason is { } why ? $"; why: {why}" : "");
+
+    /// <summary>Each width's rates and why each, and the law's claim they came from, one line a width.</summary>
+    public IEnumerable<string> WidthLines() => Widths.Select(WidthLine);
+
+    /// <summary>One width an extension added: its rates and why each, and the law's claim they came from.</summary>
+    public static string WidthLine(ScalingLedger.Contracts.ExtendedWidth w) =>
+        $"width {w.Width}: {string.Join(", ", w.Rates.Select(r => $"{Numbers.Format(r.LearningRate)} ({r.Why})"))}; " +
+        $"{w.Law} fit {w.FitId} put the best rate at {Numbers.Format(w.Predicted)} ({Numbers.Format(w.Lower)} to {Numbers.Format(w.Upper)}), " +
+        $"rungs a factor {Numbers.Format(w.Ratio)} apart" + (w.Capped ? $", cut to {w.Rates.Count(r => r.Why != "fixed")} rates" : "");
+}
 
 /// <summary>One line of the studies list: the study's summary and its trials' counts by status.</summary>
 public sealed record StudySummary : StudySummaryView
