@@ -44,6 +44,7 @@ internal static class CalibrationBenchmark
         var all = new List<(string Sweep, StudyView View)>();
         // By study and fit: a replayed sweep's fit ids repeat in the next sweep.
         var widest = new Dictionary<(Guid Study, Guid Fit), double>();
+        var widthsSeen = new Dictionary<(Guid Study, Guid Fit), int>();
         foreach (var file in files)
         {
             var recording = TrialRecording.Load(file);
@@ -55,7 +56,10 @@ internal static class CalibrationBenchmark
             var view = SweepReplay.Run(outcomes, name, options, parameterization, decided: e =>
             {
                 if (e is LawFitted { Points.Count: > 0 } fit && LawRegistry.Default.Find(fit.Law) is { PredictsWidths: true })
+                {
                     widest[(fit.StudyId, fit.FitId)] = fit.Points.Max(p => p.X);
+                    widthsSeen[(fit.StudyId, fit.FitId)] = fit.Points.Select(p => p.X).Distinct().Count();
+                }
             });
             Console.WriteLine($"== {name} ({parameterization}): {recording.Source}");
             Console.WriteLine($"   replayed in {clock.Elapsed.TotalSeconds:F1} s: {view.FitCount} fits, {view.Predictions.Count} predictions");
@@ -68,6 +72,11 @@ internal static class CalibrationBenchmark
         Print(Calibration.LastBeforeObservation(all.SelectMany(a => a.View.CrediblePredictions)), null);
         Console.WriteLine($"== all {all.Count} sweeps together, at reach: credible fits");
         PrintReach(all.SelectMany(a => a.View.CrediblePredictions), widest, pooled: true);
+        // The best rate one doubling ahead from fits that saw five widths or more (issue 23's sharpness target: x/÷2.5 at most).
+        var fromFive = all.SelectMany(a => a.View.CrediblePredictions)
+            .Where(p => p.Issued.Law == OptimalLrLaw.LawName && widthsSeen.GetValueOrDefault((p.Issued.StudyId, p.Issued.FitId)) >= 5);
+        Console.WriteLine("== the best rate one doubling ahead, from fits of five widths or more (credible)");
+        PrintReach(fromFive, widest.Where(w => widthsSeen.GetValueOrDefault(w.Key) >= 5).ToDictionary(), pooled: false, onlyReach: 1);
         Console.WriteLine($"== all {all.Count} sweeps together, at reach: fits set aside as not credible");
         PrintReach(all.SelectMany(a => a.View.SetAsidePredictions), widest, pooled: true);
         return 0;
@@ -78,9 +87,11 @@ internal static class CalibrationBenchmark
     /// with the median 95% interval as a factor x/÷ (sharpness) and the bootstrap's own intervals beside; pooled, also the
     /// tuned laws (every law of the best rate or its loss) and the fixed-rate laws together.
     /// </summary>
-    private static void PrintReach(IEnumerable<PredictionView> predictions, IReadOnlyDictionary<(Guid, Guid), double> widest, bool pooled)
+    private static void PrintReach(IEnumerable<PredictionView> predictions, IReadOnlyDictionary<(Guid, Guid), double> widest, bool pooled,
+        int? onlyReach = null)
     {
-        var claims = CalibrationAtReach.LastAtEachReach(predictions, (study, fit) => widest.TryGetValue((study, fit), out var w) ? w : null);
+        var claims = CalibrationAtReach.LastAtEachReach(predictions, (study, fit) => widest.TryGetValue((study, fit), out var w) ? w : null)
+            .Where(c => onlyReach is null || c.Reach == onlyReach).ToList();
         var rows = claims.GroupBy(c => (c.Claim.Issued.Law, c.Reach)).OrderBy(g => g.Key.Law, StringComparer.Ordinal).ThenBy(g => g.Key.Reach)
             .Select(g => CalibrationAtReach.Summarise(g.Key.Law, g.Key.Reach, g.Select(c => c.Claim).ToList())).ToList();
         if (pooled)

@@ -67,7 +67,9 @@ public class StudyReplayTests
         var kit = new StudyTestKit();
         var t = kit.Defined.Trials[0];
         var added = new PlannedTrial(Guid.NewGuid(), 1000, 4096, 1e-3, 0);
-        var extended = new StudyExtended(kit.StudyId, [], [0], [added], "alice", "where the law points", StudyTestKit.Now);
+        var width = new ExtendedWidth(4096, OptimalLrLaw.LawName, Guid.NewGuid(), 1e-3, 5e-4, 2e-3, 2.15, 1, false,
+            [new ExtendedRate(1e-3, ExtendedRate.Ladder)]);
+        var extended = new StudyExtended(kit.StudyId, [width], [0], [added], "alice", "where the law points", StudyTestKit.Now);
         var replay = new StudyReplay([(kit.Defined, 1), (kit.Completed(t, 1.0), 4), (new StudyCompleted(kit.StudyId, StudyTestKit.Now), 5)]);
         replay.StudyEnded.ShouldBeTrue();
 
@@ -77,6 +79,7 @@ public class StudyReplayTests
         replay.Moments.ShouldContain(7L);
         replay.At(7).Trials.ShouldContain(v => v.TrialId == added.TrialId && v.Status == TrialStatus.Scheduled);
         replay.At(7).Extensions.Single().Says().ShouldContain("by alice");
+        replay.At(7).Extensions.Single().Short().ShouldBe("width 4096, 1 trials, by alice on 2026-11-28");
     }
 
     [Fact]

@@ -54,6 +54,11 @@ public sealed record StudyExtension(long Sequence, string By, DateTimeOffset At,
         $"by {By} at {At.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)} UTC (event {Sequence}): " +
         $"{Trials} trials, seeds {string.Join(", ", Seeds)}" + (Reason is { } why ? $"; why: {why}" : "");
 
+    /// <summary>The extension in a few words, for a table cell ("width 2048, 6 trials, by alice on 2026-12-07").</summary>
+    public string Short() =>
+        $"width {string.Join(", ", Widths.Select(w => w.Width))}, {Trials} trials, by {By} on " +
+        At.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Each width's rates and why each, and the law's claim they came from, one line a width.</summary>
     public IEnumerable<string> WidthLines() => Widths.Select(WidthLine);
 
