@@ -48,10 +48,8 @@ internal static class CalibrationBenchmark
         foreach (var file in files)
         {
             var recording = TrialRecording.Load(file);
-            var outcomes = recording.Trials.Select(t => new SweepReplay.Outcome(t.Width, t.LearningRate, t.Seed, t.Status == "Diverged",
-                t.Status == "Completed" ? t.FinalEvalLoss : null)).ToList();
+            var (outcomes, parameterization) = Recording.ForReplay(recording);
             var name = Path.GetFileNameWithoutExtension(file);
-            var parameterization = recording.Source.Contains("muP", StringComparison.Ordinal) ? "mup" : "standard";
             var clock = Stopwatch.StartNew();
             var view = SweepReplay.Run(outcomes, name, options, parameterization, decided: e =>
             {

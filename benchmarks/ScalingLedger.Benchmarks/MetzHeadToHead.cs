@@ -27,8 +27,7 @@ internal static class MetzHeadToHead
             else file = args[i];
         file ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "recordings", "metz-fashion.json"));
         var recording = TrialRecording.Load(file);
-        var outcomes = recording.Trials.Select(t => new SweepReplay.Outcome(t.Width, t.LearningRate, t.Seed, t.Status == "Diverged",
-            t.Status == "Completed" ? t.FinalEvalLoss : null)).ToList();
+        var (outcomes, parameterization) = Recording.ForReplay(recording);
         var widths = outcomes.Select(o => o.Width).Distinct().Order().ToList();
         if (observed < 2 || observed >= widths.Count)
         {
@@ -36,7 +35,6 @@ internal static class MetzHeadToHead
             return 2;
         }
         at ??= widths.TakeLast(2).ToArray();
-        var parameterization = recording.Source.Contains("muP", StringComparison.Ordinal) ? "mup" : "standard";
         var widest = new Dictionary<Guid, double>();
         var fits = new List<LawFitted>();
         var view = SweepReplay.Run(outcomes, Path.GetFileNameWithoutExtension(file), new FitOptions(new BootstrapOptions(1000)), parameterization,

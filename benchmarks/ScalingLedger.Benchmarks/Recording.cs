@@ -7,6 +7,12 @@ namespace ScalingLedger.Benchmarks;
 /// <summary>Makes a trial recording (what a replaying trainer sends) from a real study as <c>GET /api/studies/{id}</c> returns it.</summary>
 internal static class Recording
 {
+    /// <summary>A recording's trials as the outcomes a sweep replay ends them with, and its parametrization (read from its source).</summary>
+    public static (IReadOnlyList<ScalingLedger.Domain.Studies.SweepReplay.Outcome> Outcomes, string Parameterization) ForReplay(TrialRecording recording) =>
+        (recording.Trials.Select(t => new ScalingLedger.Domain.Studies.SweepReplay.Outcome(t.Width, t.LearningRate, t.Seed, t.Status == "Diverged",
+                t.Status == "Completed" ? t.FinalEvalLoss : null)).ToList(),
+            recording.Source.Contains("muP", StringComparison.Ordinal) ? "mup" : "standard");
+
     public static int Make(string[] args)
     {
         if (args.Length != 2)
