@@ -18,6 +18,8 @@ public sealed class TrialDispatch
     public DateTimeOffset SentAt { get; set; }
     /// <summary>The bus it went to: with the in-memory transport, a command sent by another process died with it.</summary>
     public string Bus { get; set; } = "";
+    /// <summary>How many times this attempt's command was sent again because it was lost (<see cref="LostCommands"/>).</summary>
+    public int Resent { get; set; }
 }
 
 /// <summary>When a trial's trainer was last heard from (its start, a heartbeat): a document, not an event.</summary>
@@ -63,6 +65,7 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
     private readonly SemaphoreSlim poked = new(0, 1);
     private NpgsqlConnection? leadership;
     private DateTimeOffset lastStopRepeat;
+    private DateTimeOffset lastBusy = clock.GetUtcNow();
 
     /// <summary>Whether this Server is the one reconciling now.</summary>
     public bool Leading => leadership is { State: System.Data.ConnectionState.Open };
@@ -157,12 +160,13 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
             leases = (await session.LoadManyAsync<TrialLease>(cancel, open.Where(t => t.Status == TrialStatus.Running).Select(t => t.TrialId).ToArray()))
                 .ToDictionary(l => l.Id);
         }
+        var lost = LostOnThisBus(open, marks, now);
         using var scope = scopes.CreateScope();
         var dispatcher = scope.ServiceProvider.GetRequiredService<TrialDispatcher>();
         foreach (var study in studies)
         {
             var trials = open.Where(t => t.StudyId == study.Id).OrderBy(t => t.Order).ToList();
-            await SendOwedAsync(study, trials, marks, dispatcher, cancel);
+            await SendOwedAsync(study, trials, marks, lost, dispatcher, cancel);
             await ExpireSilentAsync(study, trials, leases, dispatcher, now, cancel);
         }
         if (now - lastStopRepeat > TimeSpan.FromSeconds(10))
@@ -202,29 +206,56 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
         await session.SaveChangesAsync(cancel);
     }
 
+    /// <summary>
+    /// Commands of the in-memory bus that its in-process trainer never took (<see cref="LostCommands"/>): the next pass sends
+    /// them again. A lost command once left a trial scheduled for good while the rest of its study ended.
+    /// </summary>
+    private HashSet<Guid> LostOnThisBus(IReadOnlyList<TrialView> open, IReadOnlyDictionary<Guid, TrialDispatch> marks, DateTimeOffset now)
+    {
+        if (options.DurableBus) return [];
+        var sent = new List<SentCommand>();
+        foreach (var trial in open)
+        {
+            var attempt = trial.Status == TrialStatus.Scheduled ? trial.Attempt + 1 : trial.Attempt;
+            if (!marks.TryGetValue(trial.TrialId, out var mark) || mark.Bus != bus || mark.Attempt != attempt) continue;
+            sent.Add(new SentCommand(trial.TrialId, mark.SentAt, trial.Status == TrialStatus.Scheduled ? null : trial.StartedAt ?? mark.SentAt,
+                mark.Resent));
+            if (trial.Status == TrialStatus.Running) lastBusy = now;
+        }
+        var lost = LostCommands.Find(sent, lastBusy, now, options.Lease).ToHashSet();
+        foreach (var trialId in lost)
+            log.LogWarning("Trial {TrialId}: its command (sent {SentAt:O}) was not taken by this Server's trainer, which ran later commands " +
+                           "or nothing since; sending it again", trialId, marks[trialId].SentAt);
+        return lost;
+    }
+
     private async Task SendOwedAsync(StudySummaryView study, IReadOnlyList<TrialView> trials, IReadOnlyDictionary<Guid, TrialDispatch> marks,
-        TrialDispatcher dispatcher, CancellationToken cancel)
+        IReadOnlySet<Guid> lost, TrialDispatcher dispatcher, CancellationToken cancel)
     {
         if (study.Spec is not { } spec) return;
-        var owed = new List<(TrialView Trial, int Attempt)>();
+        var owed = new List<(TrialView Trial, int Attempt, int Resent)>();
         foreach (var trial in trials)
         {
             if (TrialRuns.Owed(study, trial) is not { } attempt) continue;
-            if (marks.TryGetValue(trial.TrialId, out var mark) && mark.Attempt >= attempt && (options.DurableBus || mark.Bus == bus)) continue;
-            owed.Add((trial, attempt));
+            var sentBefore = marks.TryGetValue(trial.TrialId, out var mark) && mark.Attempt >= attempt && (options.DurableBus || mark.Bus == bus);
+            if (sentBefore && !lost.Contains(trial.TrialId)) continue;
+            owed.Add((trial, attempt, sentBefore ? mark!.Resent + 1 : 0));
         }
         if (owed.Count == 0) return;
         if (owed.Any(o => o.Attempt > 1))
             log.LogInformation("Study {Name}: sending {Count} trial(s) the ledger owes the trainers", study.Name, owed.Count);
         await using var session = store.LightweightSession();
-        foreach (var (trial, attempt) in owed)
+        foreach (var (trial, attempt, resent) in owed)
         {
             // A send caught by a broker restart can hang: it is given up after a while and sent on the next pass.
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             limit.CancelAfter(SendTimeout);
             await dispatcher.SendAsync(GridPlanner.ToCommand(study.Id, spec,
                 new PlannedTrial(trial.TrialId, trial.Order, trial.Width, trial.LearningRate, trial.Seed), attempt), limit.Token);
-            session.Store(new TrialDispatch { Id = trial.TrialId, StudyId = study.Id, Attempt = attempt, SentAt = clock.GetUtcNow(), Bus = bus });
+            session.Store(new TrialDispatch
+            {
+                Id = trial.TrialId, StudyId = study.Id, Attempt = attempt, SentAt = clock.GetUtcNow(), Bus = bus, Resent = resent,
+            });
             Interlocked.Increment(ref sent);
         }
         await session.SaveChangesAsync(cancel);

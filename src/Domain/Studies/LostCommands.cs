@@ -1,0 +1,31 @@
+namespace ScalingLedger.Domain.Studies;
+
+/// <summary>A trial command this process sent on its in-memory bus, and whether the trial has started since.</summary>
+/// <param name="StartedAt">When the trial's run started (null: still scheduled).</param>
+/// <param name="Resent">How many times the command was sent again because it was judged lost.</param>
+public sealed record SentCommand(Guid TrialId, DateTimeOffset SentAt, DateTimeOffset? StartedAt, int Resent);
+
+/// <summary>
+/// Commands lost on the in-memory bus. Its queue hands commands to the in-process trainer in the order they were sent, and the
+/// trainer reports a start as soon as it takes one. So a command still unstarted when one sent after it started more than
+/// <c>patience</c> ago, or when the trainer has run nothing for <c>patience</c>, was never taken: it is sent again (same
+/// attempt), at most <see cref="MaxResends"/> times. A command that was only slow makes a second run, which the ledger
+/// counts as the next attempt and whose first run it stops (<see cref="TrialRuns.Superseded"/>): wasted work, nothing lost.
+/// Over RabbitMQ a command outlives its sender and a trainer's death hands it to another: this does not apply.
+/// </summary>
+public static class LostCommands
+{
+    public const int MaxResends = 3;
+
+    /// <param name="sent">Open trials with a command of their current attempt on this bus.</param>
+    /// <param name="lastBusy">When a trial of this bus was last seen running.</param>
+    public static IReadOnlyList<Guid> Find(IReadOnlyList<SentCommand> sent, DateTimeOffset lastBusy, DateTimeOffset now, TimeSpan patience)
+    {
+        var idle = now - lastBusy > patience;
+        var latestLongStarted = sent.Where(c => c.StartedAt is { } started && now - started > patience)
+            .Select(c => (DateTimeOffset?)c.SentAt).Max();
+        return sent.Where(c => c.StartedAt is null && c.Resent < MaxResends && now - c.SentAt > patience
+                               && (idle || latestLongStarted > c.SentAt))
+            .Select(c => c.TrialId).ToList();
+    }
+}
