@@ -35,8 +35,9 @@ public interface ILedgerQueries
         CancellationToken cancel = default);
 }
 
-/// <summary>Raised after the ledger commits events of a study, so open pages can refresh.</summary>
+/// <summary>Raised after the ledger commits events of a study, whichever Server wrote them, so open pages can refresh.</summary>
 public interface ILedgerChanges
 {
+    /// <summary>The study that changed; <see cref="Guid.Empty"/> when any study may have (the notifications were interrupted).</summary>
     event Action<Guid>? StudyChanged;
 }

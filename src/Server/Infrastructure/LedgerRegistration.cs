@@ -44,8 +44,9 @@ public static class LedgerRegistration
         services.AddSingleton<LedgerWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWarmup>());
         services.AddLedgerStore(sp => sp.GetRequiredService<LedgerDatabase>().ConnectionString);
-        services.AddSingleton<LedgerChanges>();
-        services.AddSingleton<ILedgerChanges>(sp => sp.GetRequiredService<LedgerChanges>());
+        services.AddSingleton<LedgerNotifications>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerNotifications>());
+        services.AddSingleton<ILedgerChanges>(sp => sp.GetRequiredService<LedgerNotifications>());
         services.AddSingleton<StudyWriter>();
         services.AddSingleton<StudyRefitter>();
         services.AddSingleton<RefitRetries>();

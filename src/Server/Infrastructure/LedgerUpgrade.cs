@@ -20,6 +20,7 @@ public sealed class LedgerUpgrade(IDocumentStore store, LedgerDatabase database,
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        await LedgerNotifications.InstallAsync(database.ConnectionString, cancellationToken);
         LedgerRebuild progress;
         await using (var session = store.QuerySession())
         {

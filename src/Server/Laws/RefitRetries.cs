@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Marten;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Server.Studies;
 using ScalingLedger.Server.Trials;
 
@@ -12,7 +13,7 @@ namespace ScalingLedger.Server.Laws;
 /// the trials (one per cluster), until a refit of that study and phase succeeds, here or in the reactor. The reactor goes on
 /// with the other studies meanwhile.
 /// </summary>
-public sealed class RefitRetries(IDocumentStore store, IServiceProvider services, TrialReconciler reconciler, LedgerChanges changes,
+public sealed class RefitRetries(IDocumentStore store, IServiceProvider services, TrialReconciler reconciler,
     TimeProvider clock, ILogger<RefitRetries> log) : BackgroundService
 {
     /// <summary>How often troubles are read and those due are tried.</summary>
@@ -28,9 +29,9 @@ public sealed class RefitRetries(IDocumentStore store, IServiceProvider services
         var before = await session.LoadAsync<RefitTrouble>(RefitTrouble.IdOf(studyId, phase), cancel);
         var trouble = RefitTrouble.After(before, studyId, phase, error, clock.GetUtcNow());
         session.Store(trouble);
+        LedgerNotifications.Notify(session, studyId);
         await session.SaveChangesAsync(cancel);
         known[trouble.Id] = 0;
-        changes.Raise(studyId);
         log.LogError(error, "Refitting study {StudyId} ({Phase} laws) failed, {Failures} time(s) in a row; tried again at {RetryAt:HH:mm:ss}",
             studyId, phase, trouble.Failures, trouble.RetryAt);
     }
@@ -42,9 +43,9 @@ public sealed class RefitRetries(IDocumentStore store, IServiceProvider services
         if (!known.ContainsKey(id)) return;
         await using var session = store.LightweightSession();
         session.Delete<RefitTrouble>(id);
+        LedgerNotifications.Notify(session, studyId);
         await session.SaveChangesAsync(cancel);
         known.TryRemove(id, out _);
-        changes.Raise(studyId);
         log.LogInformation("Study {StudyId}: its {Phase} laws are refitted again", studyId, phase);
     }
 

@@ -105,7 +105,7 @@ public static class StudyTransfer
         }, "application/json", $"study-{id}.events.json");
     }
 
-    public static async Task<IResult> Import(HttpRequest request, ClaimsPrincipal user, IDocumentStore store, LedgerKey key, LedgerChanges changes,
+    public static async Task<IResult> Import(HttpRequest request, ClaimsPrincipal user, IDocumentStore store, LedgerKey key,
         TimeProvider clock, CancellationToken cancel)
     {
         if (request.ContentLength is > MaxImportBytes) return TooLarge();
@@ -235,7 +235,6 @@ public static class StudyTransfer
             read.Count, [recorded], now);
         session.Events.StartStream(export.StudyId, [.. events.Cast<object>(), recorded]);
         await session.SaveChangesAsync(cancel);
-        changes.Raise(export.StudyId);
         return TypedResults.Created($"/api/studies/{export.StudyId}", new
         {
             id = export.StudyId, name = summary.Name, events = read.Count, head = export.Head, importedBy = importer,

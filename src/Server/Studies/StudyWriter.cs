@@ -9,7 +9,7 @@ namespace ScalingLedger.Server.Studies;
 /// The only writer of the ledger: every event of a study is appended here, then open pages are told. Decisions read the
 /// state they need (documents, never the whole study) and are retried when the stream moved under them.
 /// </summary>
-public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, TimeProvider clock, ILogger<StudyWriter> log)
+public sealed class StudyWriter(IDocumentStore store, TimeProvider clock, ILogger<StudyWriter> log)
 {
     /// <summary>
     /// One writer at a time per study in this process. Marten's append checks the stream's version, so two concurrent
@@ -89,7 +89,6 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
         StudyChain.Extend(session, studyId, null, 0, [e], clock.GetUtcNow());
         session.Events.StartStream(studyId, e);
         await session.SaveChangesAsync(cancel);
-        changes.Raise(studyId);
     }
 
     /// <summary>
@@ -313,7 +312,6 @@ public sealed class StudyWriter(IDocumentStore store, LedgerChanges changes, Tim
                     log.LogDebug("Study {StudyId} changed while writing {Requests} decision(s); deciding again ({Attempt})", studyId, group.Count, attempt);
                     continue;
                 }
-                changes.Raise(studyId);
             }
             foreach (var (request, events) in decided) request.Completion.TrySetResult(events);
             return;
