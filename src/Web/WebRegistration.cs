@@ -11,6 +11,8 @@ public static class WebRegistration
     public static IServiceCollection AddLedgerWeb(this IServiceCollection services)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddScoped<PageSession>();
+        services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, PageSessionLog>();
         return services;
     }
 
