@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Server.Studies;
@@ -270,12 +271,13 @@ internal static class LedgerBenchmark
             $"summary + trials with their last checkpoint + laws + predictions): best of 5 {page:F0} ms");
 
         var n = Math.Min(50_000, events.Count);
+        // A study recorded here: its history's sequences are this ledger's positions.
         var asOf = events[n - 1].Sequence;
-        var folded = await Best(3, () => queries.GetStudyAsync(id, asOf));
+        var folded = await Best(3, () => queries.GetStudyAsync(id, new RecordedSequence(asOf)));
         var raw = await Best(3, async () =>
         {
             await using var session = store.QuerySession();
-            return await StudyDocuments.EventsAsync(session, id, asOf, default);
+            return await StudyDocuments.EventsAsync(session, id, new LedgerPosition(asOf), default);
         });
         Console.WriteLine($"   asOf at the study's {n:N0}th event: fold {folded:F0} ms, reading the same {n:N0} events raw {raw:F0} ms -> {folded / raw:F2}x");
     }

@@ -1,4 +1,5 @@
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Web;
@@ -13,19 +14,21 @@ public interface ILedgerQueries
     Task<IReadOnlyList<StudySummary>> ListStudiesAsync(int offset = 0, int limit = StudyPages.Default, CancellationToken cancel = default);
 
     /// <summary>
-    /// The study now, or as it was when the global event sequence was <paramref name="asOf"/>. Now, each trial carries only
-    /// its newest checkpoint (what the study page shows); as of an earlier sequence, the whole fold.
+    /// The study now, or as it was at <paramref name="asOf"/> in its history (the global sequence of the ledger each event was
+    /// recorded in: this one's, unless the study was moved here). Now, each trial carries only its newest checkpoint (what the
+    /// study page shows); as of an earlier sequence, the whole fold.
     /// </summary>
-    Task<StudyView?> GetStudyAsync(Guid id, long? asOf = null, CancellationToken cancel = default);
+    Task<StudyView?> GetStudyAsync(Guid id, RecordedSequence? asOf = null, CancellationToken cancel = default);
 
     /// <summary>One trial with its whole curve, and its study's summary; null when the study has no such trial.</summary>
     Task<(StudySummaryView Study, TrialView Trial)?> GetTrialAsync(Guid studyId, Guid trialId, CancellationToken cancel = default);
 
     /// <summary>
-    /// The study's events after <paramref name="after"/> in sequence order, checkpoints left out: what a replay folds
-    /// (<see cref="StudyReplay"/>). Empty when there is no such study or nothing newer.
+    /// The study's events after <paramref name="after"/> in this ledger, in order, checkpoints left out: what a replay folds
+    /// (<see cref="StudyReplay"/>), each with where it happened in the study's history. Empty when there is no such study or
+    /// nothing newer.
     /// </summary>
-    Task<IReadOnlyList<(object Data, long Sequence)>> GetReplayEventsAsync(Guid id, long after = 0, CancellationToken cancel = default);
+    Task<IReadOnlyList<ReplayEvent>> GetReplayEventsAsync(Guid id, LedgerPosition after = default, CancellationToken cancel = default);
 
     /// <summary>The study's laws that could not be refitted and are being tried again (none as a rule).</summary>
     Task<IReadOnlyList<RefitTrouble>> GetRefitTroublesAsync(Guid id, CancellationToken cancel = default);

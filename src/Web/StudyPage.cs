@@ -1,12 +1,15 @@
 using System.Globalization;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Web;
 
 /// <summary>
 /// What the study page shows and how its replay moves, apart from the markup (and tested apart from it): the study now or
-/// as of an event sequence, the replay of its events, the belief history, and play. The page renders this state and tells
+/// as of an event sequence, the replay of its events, the belief history, and play. Every sequence here (the address's
+/// <c>?asOf=</c>, the replay's moments) is one of the study's history (<see cref="RecordedSequence"/>), so a study moved from
+/// another ledger replays, and its addresses point, where its events happened. The page renders this state and tells
 /// it what the user did; this reads the ledger through <see cref="ILedgerQueries"/> and says where the address should go.
 /// </summary>
 public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
@@ -19,7 +22,7 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
     public IReadOnlyList<RefitTrouble> Troubles { get; private set; } = [];
 
     /// <summary>The sequence shown; null shows the study now.</summary>
-    public long? AsOf { get; private set; }
+    public RecordedSequence? AsOf { get; private set; }
 
     public bool Playing { get; private set; }
 
@@ -32,15 +35,15 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
     public bool Live => AsOf is null && Study?.Status == StudyStatus.Running;
 
     /// <summary>The last moment a replay can reach: the newest event held or shown.</summary>
-    public long Last => Math.Max(Replay?.Last ?? 0, Study?.LastSequence ?? 0);
+    public RecordedSequence Last => RecordedSequence.Max(Replay?.Last ?? RecordedSequence.Start, new RecordedSequence(Study?.LastSequence ?? 0));
 
     /// <summary>
     /// The address's <c>?asOf=</c> as typed: a whole number, or nothing. Anything else is refused with a sentence and the
     /// study is shown now.
     /// </summary>
-    public static (long? AsOf, string? Problem) ParseAsOf(string? text) =>
+    public static (RecordedSequence? AsOf, string? Problem) ParseAsOf(string? text) =>
         string.IsNullOrEmpty(text) ? (null, null)
-        : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? (parsed, null)
+        : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? (new RecordedSequence(parsed), null)
         : (null, $"asOf must be an event sequence (a whole number, 0 or more); '{text}' is not one. Showing the study now.");
 
     /// <summary>
@@ -84,7 +87,7 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
         {
             Study = await ledger.GetStudyAsync(studyId);
             Troubles = await ledger.GetRefitTroublesAsync(studyId);
-            Replay?.Append(await ledger.GetReplayEventsAsync(studyId, Replay.Last));
+            Replay?.Append(await ledger.GetReplayEventsAsync(studyId, Replay.LastPosition));
             UpdateHistory();
         });
     }
@@ -93,11 +96,11 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
     /// Moves the replay to <paramref name="at"/> and returns the address to show: <c>?asOf=</c>, or the study now when the
     /// replay reaches the end of a study that no longer runs.
     /// </summary>
-    public async Task<string?> SeekAsync(long at)
+    public async Task<string?> SeekAsync(RecordedSequence at)
     {
         if (Replay is null) return null;
         if (at >= Last && Replay.StudyEnded) return await GoLiveAsync();
-        AsOf = Math.Max(Replay.First, at);
+        AsOf = RecordedSequence.Max(Replay.First, at);
         await Read.TryAsync(() =>
         {
             Study = Replay.At(AsOf.Value);
@@ -147,7 +150,7 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
     public void UpdateHistory()
     {
         if (Replay is null || Study is null) return;
-        History = BeliefHistory.Build(Study.Trials, Study.Predictions, Replay.OptimalLrFits(AsOf ?? long.MaxValue),
+        History = BeliefHistory.Build(Study.Trials, Study.Predictions, Replay.OptimalLrFits(AsOf ?? RecordedSequence.End),
             Study.NotCredibleFits.Select(f => f.Id).ToHashSet());
     }
 }

@@ -1,5 +1,6 @@
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Tests;
@@ -85,7 +86,8 @@ public class BeliefHistoryTests
         var unconverged = OptimalLr(7, double.NaN, null, converged: false);
         var otherLaw = FitCredibilityTests.Good() with { StudyId = Study };
 
-        var history = BeliefHistory.Build(Trials, [], [(latest, 8), (unconverged, 9), (nonsense, 6), (first, 4), (otherLaw, 5)],
+        var history = BeliefHistory.Build(Trials, [], [(latest, new RecordedSequence(8)), (unconverged, new RecordedSequence(9)),
+            (nonsense, new RecordedSequence(6)), (first, new RecordedSequence(4)), (otherLaw, new RecordedSequence(5))],
             new HashSet<Guid> { nonsense.FitId });
 
         history.OptimalLrSlope.ShouldBe(

@@ -61,7 +61,7 @@ public class ExtensionPlanTests
     public void a_study_is_extended_with_a_ladder_around_the_optimal_lr_laws_claim_and_the_naive_rate_and_predicted_before_it_runs()
     {
         var kit = MetzLike.Study(widths: [16, 32, 64, 128], seeds: [0, 1]);
-        var state = new EvidenceState(kit.View, kit.View.Trials, [], [], 100);
+        var state = new EvidenceState(kit.View, kit.View.Trials, [], [], new RecordedSequence(100));
 
         var (events, refusal) = ExtensionPlan.Decide(state, new ExtensionRequest([512]), Guid.NewGuid, "alice", At);
 
@@ -105,7 +105,7 @@ public class ExtensionPlanTests
     public void fixed_rates_given_replace_the_naive_one_and_a_fixed_rate_on_a_rung_is_one_rate_chosen_for_both()
     {
         var kit = MetzLike.Study(widths: [16, 32, 64, 128], seeds: [0]);
-        var state = new EvidenceState(kit.View, kit.View.Trials, [], [], 100);
+        var state = new EvidenceState(kit.View, kit.View.Trials, [], [], new RecordedSequence(100));
         var first = ExtensionPlan.Decide(state, new ExtensionRequest([256], FixedRates: []), Guid.NewGuid, "alice", At).Events
             .OfType<StudyExtended>().Single().Widths.Single();
         first.Rates.ShouldAllBe(r => r.Why == ExtendedRate.Ladder);
@@ -130,7 +130,7 @@ public class ExtensionPlanTests
     {
         // Two rates bracket no optimum: neither law over optima is fitted.
         var kit = MetzLike.Study(widths: [16, 32, 64], rates: [1e-5, 1e-4], seeds: [0]);
-        var state = new EvidenceState(kit.View, kit.View.Trials, [], [], 50);
+        var state = new EvidenceState(kit.View, kit.View.Trials, [], [], new RecordedSequence(50));
 
         var (events, refusal) = ExtensionPlan.Decide(state, new ExtensionRequest([128]), Guid.NewGuid, "alice", At);
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Tests;
@@ -44,7 +45,7 @@ public class ReportVocabularyTests
             var trial = kit.View.Trial(planned.TrialId)!;
             StudyProjection.TrialIdsOf(report).ShouldBe([planned.TrialId], report.GetType().Name);
             var before = JsonSerializer.Serialize(trial);
-            var after = StudyProjection.ApplyTrial(Copy(trial), planned.TrialId, report, 100)!;
+            var after = StudyProjection.ApplyTrial(Copy(trial), planned.TrialId, report, new RecordedSequence(100))!;
             // Something besides the sequence changed: the report was folded, not only seen.
             after.LastSequence = trial.LastSequence;
             JsonSerializer.Serialize(after).ShouldNotBe(before, report.GetType().Name);
@@ -60,9 +61,10 @@ public class ReportVocabularyTests
         var trial = kit.View.Trial(planned.TrialId)!;
         var before = JsonSerializer.Serialize(trial);
         foreach (var report in Samples(planned.TrialId, Guid.NewGuid()))
-            JsonSerializer.Serialize(StudyProjection.ApplyTrial(Copy(trial), planned.TrialId, report, 100)).ShouldBe(before, report.GetType().Name);
+            JsonSerializer.Serialize(StudyProjection.ApplyTrial(Copy(trial), planned.TrialId, report, new RecordedSequence(100)))
+                .ShouldBe(before, report.GetType().Name);
         var otherDefined = kit.Defined with { StudyId = Guid.NewGuid() };
-        JsonSerializer.Serialize(StudyProjection.ApplyTrial(Copy(trial), planned.TrialId, otherDefined, 100)).ShouldBe(before);
+        JsonSerializer.Serialize(StudyProjection.ApplyTrial(Copy(trial), planned.TrialId, otherDefined, new RecordedSequence(100))).ShouldBe(before);
     }
 
     [Fact]

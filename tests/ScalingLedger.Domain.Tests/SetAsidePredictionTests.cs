@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Tests;
@@ -11,7 +12,7 @@ public class SetAsidePredictionTests
     private static readonly DateTimeOffset Now = StudyTestKit.Now;
 
     private sealed record Story(
-        List<(object Data, long Sequence)> Events, LawFitted Good, LawFitted Bad, PredictionIssued GoodTarget, PredictionIssued GoodPlanned,
+        List<(object Data, RecordedSequence Sequence)> Events, LawFitted Good, LawFitted Bad, PredictionIssued GoodTarget, PredictionIssued GoodPlanned,
         PredictionIssued BadTarget, PredictionIssued BadPlanned);
 
     /// <summary>
@@ -37,7 +38,7 @@ public class SetAsidePredictionTests
             new PredictionResolved(study, goodPlanned.PredictionId, 0.415, -0.005, -0.98, true, null, [], 8, Now),
             new PredictionResolved(study, badPlanned.PredictionId, 2.3, 2.3 - 1.5e52, -5.9, false, null, [], 9, Now),
         ];
-        return new Story(events.Select((e, i) => (e, (long)i + 1)).ToList(), good, bad, goodTarget, goodPlanned, badTarget, badPlanned);
+        return new Story(events.Select((e, i) => (e, new RecordedSequence(i + 1))).ToList(), good, bad, goodTarget, goodPlanned, badTarget, badPlanned);
     }
 
     [Fact]
@@ -71,13 +72,13 @@ public class SetAsidePredictionTests
     public void before_the_nonsense_fit_nothing_is_set_aside_and_a_credible_refit_does_not_bring_its_predictions_back()
     {
         var story = Given();
-        var before = StudyProjection.Fold(story.Events.Where(e => e.Sequence <= 4));
+        var before = StudyProjection.Fold(story.Events.Where(e => e.Sequence <= new RecordedSequence(4)));
         before.NotCredibleFits.ShouldBeEmpty();
         before.SetAsidePredictions.ShouldBeEmpty();
 
         // The same law and key refitted credibly: the nonsense fit is no longer the latest, but its claims stay set aside.
         var refit = FitCredibilityTests.Good() with { StudyId = story.Bad.StudyId, Key = story.Bad.Key };
-        var after = StudyProjection.Fold(story.Events.Append((refit, 10L)));
+        var after = StudyProjection.Fold(story.Events.Append((refit, new RecordedSequence(10))));
         after.LatestFits.Single(f => f.Key == story.Bad.Key).FitId.ShouldBe(refit.FitId);
         after.NotCredibleFits.Select(f => f.Id).ShouldBe([story.Bad.FitId]);
         after.SetAsidePredictions.Count().ShouldBe(2);

@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Tests;
@@ -105,8 +106,8 @@ public class StudyDecisionTests
     {
         var kit = new StudyTestKit();
         kit.FinishAll(t => 0.3 + t.Order * 0.01);
-        var events = new List<(object, long)> { (kit.Defined, 1) };
-        events.AddRange(kit.Defined.Trials.Select((t, i) => ((object)kit.Completed(t, 0.3 + t.Order * 0.01), (long)i + 2)));
+        var events = new List<(object, RecordedSequence)> { (kit.Defined, new RecordedSequence(1)) };
+        events.AddRange(kit.Defined.Trials.Select((t, i) => ((object)kit.Completed(t, 0.3 + t.Order * 0.01), new RecordedSequence(i + 2))));
         var refolded = StudyProjection.Fold(events);
         refolded.Trials.Select(t => t.FinalEvalLoss).ShouldBe(kit.View.Trials.Select(t => t.FinalEvalLoss));
         refolded.LastSequence.ShouldBe(kit.View.LastSequence);

@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Tests;
@@ -14,7 +15,7 @@ internal sealed class StudyTestKit
     {
         var s = GridPlanner.Normalize(spec ?? Specs.Demo());
         Defined = new StudyDefined(Guid.NewGuid(), s, GridPlanner.Plan(s, Guid.NewGuid), "tester", Now);
-        folder.Apply(Defined, ++sequence);
+        folder.Apply(Defined, new RecordedSequence(++sequence));
         View = folder.View;
     }
 
@@ -27,7 +28,7 @@ internal sealed class StudyTestKit
 
     public StudyTestKit Given(params object[] events)
     {
-        foreach (var e in events) folder.Apply(e, ++sequence);
+        foreach (var e in events) folder.Apply(e, new RecordedSequence(++sequence));
         View = folder.View;
         return this;
     }

@@ -1,5 +1,6 @@
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Tests;
@@ -52,7 +53,8 @@ internal static class TestLaws
             .ToList();
 
     public static EvidenceState EvidenceOf(StudyView study) =>
-        new(study, study.Trials, study.LatestFits, study.Predictions.Where(p => p.Resolution is null).ToList(), study.LastSequence);
+        new(study, study.Trials, study.LatestFits, study.Predictions.Where(p => p.Resolution is null).ToList(),
+            new RecordedSequence(study.LastSequence));
 
     public static IReadOnlyList<PredictionIssued> Issue(StudyView study, IEnumerable<LawFitted> fits, Func<Guid> newId, DateTimeOffset now) =>
         PredictionDecisions.Issue(study.Id, study.Trials, fits, study.LatestFits, newId, now);

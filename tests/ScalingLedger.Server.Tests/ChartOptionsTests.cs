@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Web.Components.Charts;
 
@@ -18,7 +19,7 @@ public class ChartOptionsTests
         var imported = new StudyImported(Guid.NewGuid(), "params only", "tester",
             [new ImportedRun(Guid.NewGuid(), 0, 2, null, 1e9, 2e10, null, null, 2.5),
              new ImportedRun(Guid.NewGuid(), 1, 3, null, 4e9, 8e10, null, null, 2.2)], ["params", "tokens", "loss"], "tester", DateTimeOffset.UtcNow);
-        var view = StudyProjection.Fold([(imported, 1L)]);
+        var view = StudyProjection.Fold([(imported, new RecordedSequence(1))]);
         foreach (var chart in new[] { StudyCharts.LossVsWidth(view), StudyCharts.LossVsRate(view), StudyCharts.Heatmap(view), StudyCharts.OptimalLr(view) })
             Series(chart).SelectMany(s => s["data"]!.AsArray()).ShouldBeEmpty();
     }

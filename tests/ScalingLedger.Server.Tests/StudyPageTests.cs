@@ -1,5 +1,6 @@
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Web;
 
@@ -16,16 +17,17 @@ public class StudyPageTests
         public List<(object Data, long Sequence)> Events { get; } = [];
         public bool Broken { get; set; }
 
-        public Task<StudyView?> GetStudyAsync(Guid id, long? asOf = null, CancellationToken cancel = default)
+        // A study recorded in this ledger: each event's position here is where it happened.
+        public Task<StudyView?> GetStudyAsync(Guid id, RecordedSequence? asOf = null, CancellationToken cancel = default)
         {
             if (Broken) throw new InvalidOperationException("Event deserialization error on sequence = 3");
-            var upTo = Events.Where(e => e.Sequence <= (asOf ?? long.MaxValue)).ToList();
-            return Task.FromResult(upTo.Count == 0 ? null : StudyProjection.Fold(upTo));
+            var upTo = Events.Where(e => e.Sequence <= (asOf ?? RecordedSequence.End).Value).ToList();
+            return Task.FromResult(upTo.Count == 0 ? null : StudyProjection.Fold(upTo.Select(e => (e.Data, new RecordedSequence(e.Sequence)))));
         }
 
-        public Task<IReadOnlyList<(object Data, long Sequence)>> GetReplayEventsAsync(Guid id, long after = 0, CancellationToken cancel = default) =>
-            Task.FromResult<IReadOnlyList<(object Data, long Sequence)>>(
-                Events.Where(e => e.Sequence > after && e.Data is not LossCheckpointRecorded).ToList());
+        public Task<IReadOnlyList<ReplayEvent>> GetReplayEventsAsync(Guid id, LedgerPosition after = default, CancellationToken cancel = default) =>
+            Task.FromResult<IReadOnlyList<ReplayEvent>>(Events.Where(e => e.Sequence > after.Value && e.Data is not LossCheckpointRecorded)
+                .Select(e => new ReplayEvent(e.Data, new RecordedSequence(e.Sequence), new LedgerPosition(e.Sequence))).ToList());
 
         public Task<IReadOnlyList<RefitTrouble>> GetRefitTroublesAsync(Guid id, CancellationToken cancel = default) =>
             Task.FromResult<IReadOnlyList<RefitTrouble>>([]);
@@ -79,9 +81,9 @@ public class StudyPageTests
         var page = new StudyPage(ledger, defined.StudyId);
         await page.ShowAsync(null);
         await page.LoadReplayAsync();
-        page.Replay!.Moments.ShouldBe([1, 3, 5, 7, 8]);
+        page.Replay!.Moments.Select(m => m.Value).ShouldBe([1L, 3, 5, 7, 8]);
 
-        var address = await page.SeekAsync(1);
+        var address = await page.SeekAsync(new RecordedSequence(1));
         address.ShouldBe($"/studies/{defined.StudyId}?asOf=1");
         page.Study!.Trials.ShouldAllBe(t => t.Status == TrialStatus.Scheduled);
         (await page.StepAsync(1)).ShouldBe($"/studies/{defined.StudyId}?asOf=3");
@@ -91,7 +93,7 @@ public class StudyPageTests
         (await page.ShowAsync("3")).ShouldBeFalse();
 
         // Past the last event of a study that no longer runs: the study now.
-        (await page.SeekAsync(100)).ShouldBe($"/studies/{defined.StudyId}");
+        (await page.SeekAsync(new RecordedSequence(100))).ShouldBe($"/studies/{defined.StudyId}");
         page.AsOf.ShouldBeNull();
         page.Study!.Status.ShouldBe(StudyStatus.Completed);
     }
@@ -117,7 +119,7 @@ public class StudyPageTests
         await page.GoLiveAsync();
         page.Study!.Status.ShouldBe(StudyStatus.Completed);
         await page.RefreshAsync();
-        page.Replay!.Last.ShouldBe(8);
+        page.Replay!.Last.ShouldBe(new RecordedSequence(8));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Web.Components.Charts;
 
@@ -52,15 +53,16 @@ public class ThrowawayLawTests
         var defined = new StudyDefined(Guid.NewGuid(), spec, GridPlanner.Plan(spec, Guid.NewGuid), owner, DateTimeOffset.UnixEpoch);
         var folder = new StudyFolder();
         long sequence = 0;
-        folder.Apply(defined, ++sequence);
+        folder.Apply(defined, new RecordedSequence(++sequence));
         foreach (var t in defined.Trials)
-            folder.Apply(new TrialCompleted(defined.StudyId, t.TrialId, 2.0 * Math.Pow(t.Width, slope), 0.9, 1, 1, DateTimeOffset.UnixEpoch), ++sequence);
+            folder.Apply(new TrialCompleted(defined.StudyId, t.TrialId, 2.0 * Math.Pow(t.Width, slope), 0.9, 1, 1, DateTimeOffset.UnixEpoch),
+                new RecordedSequence(++sequence));
         var view = folder.View;
-        var state = new EvidenceState(view, view.Trials, view.LatestFits, [], view.LastSequence);
+        var state = new EvidenceState(view, view.Trials, view.LatestFits, [], new RecordedSequence(view.LastSequence));
         var ids = 0;
         foreach (var e in EvidenceDecider.Decide(state, () => new Guid(++ids, 0, 0, new byte[8]), DateTimeOffset.UnixEpoch,
                      new FitOptions(new BootstrapOptions(50), Laws: Laws), law => law.Name == "floorless-power"))
-            folder.Apply(e, ++sequence);
+            folder.Apply(e, new RecordedSequence(++sequence));
         return folder.View;
     }
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ScalingLedger.Domain;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Web.Components.Charts;
 
@@ -29,7 +30,8 @@ public static class StudyReport
         Add("b-loss-vs-rate", "(b) Final loss against learning rate, per width", StudyCharts.LossVsRate(study));
         Add("c-heatmap", "(c) Final loss, learning rate x width", StudyCharts.Heatmap(study));
         Add("d-optimal-lr", "(d) Optimal learning rate against width", StudyCharts.OptimalLr(study));
-        var optimalLr = fits.Where(f => f.Fit.Law == OptimalLrLaw.LawName && f.Sequence <= (asOf ?? long.MaxValue)).Select(f => (f.Fit, f.Sequence)).ToList();
+        var optimalLr = fits.Where(f => f.Fit.Law == OptimalLrLaw.LawName && f.Sequence <= (asOf ?? long.MaxValue))
+            .Select(f => (f.Fit, new RecordedSequence(f.Sequence))).ToList(); // /fits gives where the study's history places each fit
         var history = BeliefHistory.Build(study.Trials, study.Predictions, optimalLr, study.NotCredibleFits.Select(f => f.Id).ToHashSet());
         foreach (var (law, key) in history.Predictions.Select(s => (s.Law, s.Key)).Distinct())
             Add($"belief-{FileName(law)}-{FileName(key)}", $"What {law} ({key}) predicted as evidence arrived", StudyCharts.BeliefHistory(history, law, key));

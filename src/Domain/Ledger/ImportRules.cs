@@ -95,11 +95,11 @@ public static class ImportRules
 
         public void Apply(object data)
         {
-            summary = StudyProjection.ApplySummary(summary, data, 0);
+            summary = StudyProjection.ApplySummary(summary, data, RecordedSequence.Start);
             // Checkpoints change nothing the rules read (a trial's status and attempt), and folding curves costs a sort each.
             if (data is not LossCheckpointRecorded)
                 foreach (var trialId in StudyProjection.TrialIdsOf(data))
-                    if (StudyProjection.ApplyTrial(trials.GetValueOrDefault(trialId), trialId, data, 0) is { } trial)
+                    if (StudyProjection.ApplyTrial(trials.GetValueOrDefault(trialId), trialId, data, RecordedSequence.Start) is { } trial)
                         trials[trialId] = trial;
             switch (data)
             {
@@ -107,7 +107,7 @@ public static class ImportRules
                 case PredictionIssued e: predictions.Add(e.PredictionId); break;
             }
             if (StudyProjection.CoordinateCheckIdOf(data) is { } checkId
-                && StudyProjection.ApplyCoordinateCheck(checks.GetValueOrDefault(checkId), data, 0) is { } check)
+                && StudyProjection.ApplyCoordinateCheck(checks.GetValueOrDefault(checkId), data, RecordedSequence.Start) is { } check)
                 checks[checkId] = check;
         }
 

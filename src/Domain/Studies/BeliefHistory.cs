@@ -1,5 +1,6 @@
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 
 namespace ScalingLedger.Domain.Studies;
 
@@ -36,9 +37,13 @@ public static class BeliefHistory
     /// sequence (what the fit saw), or at its own sequence where the fit recorded none. Predictions of the fits in
     /// <paramref name="notCredibleFitIds"/> are left out; the slope keeps every converged fit, marked credible or not.
     /// </summary>
-    /// <param name="optimalLrFits">The optimal-LR fits with their event sequences (other laws and unconverged fits are skipped).</param>
+    /// <param name="optimalLrFits">
+    /// The optimal-LR fits with the sequences they were recorded at (other laws and unconverged fits are skipped): the study's
+    /// history, as the trials' and predictions' sequences and each fit's evidence sequence speak it (never this ledger's
+    /// positions, which differ for a study moved here).
+    /// </param>
     public static BeliefHistoryView Build(IReadOnlyList<TrialView> trials, IReadOnlyList<PredictionView> predictions,
-        IReadOnlyList<(LawFitted Fit, long Sequence)> optimalLrFits, IReadOnlySet<Guid> notCredibleFitIds, LawRegistry? laws = null)
+        IReadOnlyList<(LawFitted Fit, RecordedSequence Sequence)> optimalLrFits, IReadOnlySet<Guid> notCredibleFitIds, LawRegistry? laws = null)
     {
         var ended = trials.Where(t => t.Status is TrialStatus.Completed or TrialStatus.Diverged && t.EndedSequence is not null)
             .Select(t => t.EndedSequence!.Value).Order().ToArray();
@@ -68,7 +73,7 @@ public static class BeliefHistory
             .Select(f =>
             {
                 var interval = f.Fit.Intervals?.GetValueOrDefault("d");
-                return new SlopePoint(EvidenceAt(f.Fit.EvidenceSequence > 0 ? f.Fit.EvidenceSequence : f.Sequence), f.Sequence,
+                return new SlopePoint(EvidenceAt(f.Fit.EvidenceSequence > 0 ? f.Fit.EvidenceSequence : f.Sequence.Value), f.Sequence.Value,
                     f.Fit.Parameters["d"], interval?.Lower, interval?.Upper, !notCredibleFitIds.Contains(f.Fit.FitId));
             })
             .ToList();

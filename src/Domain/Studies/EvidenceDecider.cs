@@ -1,15 +1,17 @@
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 
 namespace ScalingLedger.Domain.Studies;
 
 /// <summary>
 /// What the reactor reads of a study to decide what new evidence means: its summary, its trials (checkpoints are not
-/// needed), its newest fits (with their whole evidence) and its open predictions, all as of <paramref name="Sequence"/>.
+/// needed), its newest fits (with their whole evidence) and its open predictions, all as of <paramref name="Sequence"/>: the
+/// newest sequence of the study's history (what its fits record as their evidence sequence and resolutions as observed at).
 /// </summary>
 public sealed record EvidenceState(
     StudySummaryView Summary, IReadOnlyList<TrialView> Trials, IReadOnlyList<LawFitted> LatestFits, IReadOnlyList<PredictionView> OpenPredictions,
-    long Sequence);
+    RecordedSequence Sequence);
 
 /// <summary>"Evidence arrived": the reactor's decision, pure. The Server runs it beside the report path.</summary>
 public static class EvidenceDecider
@@ -31,15 +33,16 @@ public static class EvidenceDecider
         var study = state.Summary;
         var events = new List<object>();
         events.AddRange(PredictionDecisions.Resolve(study.Id, state.Trials,
-            state.OpenPredictions.Where(p => laws is null || registry.Find(p.Issued.Law) is not { } law || laws(law)), state.Sequence, now, registry));
+            state.OpenPredictions.Where(p => laws is null || registry.Find(p.Issued.Law) is not { } law || laws(law)), state.Sequence.Value, now, registry));
         var results = LawEngine.NewFits(state.Trials, study.Spec, state.LatestFits, options, laws);
         var fits = results
-            .Select(f => LawEngine.ToEvent(study.Id, f, newId(), state.Sequence, now, state.LatestFits.FirstOrDefault(l => l.Law == f.Law && l.Key == f.Key)))
+            .Select(f => LawEngine.ToEvent(study.Id, f, newId(), state.Sequence.Value, now,
+                state.LatestFits.FirstOrDefault(l => l.Law == f.Law && l.Key == f.Key)))
             .ToList();
         events.AddRange(fits);
         events.AddRange(PredictionDecisions.Issue(study.Id, state.Trials, fits, state.LatestFits, newId, now, registry));
         var latest = state.LatestFits.Where(l => !results.Any(f => f.Law == l.Law && f.Key == l.Key))
-            .Concat(results.Select(f => LawEngine.ToEvent(study.Id, f, Guid.Empty, state.Sequence, now, null))).ToList();
+            .Concat(results.Select(f => LawEngine.ToEvent(study.Id, f, Guid.Empty, state.Sequence.Value, now, null))).ToList();
         events.AddRange(DecideCompletion(state with { LatestFits = latest }, now, options));
         return events;
     }

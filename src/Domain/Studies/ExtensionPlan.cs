@@ -242,7 +242,8 @@ public static class ExtensionPlan
         var fits = LawEngine.Candidates(state.Trials, spec, options)
             .Where(c => registry.Find(c.Law) is { PredictsWidths: true })
             .Select(c => c.Fit())
-            .Select(f => LawEngine.ToEvent(study.Id, f, newId(), state.Sequence, now, state.LatestFits.FirstOrDefault(l => l.Law == f.Law && l.Key == f.Key)))
+            .Select(f => LawEngine.ToEvent(study.Id, f, newId(), state.Sequence.Value, now,
+                state.LatestFits.FirstOrDefault(l => l.Law == f.Law && l.Key == f.Key)))
             .ToList();
         var newest = fits.Concat(state.LatestFits.Where(l => !fits.Any(f => f.Law == l.Law && f.Key == l.Key))).ToList();
         var plan = Plan(study, state.Trials, newest, request, newId, by, now, registry);

@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Ledger;
 
 namespace ScalingLedger.Domain.Studies;
 
@@ -10,8 +11,11 @@ namespace ScalingLedger.Domain.Studies;
 /// </summary>
 public static class StudyProjection
 {
-    /// <summary>The study as of the last of <paramref name="events"/> (its own events, in sequence order).</summary>
-    public static StudyView Fold(IEnumerable<(object Data, long Sequence)> events)
+    /// <summary>
+    /// The study as of the last of <paramref name="events"/> (its own events, in order), each placed where it happened in the
+    /// study's history (<see cref="RecordedSequence"/>: what every sequence in its documents and data speaks).
+    /// </summary>
+    public static StudyView Fold(IEnumerable<(object Data, RecordedSequence Sequence)> events)
     {
         var folder = new StudyFolder();
         foreach (var (data, sequence) in events) folder.Apply(data, sequence);
@@ -44,8 +48,9 @@ public static class StudyProjection
     public static bool Touches(Guid documentStudy, object data) => data is not IStudyEvent e || e.StudyId == documentStudy;
 
     /// <summary>The summary: identity, spec, status, times and counts. Checkpoints do not touch it.</summary>
-    public static StudySummaryView ApplySummary(StudySummaryView? summary, object data, long sequence)
+    public static StudySummaryView ApplySummary(StudySummaryView? summary, object data, RecordedSequence at)
     {
+        var sequence = at.Value;
         // A study begins once, and only its own events change it.
         if (summary is not null && (data is StudyDefined or StudyImported || !Touches(summary.Id, data))) return summary;
         switch (data)
@@ -120,8 +125,9 @@ public static class StudyProjection
     /// One trial's document. StudyDefined and StudyImported create it; the trial's own events evolve it. An event about a
     /// trial the study never planned changes nothing (null when there is no document).
     /// </summary>
-    public static TrialView? ApplyTrial(TrialView? trial, Guid trialId, object data, long sequence)
+    public static TrialView? ApplyTrial(TrialView? trial, Guid trialId, object data, RecordedSequence at)
     {
+        var sequence = at.Value;
         // Another study's event naming this trial's id changes nothing (see Touches).
         if (trial is not null && !Touches(trial.StudyId, data)) return trial;
         switch (data)
@@ -215,8 +221,9 @@ public static class StudyProjection
     /// The study's laws: the newest fit of each (law, key). A fit that names its evidence by reference (the fit it
     /// builds on, and the trials added and removed since) is kept with its whole evidence, reassembled here.
     /// </summary>
-    public static StudyLawsView ApplyLaws(StudyLawsView? laws, Guid studyId, object data, long sequence)
+    public static StudyLawsView ApplyLaws(StudyLawsView? laws, Guid studyId, object data, RecordedSequence at)
     {
+        var sequence = at.Value;
         laws ??= new StudyLawsView { Id = studyId };
         if (data is not LawFitted e || e.StudyId != studyId) return laws;
         laws.LastSequence = Math.Max(laws.LastSequence, sequence);
@@ -241,8 +248,9 @@ public static class StudyProjection
     }
 
     /// <summary>One prediction's document: issued, then resolved.</summary>
-    public static PredictionView? ApplyPrediction(PredictionView? prediction, object data, long sequence)
+    public static PredictionView? ApplyPrediction(PredictionView? prediction, object data, RecordedSequence at)
     {
+        var sequence = at.Value;
         if (prediction is not null && !Touches(prediction.StudyId, data)) return prediction;
         switch (data)
         {
@@ -267,8 +275,9 @@ public static class StudyProjection
     };
 
     /// <summary>One coordinate check's document (keyed by the check's id): asked, then recorded or failed.</summary>
-    public static CoordinateCheckView? ApplyCoordinateCheck(CoordinateCheckView? view, object data, long sequence)
+    public static CoordinateCheckView? ApplyCoordinateCheck(CoordinateCheckView? view, object data, RecordedSequence at)
     {
+        var sequence = at.Value;
         if (view is not null && !Touches(view.StudyId, data)) return view;
         switch (data)
         {
@@ -291,8 +300,9 @@ public static class StudyProjection
     }
 
     /// <summary>One fit's credibility document, judged by <see cref="Laws.CredibilityRule"/> (keyed by the fit's id).</summary>
-    public static FitCredibilityView ApplyFitCredibility(FitCredibilityView? current, LawFitted fit, long sequence)
+    public static FitCredibilityView ApplyFitCredibility(FitCredibilityView? current, LawFitted fit, RecordedSequence at)
     {
+        var sequence = at.Value;
         if (current is not null && !Touches(current.StudyId, fit)) return current;
         var credibility = Laws.CredibilityRule.Assess(fit);
         return new FitCredibilityView
@@ -314,27 +324,29 @@ public sealed class StudyFolder
     private readonly Dictionary<Guid, CoordinateCheckView> checks = [];
     private long last;
 
-    public void Apply(object data, long sequence)
+    /// <summary>Folds one event, placed at <paramref name="at"/> in the study's history.</summary>
+    public void Apply(object data, RecordedSequence at)
     {
+        var sequence = at.Value;
         // One study's events: an event about another study (see StudyProjection.Touches) is not folded into any of its documents.
         if (summary is not null && !StudyProjection.Touches(summary.Id, data)) return;
         last = Math.Max(last, sequence);
-        summary = StudyProjection.ApplySummary(summary, data, sequence);
+        summary = StudyProjection.ApplySummary(summary, data, at);
         foreach (var trialId in StudyProjection.TrialIdsOf(data))
-            if (StudyProjection.ApplyTrial(trials.GetValueOrDefault(trialId), trialId, data, sequence) is { } trial)
+            if (StudyProjection.ApplyTrial(trials.GetValueOrDefault(trialId), trialId, data, at) is { } trial)
                 trials[trialId] = trial;
         if (data is LawFitted fitted)
         {
-            laws = StudyProjection.ApplyLaws(laws, summary.Id, data, sequence);
-            var credibility = StudyProjection.ApplyFitCredibility(null, fitted, sequence);
+            laws = StudyProjection.ApplyLaws(laws, summary.Id, data, at);
+            var credibility = StudyProjection.ApplyFitCredibility(null, fitted, at);
             if (credibility.Credible) notCredibleFits.Remove(credibility.Id);
             else notCredibleFits[credibility.Id] = credibility;
         }
         if (StudyProjection.PredictionIdOf(data) is { } predictionId
-            && StudyProjection.ApplyPrediction(predictions.GetValueOrDefault(predictionId), data, sequence) is { } prediction)
+            && StudyProjection.ApplyPrediction(predictions.GetValueOrDefault(predictionId), data, at) is { } prediction)
             predictions[predictionId] = prediction;
         if (StudyProjection.CoordinateCheckIdOf(data) is { } checkId
-            && StudyProjection.ApplyCoordinateCheck(checks.GetValueOrDefault(checkId), data, sequence) is { } check)
+            && StudyProjection.ApplyCoordinateCheck(checks.GetValueOrDefault(checkId), data, at) is { } check)
             checks[checkId] = check;
     }
 

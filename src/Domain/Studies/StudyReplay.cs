@@ -1,5 +1,6 @@
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 
 namespace ScalingLedger.Domain.Studies;
 
@@ -7,20 +8,25 @@ namespace ScalingLedger.Domain.Studies;
 /// A study's ledger held in memory for replay: the state as of any sequence is the fold of the events up to it, with the
 /// same folds as the live documents (<see cref="StudyProjection.Fold"/>). Checkpoints are left out (the bulk of a study's
 /// events; the replayed panels show final losses, laws and predictions), so a step of the replay folds a few thousand
-/// events in memory instead of reading the ledger again.
+/// events in memory instead of reading the ledger again. The replay speaks the study's history (<see cref="RecordedSequence"/>):
+/// a study moved from another ledger replays at the sequences it was recorded at there, as its data (a fit's evidence, an
+/// observation) and its documents do; this ledger's positions only say which events are newer than those held.
 /// </summary>
 public sealed class StudyReplay
 {
-    private readonly List<(object Data, long Sequence)> events = [];
-    private readonly List<long> moments = [];
+    private readonly List<ReplayEvent> events = [];
+    private readonly List<RecordedSequence> moments = [];
 
-    public StudyReplay(IEnumerable<(object Data, long Sequence)> events) => Append(events);
+    public StudyReplay(IEnumerable<ReplayEvent> events) => Append(events);
 
     /// <summary>The sequence of the study's first event (its definition or import).</summary>
-    public long First => events.Count == 0 ? 0 : events[0].Sequence;
+    public RecordedSequence First => events.Count == 0 ? RecordedSequence.Start : events[0].Sequence;
 
     /// <summary>The sequence of the newest event held.</summary>
-    public long Last => events.Count == 0 ? 0 : events[^1].Sequence;
+    public RecordedSequence Last => events.Count == 0 ? RecordedSequence.Start : events[^1].Sequence;
+
+    /// <summary>Where the newest event held sits in this ledger: a live page reads the events after it.</summary>
+    public LedgerPosition LastPosition => events.Count == 0 ? LedgerPosition.Start : events[^1].Position;
 
     public int Count => events.Count;
 
@@ -31,14 +37,17 @@ public sealed class StudyReplay
     /// The sequences where what the panels show changes: the study's start, each trial's end, and the last event of each
     /// run of the reactor's events (a refit's fits, predictions and resolutions are one moment).
     /// </summary>
-    public IReadOnlyList<long> Moments => moments;
+    public IReadOnlyList<RecordedSequence> Moments => moments;
 
-    /// <summary>Adds events newer than <see cref="Last"/> (a live page follows its study this way); older ones are ignored.</summary>
-    public void Append(IEnumerable<(object Data, long Sequence)> newer)
+    /// <summary>
+    /// Adds events newer in this ledger than <see cref="LastPosition"/> (a live page follows its study this way); those held
+    /// already are ignored.
+    /// </summary>
+    public void Append(IEnumerable<ReplayEvent> newer)
     {
-        foreach (var e in newer.Where(e => e.Data is not LossCheckpointRecorded).OrderBy(e => e.Sequence))
+        foreach (var e in newer.Where(e => e.Data is not LossCheckpointRecorded).OrderBy(e => e.Position))
         {
-            if (events.Count > 0 && e.Sequence <= Last) continue;
+            if (events.Count > 0 && e.Position <= LastPosition) continue;
             var reactorRun = events.Count > 0 && IsReactor(events[^1].Data) && IsReactor(e.Data);
             events.Add(e);
             // An extension runs a study again: its replay goes on until the new trials end.
@@ -49,26 +58,26 @@ public sealed class StudyReplay
     }
 
     /// <summary>The study as of <paramref name="asOf"/> (its first event at least); trials carry no checkpoints.</summary>
-    public StudyView At(long asOf)
+    public StudyView At(RecordedSequence asOf)
     {
         if (events.Count == 0) throw new InvalidOperationException("The replay holds no event.");
         var end = UpTo(asOf);
-        return StudyProjection.Fold(events.Take(Math.Max(1, end)));
+        return StudyProjection.Fold(events.Take(Math.Max(1, end)).Select(e => (e.Data, e.Sequence)));
     }
 
     /// <summary>Every optimal-LR fit recorded up to <paramref name="asOf"/>, oldest first (the slope's history).</summary>
-    public IReadOnlyList<(LawFitted Fit, long Sequence)> OptimalLrFits(long asOf) =>
+    public IReadOnlyList<(LawFitted Fit, RecordedSequence Sequence)> OptimalLrFits(RecordedSequence asOf) =>
         events.Take(UpTo(asOf)).Where(e => e.Data is LawFitted { Law: OptimalLrLaw.LawName }).Select(e => ((LawFitted)e.Data, e.Sequence)).ToList();
 
     /// <summary>The moment before (-1) or after (+1) <paramref name="asOf"/>, staying within the study.</summary>
-    public long Step(long asOf, int direction)
+    public RecordedSequence Step(RecordedSequence asOf, int direction)
     {
         if (moments.Count == 0) return asOf;
         if (direction > 0) return moments.FirstOrDefault(m => m > asOf, moments[^1]);
         return moments.LastOrDefault(m => m < asOf, moments[0]);
     }
 
-    private int UpTo(long asOf)
+    private int UpTo(RecordedSequence asOf)
     {
         // Events are in sequence order: the count of those at or below asOf.
         int lo = 0, hi = events.Count;
@@ -87,3 +96,9 @@ public sealed class StudyReplay
         IsReactor(data) || data is TrialCompleted or TrialDiverged or TrialFailed or TrialCancelled or StudyCancelled or CoordinateCheckRecorded
             or StudyExtended;
 }
+
+/// <summary>
+/// One event of a study's replay: its data, where it happened in the study's history (<paramref name="Sequence"/>), and where it
+/// sits in this ledger (<paramref name="Position"/>; the same number unless the study was moved here from another ledger).
+/// </summary>
+public readonly record struct ReplayEvent(object Data, RecordedSequence Sequence, LedgerPosition Position);

@@ -1,5 +1,6 @@
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 
 namespace ScalingLedger.Domain.Studies;
 
@@ -42,7 +43,7 @@ public static class SweepReplay
         var defined = Plan(outcomes, name, parameterization);
         var folder = new StudyFolder();
         long sequence = 0;
-        folder.Apply(defined, ++sequence);
+        folder.Apply(defined, new RecordedSequence(++sequence));
         var ids = 1_000_000;
         Guid NewId() => new(Interlocked.Increment(ref ids), 2, 2, new byte[8]);
         foreach (var t in defined.Trials.OrderBy(t => t.Order))
@@ -50,13 +51,14 @@ public static class SweepReplay
             var o = outcomes.First(x => x.Width == t.Width && x.LearningRate == t.LearningRate && x.Seed == t.Seed);
             folder.Apply(o.Diverged || o.Loss is null
                 ? new TrialDiverged(defined.StudyId, t.TrialId, 1, "diverged in the recording", At)
-                : new TrialCompleted(defined.StudyId, t.TrialId, o.Loss.Value, 0, 0, 0, At), ++sequence);
+                : new TrialCompleted(defined.StudyId, t.TrialId, o.Loss.Value, 0, 0, 0, At), new RecordedSequence(++sequence));
             var view = folder.View;
-            var state = new EvidenceState(view, view.Trials, view.LatestFits, view.Predictions.Where(p => p.Resolution is null).ToList(), view.LastSequence);
+            var state = new EvidenceState(view, view.Trials, view.LatestFits, view.Predictions.Where(p => p.Resolution is null).ToList(),
+                new RecordedSequence(view.LastSequence));
             foreach (var e in EvidenceDecider.Decide(state, NewId, At, options, laws))
             {
                 decided?.Invoke(e);
-                folder.Apply(e, ++sequence);
+                folder.Apply(e, new RecordedSequence(++sequence));
             }
         }
         return folder.View;

@@ -58,7 +58,7 @@ public sealed class StudyChain
                     throw new InvalidOperationException($"Event {e.EventTypeName} of study {head.Id} reached the chain without its sequence, or at " +
                                                         $"version {e.Version} after the head's {head.Version}: appends must be Rich (LedgerStore).");
                 head.Version = e.Version;
-                var sequenced = head.SequencedFrom > 0 && e.Version >= head.SequencedFrom ? LedgerSequence.Of(e) : (long?)null;
+                var sequenced = head.SequencedFrom > 0 && e.Version >= head.SequencedFrom ? LedgerSequence.Of(e).Value : (long?)null;
                 head.Hash = EventChain.Hash(head.Version == head.ChainedFrom ? EventChain.Genesis : head.Hash, e.EventTypeName, head.Version, e.UserName,
                     e.Timestamp, serializer.ToJson(e.Data), sequenced);
                 e.SetHeader(Header, head.Hash);
@@ -100,7 +100,7 @@ public sealed class StudyChain
         // Not disposed here: the reader it returns is (a command holds nothing a reader does not).
         var command = new NpgsqlCommand(
             $"select seq_id, version, type, user_name, timestamp, data::text, headers->>'{Header}', " +
-            $"coalesce((headers->>'{LedgerSequence.Header}')::bigint, seq_id) from {LedgerStore.Schema}.mt_events " +
+            $"{LedgerSequence.RecordedSql} from {LedgerStore.Schema}.mt_events " +
             "where stream_id = @id order by version", connection);
         command.Parameters.AddWithValue("id", studyId);
         return await command.ExecuteReaderAsync(cancel);

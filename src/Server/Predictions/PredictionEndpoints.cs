@@ -51,12 +51,13 @@ public sealed class PredictionAuditor(IDocumentStore store) : IPredictionAudits
             laws = StudyProjection.ApplyLaws(laws, issued.StudyId, e.Data, LedgerSequence.Of(e));
         var fit = laws!.LatestFits.First(f => f.FitId == issued.FitId);
         // In the sequences the fit's own data speaks (those of the ledger it was recorded in, for a study brought here).
-        var atEvidence = StudyProjection.Fold(events.Select(e => (e.Data, Sequence: LedgerSequence.Of(e))).Where(e => e.Sequence <= fit.EvidenceSequence));
+        var evidenceAt = new Domain.Ledger.RecordedSequence(fit.EvidenceSequence);
+        var atEvidence = StudyProjection.Fold(events.Select(e => (e.Data, Sequence: LedgerSequence.Of(e))).Where(e => e.Sequence <= evidenceAt));
         // The evidence ends where the study's last event before it does, a checkpoint as often as not.
         atEvidence = atEvidence with
         {
             LastSequence = Math.Max(atEvidence.LastSequence,
-                await StudyDocuments.LastRecordedSequenceAsync(session, issued.StudyId, fit.EvidenceSequence, cancel)),
+                (await StudyDocuments.LastRecordedSequenceAsync(session, issued.StudyId, evidenceAt, cancel)).Value),
         };
         var verification = FitAudit.Verify(atEvidence, fit);
         // The verdict stored when the fit was recorded (never judged again here).
@@ -67,7 +68,8 @@ public sealed class PredictionAuditor(IDocumentStore store) : IPredictionAudits
         var evidence = fit.EvidenceTrialIds.Select(atEvidence.Trial).OfType<TrialView>()
             .Select(t => new EvidenceTrialView(t.TrialId, t.Width, t.LearningRate, t.Seed, t.Status, t.FinalEvalLoss, t.Params, t.Tokens))
             .OrderBy(t => t.Width).ThenBy(t => t.LearningRate).ThenBy(t => t.Seed).ToList();
-        return new PredictionAuditView(issued, prediction.Resolution, fit, fitEvent.Sequence, evidence, verification.Verified, verification.Differences,
-            atEvidence.Name, credibility, verification.Note);
+        // Where the study's history places the fit (its ?asOf=), as the fit's evidence sequence is.
+        return new PredictionAuditView(issued, prediction.Resolution, fit, LedgerSequence.Of(fitEvent).Value, evidence, verification.Verified,
+            verification.Differences, atEvidence.Name, credibility, verification.Note);
     }
 }

@@ -1,14 +1,16 @@
 using Marten;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Studies;
 
 /// <summary>
 /// Reads of the ledger for the API and the pages. Each loads the documents it shows; <c>?asOf=</c> folds the study's events
-/// up to that sequence with the same folds that keep the documents.
+/// up to that sequence of its history (<see cref="RecordedSequence"/>) with the same folds that keep the documents.
 /// </summary>
 public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
 {
@@ -22,10 +24,10 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
     }
 
     /// <summary>For the pages: trials carry only their newest checkpoint.</summary>
-    public Task<StudyView?> GetStudyAsync(Guid id, long? asOf = null, CancellationToken cancel = default) =>
+    public Task<StudyView?> GetStudyAsync(Guid id, RecordedSequence? asOf = null, CancellationToken cancel = default) =>
         GetStudyAsync(id, asOf, TrialDetail.LastCheckpoint, cancel);
 
-    public async Task<StudyView?> GetStudyAsync(Guid id, long? asOf, TrialDetail detail, CancellationToken cancel)
+    public async Task<StudyView?> GetStudyAsync(Guid id, RecordedSequence? asOf, TrialDetail detail, CancellationToken cancel)
     {
         await using var session = store.QuerySession();
         return asOf is { } sequence
@@ -47,11 +49,11 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
         return summary is not null && trial is not null && trial.StudyId == studyId ? (summary, trial) : null;
     }
 
-    public async Task<IReadOnlyList<(object Data, long Sequence)>> GetReplayEventsAsync(Guid id, long after = 0, CancellationToken cancel = default)
+    public async Task<IReadOnlyList<ReplayEvent>> GetReplayEventsAsync(Guid id, LedgerPosition after = default, CancellationToken cancel = default)
     {
         await using var session = store.QuerySession();
         var events = await StudyDocuments.EventsAsync(session, id, null, cancel, after, checkpoints: false);
-        return events.Select(e => (e.Data, e.Sequence)).ToList();
+        return events.Select(e => new ReplayEvent(e.Data, LedgerSequence.Of(e), LedgerSequence.PositionOf(e))).ToList();
     }
 
     public async Task<(ComparisonView Comparison, IReadOnlyList<StudyView> Studies, IReadOnlyList<Guid> Missing)> CompareAsync(IReadOnlyList<Guid> ids,
@@ -76,10 +78,11 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
     }
 
     /// <summary>
-    /// Up to <paramref name="limit"/> of the study's events after the global sequence <paramref name="after"/>; null when
-    /// there is no such study.
+    /// Up to <paramref name="limit"/> of the study's events after <paramref name="after"/> in this ledger; null when there is no
+    /// such study.
     /// </summary>
-    public async Task<IReadOnlyList<JasperFx.Events.IEvent>?> GetEventsPageAsync(Guid id, long after, int limit, CancellationToken cancel = default)
+    public async Task<IReadOnlyList<JasperFx.Events.IEvent>?> GetEventsPageAsync(Guid id, LedgerPosition after, int limit,
+        CancellationToken cancel = default)
     {
         await using var session = store.QuerySession();
         var events = await StudyDocuments.EventsAsync(session, id, null, cancel, after, limit);

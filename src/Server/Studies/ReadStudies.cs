@@ -3,8 +3,10 @@ using System.Security.Claims;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
+using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Studies;
@@ -30,13 +32,14 @@ public static class ReadStudies
 
     public static async Task<IResult> Get(Guid id, HttpRequest request, ClaimsPrincipal user, LedgerQueries queries, HeavyReads heavy, CancellationToken cancel)
     {
-        long? asOf = null;
+        // A sequence of the study's history: for a study moved here, of the ledger it was recorded in (as its data and documents).
+        RecordedSequence? asOf = null;
         if (request.Query["asOf"].FirstOrDefault() is { } raw)
         {
             if (!long.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
                 return TypedResults.ValidationProblem(
                     new Dictionary<string, string[]> { ["asOf"] = [$"asOf must be a non-negative event sequence, got '{raw}'."] });
-            asOf = parsed;
+            asOf = new RecordedSequence(parsed);
         }
         // A study of thousands of trials holds millions of checkpoints: ?checkpoints=last or none leaves the curves out.
         var detail = request.Query["checkpoints"].FirstOrDefault() switch
@@ -66,12 +69,13 @@ public static class ReadStudies
         var errors = new Dictionary<string, string[]>();
         long from = 0;
         var page = MaxEventsPerPage;
+        // Pages go by this ledger's positions: a moved study's events sit here in the order they were recorded, at other numbers.
         if (after is not null && !(long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out from)))
             errors["after"] = ["after is a global event sequence: a whole number, 0 or more."];
         if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out page) && page is >= 1 and <= MaxEventsPerPage))
             errors["limit"] = [$"limit is a whole number from 1 to {MaxEventsPerPage:N0}."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-        var events = await queries.GetEventsPageAsync(id, from, page, cancel);
+        var events = await queries.GetEventsPageAsync(id, new LedgerPosition(from), page, cancel);
         if (events is null) return TypedResults.Problem($"No study {id}.", statusCode: 404);
         if (events.Count == page)
             context.Response.Headers.Link = $"</api/studies/{id}/events?after={events[^1].Sequence}&limit={page}>; rel=\"next\"";
@@ -80,6 +84,8 @@ public static class ReadStudies
         {
             sequence = e.Sequence, stream = e.StreamId, version = e.Version, type = e.EventType.Name,
             timestamp = e.Timestamp, user = e.UserName, data = sees ? e.Data : FailureDetails.Redact(e.Data),
+            // Where the study's history places it (what ?asOf= takes); the same as sequence unless the study was moved here.
+            recordedSequence = LedgerSequence.Of(e).Value,
         }));
     }
 
@@ -107,7 +113,10 @@ public static class ReadStudies
         });
     }
 
-    /// <summary>Every fit ever made, oldest first, each with its whole evidence (reassembled where it is by reference).</summary>
+    /// <summary>
+    /// Every fit ever made, oldest first, each with its whole evidence (reassembled where it is by reference) and the sequence
+    /// of the study's history it was recorded at (what <c>?asOf=</c> takes).
+    /// </summary>
     public static async Task<IResult> Fits(Guid id, HttpContext context, LedgerQueries queries, HeavyReads heavy, CancellationToken cancel)
     {
         using var turn = await heavy.EnterAsync(cancel);
@@ -118,9 +127,10 @@ public static class ReadStudies
         var fits = new List<object>();
         foreach (var e in events.Where(e => e.Data is LawFitted))
         {
-            laws = StudyProjection.ApplyLaws(laws, id, e.Data, e.Sequence);
+            var at = LedgerSequence.Of(e);
+            laws = StudyProjection.ApplyLaws(laws, id, e.Data, at);
             var recorded = (LawFitted)e.Data;
-            fits.Add(new { sequence = e.Sequence, fit = laws.LatestFits.First(f => f.FitId == recorded.FitId) });
+            fits.Add(new { sequence = at.Value, fit = laws.LatestFits.First(f => f.FitId == recorded.FitId) });
         }
         return TypedResults.Ok(fits);
     }

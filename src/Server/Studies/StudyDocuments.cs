@@ -1,6 +1,8 @@
 using Marten;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Infrastructure;
 
 namespace ScalingLedger.Server.Studies;
 
@@ -90,7 +92,8 @@ public static class StudyDocuments
 
     /// <summary>
     /// What the reactor decides from, read in one snapshot so that every document is as of the same moment: the summary,
-    /// the trials without checkpoints, the newest fits, the open predictions, and the newest sequence of the study.
+    /// the trials without checkpoints, the newest fits, the open predictions, and the newest sequence of the study's history
+    /// (its recorded sequence: what the fits decided from it record as their evidence sequence).
     /// </summary>
     public static async Task<EvidenceState?> EvidenceStateAsync(IQuerySession snapshot, Guid studyId, CancellationToken cancel)
     {
@@ -98,9 +101,9 @@ public static class StudyDocuments
         var trials = await TrialsAsync(snapshot, studyId, checkpoints: false, cancel);
         var laws = await LawsAsync(snapshot, studyId, cancel);
         var open = await PredictionsAsync(snapshot, studyId, openOnly: true, cancel);
-        var sequence = (await snapshot.AdvancedSql.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {Events(snapshot)} where stream_id = ?",
-            cancel, studyId))[0];
-        return new EvidenceState(summary, trials, laws?.LatestFits ?? [], open, sequence);
+        var sequence = (await snapshot.AdvancedSql.QueryAsync<long>(
+            $"select coalesce(max({LedgerSequence.RecordedSql}), 0) from {Events(snapshot)} where stream_id = ?", cancel, studyId))[0];
+        return new EvidenceState(summary, trials, laws?.LatestFits ?? [], open, new RecordedSequence(sequence));
     }
 
     /// <summary>Every study's trial counts by status, from the trial documents' indexed columns.</summary>
@@ -133,12 +136,13 @@ public static class StudyDocuments
     public static async Task<IReadOnlyList<TrialView>> UnfinishedTrialsAsync(IQuerySession session, Guid studyId, CancellationToken cancel) =>
         (await TrialsAsync(session, studyId, checkpoints: false, cancel)).Where(t => !t.IsTerminal).ToList();
 
-    /// <summary>A study's events in sequence order, optionally only up to a sequence.</summary>
-    public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, Guid studyId, long? upTo, CancellationToken cancel,
-        long after = 0, int? limit = null, bool checkpoints = true, string? onlyType = null)
+    /// <summary>A study's events in this ledger's order, after <paramref name="after"/> and optionally only up to <paramref name="upTo"/>.</summary>
+    public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, Guid studyId, LedgerPosition? upTo,
+        CancellationToken cancel, LedgerPosition after = default, int? limit = null, bool checkpoints = true, string? onlyType = null)
     {
-        var query = session.Events.QueryAllRawEvents().Where(e => e.StreamId == studyId && e.Sequence > after);
-        if (upTo is { } last) query = query.Where(e => e.Sequence <= last);
+        var from = after.Value;
+        var query = session.Events.QueryAllRawEvents().Where(e => e.StreamId == studyId && e.Sequence > from);
+        if (upTo is { Value: var last }) query = query.Where(e => e.Sequence <= last);
         // A study's checkpoints are most of its events: reads that need none leave them in the database.
         if (!checkpoints) query = query.Where(e => e.EventTypeName != CheckpointType);
         if (onlyType is not null) query = query.Where(e => e.EventTypeName == onlyType);
@@ -147,23 +151,39 @@ public static class StudyDocuments
     }
 
     /// <summary>
-    /// The study as it was when the global sequence was <paramref name="asOf"/>: its events folded by the live folds (without the
-    /// trials' curves unless <paramref name="checkpoints"/>).
+    /// The study as it was at <paramref name="asOf"/> in its history (for a study moved here, a sequence of the ledger it was
+    /// recorded in: see <see cref="LedgerSequence"/>): its events folded by the live folds (without the trials' curves unless
+    /// <paramref name="checkpoints"/>).
     /// </summary>
-    public static async Task<StudyView?> StudyAsOfAsync(IQuerySession session, Guid studyId, long asOf, CancellationToken cancel, bool checkpoints = true)
+    public static async Task<StudyView?> StudyAsOfAsync(IQuerySession session, Guid studyId, RecordedSequence asOf, CancellationToken cancel,
+        bool checkpoints = true)
     {
-        var events = await EventsAsync(session, studyId, asOf, cancel, checkpoints: checkpoints);
-        return events.Count == 0 ? null : StudyProjection.Fold(events.Select(e => (e.Data, Infrastructure.LedgerSequence.Of(e))));
+        if (await PositionAtAsync(session, studyId, asOf, cancel) is not { } upTo) return null;
+        var events = await EventsAsync(session, studyId, upTo, cancel, checkpoints: checkpoints);
+        return events.Count == 0 ? null : StudyProjection.Fold(events.Select(e => (e.Data, LedgerSequence.Of(e))));
     }
 
     /// <summary>
-    /// The sequence (as the study's data speaks it, see LedgerSequence) of the study's last event at or before
-    /// <paramref name="recorded"/>, checkpoints included: where a fold that left the checkpoints out ends.
+    /// Where in this ledger the study's history reaches <paramref name="asOf"/>: the position of its last event recorded at or
+    /// before it (a study's events are appended in the order they were recorded, wherever that was); null before its first.
     /// </summary>
-    public static async Task<long> LastRecordedSequenceAsync(IQuerySession session, Guid studyId, long recorded, CancellationToken cancel) =>
-        (await session.QueryAsync<long>(
-            $"select coalesce(max(s), 0) from (select coalesce((headers->>'{Infrastructure.LedgerSequence.Header}')::bigint, seq_id) as s " +
-            $"from {Events(session)} where stream_id = ?) e where s <= ?", cancel, studyId, recorded)).First();
+    public static async Task<LedgerPosition?> PositionAtAsync(IQuerySession session, Guid studyId, RecordedSequence asOf, CancellationToken cancel)
+    {
+        var position = (await session.QueryAsync<long>(
+            $"select coalesce(max(seq_id), 0) from {Events(session)} where stream_id = ? and {LedgerSequence.RecordedSql} <= ?", cancel, studyId,
+            asOf.Value)).First();
+        return position > 0 ? new LedgerPosition(position) : null;
+    }
+
+    /// <summary>
+    /// The recorded sequence (see <see cref="LedgerSequence"/>) of the study's last event at or before <paramref name="recorded"/>,
+    /// checkpoints included: where a fold that left the checkpoints out ends.
+    /// </summary>
+    public static async Task<RecordedSequence> LastRecordedSequenceAsync(IQuerySession session, Guid studyId, RecordedSequence recorded,
+        CancellationToken cancel) =>
+        new((await session.QueryAsync<long>(
+            $"select coalesce(max(s), 0) from (select {LedgerSequence.RecordedSql} as s " +
+            $"from {Events(session)} where stream_id = ?) e where s <= ?", cancel, studyId, recorded.Value)).First());
 
     public static readonly string CheckpointType = JasperFx.Events.EventTypeExtensions.GetEventTypeName(typeof(LossCheckpointRecorded));
 

@@ -195,7 +195,7 @@ public static class StudyTransfer
         }
 
         StudySummaryView? summary = null;
-        foreach (var (e, data) in read) summary = StudyProjection.ApplySummary(summary, data, e.Version);
+        foreach (var (_, data) in read) summary = StudyProjection.ApplySummary(summary, data, RecordedSequence.Start);
         if (summary!.Status == StudyStatus.Running)
             return Refused("events", $"Study '{summary.Name}' is still running in the ledger it came from: its trials would train in two ledgers. " +
                 "Let it complete (or cancel it) there, then export it again.");
