@@ -53,10 +53,10 @@ public sealed class LedgerApp(string connectionString, (string Key, string Value
 {
     public string ConnectionString { get; } = connectionString;
 
-    /// <summary>Serves over real HTTP (Kestrel, a free loopback port) and returns the base address.</summary>
-    public string StartOnKestrel()
+    /// <summary>Serves over real HTTP (Kestrel, on <paramref name="port"/> or a free loopback port) and returns the base address.</summary>
+    public string StartOnKestrel(int port = 0)
     {
-        UseKestrel(0);
+        UseKestrel(port);
         StartServer();
         return Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
             .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
