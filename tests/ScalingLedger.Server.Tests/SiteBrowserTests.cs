@@ -226,12 +226,25 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         return series.ToDictionary(s => s.Name, s => s.Points);
     }
 
+    /// <summary>
+    /// Waits until the condition holds. A check inside it that fails (a chart caught between its series and their drawing while
+    /// a replay step redraws it) counts as not yet; the last such failure is named if the wait times out.
+    /// </summary>
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
     {
         var clock = Stopwatch.StartNew();
-        while (!await condition())
+        while (true)
         {
-            if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new TimeoutException($"Not seen within 20 s: {what}.");
+            ShouldAssertException? last = null;
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (ShouldAssertException ex)
+            {
+                last = ex;
+            }
+            if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new TimeoutException($"Not seen within 20 s: {what}.{(last is null ? "" : " " + last.Message)}");
             await Task.Delay(100);
         }
     }
