@@ -11,7 +11,9 @@ namespace ScalingLedger.Benchmarks;
 /// <summary>
 /// The study page in headless Chromium on ledgers filled by the simulated trainer (real recorded curves): the real Server
 /// process (Release, as <c>./run.sh</c> runs it) over its own database. Figures: time until the page is interactive with
-/// its four panels drawn, and the time a replay step takes to redraw every panel. Printed, never asserted.
+/// its four panels drawn and its law table shown, where that time went (the HTML, the scripts, the circuit, the charts), and
+/// the time a replay step takes to redraw every panel. Printed, never asserted. <c>--server DLL</c> runs another build of the
+/// Server (the code before a change, built in Release), so two runs alternated compare them on one machine.
 /// </summary>
 internal static class BrowserBenchmark
 {
@@ -20,11 +22,19 @@ internal static class BrowserBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
+        var at = Array.IndexOf(args, "--server");
+        string? otherServer = null;
+        if (at >= 0)
+        {
+            otherServer = Path.GetFullPath(args[at + 1]);
+            args = [.. args[..at], .. args[(at + 2)..]];
+        }
         var sizes = args.Length == 0 ? [432, 4320] : args[0].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
         var recordingPath = Path.Combine(AppContext.BaseDirectory, "recordings", "tiny-432.json");
         var recording = TrialRecording.Load(recordingPath);
         var server = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Server", "bin", "Release", "net10.0",
             "ScalingLedger.Server.dll"));
+        server = otherServer ?? server;
         if (!File.Exists(server)) throw new FileNotFoundException("Build the Server in Release first (dotnet build -c Release src/Server).", server);
         Console.WriteLine($"Recording: {recording.Source}; Server: {server}; Chromium: {Chromium}; {Environment.ProcessorCount} cores.");
 
@@ -127,18 +137,59 @@ internal static class BrowserBenchmark
         // The same in another fresh context: what is left of the first load's cost on the browser's side (nothing cached).
         var second = await FreshLoadAsync(browser, $"{baseUrl}/studies/{id}");
         Console.WriteLine($"   after a start {(warmup ? "with" : "without")} warm-up: ready (/health 200) {ready.TotalSeconds:F1} s after the process " +
-            $"started; the first study page interactive with its four panels drawn {first:F0} ms, the next (also a fresh browser context) {second:F0} ms");
+            $"started; the first study page interactive with its four panels drawn and its law table {first:F0} ms, the next in a browser " +
+            $"new to the site {second:F0} ms");
     }
 
     private static async Task<double> FreshLoadAsync(IBrowser browser, string url)
     {
         await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 } });
         var page = await context.NewPageAsync();
+        await page.AddInitScriptAsync(Marks);
+        return await LoadAsync(page, url);
+    }
+
+    /// <summary>
+    /// Loads the study page until it is interactive with its four panels drawn and its law table shown; prints where the time
+    /// went, on the page's clock from the navigation's start (the page carries <see cref="Marks"/>).
+    /// </summary>
+    private static async Task<double> LoadAsync(IPage page, string url, bool quiet = false)
+    {
         var load = Stopwatch.StartNew();
         await page.GotoAsync(url);
         await page.Locator("#interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 120_000 });
         foreach (var panel in Panels) await page.Locator($"#{panel}[data-draws]").WaitForAsync(new() { Timeout = 120_000 });
-        return load.Elapsed.TotalMilliseconds;
+        await page.Locator("#fits").WaitForAsync(new() { Timeout = 120_000 });
+        var total = load.Elapsed.TotalMilliseconds;
+        if (!quiet) Console.WriteLine("      " + await BreakdownAsync(page, Panels));
+        return total;
+    }
+
+    /// <summary>Notes, on the page's clock, when the circuit made the page interactive.</summary>
+    private const string Marks = """
+        new MutationObserver((_, o) => { if (document.getElementById('interactive')) { window.__interactiveAt = performance.now(); o.disconnect(); } })
+          .observe(document, { childList: true, subtree: true });
+        """;
+
+    private static async Task<string> BreakdownAsync(IPage page, string[] panels)
+    {
+        var t = await page.EvaluateAsync<JsonObject>("""
+            ids => {
+              const nav = performance.getEntriesByType('navigation')[0];
+              const res = name => performance.getEntriesByType('resource').find(e => e.name.includes(name));
+              const end = name => res(name)?.responseEnd ?? null;
+              const bytes = name => res(name)?.transferSize ?? null;
+              const drawn = ids.map(id => Number(document.getElementById(id)?.dataset.drawnAt || 0));
+              return { html: nav.responseEnd, htmlBytes: nav.transferSize, domReady: nav.domContentLoadedEventEnd,
+                apex: end('apexcharts'), apexBytes: bytes('apexcharts'), blazor: end('blazor.web.js'), blazorBytes: bytes('blazor.web.js'),
+                interactive: window.__interactiveAt ?? null, firstChart: Math.min(...drawn), lastChart: Math.max(...drawn) };
+            }
+            """, panels);
+        string Ms(string key) => t[key] is { } v ? $"{v.GetValue<double>():F0}" : "-";
+        string Kb(string key) => t[key] is { } v ? $"{v.GetValue<double>() / 1024:F0} KB" : "-";
+        return $"where it went (ms from the click): HTML {Ms("html")} ({Kb("htmlBytes")}), scripts apexcharts {Ms("apex")} ({Kb("apexBytes")}) " +
+               $"blazor {Ms("blazor")} ({Kb("blazorBytes")}), DOM ready {Ms("domReady")}, interactive {Ms("interactive")}, " +
+               $"first chart drawn {Ms("firstChart")}, last {Ms("lastChart")}";
     }
 
     private static async Task<Guid> MeasureAsync(IBrowser browser, string baseUrl, JsonObject spec)
@@ -167,24 +218,22 @@ internal static class BrowserBenchmark
             $"filled by the simulated trainer in {clock.Elapsed.TotalSeconds:F0} s (ledger sequence {events:N0})");
 
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 } });
+        await page.AddInitScriptAsync(Marks);
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
         // Interactive: the page is served, Blazor's circuit is up (it answers clicks) and all four panels are drawn. The replay
         // (the study's events, read once the page is shown) is ready later: timed apart.
         var loads = new List<double>();
         var replays = new List<double>();
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < 6; i++)
         {
             var load = Stopwatch.StartNew();
-            await page.GotoAsync($"{baseUrl}/studies/{id}");
-            await page.Locator("#interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 120_000 });
-            foreach (var panel in Panels) await page.Locator($"#{panel}[data-draws]").WaitForAsync(new() { Timeout = 120_000 });
-            loads.Add(load.Elapsed.TotalMilliseconds);
+            loads.Add(await LoadAsync(page, $"{baseUrl}/studies/{id}", quiet: i is not (0 or 5)));
             await page.Locator("#replay-forward").WaitForAsync(new() { Timeout = 120_000 });
             replays.Add(load.Elapsed.TotalMilliseconds);
         }
-        Console.WriteLine($"   study page interactive with its four panels drawn: first {loads[0]:F0} ms, " +
-            $"then best {loads.Skip(1).Min():F0} ms, median {Median(loads.Skip(1)):F0} ms; " +
+        Console.WriteLine($"   study page interactive with its four panels drawn and its law table, in a browser that has visited it " +
+            $"(scripts cached): first {loads[0]:F0} ms, then median {Median(loads.Skip(1)):F0} ms, best {loads.Skip(1).Min():F0} ms; " +
             $"its replay ready: median {Median(replays.Skip(1)):F0} ms");
 
         // A replay step: one click on "next moment" until every panel has drawn again.
