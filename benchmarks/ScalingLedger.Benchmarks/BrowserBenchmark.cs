@@ -173,7 +173,7 @@ internal static class BrowserBenchmark
 
     private static async Task<string> BreakdownAsync(IPage page, string[] panels)
     {
-        var t = await page.EvaluateAsync<JsonObject>("""
+        var t = await page.EvaluateAsync<System.Text.Json.JsonElement>("""
             ids => {
               const nav = performance.getEntriesByType('navigation')[0];
               const res = name => performance.getEntriesByType('resource').find(e => e.name.includes(name));
@@ -185,8 +185,8 @@ internal static class BrowserBenchmark
                 interactive: window.__interactiveAt ?? null, firstChart: Math.min(...drawn), lastChart: Math.max(...drawn) };
             }
             """, panels);
-        string Ms(string key) => t[key] is { } v ? $"{v.GetValue<double>():F0}" : "-";
-        string Kb(string key) => t[key] is { } v ? $"{v.GetValue<double>() / 1024:F0} KB" : "-";
+        string Ms(string key) => t.GetProperty(key) is { ValueKind: System.Text.Json.JsonValueKind.Number } v ? $"{v.GetDouble():F0}" : "-";
+        string Kb(string key) => t.GetProperty(key) is { ValueKind: System.Text.Json.JsonValueKind.Number } v ? $"{v.GetDouble() / 1024:F0} KB" : "-";
         return $"where it went (ms from the click): HTML {Ms("html")} ({Kb("htmlBytes")}), scripts apexcharts {Ms("apex")} ({Kb("apexBytes")}) " +
                $"blazor {Ms("blazor")} ({Kb("blazorBytes")}), DOM ready {Ms("domReady")}, interactive {Ms("interactive")}, " +
                $"first chart drawn {Ms("firstChart")}, last {Ms("lastChart")}";

@@ -78,7 +78,16 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         await BrowserSession.AddressAsync(page, "/predictions/");
         await page.Locator("#verified", new() { HasText = "verified" }).WaitForAsync(new() { Timeout = 20_000 });
         (await page.Locator("#verified").InnerTextAsync()).ShouldBe("verified");
-        (await page.Locator("#evidence tbody tr").CountAsync()).ShouldBeGreaterThan(0);
+        if (await page.Locator("#evidence tbody tr").CountAsync() == 0)
+        {
+            // Seen once in 50 runs under two CPU burners (issue 24): the audit's evidence table empty while it verified. What
+            // the API says of the same prediction, and the fit's evidence as recorded, name the cause next time.
+            var prediction = page.Url.Split("/predictions/")[1].Split('?')[0];
+            var audit = await client.GetStringAsync($"/api/predictions/{prediction}");
+            var fits = await client.GetStringAsync($"/api/studies/{id}/fits");
+            throw new ShouldAssertException($"the audit of prediction {prediction} shows no evidence trials; its audit: {audit}\n" +
+                $"the study's fits: {fits[..Math.Min(fits.Length, 20_000)]}");
+        }
         await page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "prediction-page.png"), FullPage = true });
         var circuits = app.Logs.Messages.Where(m => m.Contains("circuit", StringComparison.OrdinalIgnoreCase));
         errors.ShouldBeEmpty($"the Server logged: {string.Join("\n", circuits)}");
