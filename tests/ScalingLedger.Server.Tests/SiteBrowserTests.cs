@@ -244,7 +244,8 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
             {
                 last = ex;
             }
-            if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new TimeoutException($"Not seen within 20 s: {what}.{(last is null ? "" : " " + last.Message)}");
+            if (clock.Elapsed > TimeSpan.FromSeconds(20))
+                throw new TimeoutException($"Not seen within 20 s: {what}.{(last is null ? "" : " " + last.Message)}");
             await Task.Delay(100);
         }
     }
