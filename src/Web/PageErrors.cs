@@ -23,7 +23,7 @@ public sealed class PageSession
     public string Id { get; } = PageErrors.NewId();
 }
 
-/// <summary>Logs which circuit each page session is, when it opens and when it closes.</summary>
+/// <summary>Logs which circuit each page session is when it opens, and when it loses its connection.</summary>
 public sealed class PageSessionLog(PageSession session, ILogger<PageSessionLog> log) : CircuitHandler
 {
     public override Task OnCircuitOpenedAsync(Circuit circuit, CancellationToken cancellationToken)

@@ -37,6 +37,9 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
     /// <summary>The last moment a replay can reach: the newest event held or shown.</summary>
     public RecordedSequence Last => RecordedSequence.Max(Replay?.Last ?? RecordedSequence.Start, new RecordedSequence(Study?.LastSequence ?? 0));
 
+    /// <summary>The <c>?asOf=</c> of an address this page made (null for the study now).</summary>
+    public static string? AsOfOf(string address) => address.Split("?asOf=") is [_, var asOf] ? asOf : null;
+
     /// <summary>
     /// The address's <c>?asOf=</c> as typed: a whole number, or nothing. Anything else is refused with a sentence and the
     /// study is shown now.

@@ -27,6 +27,14 @@ public sealed class LostCommandsTests
     }
 
     [Fact]
+    public void with_several_slots_a_later_start_is_no_evidence()
+    {
+        // A took its command and waits for a slot while B, sent after it, took a slot that freed first.
+        var sent = new[] { Sent(A, 0), Sent(B, 1, startedSecond: 2) };
+        LostCommands.Find(sent, lastBusy: T0.AddSeconds(100), T0.AddSeconds(100), Patience, inOrder: false).ShouldBeEmpty();
+    }
+
+    [Fact]
     public void a_later_start_within_patience_is_not_yet_evidence()
     {
         // A's start may still be on its way through the reports' queue.

@@ -74,11 +74,18 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
 
         // A prediction's page explains it: its fit, its evidence, and the re-derivation that verifies it.
         await page.GotoAsync($"{baseUrl}/studies/{id}");
+        // Followed once the page answers clicks: before that the link loads the prerendered audit, which the circuit then
+        // draws again from "Re-deriving..." (a count read in between saw no evidence rows).
+        await page.Locator("#interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 20_000 });
         await page.Locator("#predictions a").First.ClickAsync();
         await BrowserSession.AddressAsync(page, "/predictions/");
         await page.Locator("#verified", new() { HasText = "verified" }).WaitForAsync(new() { Timeout = 20_000 });
         (await page.Locator("#verified").InnerTextAsync()).ShouldBe("verified");
-        if (await page.Locator("#evidence tbody tr").CountAsync() == 0)
+        try
+        {
+            await page.Locator("#evidence tbody tr").First.WaitForAsync(new() { Timeout = 10_000 });
+        }
+        catch (TimeoutException)
         {
             // Seen once in 50 runs under two CPU burners (issue 24): the audit's evidence table empty while it verified. What
             // the API says of the same prediction, and the fit's evidence as recorded, name the cause next time.

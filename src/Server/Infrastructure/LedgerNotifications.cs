@@ -25,6 +25,8 @@ public sealed class LedgerNotifications(LedgerDatabase database, ILogger<LedgerN
     private readonly Lock gate = new();
     private readonly HashSet<Guid> pending = [];
     private readonly SemaphoreSlim arrived = new(0, 1);
+    private bool triedOnce;
+    private TimeSpan pause = TimeSpan.FromMilliseconds(500);
 
     public event Action<Guid>? StudyChanged;
 
@@ -47,7 +49,8 @@ public sealed class LedgerNotifications(LedgerDatabase database, ILogger<LedgerN
               perform pg_notify('{Channel}', new.stream_id::text);
               return null;
             end $$;
-            create or replace trigger notify_ledger_change after insert on {schema}.mt_events
+            drop trigger if exists notify_ledger_change on {schema}.mt_events;
+            create trigger notify_ledger_change after insert on {schema}.mt_events
               for each row execute function {schema}.notify_ledger_change();
             """, connection, transaction))
             await ddl.ExecuteNonQueryAsync(cancel);
@@ -62,7 +65,6 @@ public sealed class LedgerNotifications(LedgerDatabase database, ILogger<LedgerN
     {
         await Task.Yield();
         var raising = RaiseAsync(stopping);
-        var pause = TimeSpan.FromMilliseconds(500);
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -71,8 +73,10 @@ public sealed class LedgerNotifications(LedgerDatabase database, ILogger<LedgerN
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested)
             {
-                if (Listening) log.LogWarning("Stopped hearing of the ledger's changes ({Error}); listening again", ex.Message);
+                if (Listening || !triedOnce) log.LogWarning("Cannot hear of the ledger's changes ({Error}): the pages open on this " +
+                                                            "Server do not follow the ledger until it listens again; trying again", ex.Message);
                 Listening = false;
+                triedOnce = true;
                 await Task.Delay(pause, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
                 pause = TimeSpan.FromSeconds(Math.Min(10, pause.TotalSeconds * 2));
             }
@@ -93,6 +97,7 @@ public sealed class LedgerNotifications(LedgerDatabase database, ILogger<LedgerN
         if (!Listening)
         {
             Listening = true;
+            pause = TimeSpan.FromMilliseconds(500);
             // What was committed while nobody listened is not known: every page reads its study again.
             Pending(Guid.Empty);
         }

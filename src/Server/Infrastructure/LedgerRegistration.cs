@@ -69,7 +69,7 @@ public static class LedgerRegistration
         services.AddSingleton<RunStarts>();
         services.AddHostedService<TrialRecovery>();
         services.AddSingleton(new ReconcilerOptions(TimeSpan.FromSeconds(Math.Max(1, ledger.TrialLeaseSeconds)), TimeSpan.FromSeconds(1),
-            DurableBus: useRabbit));
+            DurableBus: useRabbit, InProcessSlots: embeddedTrainer ? trainerConcurrency : 0));
         services.AddSingleton<TrialReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<TrialReconciler>());
 

@@ -44,7 +44,8 @@ public sealed class CoordinateCheckDispatch
 /// at a fraction of it).</param>
 /// <param name="Every">How often the reconciler looks (it is also woken at once by a decision that owes a command).</param>
 /// <param name="DurableBus">RabbitMQ: a sent command outlives this process. In memory: it dies with it.</param>
-public sealed record ReconcilerOptions(TimeSpan Lease, TimeSpan Every, bool DurableBus);
+/// <param name="InProcessSlots">How many trials the trainer in this process runs at once (0: none runs here).</param>
+public sealed record ReconcilerOptions(TimeSpan Lease, TimeSpan Every, bool DurableBus, int InProcessSlots = 0);
 
 /// <summary>
 /// The ledger is the outbox. Whatever the ledger decided that the trainers must do (a study's trials, the next attempt of a
@@ -212,17 +213,18 @@ public sealed class TrialReconciler(IServiceScopeFactory scopes, IDocumentStore 
     /// </summary>
     private HashSet<Guid> LostOnThisBus(IReadOnlyList<TrialView> open, IReadOnlyDictionary<Guid, TrialDispatch> marks, DateTimeOffset now)
     {
-        if (options.DurableBus) return [];
+        // Over RabbitMQ nothing is lost this way; with no trainer here, no command on this bus is ever taken.
+        if (options.DurableBus || options.InProcessSlots == 0) return [];
         var sent = new List<SentCommand>();
         foreach (var trial in open)
         {
+            if (trial.Status == TrialStatus.Running) lastBusy = now;
             var attempt = trial.Status == TrialStatus.Scheduled ? trial.Attempt + 1 : trial.Attempt;
             if (!marks.TryGetValue(trial.TrialId, out var mark) || mark.Bus != bus || mark.Attempt != attempt) continue;
             sent.Add(new SentCommand(trial.TrialId, mark.SentAt, trial.Status == TrialStatus.Scheduled ? null : trial.StartedAt ?? mark.SentAt,
                 mark.Resent));
-            if (trial.Status == TrialStatus.Running) lastBusy = now;
         }
-        var lost = LostCommands.Find(sent, lastBusy, now, options.Lease).ToHashSet();
+        var lost = LostCommands.Find(sent, lastBusy, now, options.Lease, inOrder: options.InProcessSlots == 1).ToHashSet();
         foreach (var trialId in lost)
             log.LogWarning("Trial {TrialId}: its command (sent {SentAt:O}) was not taken by this Server's trainer, which ran later commands " +
                            "or nothing since; sending it again", trialId, marks[trialId].SentAt);

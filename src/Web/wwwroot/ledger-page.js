@@ -1,5 +1,5 @@
 // Starts the site's circuit. A page whose connection is lost (a Server restarted, the network dropped) tries to reconnect
-// every second for half a minute, then every five seconds; when the Server no longer knows its circuit (it restarted), Blazor
+// every second for half a minute, then every five seconds for ten minutes; when the Server no longer knows its circuit (it restarted), Blazor
 // reloads the page, which reads its study again. A page whose circuit broke shows, in its error bar, the page session the
 // Server's log names it by (PageErrors.cs).
 (() => {
