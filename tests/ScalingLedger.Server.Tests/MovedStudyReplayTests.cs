@@ -19,13 +19,25 @@ public sealed class MovedStudyReplayTests(PostgresFixture pg)
 {
     private static string Json<T>(T value) => JsonSerializer.Serialize(value, LedgerJson.Api);
 
-    [Fact]
-    public async Task a_study_moved_into_a_ledger_holding_another_study_replays_step_by_step_as_it_did_where_it_was_recorded()
+    /// <param name="otherStudyWhereItGoes">
+    /// The other study is in the ledger it goes to (its events land at higher numbers there than they had), or in the ledger it
+    /// comes from (lower: the events recorded after the move, its import's record first, must still come after its history).
+    /// </param>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task a_study_moved_between_ledgers_where_another_study_is_replays_step_by_step_as_it_did_where_it_was_recorded(
+        bool otherStudyWhereItGoes)
     {
         // Recorded where it is first recorded a width at a time, the reactor refitting between: trials end one by one, fits
         // follow, predictions of the wider widths are issued, then resolved when those are reported.
         await using var source = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
         var from = source.CreateClient();
+        if (!otherStudyWhereItGoes)
+        {
+            await StudyApi.ImportAsync(from, "already-there");
+            await StudyApi.WaitForReactorsAsync(from, TimeSpan.FromSeconds(60));
+        }
         var id = await StudyApi.DefineAsync(from, StudyApi.TinySpec("moved", widths: [8, 16, 32, 64], rates: [0.001, 0.003, 0.01]));
         var trials = (await StudyApi.GetAsync(from, $"/api/studies/{id}?checkpoints=none"))["trials"]!.AsArray().Select(t => t!).ToList();
         var bus = source.Services.GetRequiredService<IBus>();
@@ -62,8 +74,11 @@ public sealed class MovedStudyReplayTests(PostgresFixture pg)
         // A ledger holding another study first: the moved study's events land at positions its data never spoke.
         await using var target = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
         var to = target.CreateClient();
-        await StudyApi.ImportAsync(to, "already-here");
-        await StudyApi.WaitForReactorsAsync(to, TimeSpan.FromSeconds(60));
+        if (otherStudyWhereItGoes)
+        {
+            await StudyApi.ImportAsync(to, "already-here");
+            await StudyApi.WaitForReactorsAsync(to, TimeSpan.FromSeconds(60));
+        }
         var imported = await to.PostAsync("/api/studies/import-events", new StringContent(export, Encoding.UTF8, "application/json"));
         imported.StatusCode.ShouldBe(HttpStatusCode.Created, await imported.Content.ReadAsStringAsync());
         await StudyApi.WaitForReactorsAsync(to, TimeSpan.FromSeconds(60));
@@ -77,6 +92,8 @@ public sealed class MovedStudyReplayTests(PostgresFixture pg)
             here[i]!["recordedSequence"]!.GetValue<long>().ShouldBe(there[i]!["sequence"]!.GetValue<long>(), $"event {i + 1}");
             here[i]!["sequence"]!.GetValue<long>().ShouldNotBe(there[i]!["sequence"]!.GetValue<long>(), $"event {i + 1} sits elsewhere here");
         }
+        // What is recorded here after the move (the import's record first) comes after the study's history in its numbering.
+        here[^1]!["recordedSequence"]!.GetValue<long>().ShouldBeGreaterThan(there[^1]!["sequence"]!.GetValue<long>(), "the import's record");
 
         // The site's replay, step by step as ▶ plays it: the same moments, and at each the same study and belief history.
         var original = new StudyPage(source.Services.GetRequiredService<ILedgerQueries>(), id);

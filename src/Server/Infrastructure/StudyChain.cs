@@ -20,6 +20,12 @@ public sealed class StudyChain
     /// until its study's next event).
     /// </summary>
     public long SequencedFrom { get; set; }
+    /// <summary>
+    /// Came later: the recorded sequence (<see cref="LedgerSequence"/>) of the study's newest event, kept so that an event
+    /// appended to a study moved here from a ledger whose numbers ran ahead of this one's comes after its history (0 in a head
+    /// stored before, and in a study recorded here, whose numbers are this ledger's positions).
+    /// </summary>
+    public long LastRecorded { get; set; }
 
     /// <summary>The header each chained event keeps its hash in.</summary>
     public const string Header = "chain";
@@ -58,6 +64,10 @@ public sealed class StudyChain
                     throw new InvalidOperationException($"Event {e.EventTypeName} of study {head.Id} reached the chain without its sequence, or at " +
                                                         $"version {e.Version} after the head's {head.Version}: appends must be Rich (LedgerStore).");
                 head.Version = e.Version;
+                // A study moved here whose history's numbers run ahead of this ledger's positions goes on from its last.
+                if (e.Headers?.ContainsKey(LedgerSequence.Header) != true && head.LastRecorded >= e.Sequence)
+                    e.SetHeader(LedgerSequence.Header, (head.LastRecorded + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                head.LastRecorded = Math.Max(head.LastRecorded, LedgerSequence.Of(e).Value);
                 var sequenced = head.SequencedFrom > 0 && e.Version >= head.SequencedFrom ? LedgerSequence.Of(e).Value : (long?)null;
                 head.Hash = EventChain.Hash(head.Version == head.ChainedFrom ? EventChain.Genesis : head.Hash, e.EventTypeName, head.Version, e.UserName,
                     e.Timestamp, serializer.ToJson(e.Data), sequenced);

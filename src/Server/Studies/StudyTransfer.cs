@@ -231,6 +231,8 @@ public static class StudyTransfer
             new StudyChain
             {
                 Id = export.StudyId, ChainedFrom = head.ChainedFrom, Version = head.Version, Hash = head.Hash, SequencedFrom = head.SequencedFrom ?? 0,
+                // The study's history goes on here from its last recorded sequence, whatever this ledger's positions.
+                LastRecorded = read.Count > 0 ? read[^1].Stored.Sequence!.Value : 0,
             },
             read.Count, [recorded], now);
         session.Events.StartStream(export.StudyId, [.. events.Cast<object>(), recorded]);
