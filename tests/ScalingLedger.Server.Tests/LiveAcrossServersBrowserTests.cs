@@ -12,7 +12,7 @@ namespace ScalingLedger.Server.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed partial class LiveAcrossServersBrowserTests(PostgresFixture pg)
 {
-    private static readonly string Recording = Path.Combine(SiteBrowserTests.RepositoryRoot(), "benchmarks", "recordings", "tiny-432.json");
+    private static readonly string Recording = SiteBrowserTests.Recording;
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(2);
 
     [Fact]

@@ -11,7 +11,7 @@ namespace ScalingLedger.Server.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class LostCommandTests(PostgresFixture pg)
 {
-    private static readonly string Recording = Path.Combine(SiteBrowserTests.RepositoryRoot(), "benchmarks", "recordings", "tiny-432.json");
+    private static readonly string Recording = SiteBrowserTests.Recording;
 
     [Fact]
     public async Task a_trial_command_the_bus_lost_is_sent_again_and_the_study_completes_with_one_attempt_each()

@@ -13,7 +13,7 @@ namespace ScalingLedger.Server.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class PageErrorsBrowserTests(PostgresFixture pg)
 {
-    private static readonly string Recording = Path.Combine(SiteBrowserTests.RepositoryRoot(), "benchmarks", "recordings", "tiny-432.json");
+    private static readonly string Recording = SiteBrowserTests.Recording;
 
     [Fact]
     public async Task a_panel_that_fails_shows_an_error_id_the_log_has_and_the_rest_of_the_page_goes_on()

@@ -22,7 +22,8 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
 {
     private static readonly JsonSerializerOptions Web =
         new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-    private static readonly string Recording = Path.Combine(RepositoryRoot(), "benchmarks", "recordings", "tiny-432.json");
+    /// <summary>A real recorded study of tiny MLPs: the simulated trainer (<c>Trainer:Replay</c>) answers commands with its curves.</summary>
+    internal static readonly string Recording = Path.Combine(RepositoryRoot(), "benchmarks", "recordings", "tiny-432.json");
 
     [Fact]
     public async Task a_researcher_follows_a_study_live_replays_it_audits_a_prediction_and_compares_two_owners()
