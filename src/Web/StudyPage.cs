@@ -21,6 +21,19 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
     /// <summary>Laws of the study that could not be refitted now (read with the study now, never as of the past).</summary>
     public IReadOnlyList<RefitTrouble> Troubles { get; private set; } = [];
 
+    /// <summary>
+    /// The <c>?asOf=</c> of each address the replay returned (the page moves the address there), not yet come back through
+    /// <see cref="ShowAsync"/>. Steps taken faster than the browser reports the address (clicks under load) must not be undone
+    /// by an earlier step's address arriving late: it once set the replay back a moment, and the next step went from there.
+    /// </summary>
+    private readonly Queue<string?> ownAddresses = new();
+
+    private string Own(string address, string? asOf)
+    {
+        ownAddresses.Enqueue(asOf);
+        return address;
+    }
+
     /// <summary>The sequence shown; null shows the study now.</summary>
     public RecordedSequence? AsOf { get; private set; }
 
@@ -37,9 +50,6 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
     /// <summary>The last moment a replay can reach: the newest event held or shown.</summary>
     public RecordedSequence Last => RecordedSequence.Max(Replay?.Last ?? RecordedSequence.Start, new RecordedSequence(Study?.LastSequence ?? 0));
 
-    /// <summary>The <c>?asOf=</c> of an address this page made (null for the study now).</summary>
-    public static string? AsOfOf(string address) => address.Split("?asOf=") is [_, var asOf] ? asOf : null;
-
     /// <summary>
     /// The address's <c>?asOf=</c> as typed: a whole number, or nothing. Anything else is refused with a sentence and the
     /// study is shown now.
@@ -55,6 +65,13 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
     /// </summary>
     public async Task<bool> ShowAsync(string? asOfText)
     {
+        if (ownAddresses.Contains(asOfText))
+        {
+            // One of the replay's own addresses coming back: what it shows is shown already, or a later step is (passed here).
+            while (ownAddresses.Dequeue() != asOfText) { }
+            return false;
+        }
+        ownAddresses.Clear();
         var (requested, problem) = ParseAsOf(asOfText);
         if (Loaded && requested == AsOf && Study is not null && problem is null && Read.Problem is null) return false;
         Read.Say(problem);
@@ -109,7 +126,7 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
             Study = Replay.At(AsOf.Value);
             return Task.CompletedTask;
         });
-        return $"/studies/{studyId}?asOf={AsOf}";
+        return Own($"/studies/{studyId}?asOf={AsOf}", AsOf.ToString());
     }
 
     /// <summary>The moment before (-1) or after (+1) the one shown.</summary>
@@ -121,8 +138,9 @@ public sealed class StudyPage(ILedgerQueries ledger, Guid studyId)
         Playing = false;
         AsOf = null;
         Loaded = false;
+        ownAddresses.Clear();
         await ShowAsync(null);
-        return $"/studies/{studyId}";
+        return Own($"/studies/{studyId}", null);
     }
 
     /// <summary>

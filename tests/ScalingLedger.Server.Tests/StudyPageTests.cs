@@ -99,6 +99,29 @@ public class StudyPageTests
     }
 
     [Fact]
+    public async Task steps_taken_faster_than_their_addresses_come_back_are_not_undone_by_an_earlier_address()
+    {
+        var (ledger, defined) = Ledger();
+        var page = new StudyPage(ledger, defined.StudyId);
+        await page.ShowAsync(null);
+        await page.LoadReplayAsync();
+        await page.SeekAsync(new RecordedSequence(1));
+        // Three clicks before the browser reports the first address (under load): the addresses arrive after them.
+        await page.StepAsync(1);
+        await page.StepAsync(1);
+        await page.StepAsync(1);
+        page.AsOf.ShouldBe(new RecordedSequence(7));
+        (await page.ShowAsync("1")).ShouldBeFalse();
+        (await page.ShowAsync("3")).ShouldBeFalse();
+        page.AsOf.ShouldBe(new RecordedSequence(7), "an earlier step's address arriving late moves nothing");
+        (await page.StepAsync(-1)).ShouldBe($"/studies/{defined.StudyId}?asOf=5");
+        (await page.ShowAsync("5")).ShouldBeFalse();
+        // An address typed by the reader is shown.
+        (await page.ShowAsync("3")).ShouldBeTrue();
+        page.AsOf.ShouldBe(new RecordedSequence(3));
+    }
+
+    [Fact]
     public async Task play_walks_every_moment_to_the_end_and_a_running_study_is_followed_live_only_when_shown_now()
     {
         var (ledger, defined) = Ledger(finished: false);
