@@ -20,6 +20,9 @@ internal static class BrowserBenchmark
     private const string Chromium = "/usr/bin/chromium";
     private static readonly string[] Panels = ["panel-loss-width", "panel-loss-rate", "panel-heatmap", "panel-optimal-lr"];
 
+    /// <summary><c>--shots DIR</c>: where to save the study page as first painted (no script) and as drawn by ApexCharts.</summary>
+    private static string? shots;
+
     public static async Task<int> RunAsync(string[] args)
     {
         var at = Array.IndexOf(args, "--server");
@@ -27,6 +30,12 @@ internal static class BrowserBenchmark
         if (at >= 0)
         {
             otherServer = Path.GetFullPath(args[at + 1]);
+            args = [.. args[..at], .. args[(at + 2)..]];
+        }
+        at = Array.IndexOf(args, "--shots");
+        if (at >= 0)
+        {
+            shots = Path.GetFullPath(args[at + 1]);
             args = [.. args[..at], .. args[(at + 2)..]];
         }
         var sizes = args.Length == 0 ? [432, 4320] : args[0].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
@@ -137,11 +146,11 @@ internal static class BrowserBenchmark
         // The same in another fresh context: what is left of the first load's cost on the browser's side (nothing cached).
         var second = await FreshLoadAsync(browser, $"{baseUrl}/studies/{id}");
         Console.WriteLine($"   after a start {(warmup ? "with" : "without")} warm-up: ready (/health 200) {ready.TotalSeconds:F1} s after the process " +
-            $"started; the first study page interactive with its four panels drawn and its law table {first:F0} ms, the next in a browser " +
-            $"new to the site {second:F0} ms");
+            $"started; the first study page: its four panels and law table shown {first.Shown:F0} ms, interactive with ApexCharts' panels " +
+            $"{first.Interactive:F0} ms; the next in a browser new to the site: shown {second.Shown:F0} ms, interactive {second.Interactive:F0} ms");
     }
 
-    private static async Task<double> FreshLoadAsync(IBrowser browser, string url)
+    private static async Task<Load> FreshLoadAsync(IBrowser browser, string url)
     {
         await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 } });
         var page = await context.NewPageAsync();
@@ -153,22 +162,52 @@ internal static class BrowserBenchmark
     /// Loads the study page until it is interactive with its four panels drawn and its law table shown; prints where the time
     /// went, on the page's clock from the navigation's start (the page carries <see cref="Marks"/>).
     /// </summary>
-    private static async Task<double> LoadAsync(IPage page, string url, bool quiet = false)
+    private static async Task<Load> LoadAsync(IPage page, string url, bool quiet = false)
     {
         var load = Stopwatch.StartNew();
         await page.GotoAsync(url);
+        var loaded = load.Elapsed.TotalMilliseconds;
         await page.Locator("#interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 120_000 });
+        var interactive = load.Elapsed.TotalMilliseconds;
         foreach (var panel in Panels) await page.Locator($"#{panel}[data-draws]").WaitForAsync(new() { Timeout = 120_000 });
         await page.Locator("#fits").WaitForAsync(new() { Timeout = 120_000 });
         var total = load.Elapsed.TotalMilliseconds;
+        if (!quiet) Console.WriteLine($"      by the benchmark's clock: navigated (load event) {loaded:F0} ms, " +
+            $"interactive seen {interactive:F0} ms, panels seen {total:F0} ms");
+        await page.WaitForFunctionAsync("() => window.__shownAt !== undefined", null, new() { Timeout = 10_000 });
+        // On the page's clock from the navigation's start; the click is a few milliseconds before it (Playwright's own).
+        var shown = await page.EvaluateAsync<double>("() => window.__shownAt");
         if (!quiet) Console.WriteLine("      " + await BreakdownAsync(page, Panels));
-        return total;
+        return new Load(shown, total);
     }
 
-    /// <summary>Notes, on the page's clock, when the circuit made the page interactive.</summary>
+    /// <summary>
+    /// One load of the study page: when its four panels and law table were first on screen, and when it was interactive with
+    /// ApexCharts' panels drawn (ms from the click).
+    /// </summary>
+    private readonly record struct Load(double Shown, double Interactive);
+
+    /// <summary>
+    /// Notes, on the page's clock, when the page first showed its four panels and its law table (drawn by ApexCharts, or the
+    /// Server's first paint of each in the HTML: the frame after they are all in the page), and when the circuit made it
+    /// interactive.
+    /// </summary>
     private const string Marks = """
-        new MutationObserver((_, o) => { if (document.getElementById('interactive')) { window.__interactiveAt = performance.now(); o.disconnect(); } })
-          .observe(document, { childList: true, subtree: true });
+        (() => {
+          const panels = ['panel-loss-width', 'panel-loss-rate', 'panel-heatmap', 'panel-optimal-lr'];
+          const shown = id => { const e = document.getElementById(id);
+            return !!e && (e.dataset.draws !== undefined || !!e.parentElement?.querySelector(':scope > .first-paint svg')); };
+          const look = o => {
+            if (!window.__interactiveAt && document.getElementById('interactive')) window.__interactiveAt = performance.now();
+            if (!window.__inPageAt && document.getElementById('fits') && panels.every(shown)) {
+              window.__inPageAt = performance.now();
+              requestAnimationFrame(() => { window.__shownAt = performance.now(); });
+            }
+            if (window.__interactiveAt && window.__inPageAt) o.disconnect();
+          };
+          const observer = new MutationObserver((_, o) => look(o));
+          observer.observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-draws'] });
+        })();
         """;
 
     private static async Task<string> BreakdownAsync(IPage page, string[] panels)
@@ -180,16 +219,17 @@ internal static class BrowserBenchmark
               const end = name => res(name)?.responseEnd ?? null;
               const bytes = name => res(name)?.transferSize ?? null;
               const drawn = ids.map(id => Number(document.getElementById(id)?.dataset.drawnAt || 0));
-              return { html: nav.responseEnd, htmlBytes: nav.transferSize, domReady: nav.domContentLoadedEventEnd,
+              return { html: nav.responseEnd, htmlBytes: nav.transferSize, domReady: nav.domContentLoadedEventEnd, loadEvent: nav.loadEventEnd,
                 apex: end('apexcharts'), apexBytes: bytes('apexcharts'), blazor: end('blazor.web.js'), blazorBytes: bytes('blazor.web.js'),
-                interactive: window.__interactiveAt ?? null, firstChart: Math.min(...drawn), lastChart: Math.max(...drawn) };
+                shown: window.__shownAt ?? null, interactive: window.__interactiveAt ?? null, firstChart: Math.min(...drawn), lastChart: Math.max(...drawn) };
             }
             """, panels);
         string Ms(string key) => t.GetProperty(key) is { ValueKind: System.Text.Json.JsonValueKind.Number } v ? $"{v.GetDouble():F0}" : "-";
         string Kb(string key) => t.GetProperty(key) is { ValueKind: System.Text.Json.JsonValueKind.Number } v ? $"{v.GetDouble() / 1024:F0} KB" : "-";
         return $"where it went (ms from the click): HTML {Ms("html")} ({Kb("htmlBytes")}), scripts apexcharts {Ms("apex")} ({Kb("apexBytes")}) " +
-               $"blazor {Ms("blazor")} ({Kb("blazorBytes")}), DOM ready {Ms("domReady")}, interactive {Ms("interactive")}, " +
-               $"first chart drawn {Ms("firstChart")}, last {Ms("lastChart")}";
+               $"blazor {Ms("blazor")} ({Kb("blazorBytes")}), DOM ready {Ms("domReady")}, " +
+               $"load event {Ms("loadEvent")}, panels and law table shown {Ms("shown")}, interactive {Ms("interactive")}, " +
+               $"first ApexCharts panel drawn {Ms("firstChart")}, last {Ms("lastChart")}";
     }
 
     private static async Task<Guid> MeasureAsync(IBrowser browser, string baseUrl, JsonObject spec)
@@ -223,7 +263,7 @@ internal static class BrowserBenchmark
         page.PageError += (_, e) => errors.Add(e);
         // Interactive: the page is served, Blazor's circuit is up (it answers clicks) and all four panels are drawn. The replay
         // (the study's events, read once the page is shown) is ready later: timed apart.
-        var loads = new List<double>();
+        var loads = new List<Load>();
         var replays = new List<double>();
         for (var i = 0; i < 6; i++)
         {
@@ -232,9 +272,22 @@ internal static class BrowserBenchmark
             await page.Locator("#replay-forward").WaitForAsync(new() { Timeout = 120_000 });
             replays.Add(load.Elapsed.TotalMilliseconds);
         }
-        Console.WriteLine($"   study page interactive with its four panels drawn and its law table, in a browser that has visited it " +
-            $"(scripts cached): first {loads[0]:F0} ms, then median {Median(loads.Skip(1)):F0} ms, best {loads.Skip(1).Min():F0} ms; " +
+        var shownMs = loads.Select(l => l.Shown).ToList();
+        var interactiveMs = loads.Select(l => l.Interactive).ToList();
+        Console.WriteLine($"   study page in a browser that has visited it (scripts cached): its four panels and law table shown: first {shownMs[0]:F0} ms, " +
+            $"then median {Median(shownMs.Skip(1)):F0} ms, worst {shownMs.Skip(1).Max():F0} ms; interactive with ApexCharts' panels drawn: " +
+            $"first {interactiveMs[0]:F0} ms, then median {Median(interactiveMs.Skip(1)):F0} ms, worst {interactiveMs.Skip(1).Max():F0} ms; " +
             $"its replay ready: median {Median(replays.Skip(1)):F0} ms");
+        if (shots is not null)
+        {
+            Directory.CreateDirectory(shots);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, $"study-{trials}-interactive.png") });
+            await using var noScript = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1500, Height = 1400 }, JavaScriptEnabled = false });
+            var still = await noScript.NewPageAsync();
+            await still.GotoAsync($"{baseUrl}/studies/{id}");
+            await still.ScreenshotAsync(new() { Path = Path.Combine(shots, $"study-{trials}-first-paint.png") });
+            Console.WriteLine($"   screenshots in {shots}");
+        }
 
         // A replay step: one click on "next moment" until every panel has drawn again.
         await page.Locator("#replay-start").ClickAsync();
@@ -247,6 +300,17 @@ internal static class BrowserBenchmark
         // When the page's text says the new point (the server has folded and rendered it), before the charts draw.
         await page.EvaluateAsync(@"() => { const at = document.getElementById('replay-at');
             new MutationObserver(() => { window.__shownAt = performance.now(); }).observe(at, { childList: true, characterData: true, subtree: true }); }");
+        // A Server that draws a moving replay's panels itself (LedgerChart's Still): the panels whose SVG picture changed since
+        // the click, and the frame after the last of them.
+        await page.EvaluateAsync(@"() => { window.__still = new Set();
+            new MutationObserver(records => {
+              for (const r of records) for (const n of r.addedNodes) {
+                const box = n.nodeType === 1 && n.classList.contains('first-paint') ? n.parentElement : null;
+                if (!box) continue;
+                window.__still.add(box.querySelector('.ledger-chart')?.id);
+                requestAnimationFrame(() => { window.__stillAt = performance.now(); });
+              }
+            }).observe(document.body, { childList: true, subtree: true }); }");
         for (var i = 0; i < 15; i++)
         {
             var before = await page.Locator("#replay-at").InnerTextAsync();
@@ -263,6 +327,15 @@ internal static class BrowserBenchmark
                 if (now.SequenceEqual(quiet)) break;
                 quiet = now;
             }
+            var still = await page.EvaluateAsync<string[]>("() => { const ids = [...window.__still]; window.__still.clear(); return ids; }");
+            if (still.Any(Panels.Contains))
+            {
+                // The step's pictures were the Server's: ApexCharts' redraw once the replay rested is not part of the step.
+                steps.Add(await page.EvaluateAsync<double>("() => window.__stillAt") - clickedAt);
+                shown.Add(await page.EvaluateAsync<double>("() => window.__shownAt") - clickedAt);
+                redrawn.Add(still.Count(Panels.Contains));
+                continue;
+            }
             var changed = Panels.Where((_, k) => quiet[k] > drawsBefore[k]).ToArray();
             if (changed.Length == 0) continue;
             var last = await page.EvaluateAsync<double>("ids => Math.max(...ids.map(id => Number(document.getElementById(id).dataset.drawnAt || 0)))", changed);
@@ -273,11 +346,11 @@ internal static class BrowserBenchmark
                 "ids => ids.map(id => Number(document.getElementById(id).dataset.drawMs || 0))", changed)))
                 (drawTimes.TryGetValue(panel, out var list) ? list : drawTimes[panel] = []).Add(ms);
         }
-        Console.WriteLine($"   replay step (click -> the last changed panel redrawn), {steps.Count} steps from the start " +
+        Console.WriteLine($"   replay step (click -> the last changed panel shown again), {steps.Count} steps from the start " +
             $"redrawing {redrawn.Average():F1} panels on average: " +
             $"median {Median(steps):F0} ms, best {steps.Min():F0} ms, worst {steps.Max():F0} ms; " +
             $"of which click -> the page's text updated (server fold and render): median {Median(shown):F0} ms");
-        Console.WriteLine($"   of which ApexCharts' own redraw per panel (median): " +
+        if (drawTimes.Count > 0) Console.WriteLine($"   of which ApexCharts' own redraw per panel (median): " +
             $"{string.Join(", ", drawTimes.Select(d => $"{d.Key} {Median(d.Value):F0} ms"))}");
         if (errors.Count > 0) Console.WriteLine($"   browser errors: {string.Join(" | ", errors)}");
         await page.CloseAsync();

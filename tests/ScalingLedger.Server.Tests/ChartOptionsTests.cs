@@ -87,7 +87,7 @@ public class ChartOptionsTests
     private static List<JsonNode> Series(object options) =>
         JsonNode.Parse(ChartOptions.Serialize(options))!["series"]!.AsArray().Select(s => s!).ToList();
 
-    private static StudyView Study(IReadOnlyList<(int Width, double Rate, TrialStatus Status, double Loss)> trials) => new()
+    internal static StudyView Study(IReadOnlyList<(int Width, double Rate, TrialStatus Status, double Loss)> trials) => new()
     {
         Id = Guid.NewGuid(), Name = "charts", Owner = "tester",
         Spec = new StudySpec("charts", "tester", "fashion-mnist", null, null, [0], 30, 32, 10, []),

@@ -64,6 +64,31 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         Directory.CreateDirectory("screenshots");
         await page.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "study-page.png"), FullPage = true });
 
+        // The HTML alone (no script runs) shows the four panels: the Server's first paint of each, with the same data.
+        await using (var still = await browser.NewContextAsync(new() { JavaScriptEnabled = false, ViewportSize = new() { Width = 1400, Height = 1600 } }))
+        {
+            var plain = await still.NewPageAsync();
+            await plain.GotoAsync($"{baseUrl}/studies/{id}");
+            foreach (var panel in new[] { "panel-loss-width", "panel-loss-rate", "panel-heatmap", "panel-optimal-lr" })
+                (await plain.Locator($".ledger-chart-box:has(#{panel}) > .first-paint svg").CountAsync()).ShouldBe(1, $"{panel} in the HTML");
+            var lossRate = await plain.Locator(".ledger-chart-box:has(#panel-loss-rate) > .first-paint svg text").AllTextContentsAsync();
+            lossRate.ShouldContain("width 8");
+            lossRate.ShouldContain("width 32");
+            (await plain.Locator(".ledger-chart-box:has(#panel-loss-width) > .first-paint svg text").AllTextContentsAsync()).ShouldContain("lr 0.003");
+            (await plain.Locator("#fits").CountAsync()).ShouldBe(1);
+            await plain.ScreenshotAsync(new() { Path = Path.Combine("screenshots", "study-page-first-paint.png") });
+        }
+
+        // A replay's step shows the Server's pictures at once; once the replay rests ApexCharts draws them again.
+        var draws = await chart.GetAttributeAsync("data-draws");
+        await page.Locator("#replay-start").ClickAsync();
+        var stepPicture = page.Locator(".ledger-chart-box:has(#panel-loss-width) > .first-paint svg");
+        await stepPicture.WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 10_000 });
+        await stepPicture.WaitForAsync(new() { State = WaitForSelectorState.Detached, Timeout = 20_000 });
+        (await chart.GetAttributeAsync("data-draws")).ShouldNotBe(draws, "ApexCharts drew the replayed point once the replay rested");
+        await page.Locator("#replay-live").ClickAsync();
+        await page.Locator("#replaying").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+
         // Each trial links to its own page: the loss curve from its checkpoints and its provenance.
         await page.Locator("#trial-grid a").First.ClickAsync();
         await BrowserSession.AddressAsync(page, $"/studies/{id}/trials/");
