@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Domain.Studies;
@@ -40,5 +41,36 @@ public sealed class StudyDocumentsTests(PostgresFixture pg)
         (got.Status, got.Attempt, got.RunId, got.WorkerId, got.HostName, got.StartedAt, got.Width, got.LearningRate, got.Seed)
             .ShouldBe((TrialStatus.Running, 2, run, "trainer-7", "node-3", started, 8, 0.01, 0));
         got.Runs.ShouldBe(running.Runs);
+    }
+}
+
+/// <summary>A study now is assembled once per change of its stream and read from the Server's memory in between.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class AssembledStudiesTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task an_unchanged_study_is_assembled_once_and_a_changed_one_again()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        using var client = app.CreateClient();
+        var id = await StudyApi.DefineAsync(client, StudyApi.TinySpec(name: "kept", widths: [8, 16], rates: [0.01]));
+        var queries = app.Services.GetRequiredService<Web.ILedgerQueries>();
+        var assembled = app.Services.GetRequiredService<AssembledStudies>();
+
+        var first = await queries.GetStudyAsync(id);
+        var reused = assembled.Reused;
+        var again = await queries.GetStudyAsync(id);
+        again.ShouldBeSameAs(first);
+        assembled.Reused.ShouldBe(reused + 1);
+        // The API reads the same way: its answer says what the documents say.
+        (await StudyApi.GetAsync(client, $"/api/studies/{id}"))["status"]!.GetValue<string>().ShouldBe("Running");
+
+        (await client.PostAsJsonAsync($"/api/studies/{id}/cancel", new { reason = "changed" })).EnsureSuccessStatusCode();
+        var changed = await queries.GetStudyAsync(id);
+        changed.ShouldNotBeSameAs(first);
+        changed!.Status.ShouldBe(StudyStatus.Cancelled);
+        (await StudyApi.GetAsync(client, $"/api/studies/{id}"))["status"]!.GetValue<string>().ShouldBe("Cancelled");
+        // A past point is folded from the events, never kept.
+        (await queries.GetStudyAsync(id, new Domain.Ledger.RecordedSequence(changed.LastSequence))).ShouldNotBeSameAs(changed);
     }
 }

@@ -84,7 +84,10 @@ public sealed class StudyPageBrowserTests(PostgresFixture pg)
         await page.Locator("#replay-start").ClickAsync();
         var stepPicture = page.Locator(".ledger-chart-box:has(#panel-loss-width) > .first-paint svg");
         await stepPicture.WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 10_000 });
+        // The trial grid waits for the replay to rest, and says so.
+        (await page.Locator("#grid-behind").CountAsync()).ShouldBe(1);
         await stepPicture.WaitForAsync(new() { State = WaitForSelectorState.Detached, Timeout = 20_000 });
+        (await page.Locator("#grid-behind").CountAsync()).ShouldBe(0);
         (await chart.GetAttributeAsync("data-draws")).ShouldNotBe(draws, "ApexCharts drew the replayed point once the replay rested");
         await page.Locator("#replay-live").ClickAsync();
         await page.Locator("#replaying").WaitForAsync(new() { State = WaitForSelectorState.Detached });

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Ledger;
 
@@ -132,12 +133,12 @@ public static class StudyProjection
         if (trial is not null && !Touches(trial.StudyId, data)) return trial;
         switch (data)
         {
-            case StudyDefined e when e.Trials.FirstOrDefault(t => t.TrialId == trialId) is { } planned:
+            case StudyDefined e when PlanOf(e, e.Trials).GetValueOrDefault(trialId) is { } planned:
                 return Planned(e.StudyId, planned, sequence);
             // An extension plans new trials; it never replans one the study has.
-            case StudyExtended e when trial is null && e.Trials.FirstOrDefault(t => t.TrialId == trialId) is { } added:
+            case StudyExtended e when trial is null && PlanOf(e, e.Trials).GetValueOrDefault(trialId) is { } added:
                 return Planned(e.StudyId, added, sequence);
-            case StudyImported e when e.Runs.FirstOrDefault(r => r.TrialId == trialId) is { } r:
+            case StudyImported e when RunsOf(e).GetValueOrDefault(trialId) is { } r:
                 return new TrialView
                 {
                     TrialId = trialId, StudyId = e.StudyId, Order = r.Order, Width = r.Width ?? 0, LearningRate = r.LearningRate ?? 0,
@@ -202,6 +203,28 @@ public static class StudyProjection
         }
         return t;
     }
+
+    private static readonly ConditionalWeakTable<object, Dictionary<Guid, PlannedTrial>> Plans = new();
+    private static readonly ConditionalWeakTable<StudyImported, Dictionary<Guid, ImportedRun>> Imports = new();
+
+    /// <summary>
+    /// An event's planned trials by id, the first of an id kept (as a search from the start finds it): each trial of a
+    /// 4,320-trial study is folded from the one event that plans them all, and a search of the list for each made a replay
+    /// step's fold quadratic. Kept with the event, which is never changed.
+    /// </summary>
+    private static Dictionary<Guid, PlannedTrial> PlanOf(object e, IReadOnlyList<PlannedTrial> trials) => Plans.GetValue(e, _ =>
+    {
+        var byId = new Dictionary<Guid, PlannedTrial>(trials.Count);
+        foreach (var t in trials) byId.TryAdd(t.TrialId, t);
+        return byId;
+    });
+
+    private static Dictionary<Guid, ImportedRun> RunsOf(StudyImported e) => Imports.GetValue(e, _ =>
+    {
+        var byId = new Dictionary<Guid, ImportedRun>(e.Runs.Count);
+        foreach (var r in e.Runs) byId.TryAdd(r.TrialId, r);
+        return byId;
+    });
 
     private static TrialView Planned(Guid studyId, PlannedTrial planned, long sequence) => new()
     {

@@ -53,6 +53,7 @@ public static class LedgerRegistration
         services.AddHostedService(sp => sp.GetRequiredService<RefitRetries>());
         services.AddHostedService<ReactorWatchdog>();
         services.AddSingleton<HeavyReads>();
+        services.AddSingleton<AssembledStudies>();
         services.AddSingleton<LedgerQueries>();
         services.AddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
         services.AddScoped<TrialDispatcher>();

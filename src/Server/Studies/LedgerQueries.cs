@@ -12,7 +12,7 @@ namespace ScalingLedger.Server.Studies;
 /// Reads of the ledger for the API and the pages. Each loads the documents it shows; <c>?asOf=</c> folds the study's events
 /// up to that sequence of its history (<see cref="RecordedSequence"/>) with the same folds that keep the documents.
 /// </summary>
-public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
+public sealed class LedgerQueries(IDocumentStore store, AssembledStudies assembled) : ILedgerQueries
 {
     public async Task<IReadOnlyList<StudySummary>> ListStudiesAsync(int offset = 0, int limit = StudyPages.Default, CancellationToken cancel = default)
     {
@@ -32,7 +32,7 @@ public sealed class LedgerQueries(IDocumentStore store) : ILedgerQueries
         await using var session = store.QuerySession();
         return asOf is { } sequence
             ? await StudyDocuments.StudyAsOfAsync(session, id, sequence, cancel, checkpoints: detail != TrialDetail.NoCheckpoints)
-            : await StudyDocuments.StudyAsync(session, id, detail, cancel);
+            : await assembled.GetAsync(session, id, detail, cancel);
     }
 
     public async Task<IReadOnlyList<RefitTrouble>> GetRefitTroublesAsync(Guid id, CancellationToken cancel = default)

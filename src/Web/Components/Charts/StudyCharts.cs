@@ -104,11 +104,12 @@ public static class StudyCharts
         var widths = sized.Select(t => t.Width).Distinct().Order().ToList();
         var rates = sized.Select(t => t.LearningRate).Where(r => r > 0).Distinct().Order().ToList();
         var set = new SeriesSet();
+        var cells = Cells(sized);
         for (var i = 0; i < widths.Count; i++)
         {
             var w = widths[i];
             set.Line($"width {w}", ChartOptions.Color(i),
-                rates.Select(r => (Math.Log10(r), MeanLoss(sized.Where(t => t.Width == w && t.LearningRate == r)) ?? double.NaN)), 2, 0, 5);
+                rates.Select(r => (Math.Log10(r), MeanLoss(cells[(w, r)]) ?? double.NaN)), 2, 0, 5);
         }
         // Each width's optimum refined below grid resolution (where the grid brackets it), at that width's best mean loss.
         if (RefinedOptima(sized) is { Count: > 0 } optima)
@@ -132,7 +133,8 @@ public static class StudyCharts
         var sized = Sized(study);
         var widths = sized.Select(t => t.Width).Distinct().Order().ToList();
         var rates = sized.Select(t => t.LearningRate).Distinct().Order().ToList();
-        var values = widths.Select(w => rates.Select(r => Cell(sized.Where(t => t.Width == w && t.LearningRate == r).ToList())).ToList()).ToList();
+        var cells = Cells(sized);
+        var values = widths.Select(w => rates.Select(r => Cell(cells[(w, r)].ToList())).ToList()).ToList();
         var losses = values.SelectMany(v => v).Where(v => v >= 0).ToList();
         var ranges = new List<object>
         {
@@ -328,6 +330,9 @@ public static class StudyCharts
     {
         show = true, tools = new { download = true, selection = false, zoom = false, zoomin = false, zoomout = false, pan = false, reset = false }
     };
+
+    /// <summary>The trials of each width and rate (a lookup: a 4,320-trial study's panels searched every trial for each cell).</summary>
+    private static ILookup<(int Width, double Rate), TrialView> Cells(List<TrialView> sized) => sized.ToLookup(t => (t.Width, t.LearningRate));
 
     private static List<TrialView> Sized(StudyView study) => study.Trials.Where(t => t.Width >= 1).ToList();
 
