@@ -73,4 +73,25 @@ public sealed class AssembledStudiesTests(PostgresFixture pg)
         // A past point is folded from the events, never kept.
         (await queries.GetStudyAsync(id, new Domain.Ledger.RecordedSequence(changed.LastSequence))).ShouldNotBeSameAs(changed);
     }
+
+    /// <summary>The API's answer to a reader leaves out the trials' error details; the study it starts from is shared.</summary>
+    [Fact]
+    public void a_readers_redacted_study_is_a_copy_and_the_shared_one_stays_whole()
+    {
+        var failed = new TrialView
+        {
+            TrialId = Guid.NewGuid(), Status = TrialStatus.Failed, Reason = "IOException", FailureDetail = "at ScalingLedger.Trainer (/srv/data)",
+            FailedAttempts = [new FailedAttemptView(1, "IOException", "at ScalingLedger.Trainer (/srv/data)", DateTimeOffset.UnixEpoch)],
+        };
+        var shared = ChartOptionsTests.Study([(8, 0.01, TrialStatus.Completed, 1.0)]) with { };
+        shared.Trials.Add(failed);
+
+        var redacted = Access.FailureDetails.Redact(shared);
+
+        redacted.Trials.ShouldAllBe(t => t.FailureDetail == null && t.FailedAttempts.TrueForAll(a => a.Detail == null));
+        redacted.Trials.Single(t => t.TrialId == failed.TrialId).Reason.ShouldBe("IOException");
+        failed.FailureDetail.ShouldNotBeNull();
+        failed.FailedAttempts[0].Detail.ShouldNotBeNull();
+        shared.Trials.ShouldContain(failed);
+    }
 }

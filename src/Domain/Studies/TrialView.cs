@@ -44,6 +44,9 @@ public sealed class TrialView
     /// <summary>Attempts that failed with an error and were run again, oldest first.</summary>
     public List<FailedAttemptView> FailedAttempts { get; set; } = [];
 
+    /// <summary>A copy of this trial's fields (its lists shared): to change a trial that others read, change a copy.</summary>
+    public TrialView Copy() => (TrialView)MemberwiseClone();
+
     public bool IsTerminal => Ends(Status);
 
     /// <summary>Whether a trial in this status has ended (it will record nothing more).</summary>

@@ -12,17 +12,20 @@ public static class FailureDetails
 {
     public static bool Sees(ClaimsPrincipal user) => LedgerUser.IsAdmin(user);
 
-    public static StudyView Redact(StudyView view)
-    {
-        foreach (var trial in view.Trials) Redact(trial);
-        return view;
-    }
+    /// <summary>
+    /// The study without its trials' error details: a copy (the study handed in is shared, <see cref="Studies.AssembledStudies"/>,
+    /// and an admin reads it whole after this).
+    /// </summary>
+    public static StudyView Redact(StudyView view) => view with { Trials = view.Trials.Select(Redact).ToList() };
 
+    /// <summary>The trial without its error details: a copy, or the trial itself when it has none.</summary>
     public static TrialView Redact(TrialView trial)
     {
-        trial.FailureDetail = null;
-        for (var i = 0; i < trial.FailedAttempts.Count; i++) trial.FailedAttempts[i] = trial.FailedAttempts[i] with { Detail = null };
-        return trial;
+        if (trial.FailureDetail is null && trial.FailedAttempts.TrueForAll(a => a.Detail is null)) return trial;
+        var copy = trial.Copy();
+        copy.FailureDetail = null;
+        copy.FailedAttempts = trial.FailedAttempts.Select(a => a with { Detail = null }).ToList();
+        return copy;
     }
 
     public static object Redact(object data) => data switch

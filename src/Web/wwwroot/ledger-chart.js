@@ -54,9 +54,6 @@ function prepare(options) {
 // Each chart's element counts its draws (data-draws) and notes when the last one finished (data-drawn-at, the page's
 // clock), so tests and the browser benchmark can wait for a redraw and time it.
 function drawn(element) {
-  // The Server's first paint of the chart (LedgerChart's SVG beside it) gives way to what ApexCharts drew.
-  const firstPaint = element.parentElement?.querySelector(':scope > .first-paint');
-  if (firstPaint) firstPaint.style.display = 'none';
   element.dataset.draws = String(Number(element.dataset.draws || 0) + 1);
   element.dataset.drawnAt = String(performance.now());
 }
