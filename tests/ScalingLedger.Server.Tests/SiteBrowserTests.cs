@@ -45,7 +45,18 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         await page.Locator("#study-status", new() { HasText = "Running" }).WaitForAsync();
         await page.Locator("#live").WaitForAsync();
         await page.EvaluateAsync("() => window.__notReloaded = true");
-        await StudyApi.WaitForStatusAsync(client, alice, "Completed", TimeSpan.FromMinutes(3));
+        try
+        {
+            await StudyApi.WaitForStatusAsync(client, alice, "Completed", TimeSpan.FromMinutes(3));
+        }
+        catch (TimeoutException ex)
+        {
+            // Seen once in 20 runs under two CPU burners (a trial Running with no checkpoint, the rest Scheduled): what the
+            // Server said of itself and logged names the cause next time.
+            using var health = await client.GetAsync("/health");
+            throw new TimeoutException($"{ex.Message}\n/health: {await health.Content.ReadAsStringAsync()}\nthe Server logged:\n" +
+                string.Join("\n", app.Logs.Messages.TakeLast(80)), ex);
+        }
         var clock = Stopwatch.StartNew();
         await page.Locator("#study-status", new() { HasText = "Completed" }).WaitForAsync(new() { Timeout = 2_000 });
         (await page.EvaluateAsync<bool>("() => window.__notReloaded === true")).ShouldBeTrue("the page reloaded instead of following the ledger");
