@@ -51,7 +51,7 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         }
         catch (TimeoutException ex)
         {
-            // Seen once in 20 runs under two CPU burners (a trial Running with no checkpoint, the rest Scheduled): what the
+            // Seen on 33dc2a1 in the 2nd of 2 runs under two CPU burners (a trial Running with no checkpoint, the rest Scheduled): what the
             // Server said of itself and logged names the cause next time.
             using var health = await client.GetAsync("/health");
             throw new TimeoutException($"{ex.Message}\n/health: {await health.Content.ReadAsStringAsync()}\nthe Server logged:\n" +
