@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using ScottPlot;
 using ScottPlot.TickGenerators;
+using static ScalingLedger.Web.Components.Charts.ChartJson;
 
 namespace ScalingLedger.Cli.Reports;
 
@@ -258,27 +259,8 @@ public static class ChartImage
         return (Math.Round(x / step) * step).ToString("0.#####", Inv);
     }
 
-    /// <summary>Apex accepts a scalar or a per-series array for most style options.</summary>
-    private static JsonNode? At(JsonNode? node, int i) => node is JsonArray a ? (i < a.Count ? a[i] : null) : node;
-
-    /// <summary>Apex allows yaxis (and xaxis) to be an array of axes; we draw the first.</summary>
-    private static JsonNode? First(JsonNode? node) => node is JsonArray a ? (a.Count > 0 ? a[0] : null) : node;
-
     /// <summary>Heatmap x values are strings in our charts, but a bare number is the same category.</summary>
     private static string? Category(JsonNode? x) => Str(x) ?? Num(x)?.ToString(Inv);
-
-    private static string? Str(JsonNode? n) => n is JsonValue v && v.TryGetValue(out string? s) ? s : null;
-
-    private static bool Bool(JsonNode? n) => n is JsonValue v && v.TryGetValue(out bool b) && b;
-
-    /// <summary>Reads a number whether the node was parsed from text or built from a CLR value; numeric strings count too.</summary>
-    private static double? Num(JsonNode? n)
-    {
-        if (n is not JsonValue v) return null;
-        if (v.TryGetValue(out double d)) return double.IsFinite(d) ? d : null;
-        string raw = v.TryGetValue(out string? s) ? s ?? "" : v.ToJsonString();
-        return double.TryParse(raw, NumberStyles.Float, Inv, out d) && double.IsFinite(d) ? d : null;
-    }
 
     /// <summary>Control characters are not valid XML in the SVG; markup characters (&lt; &amp;) are escaped by the SVG writer itself.</summary>
     private static string Clean(string s) => new(s.Select(c => char.IsControl(c) ? ' ' : c).ToArray());

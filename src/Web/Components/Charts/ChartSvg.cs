@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using static ScalingLedger.Web.Components.Charts.ChartJson;
 
 namespace ScalingLedger.Web.Components.Charts;
 
@@ -41,7 +42,7 @@ public static class ChartSvg
     private static void Mixed(StringBuilder svg, JsonNode options, JsonArray series, int height)
     {
         var ledger = options["ledger"];
-        bool logX = ledger?["logX"]?.GetValue<bool>() == true, logY = ledger?["logY"]?.GetValue<bool>() == true;
+        bool logX = Bool(ledger?["logX"]), logY = Bool(ledger?["logY"]);
         var decimals = (int?)Num(ledger?["yDecimals"]);
         var runs = series.Select(s => Runs(s?["data"] as JsonArray)).ToList();
         var points = runs.SelectMany(r => r.SelectMany(run => run)).ToList();
@@ -239,14 +240,6 @@ public static class ChartSvg
     }
 
     private readonly record struct Area(double Left, double Top, double Right, double Bottom);
-
-    private static JsonNode? First(JsonNode? node) => node is JsonArray a ? a.FirstOrDefault() : node;
-
-    private static JsonNode? At(JsonNode? node, int i) => node is JsonArray a ? (i < a.Count ? a[i] : null) : node;
-
-    private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-
-    private static double? Num(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
 
     private static string F(double v) => v.ToString("0.#", Inv);
 }
