@@ -20,3 +20,21 @@ public interface ITrialReport : IStudyEvent
 
 /// <summary>A report that ends its trial (the laws may have new evidence).</summary>
 public interface ITrialEnd : ITrialReport;
+
+/// <summary>
+/// A message a trainer sends to the Server's reports queue (<see cref="Queues.TrialReports"/>). The Server takes every type that
+/// says so, one entry point for all, and decides each in one place (the Domain's <c>ReportDecisions</c>); a type marked here
+/// without a decision there fails that decision's table test.
+/// </summary>
+public interface ITrainerReport
+{
+    Guid StudyId { get; }
+}
+
+/// <summary>The report types a trainer sends, as this assembly declares them (every <see cref="ITrainerReport"/>).</summary>
+public static class TrainerReports
+{
+    public static IReadOnlyList<Type> Types { get; } = typeof(ITrainerReport).Assembly.GetTypes()
+        .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(ITrainerReport).IsAssignableFrom(t)).OrderBy(t => t.Name, StringComparer.Ordinal)
+        .ToArray();
+}

@@ -22,7 +22,7 @@ public sealed record TrialStarted(
     string? LibTorchVersion = null,
     string? CodeVersion = null,
     IReadOnlyDictionary<string, string>? DatasetSha256 = null,
-    Guid? RunId = null) : ITrialReport
+    Guid? RunId = null) : ITrialReport, ITrainerReport
 {
     DateTimeOffset IStudyEvent.OccurredAt => StartedAt;
 }
@@ -39,7 +39,7 @@ public sealed record LossCheckpointRecorded(
     double EvalLoss,
     double EvalAccuracy,
     DateTimeOffset RecordedAt,
-    int? Attempt = null) : ITrialReport
+    int? Attempt = null) : ITrialReport, ITrainerReport
 {
     DateTimeOffset IStudyEvent.OccurredAt => RecordedAt;
 }
@@ -49,7 +49,7 @@ public sealed record LossCheckpointRecorded(
 /// its own <see cref="LossCheckpointRecorded"/> event, in one transaction). Trainers send checkpoints this way so that a
 /// study checkpointing every step does not cost the ledger a transaction per step.
 /// </summary>
-public sealed record LossCheckpointsRecorded(Guid StudyId, Guid TrialId, IReadOnlyList<LossCheckpointRecorded> Checkpoints);
+public sealed record LossCheckpointsRecorded(Guid StudyId, Guid TrialId, IReadOnlyList<LossCheckpointRecorded> Checkpoints) : ITrainerReport;
 
 /// <summary>A trial finished all its steps; final figures are on the full test set.</summary>
 public sealed record TrialCompleted(
@@ -59,13 +59,13 @@ public sealed record TrialCompleted(
     double FinalEvalAccuracy,
     long ParameterCount,
     double DurationSeconds,
-    DateTimeOffset CompletedAt) : ITrialEnd
+    DateTimeOffset CompletedAt) : ITrialEnd, ITrainerReport
 {
     DateTimeOffset IStudyEvent.OccurredAt => CompletedAt;
 }
 
 /// <summary>The loss stopped being usable (non-finite or exploded) at <see cref="Step"/>.</summary>
-public sealed record TrialDiverged(Guid StudyId, Guid TrialId, int Step, string Reason, DateTimeOffset DivergedAt) : ITrialEnd
+public sealed record TrialDiverged(Guid StudyId, Guid TrialId, int Step, string Reason, DateTimeOffset DivergedAt) : ITrialEnd, ITrainerReport
 {
     DateTimeOffset IStudyEvent.OccurredAt => DivergedAt;
 }
@@ -77,7 +77,8 @@ public sealed record TrialDiverged(Guid StudyId, Guid TrialId, int Step, string 
 /// and are absent (null) in events recorded before them: the attempt, and the whole exception (type, native message,
 /// managed and native stacks, inner exceptions) so that a failure can be diagnosed from the ledger alone.
 /// </summary>
-public sealed record TrialFailed(Guid StudyId, Guid TrialId, string Error, DateTimeOffset FailedAt, int? Attempt = null, string? Detail = null) : ITrialEnd
+public sealed record TrialFailed(Guid StudyId, Guid TrialId, string Error, DateTimeOffset FailedAt, int? Attempt = null, string? Detail = null)
+    : ITrialEnd, ITrainerReport
 {
     DateTimeOffset IStudyEvent.OccurredAt => FailedAt;
 }
@@ -92,7 +93,7 @@ public sealed record TrialAttemptFailed(Guid StudyId, Guid TrialId, int Attempt,
 }
 
 /// <summary>The trial ended because its study was cancelled.</summary>
-public sealed record TrialCancelled(Guid StudyId, Guid TrialId, int? AtStep, DateTimeOffset CancelledAt) : ITrialEnd
+public sealed record TrialCancelled(Guid StudyId, Guid TrialId, int? AtStep, DateTimeOffset CancelledAt) : ITrialEnd, ITrainerReport
 {
     DateTimeOffset IStudyEvent.OccurredAt => CancelledAt;
 }
@@ -110,7 +111,7 @@ public sealed record CoordinateCheckRecorded(
     int Steps,
     IReadOnlyList<string> Layers,
     IReadOnlyList<CoordinateCheckWidth> Widths,
-    DateTimeOffset RecordedAt) : IStudyEvent
+    DateTimeOffset RecordedAt) : IStudyEvent, ITrainerReport
 {
     DateTimeOffset IStudyEvent.OccurredAt => RecordedAt;
 }
@@ -133,7 +134,7 @@ public sealed record CoordinateCheckRequested(
 /// A coordinate check could not run (came later: before it, a check that threw recorded nothing). <see cref="Error"/> is the
 /// first line of what went wrong.
 /// </summary>
-public sealed record CoordinateCheckFailed(Guid StudyId, Guid CheckId, string Error, DateTimeOffset FailedAt) : IStudyEvent
+public sealed record CoordinateCheckFailed(Guid StudyId, Guid CheckId, string Error, DateTimeOffset FailedAt) : IStudyEvent, ITrainerReport
 {
     DateTimeOffset IStudyEvent.OccurredAt => FailedAt;
 }
@@ -142,4 +143,4 @@ public sealed record CoordinateCheckFailed(Guid StudyId, Guid CheckId, string Er
 /// A trainer is still running a trial (a message only, never stored): sent every few seconds while it trains, so the
 /// Server can tell a long trial from a dead trainer (see the Server's trial leases).
 /// </summary>
-public sealed record TrialHeartbeat(Guid StudyId, Guid TrialId, Guid RunId, string WorkerId, DateTimeOffset At);
+public sealed record TrialHeartbeat(Guid StudyId, Guid TrialId, Guid RunId, string WorkerId, DateTimeOffset At) : ITrainerReport;

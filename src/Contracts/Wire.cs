@@ -17,15 +17,11 @@ public static class Queues
 }
 
 /// <summary>
-/// The order of a trial's reports, sent as message headers beside them (the messages themselves are unchanged): the
-/// attempt and the report's index within it (0 for the start). The Server takes several trials' reports at once and uses
-/// these to record each trial's in the order they were sent.
+/// What a trainer's report carries beside it as message headers (the messages themselves are unchanged). Trainers before
+/// the run header also sent "ScalingLedger-Report-Attempt" and "ScalingLedger-Report-Index", which the Server no longer reads.
 /// </summary>
 public static class ReportHeaders
 {
-    public const string Attempt = "ScalingLedger-Report-Attempt";
-    public const string Index = "ScalingLedger-Report-Index";
-
     /// <summary>The run (one delivery of the trial's command) the report is from: the Server tells attempts apart by it.</summary>
     public const string Run = "ScalingLedger-Report-Run";
 }

@@ -14,19 +14,10 @@ public class TrialRunsTests
     private static LossCheckpointRecorded Checkpoint(StudyTestKit kit, PlannedTrial t, int step, double loss = 1.0) =>
         new(kit.StudyId, t.TrialId, step, loss, loss, 0.5, StudyTestKit.Now);
 
-    /// <summary>Decides as the Server's consumer does for a report from <paramref name="run"/>, records it, returns what was recorded.</summary>
+    /// <summary>Decides a report from <paramref name="run"/> as the Server does (<see cref="ReportDecisions"/>), records it, returns it.</summary>
     private static IReadOnlyList<object> Report(StudyTestKit kit, Guid run, object report)
     {
-        var trial = kit.View.Trial(((ITrialReport)report).TrialId)!;
-        var standing = TrialRuns.Of(trial, run, report);
-        IReadOnlyList<object> decided = standing switch
-        {
-            RunStanding.NewAttempt => TrialRuns.DecideStart(kit.View, trial, (TrialStarted)report),
-            RunStanding.Counted when report is LossCheckpointRecorded c =>
-                TrialRuns.NameAttempt(StudyDecisions.DecideCheckpoints(kit.StudyId, trial, [c], ofCountedRun: true), trial.Attempt),
-            RunStanding.Counted => StudyDecisions.DecideReport(kit.View, trial, report),
-            _ => [],
-        };
+        var decided = ReportDecisions.Decide(report, run, kit.View, kit.View.Trial(((ITrialReport)report).TrialId)).Events;
         kit.Given([.. decided]);
         return decided;
     }

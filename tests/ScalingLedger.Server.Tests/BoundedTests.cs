@@ -98,11 +98,16 @@ public sealed class BoundedTests(PostgresFixture pg)
         client.DefaultRequestHeaders.ExpectContinue = true;
         var id = await StudyApi.ImportAsync(client, "target");
         var big = "{\"name\":\"" + new string('x', 31 << 20) + "\"}";
-        foreach (var path in new[] { "/api/studies", $"/api/studies/{id}/cancel", $"/api/studies/{id}/grants", "/api/tokens" })
-        {
-            var response = await client.PostAsync(path, new StringContent(big, Encoding.UTF8, "application/json"));
-            response.StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge, $"{path}: {await response.Content.ReadAsStringAsync()}");
-        }
+        // Sent in chunks as well (no length given: the body is read up to the limit, then refused).
+        foreach (var chunkedBody in new[] { false, true })
+            foreach (var path in new[] { "/api/studies", $"/api/studies/{id}/cancel", $"/api/studies/{id}/grants", "/api/tokens" })
+            {
+                var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(big, Encoding.UTF8, "application/json") };
+                request.Headers.TransferEncodingChunked = chunkedBody;
+                var response = await client.SendAsync(request);
+                response.StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge,
+                    $"{path} (chunked: {chunkedBody}): {await response.Content.ReadAsStringAsync()}");
+            }
         // A CSV sent in chunks (no length given), past the limit, on one line.
         var csv = new StringContent("width,loss\n" + new string('6', 31 << 20) + ",1\n", Encoding.UTF8, "text/csv");
         var chunked = new HttpRequestMessage(HttpMethod.Post, "/api/studies/import?name=big") { Content = csv };

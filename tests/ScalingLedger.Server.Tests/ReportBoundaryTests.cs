@@ -171,7 +171,7 @@ public sealed class ReportBoundaryTests(PostgresFixture pg, ITestOutputHelper ou
             for (var sent = 0; sent < count; sent += 500)
                 await Task.WhenAll(Enumerable.Range(0, 500).Select(i => bus.Publish(
                     new LossCheckpointRecorded(i % 2 == 0 ? id : Guid.NewGuid(), Guid.NewGuid(), 10, 1, 1, 0.5, Now),
-                    c => c.Headers.Set(ReportHeaders.Index, 3))));
+                    c => c.Headers.Set(ReportHeaders.Run, Guid.NewGuid()))));
             await WaitAsync(() => Task.FromResult(app.Logs.Count("Refused LossCheckpointRecorded") >= expectedRefusals),
                 $"{expectedRefusals} refusals", TimeSpan.FromMinutes(2));
         }
@@ -185,7 +185,7 @@ public sealed class ReportBoundaryTests(PostgresFixture pg, ITestOutputHelper ou
             $"{after / 1e6:F1} MB after ({(after - baseline) / 1e6:+0.0;-0.0} MB)");
 
         // Each was refused before it waited for a turn, held a slot or reached the writer; none is remembered.
-        app.Services.GetRequiredService<ReportSequencer>().Tracked.ShouldBe(0);
+        app.Services.GetRequiredService<RunStarts>().Tracked.ShouldBe(0);
         app.Services.GetRequiredService<StudyWriter>().Tracked.ShouldBe(0);
         // Only the study's own four trials are known (remembered as their commands were sent), none of the forged ids.
         app.Services.GetRequiredService<KnownTrials>().Count.ShouldBe(4);

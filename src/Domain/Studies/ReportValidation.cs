@@ -72,6 +72,7 @@ public static class ReportValidation
         TrialAttemptFailed => "a failed attempt is the Server's to record, never a trainer's",
         CoordinateCheckRecorded c => CoordinateCheck(c),
         CoordinateCheckFailed f => Text("error", f.Error, MaxReasonLength),
+        TrialHeartbeat h => Text("workerId", h.WorkerId, MaxNameLength),
         _ => $"{report.GetType().Name} is not a report",
     };
 

@@ -65,7 +65,7 @@ public static class LedgerRegistration
         var embeddedTrainer = ledger.EmbeddedTrainer ?? !useRabbit;
         var trainerConcurrency = Math.Max(1, ledger.TrainerConcurrency);
         if (embeddedTrainer) services.AddTrainerServices(config);
-        services.AddSingleton<ReportSequencer>();
+        services.AddScoped<ReportIntake>();
         services.AddSingleton<KnownTrials>();
         services.AddSingleton<RunStarts>();
         services.AddHostedService<TrialRecovery>();
@@ -78,20 +78,14 @@ public static class LedgerRegistration
         {
             x.UseLedgerConventions();
             // Reports of up to ReportConcurrency trials are taken at once, so that the writer can append those that arrive
-            // together in one transaction; each trial's are recorded in the order they were sent (ReportSequencer).
+            // together in one transaction.
             // A database hiccup, repeated write conflicts or a report that came before its run's start retry the report in place;
             // a database outage or restart of up to about three minutes is waited out (the report stays unacknowledged, and the
             // broker holds the rest) before a report faults to the error queue, from which it is replayed (FailedReports).
             // The tries in place belong to the reports' queue (not the consumer), so that the replay from the error queue has
             // its own schedule rather than this one nested in it.
             var pauses = ledger.ReportRetryPauses();
-            x.AddConsumer<TrialReportConsumer>()
-                .Endpoint(e =>
-            {
-                e.Name = Queues.TrialReports;
-                e.ConcurrentMessageLimit = ReportConcurrency;
-                e.PrefetchCount = ReportConcurrency;
-            });
+            ReportIntake.AddTo(x, ReportConcurrency);
             // A report too large to be one is refused before it is read.
             x.AddConfigureEndpointsCallback((context, queue, endpoint) =>
             {

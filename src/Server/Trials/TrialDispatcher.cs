@@ -5,21 +5,13 @@ using ScalingLedger.Domain.Studies;
 namespace ScalingLedger.Server.Trials;
 
 /// <summary>
-/// Sends RunTrial commands to the trainers' queue, in the planned order (ascending width). The trials it sends are recorded
-/// already, so the report consumer knows them without asking the store (<see cref="KnownTrials"/>).
+/// Sends commands to the trainers: a trial's RunTrial (the reconciler sends them in the planned order, ascending width), a
+/// coordinate check, a stop. The trials it sends are recorded already, so the report intake knows them without asking the
+/// store (<see cref="KnownTrials"/>).
 /// </summary>
 public sealed class TrialDispatcher(ISendEndpointProvider send, IPublishEndpoint publish, KnownTrials known)
 {
     private static readonly Uri Queue = Queues.Address(Queues.RunTrial);
-
-    public async Task DispatchAsync(Guid studyId, StudySpec spec, IEnumerable<PlannedTrial> trials, CancellationToken cancel, int attempt = 1)
-    {
-        var endpoint = await send.GetSendEndpoint(Queue);
-        var ordered = trials.OrderBy(t => t.Order).ToList();
-        known.Remember(studyId, ordered.Select(t => t.TrialId));
-        foreach (var trial in ordered)
-            await endpoint.Send(GridPlanner.ToCommand(studyId, spec, trial, attempt), cancel);
-    }
 
     /// <summary>Sends one trial command (a retry of a failed attempt).</summary>
     public async Task SendAsync(RunTrial command, CancellationToken cancel)

@@ -137,19 +137,12 @@ public sealed class RunTrialConsumer(StudyStops stops, TrainerSlots slots, IBus 
             log.LogInformation("Trial {TrialId} (run {Run}): width {Width}, lr {LearningRate}, seed {Seed}, {Steps} steps",
                 cmd.TrialId, run, cmd.Width, cmd.LearningRate, cmd.Seed, cmd.Steps);
         var cts = stops.Begin(cmd.StudyId, run, lifetime.ApplicationStopping);
-        // Reports are sent in order from the trial's thread; each carries its run and its index so that the order survives a
-        // Server that takes several at once, and the Server tells this run's attempt from any other's.
-        var index = 0;
+        // Reports are sent in order from the trial's thread; each carries its run, so that the Server tells this run's attempt
+        // from any other's and holds a report that overtakes its run's start until that start is recorded.
         var reports = new ReportBuffer(report =>
         {
             if (report is TrialStarted start) report = start with { RunId = run };
-            var position = index++;
-            Send(report, sent =>
-            {
-                sent.Headers.Set(ReportHeaders.Run, run);
-                sent.Headers.Set(ReportHeaders.Attempt, cmd.Attempt);
-                sent.Headers.Set(ReportHeaders.Index, position);
-            }, cmd.TrialId);
+            Send(report, sent => sent.Headers.Set(ReportHeaders.Run, run), cmd.TrialId);
             // Over a broker, a trial that kills its trainer at once (out of memory) must not take the process down before the
             // command's acknowledgement reaches the broker, or the broker would hand it to trainer after trainer without the
             // ledger counting attempts: the trial waits a moment after its start (in memory there is nothing to acknowledge).
