@@ -35,8 +35,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 CONFIG=${CONFIGURATION:-Debug}
-SERVER_DLL=$ROOT/src/Server/bin/$CONFIG/net10.0/ScalingLedger.Server.dll
-TRAINER_DLL=$ROOT/src/Trainer/bin/$CONFIG/net10.0/ScalingLedger.Trainer.dll
+# Another build's Server and trainer may be named (a benchmark of the code before a change, side by side).
+SERVER_DLL=${LEDGER_SERVER_DLL:-$ROOT/src/Server/bin/$CONFIG/net10.0/ScalingLedger.Server.dll}
+TRAINER_DLL=${LEDGER_TRAINER_DLL:-$ROOT/src/Trainer/bin/$CONFIG/net10.0/ScalingLedger.Trainer.dll}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 pid_of() { [ -f "$DIR/$1.pid" ] && cat "$DIR/$1.pid" || true; }

@@ -97,6 +97,8 @@ internal static class TeamLoadBenchmark
         var cpuBefore = members.ToDictionary(m => m, team.CpuSeconds);
         var machineBefore = Cpu.Machine();
         var clock = Stopwatch.StartNew();
+        // Each member's CPU every second of the window, to tell the span the reports came in from the refits after it.
+        var cpuSamples = new List<(DateTimeOffset At, Dictionary<string, double> Cpu)>();
         if (backlog)
         {
             // The window is the Servers' start (the first load after a start included) and their taking of the whole backlog.
@@ -114,8 +116,10 @@ internal static class TeamLoadBenchmark
         {
             while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
             {
-                await Task.Delay(TimeSpan.FromSeconds(5));
-                foreach (var (server, samples) in memory) samples.Add(team.RssMegabytes(server));
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                cpuSamples.Add((DateTimeOffset.UtcNow, members.ToDictionary(m => m, m => team.CpuSeconds(m) - cpuBefore[m])));
+                if (cpuSamples.Count % 5 == 0)
+                    foreach (var (server, samples) in memory) samples.Add(team.RssMegabytes(server));
             }
         }
         var cpu = members.ToDictionary(m => m, m => team.CpuSeconds(m) - cpuBefore[m]);
@@ -175,6 +179,18 @@ internal static class TeamLoadBenchmark
         }
         Console.WriteLine($"      bare Marten appends of the {window.Count:N0} reports: database {1000 * bareDatabase / window.Count:F2} ms/report, " +
                           $"the appending client {1000 * bareClient / window.Count:F2} ms/report");
+        // The window holds the study's whole ingest when it ends early, and then the law reactor's refits of what ended.
+        if (cpuSamples.FirstOrDefault(c => c.At >= window[^1].Timestamp) is { Cpu: not null } atLast)
+        {
+            var span = (window[^1].Timestamp - defined).TotalSeconds;
+            double Servers(Dictionary<string, double> c) => c.Where(m => m.Key.StartsWith("server", StringComparison.Ordinal)).Sum(m => m.Value);
+            string Each(Dictionary<string, double> c, Dictionary<string, double>? minus = null) => string.Join(", ",
+                c.Where(m => m.Key.StartsWith("server", StringComparison.Ordinal)).Select(m => $"{m.Key} {m.Value - (minus?[m.Key] ?? 0):F1} s"));
+            var during = Servers(atLast.Cpu);
+            Console.WriteLine($"   the Servers' CPU while the reports came (the study's definition to its last report, {span:F0} s, to the next " +
+                              $"second): {during:F1} s, {1000 * during / Math.Max(1, inWindow):F2} ms/report ({Each(atLast.Cpu)}); after it, " +
+                              $"to the window's end (the laws' refits of the trials that ended): {Servers(cpu) - during:F1} s ({Each(cpu, atLast.Cpu)})");
+        }
         return incomplete + twiceEnded + twice == 0 ? 0 : 1;
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Contracts;
 using ScalingLedger.Server.Studies;
@@ -157,11 +158,14 @@ public sealed class StudyLifecycleTests(PostgresFixture pg)
 
         // The same report delivered twice through the transport, as a broker redelivers it.
         var bus = app.Services.GetRequiredService<MassTransit.IBus>();
-        await bus.Publish(new TrialStarted(id, trialId, 1, "w", "h", 1, "0.107", DateTimeOffset.UtcNow));
+        // Each names its run, as every trainer's do: a checkpoint that overtakes the start waits for it.
+        var run = Guid.NewGuid();
+        await bus.Publish(new TrialStarted(id, trialId, 1, "w", "h", 1, "0.107", DateTimeOffset.UtcNow, RunId: run),
+            c => c.Headers.Set(ReportHeaders.Run, run));
         var checkpoint = new LossCheckpointRecorded(id, trialId, 10, 1.2, 1.1, 0.6, DateTimeOffset.UtcNow);
-        await bus.Publish(checkpoint);
-        await bus.Publish(checkpoint);
-        await bus.Publish(checkpoint with { Step = 20 });
+        await bus.Publish(checkpoint, c => c.Headers.Set(ReportHeaders.Run, run));
+        await bus.Publish(checkpoint, c => c.Headers.Set(ReportHeaders.Run, run));
+        await bus.Publish(checkpoint with { Step = 20 }, c => c.Headers.Set(ReportHeaders.Run, run));
 
         var deadline = DateTime.UtcNow.AddSeconds(20);
         JsonArray events;

@@ -42,7 +42,7 @@ public sealed class TeamFaultTests(ITestOutputHelper output)
                          $"(lease 10 s), both trials completed {clock.Elapsed.TotalSeconds:F1} s after the kill");
 
         // Two Servers take the reports: the trial's end may be recorded before its last checkpoints, which are still recorded
-        // for their attempt moments later (TrialReportConsumer.InOrder). Under load (a fresh clone's ./test.sh beside a
+        // for their attempt moments later (ReportDecisions: checkpoints of the run that counts). Under load (a fresh clone's ./test.sh beside a
         // training run) the study was read in between; the curve must be whole soon after, not at the instant of the end.
         done = await WaitAsync(client, id, s => Checkpoints(Trial(s, victimId)) >= 40, TimeSpan.FromSeconds(30));
         var events = await TeamTopology.AssertIntactAsync(client, id, trials: 2);

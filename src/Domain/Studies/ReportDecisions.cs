@@ -91,21 +91,22 @@ public static class ReportDecisions
         if (standing == RunStanding.Stale)
             return ReportDecision.Ignore($"from run {run}, whose attempt no longer counts", report is TrialStarted ? null : run);
         if (ReportValidation.AgainstTrial(report, study, trial) is { } problem) return ReportDecision.Refuse(problem);
+        if (study is null || trial is null) return ReportDecision.Refuse($"no trial {TrialOf(report)} in study {(report as ITrainerReport)?.StudyId}");
         var ofRun = run is not null;
         IReadOnlyList<object> events = report switch
         {
-            TrialStarted start when ofRun => TrialRuns.DecideStart(study!, trial!, start),
+            TrialStarted start when ofRun => TrialRuns.DecideStart(study, trial, start),
             LossCheckpointsRecorded batch =>
-                TrialRuns.NameAttempt(StudyDecisions.DecideCheckpoints(study!.Id, trial, batch.Checkpoints, ofRun), trial!.Attempt),
+                TrialRuns.NameAttempt(StudyDecisions.DecideCheckpoints(study.Id, trial, batch.Checkpoints, ofRun), trial.Attempt),
             LossCheckpointRecorded checkpoint =>
-                TrialRuns.NameAttempt(StudyDecisions.DecideCheckpoints(study!.Id, trial, [checkpoint], ofRun), trial!.Attempt),
+                TrialRuns.NameAttempt(StudyDecisions.DecideCheckpoints(study.Id, trial, [checkpoint], ofRun), trial.Attempt),
             // A run that failed before it could start (its data unreadable) fails the attempt it would have been.
             TrialFailed failed when standing == RunStanding.FailedUnstarted =>
-                StudyDecisions.DecideReport(study!, trial, failed with { Attempt = trial!.Attempt + 1 }),
-            TrialFailed failed when ofRun => StudyDecisions.DecideReport(study!, trial, failed with { Attempt = trial!.Attempt }),
-            _ => StudyDecisions.DecideReport(study!, trial, report),
+                StudyDecisions.DecideReport(study, trial, failed with { Attempt = trial.Attempt + 1 }),
+            TrialFailed failed when ofRun => StudyDecisions.DecideReport(study, trial, failed with { Attempt = trial.Attempt }),
+            _ => StudyDecisions.DecideReport(study, trial, report),
         };
-        return ReportDecision.Record(events, TrialRuns.Superseded(trial!, events));
+        return ReportDecision.Record(events, TrialRuns.Superseded(trial, events));
     }
 
     /// <summary>The decision about a coordinate check's result or failure, given the check's document (null: none was asked for).</summary>

@@ -62,6 +62,8 @@ public sealed class ReportIntake(StudyWriter writer, TrialDispatcher dispatcher,
         }
         var trial = ReportDecisions.TrialOf(report) ?? throw new InvalidOperationException($"{report.GetType().Name} names no trial");
         var renew = screened?.Verdict == ReportVerdict.Renew;
+        // A heartbeat that waited out an outage in the error queue says nothing about now (and must not read the database).
+        if (renew && FailedReports.IsReplay(context)) return;
         if (!await known.ExistsAsync(report.StudyId, trial, context.CancellationToken))
         {
             // A heartbeat about no trial says nothing: it is not refused aloud.
@@ -70,8 +72,6 @@ public sealed class ReportIntake(StudyWriter writer, TrialDispatcher dispatcher,
         }
         if (renew)
         {
-            // A heartbeat that waited out an outage in the error queue says nothing about now.
-            if (FailedReports.IsReplay(context)) return;
             var beat = (TrialHeartbeat)report;
             await using var session = store.LightweightSession();
             session.Store(new TrialLease { Id = trial, RunId = beat.RunId, LastHeard = clock.GetUtcNow() });
@@ -120,17 +120,18 @@ public sealed class ReportIntake(StudyWriter writer, TrialDispatcher dispatcher,
                 // Its run's start is on its way through another Server (or a retry of this one): the transport's retry finds it recorded.
                 throw new ReportTooEarlyException(decision.Why!);
         }
+        // The reports that wait for this run's start go on first (whatever becomes of a stop sent below).
+        if (run is { } started && decision.Events.OfType<TrialStarted>().Any()) runStarts.Recorded(started);
+        if (decision.Verdict == ReportVerdict.Ignore && run is { } from && trial is not null && trial.RunId != from)
+            log.LogInformation("Ignored {Report} of trial {TrialId} from run {Run}: {Why}", name, trial.TrialId, from, decision.Why);
         if (decision.StopRun is { } stop && trial is not null)
         {
-            if (decision.Verdict == ReportVerdict.Ignore)
-                log.LogInformation("Ignored {Report} of trial {TrialId} {Why}", name, trial.TrialId, decision.Why);
-            else
+            if (decision.Verdict == ReportVerdict.Record)
                 log.LogWarning("Trial {TrialId}: a new run started while run {Run} had not ended (its command was delivered again): " +
                                "the new run is attempt {Attempt}, and the old one is told to stop", trial.TrialId, stop, trial.Attempt + 1);
             await dispatcher.StopRunAsync(report.StudyId, trial.TrialId, stop, context.CancellationToken);
         }
         if (decision.Verdict != ReportVerdict.Record) return;
-        if (run is { } started && decision.Events.OfType<TrialStarted>().Any()) runStarts.Recorded(started);
         // A failed attempt below the limit runs again: the ledger now owes its command (the failure stays as TrialAttemptFailed).
         foreach (var (retried, attempt) in decision.Retries)
         {
