@@ -1,3 +1,4 @@
+using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
 
 namespace ScalingLedger.Domain.Tests;
@@ -107,5 +108,18 @@ public class OptimalLrRefinementTests
         fit.Parameters["d"].ShouldBe(MetzLike.D, 0.03);
         fit.Parameters["c"].ShouldBe(MetzLike.C, 0.25);
         fit.Intervals!["d"].Lower.ShouldBeLessThan(fit.Intervals["d"].Upper);
+    }
+
+    [Fact]
+    public void the_headline_slope_is_read_from_a_converged_optimal_lr_fit_alone_with_its_interval()
+    {
+        LawFitted Fit(string law, bool converged) => new(Guid.NewGuid(), Guid.NewGuid(), law, "all", "form",
+            new Dictionary<string, double> { ["c"] = -2, ["d"] = -0.48 }, converged, null, 0.9, [], [], 10, "m", "v", DateTimeOffset.UnixEpoch,
+            new Dictionary<string, ParameterInterval> { ["d"] = new(-0.6, -0.35) });
+        var slope = OptimalLrLaw.Slope(Fit(OptimalLrLaw.LawName, converged: true))!;
+        (slope.Value, slope.Lower, slope.Upper).ShouldBe((-0.48, (double?)-0.6, (double?)-0.35));
+        OptimalLrLaw.Slope(Fit(OptimalLrLaw.LawName, converged: false)).ShouldBeNull("a fit that did not converge says nothing");
+        OptimalLrLaw.Slope(Fit(WidthLrSurfaceLaw.LawName, converged: true)).ShouldBeNull("the headline is the optimal-LR law's");
+        OptimalLrLaw.SlopeOf(Fit(WidthLrSurfaceLaw.LawName, converged: true).Parameters).ShouldBe(-0.48, "a curve's label names any law's d");
     }
 }

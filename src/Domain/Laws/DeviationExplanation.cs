@@ -51,7 +51,7 @@ public static class DeviationExplanation
         {
             if (optimalLr is { Converged: true } law && OptimalLrLaw.BestRate(law.Parameters, prediction.Width) is var best && best > 0)
             {
-                var d = law.Parameters.GetValueOrDefault("d");
+                var d = OptimalLrLaw.SlopeOf(law.Parameters) ?? 0;
                 var ratio = assumed / best;
                 var where = $"The optimal-LR law (d = {Numbers.Fixed(d, 2)}) puts the best rate at width {width} at {N(best)}; " +
                             $"this prediction assumed {N(assumed)}, " +

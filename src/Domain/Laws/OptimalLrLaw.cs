@@ -29,6 +29,20 @@ public sealed class OptimalLrLaw : OptimumLaw
 
     public static double BestRate(IReadOnlyDictionary<string, double> p, double width) => Math.Exp(p["c"] + p["d"] * Math.Log(width));
 
+    /// <summary>
+    /// The study's headline: how the best rate scales with width, d in lr* ~ h^d. Every law whose best rate follows a power
+    /// of width names that slope so (the width-rate surface too).
+    /// </summary>
+    public const string SlopeParameter = "d";
+
+    /// <summary>The headline slope of a converged fit of this law, with its interval; null for any other fit.</summary>
+    public static ParameterEstimate? Slope(LawFitted fit) =>
+        fit is { Law: LawName, Converged: true } ? ParameterEstimate.Of(fit, SlopeParameter) : null;
+
+    /// <summary>The width slope of the best rate a fit's parameters name, whatever its law (for a curve's label); null if none.</summary>
+    public static double? SlopeOf(IReadOnlyDictionary<string, double> parameters) =>
+        parameters.TryGetValue(SlopeParameter, out var d) ? d : null;
+
     public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => BestRate(p, point.Width);
 
     public override double? OptimalRateAt(IReadOnlyDictionary<string, double> p, double width) => BestRate(p, width);

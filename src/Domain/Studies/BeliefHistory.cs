@@ -68,14 +68,11 @@ public static class BeliefHistory
             .ToList();
 
         var slope = optimalLrFits
-            .Where(f => f.Fit is { Law: OptimalLrLaw.LawName, Converged: true } && f.Fit.Parameters.ContainsKey("d"))
+            .Select(f => (f.Fit, f.Sequence, Slope: OptimalLrLaw.Slope(f.Fit)))
+            .Where(f => f.Slope is not null)
             .OrderBy(f => f.Sequence)
-            .Select(f =>
-            {
-                var interval = f.Fit.Intervals?.GetValueOrDefault("d");
-                return new SlopePoint(EvidenceAt(f.Fit.EvidenceSequence > 0 ? f.Fit.EvidenceSequence : f.Sequence.Value), f.Sequence.Value,
-                    f.Fit.Parameters["d"], interval?.Lower, interval?.Upper, !notCredibleFitIds.Contains(f.Fit.FitId));
-            })
+            .Select(f => new SlopePoint(EvidenceAt(f.Fit.EvidenceSequence > 0 ? f.Fit.EvidenceSequence : f.Sequence.Value), f.Sequence.Value,
+                f.Slope!.Value, f.Slope.Lower, f.Slope.Upper, !notCredibleFitIds.Contains(f.Fit.FitId)))
             .ToList();
         return new BeliefHistoryView(series, slope);
     }

@@ -73,9 +73,7 @@ public static class StudyComparison
                 ?? perStudy.OfType<LawFitted>().SelectMany(f => f.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
             foreach (var name in names)
             {
-                var estimates = perStudy.Select(f => f is not null && f.Parameters.TryGetValue(name, out var value)
-                    ? new ParameterEstimate(value, f.Intervals?.GetValueOrDefault(name)?.Lower, f.Intervals?.GetValueOrDefault(name)?.Upper)
-                    : null).ToList();
+                var estimates = perStudy.Select(f => f is null ? null : ParameterEstimate.Of(f, name)).ToList();
                 if (estimates.Count(e => e is not null) < 2) continue;
                 var credible = perStudy.Select((f, i) => estimates[i] is not null && !notCredible[i].Contains(f!.FitId)).ToList();
                 result.Add(new LawComparison(lawKey.Law, lawKey.Key, name, estimates, credible, Agree(estimates)));

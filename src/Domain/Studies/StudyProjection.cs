@@ -86,8 +86,7 @@ public static class StudyProjection
                 break;
             case LawFitted e:
                 summary.FitCount++;
-                if (e is { Law: Laws.OptimalLrLaw.LawName, Converged: true } && e.Parameters.TryGetValue("d", out var d))
-                    summary.OptimalLrSlope = new ParameterEstimate(d, e.Intervals?.GetValueOrDefault("d")?.Lower, e.Intervals?.GetValueOrDefault("d")?.Upper);
+                if (Laws.OptimalLrLaw.Slope(e) is { } slope) summary.OptimalLrSlope = slope;
                 break;
             case PredictionIssued:
                 summary.PredictionCount++;

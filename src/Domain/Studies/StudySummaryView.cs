@@ -1,9 +1,17 @@
+using ScalingLedger.Contracts;
+
 namespace ScalingLedger.Domain.Studies;
 
 public enum StudyStatus { Running, Completed, Cancelled }
 
 /// <summary>A fitted parameter with its 95% interval, where the bootstrap gave one.</summary>
-public sealed record ParameterEstimate(double Value, double? Lower, double? Upper);
+public sealed record ParameterEstimate(double Value, double? Lower, double? Upper)
+{
+    /// <summary>A fit's parameter with its interval; null when the fit has no such parameter.</summary>
+    public static ParameterEstimate? Of(LawFitted fit, string name) => fit.Parameters.TryGetValue(name, out var value)
+        ? new ParameterEstimate(value, fit.Intervals?.GetValueOrDefault(name)?.Lower, fit.Intervals?.GetValueOrDefault(name)?.Upper)
+        : null;
+}
 
 /// <summary>
 /// One study's summary, a document of its own: identity, spec, status, times and counts. Small: it never holds trials,

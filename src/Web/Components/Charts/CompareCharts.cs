@@ -50,7 +50,7 @@ public static class CompareCharts
             foreach (var (law, fit) in StudyCharts.CredibleFits(study, laws))
             {
                 if (law.OptimalRateAt(fit.Parameters, 1) is null) continue;
-                var label = fit.Parameters.TryGetValue("d", out var d) ? $"{name}: {law.Name} d = {Numbers.Format(d)}" : $"{name}: {law.Name}";
+                var label = OptimalLrLaw.SlopeOf(fit.Parameters) is { } d ? $"{name}: {law.Name} d = {Numbers.Format(d)}" : $"{name}: {law.Name}";
                 set.Line(label, color, axis.Curve(x => law.OptimalRateAt(fit.Parameters, x) is { } lr && lr > 0 ? Math.Log10(lr) : null, 40), 2,
                     law.Quantity == LawQuantity.LearningRate ? 5 : 2);
                 if (law.Quantity == LawQuantity.LearningRate)

@@ -196,7 +196,7 @@ public static class StudyCharts
         {
             if (law.OptimalRateAt(fit.Parameters, 1) is null) continue;
             var color = law.Quantity == LawQuantity.LearningRate ? "#d9480f" : LawColor(law, laws);
-            var label = fit.Parameters.TryGetValue("d", out var d) ? $"{law.Name} (d = {Numbers.Format(d)})" : law.Name;
+            var label = OptimalLrLaw.SlopeOf(fit.Parameters) is { } d ? $"{law.Name} (d = {Numbers.Format(d)})" : law.Name;
             set.Line(label, color, axis.Curve(x => law.OptimalRateAt(fit.Parameters, x) is { } lr && lr > 0 ? Math.Log10(lr) : null, 40), 2, 5);
             if (law.Quantity == LawQuantity.LearningRate)
                 set.Intervals($"{law.Name} 95% at targets", color, TargetIntervals(study, fit, null, v => v > 0 ? Math.Log10(v) : double.NaN));
