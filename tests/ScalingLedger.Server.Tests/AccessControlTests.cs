@@ -65,7 +65,9 @@ public sealed class AccessControlTests(PostgresFixture pg)
         {
             var result = await LedgerHealth.CheckAsync(unreachable, bus, reconciler, warm: true, user, NullLogger.Instance,
                 CancellationToken.None);
-            return (((IStatusCodeHttpResult)result).StatusCode, System.Text.Json.JsonSerializer.Serialize(((IValueHttpResult)result).Value));
+            // As the API writes it (web names).
+            return (((IStatusCodeHttpResult)result).StatusCode,
+                System.Text.Json.JsonSerializer.Serialize(((IValueHttpResult)result).Value, Contracts.LedgerJson.Api));
         }
 
         var anonymous = await HealthAs(new ClaimsPrincipal(new ClaimsIdentity()));

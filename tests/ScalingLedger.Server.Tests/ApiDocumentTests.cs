@@ -31,6 +31,19 @@ public sealed class ApiDocumentTests(PostgresFixture pg, ITestOutputHelper outpu
             answers.ShouldContain(code => code.StartsWith('4'), $"{where} documents no 4xx answer");
             answers.ShouldContain("500", $"{where} documents no 500 answer");
             operation["security"].ShouldNotBeNull($"{where} says nothing of its security");
+            // A client generated from the document gets a type for every answer with a body, and knows what it sends.
+            foreach (var (code, response) in operation["responses"]!.AsObject().Where(r => r.Key != "204"))
+            {
+                var schema = response!["content"]?.AsObject().FirstOrDefault().Value?["schema"];
+                schema.ShouldNotBeNull($"{where} answers {code} with no schema");
+            }
+            if (where.StartsWith("POST", StringComparison.Ordinal))
+            {
+                var body = operation["requestBody"]?["content"];
+                body.ShouldNotBeNull($"{where} declares no request body");
+                answers.ShouldContain("413", $"{where} does not say a body past the limit is refused");
+                answers.ShouldContain("415", $"{where} does not say a body of another type is refused");
+            }
         }
         operations.Select(o => o.Operation["operationId"]!.GetValue<string>()).ShouldBeUnique();
         document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>().ShouldBe("bearer");

@@ -55,10 +55,12 @@ public static class BrowserBoundary
 
     /// <summary>
     /// Requires a write's body, when it has one, to be one of <paramref name="mediaTypes"/> (415 otherwise): the media
-    /// types a cross-site form or simple request cannot send.
+    /// types a cross-site form or simple request cannot send. The API document says so, and that a body past the size
+    /// limit is refused (413).
     /// </summary>
     public static TBuilder Accepting<TBuilder>(this TBuilder builder, params string[] mediaTypes) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
+        builder.ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .AddEndpointFilter(async (context, next) =>
         {
             var request = context.HttpContext.Request;
             var hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;

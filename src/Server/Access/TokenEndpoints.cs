@@ -12,6 +12,12 @@ public static class TokenEndpoints
 {
     public sealed record TokenRequest(string? Subject, string? Role);
 
+    /// <summary>A new token: its id, its secret (in this answer only), and whom and which role it is for.</summary>
+    public sealed record TokenMade(string Id, string Token, string Subject, string Role);
+
+    /// <summary>The caller: the user's name, role, and whether access control is on.</summary>
+    public sealed record Caller(string User, string? Role, bool AccessControl);
+
     public sealed record TokenInfo(string Id, string Subject, string Role, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? RevokedAt,
         string? RevokedBy)
     {
@@ -21,7 +27,7 @@ public static class TokenEndpoints
     public static IEndpointRouteBuilder MapTokenEndpoints(this IEndpointRouteBuilder app)
     {
         var tokens = app.MapGroup("/api/tokens").WithTags("Access").RequireAuthorization(LedgerPolicies.Admin).WithLedgerProblems();
-        tokens.MapPost("/", Create).Accepting("application/json").WithName("createToken").Produces(StatusCodes.Status201Created).WithBadRequest()
+        tokens.MapPost("/", Create).Accepting("application/json").WithName("createToken").Produces<TokenMade>(StatusCodes.Status201Created).WithBadRequest()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Make a token for a user and role (reader, researcher, admin); its secret is in this answer only.");
         tokens.MapGet("/", async (ApiTokens store, CancellationToken cancel) => (await store.ListAsync(cancel)).Select(TokenInfo.Of))
@@ -32,12 +38,8 @@ public static class TokenEndpoints
                     : TypedResults.Problem($"No token {id}.", statusCode: StatusCodes.Status404NotFound))
             .WithName("revokeToken").Produces(StatusCodes.Status204NoContent).WithNotFound()
             .WithSummary("Revoke a token: it and the site sessions signed in with it stop working at once.");
-        app.MapGet("/api/me", (ClaimsPrincipal user) => new
-        {
-            user = LedgerUser.NameOf(user),
-            role = user.FindFirstValue(ClaimTypes.Role),
-            accessControl = user.Identity?.AuthenticationType != LedgerSchemes.Local,
-        })
+        app.MapGet("/api/me", (ClaimsPrincipal user) => new Caller(LedgerUser.NameOf(user), user.FindFirstValue(ClaimTypes.Role),
+                user.Identity?.AuthenticationType != LedgerSchemes.Local))
             .WithTags("Access").WithLedgerProblems().WithName("getMe").WithSummary("Who the caller is, and with which role.");
         return app;
     }
@@ -54,6 +56,6 @@ public static class TokenEndpoints
         if (await store.ConflictAsync(subject!, request!.Role!, cancel) is { } conflict)
             return TypedResults.Problem(conflict, statusCode: StatusCodes.Status409Conflict, title: "The token cannot be made for that user.");
         var made = await store.CreateAsync(subject!, request.Role!, LedgerUser.NameOf(user), clock, cancel);
-        return TypedResults.Created($"/api/tokens/{made.Token.Id}", new { id = made.Token.Id, token = made.Secret, subject, role = made.Token.Role });
+        return TypedResults.Created($"/api/tokens/{made.Token.Id}", new TokenMade(made.Token.Id, made.Secret, subject!, made.Token.Role));
     }
 }

@@ -50,6 +50,22 @@ public static class ApiDocument
         });
     }
 
+    /// <summary>
+    /// Declares the body of an endpoint whose handler reads the request itself (to name every bad field, or to stream it):
+    /// the document shows it, and nothing but the handler and <c>Accepting</c> (whose 415 names the media types) enforce it.
+    /// </summary>
+    public static TBuilder WithBody<TBuilder>(this TBuilder builder, Type body, string mediaType, bool required = true)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, cancel) =>
+        {
+            var schema = await context.GetOrCreateSchemaAsync(body, null, cancel);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = required,
+                Content = new Dictionary<string, OpenApiMediaType> { [mediaType] = new OpenApiMediaType { Schema = schema } },
+            };
+        });
+
     /// <summary>What any operation can answer: 403 (not allowed: the role, the study, a foreign origin or address) and 500;
     /// 401 too where a token is needed.</summary>
     public static TBuilder WithLedgerProblems<TBuilder>(this TBuilder builder, bool signedIn = true) where TBuilder : IEndpointConventionBuilder

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using JasperFx.Events.Projections;
 using Marten;
 using MassTransit;
@@ -27,6 +28,25 @@ public sealed class HealthProbe
 /// </summary>
 public static class LedgerHealth
 {
+    /// <summary>The answer: healthy, warming or unhealthy, what is down, and each part's state.</summary>
+    public sealed record HealthAnswer(string Status, bool Warm, IReadOnlyList<string> Down, string Server, DatabaseState Database, BusState Bus,
+        IReadOnlyList<ReactorState> Reactors, ReadModelState? ReadModel, bool Reconciling);
+
+    /// <summary>The database: up (a signed-in caller's check timed a write, an anonymous one's a read) or down (why, for admins).</summary>
+    public sealed record DatabaseState(
+        string Status,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? WriteMs = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? ReadMs = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
+
+    public sealed record BusState(string Status, string? Description);
+
+    /// <summary>A reactor (a projection or subscription): the last event it took and how far behind the ledger's last it is.</summary>
+    public sealed record ReactorState(string Name, long Sequence, long Behind);
+
+    /// <summary>The read model's version and the events its last rebuild skipped: how many for anyone, which and why for admins.</summary>
+    public sealed record ReadModelState(int Version, DateTimeOffset RebuiltAt, int SkippedEvents, IReadOnlyList<SkippedEvent>? Skipped);
+
     private static readonly string Server = $"{Environment.MachineName}/{Environment.ProcessId}";
 
     public static async Task<IResult> CheckAsync(IDocumentStore store, IBusControl bus, TrialReconciler reconciler, bool warm, ClaimsPrincipal user,
@@ -34,9 +54,9 @@ public static class LedgerHealth
     {
         var problems = new List<string>();
         var clock = Stopwatch.StartNew();
-        object database;
-        object reactors = Array.Empty<object>();
-        object? readModel = null;
+        DatabaseState database;
+        IReadOnlyList<ReactorState> reactors = [];
+        ReadModelState? readModel = null;
         try
         {
             // A signed-in caller's check writes (proof the database takes writes now); an anonymous one reads, so that nobody
@@ -51,21 +71,17 @@ public static class LedgerHealth
                 }
                 else _ = await session.QueryAsync<int>("select 1", cancel);
             }
-            database = writes
-                ? new { status = "up", writeMs = Math.Round(clock.Elapsed.TotalMilliseconds, 1) }
-                : (object)new { status = "up", readMs = Math.Round(clock.Elapsed.TotalMilliseconds, 1) };
+            var ms = Math.Round(clock.Elapsed.TotalMilliseconds, 1);
+            database = writes ? new DatabaseState("up", WriteMs: ms) : new DatabaseState("up", ReadMs: ms);
             await using (var session = store.QuerySession())
                 if (await session.LoadAsync<LedgerVersion>(LedgerUpgrade.VersionId, cancel) is { } version)
                     // Events the last rebuild skipped: how many for anyone, which and why for admins.
-                    readModel = new
-                    {
-                        version = version.Version, rebuiltAt = version.RebuiltAt, skippedEvents = version.Skipped.Count,
-                        skipped = FailureDetails.Sees(user) ? version.Skipped : null,
-                    };
+                    readModel = new ReadModelState(version.Version, version.RebuiltAt, version.Skipped.Count,
+                        FailureDetails.Sees(user) ? version.Skipped : null);
             var last = (await store.Advanced.FetchEventStoreStatistics(token: cancel)).EventSequenceNumber;
             reactors = (await store.Advanced.AllProjectionProgress(token: cancel))
                 .Where(s => s.ShardName != ShardState.HighWaterMark)
-                .Select(s => new { name = s.ShardName, sequence = s.Sequence, behind = Math.Max(0, last - s.Sequence) })
+                .Select(s => new ReactorState(s.ShardName, s.Sequence, Math.Max(0, last - s.Sequence)))
                 .ToList();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -73,22 +89,12 @@ public static class LedgerHealth
             problems.Add("database");
             var error = ex.Message.Split('\n')[0];
             log.LogWarning("Health check: the database did not take a write ({Error})", error);
-            database = FailureDetails.Sees(user) ? new { status = "down", error } : new { status = "down" };
+            database = new DatabaseState("down", Error: FailureDetails.Sees(user) ? error : null);
         }
         var health = bus.CheckHealth();
         if (health.Status == BusHealthStatus.Unhealthy) problems.Add("bus");
-        var body = new
-        {
-            status = problems.Count > 0 ? "unhealthy" : warm ? "healthy" : "warming",
-            warm,
-            down = problems,
-            server = Server,
-            database,
-            bus = new { status = health.Status.ToString().ToLowerInvariant(), description = health.Description },
-            reactors,
-            readModel,
-            reconciling = reconciler.Leading,
-        };
+        var body = new HealthAnswer(problems.Count > 0 ? "unhealthy" : warm ? "healthy" : "warming", warm, problems, Server, database,
+            new BusState(health.Status.ToString().ToLowerInvariant(), health.Description), reactors, readModel, reconciler.Leading);
         return problems.Count == 0 && warm ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -162,7 +162,8 @@ public static class LedgerRegistration
                 ILoggerFactory logs, CancellationToken cancel) =>
                 LedgerHealth.CheckAsync(store, bus, reconciler, warmup.Warm, user, logs.CreateLogger(nameof(LedgerHealth)), cancel))
             .WithTags("Health").AllowAnonymous()
-            .WithName("getHealth").Produces(StatusCodes.Status200OK).WithLedgerProblems(signedIn: false).Produces(StatusCodes.Status503ServiceUnavailable)
+            .WithName("getHealth").Produces<LedgerHealth.HealthAnswer>(StatusCodes.Status200OK).WithLedgerProblems(signedIn: false)
+            .Produces<LedgerHealth.HealthAnswer>(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Whether the database takes a write, the bus runs and the reactors keep up; 503 while one does not, or while warming up.");
         if (site)
         {

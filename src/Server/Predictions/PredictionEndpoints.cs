@@ -13,7 +13,7 @@ public static class PredictionEndpoints
     public static IEndpointRouteBuilder MapPredictionEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/predictions/{id:guid}", GetAudit).WithTags("Predictions").WithLedgerProblems()
-            .WithName("getPredictionAudit").Produces(StatusCodes.Status200OK)
+            .WithName("getPredictionAudit").Produces<PredictionAuditView>(StatusCodes.Status200OK)
             .WithBadRequest().WithNotFound().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("A prediction, its fit, the evidence trials and whether re-deriving the fit from that evidence reproduces it.");
         return app;

@@ -50,7 +50,8 @@ public static class TrustedLedgers
                 return TypedResults.Ok((await session.Query<TrustedLedger>().OrderBy(t => t.AddedAt).ToListAsync(cancel)).Select(TrustedLedgerInfo.Of));
             })
             .WithName("listTrustedLedgers").WithSummary("The ledgers whose signed exports this ledger takes as of proven origin (admins).");
-        trusted.MapPost("/", Trust).Accepting("application/json").WithName("trustLedger").Produces(StatusCodes.Status201Created).WithBadRequest()
+        trusted.MapPost("/", Trust).Accepting("application/json").WithName("trustLedger").Produces<TrustedLedgerInfo>(StatusCodes.Status201Created)
+            .WithBadRequest()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Trust another ledger's signing key (its public key, as GET /api/ledger gives it there) under a name (admins).");
         trusted.MapDelete("/{fingerprint}", async (string fingerprint, IDocumentStore store, CancellationToken cancel) =>

@@ -13,6 +13,9 @@ public static class CancelStudy
 {
     public sealed record CancelRequest(string? Reason);
 
+    /// <summary>The study's status after the cancel (a study that had ended already keeps its own).</summary>
+    public sealed record CancelAnswer(Guid Id, StudyStatus Status);
+
     public static async Task<IResult> Handle(Guid id, HttpRequest request, ClaimsPrincipal principal, StudyWriter writer, TrialDispatcher dispatcher,
         LedgerQueries queries, TimeProvider clock, CancellationToken cancel)
     {
@@ -48,6 +51,6 @@ public static class CancelStudy
         if (status is null) return TypedResults.Problem($"No study {id}.", statusCode: StatusCodes.Status404NotFound);
         // Told at once; the reconciler repeats it while the study's trials still run (a trainer that missed it hears it then).
         await dispatcher.StopAsync(id, CancellationToken.None);
-        return TypedResults.Accepted($"/api/studies/{id}", new { id, status });
+        return TypedResults.Accepted($"/api/studies/{id}", new CancelAnswer(id, status.Value));
     }
 }

@@ -13,6 +13,9 @@ namespace ScalingLedger.Server.Studies;
 /// </summary>
 public static class CoordinateChecks
 {
+    /// <summary>A queued coordinate check: its id and what it will measure.</summary>
+    public sealed record CheckQueuedAnswer(Guid CheckId, IReadOnlyList<int> Widths, double LearningRate, int Steps);
+
     /// <summary>Optional settings of a coordinate check; defaults come from the study's spec.</summary>
     public sealed record CoordinateCheckRequest(IReadOnlyList<int>? Widths, double? LearningRate, int? Steps, int? BatchSize);
 
@@ -56,6 +59,7 @@ public static class CoordinateChecks
             return TypedResults.Problem($"Study {id} has run its {CoordinateCheckLimits.MaxPerStudy} coordinate checks: no more can be asked for.",
                 statusCode: StatusCodes.Status409Conflict);
         reconciler.Poke();
-        return TypedResults.Accepted($"/api/studies/{id}/coordinate-checks", new { checkId = check.CheckId, check.Widths, check.LearningRate, check.Steps });
+        return TypedResults.Accepted($"/api/studies/{id}/coordinate-checks",
+            new CheckQueuedAnswer(check.CheckId, check.Widths, check.LearningRate, check.Steps));
     }
 }

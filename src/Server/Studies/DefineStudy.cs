@@ -10,6 +10,9 @@ namespace ScalingLedger.Server.Studies;
 /// <summary><c>POST /api/studies</c>: validate a spec, plan its grid, record StudyDefined; the reconciler sends the trials.</summary>
 public static class DefineStudy
 {
+    /// <summary>A defined study: its id and how many trials were planned.</summary>
+    public sealed record DefinedAnswer(Guid Id, int Trials);
+
     public static async Task<IResult> Handle(HttpRequest request, ClaimsPrincipal principal, StudyWriter writer, TrialReconciler reconciler,
         TimeProvider clock, CancellationToken cancel)
     {
@@ -44,6 +47,6 @@ public static class DefineStudy
         // Committed whatever becomes of the request; the trials are sent by the reconciler from what was committed (the ledger is the outbox).
         await writer.StartAsync(studyId, defined, user, CancellationToken.None);
         reconciler.Poke();
-        return TypedResults.Created($"/api/studies/{defined.StudyId}", new { id = defined.StudyId, trials = defined.Trials.Count });
+        return TypedResults.Created($"/api/studies/{defined.StudyId}", new DefinedAnswer(defined.StudyId, defined.Trials.Count));
     }
 }

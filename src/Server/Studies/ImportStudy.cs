@@ -10,6 +10,9 @@ namespace ScalingLedger.Server.Studies;
 /// <summary><c>POST /api/studies/import</c>: a completed study of runs trained elsewhere (a CSV), fitted at once.</summary>
 public static class ImportStudy
 {
+    /// <summary>An imported study: its id, its runs, the columns read and the columns left out.</summary>
+    public sealed record ImportedAnswer(Guid Id, int Runs, IReadOnlyList<string> Columns, IReadOnlyList<string> IgnoredColumns);
+
     public const int MaxImportBytes = 20 * 1024 * 1024;
 
     public static async Task<IResult> Handle(HttpRequest request, [FromQuery] string? name, [FromQuery] string? owner, ClaimsPrincipal principal,
@@ -49,6 +52,6 @@ public static class ImportStudy
         // The evidence is complete from the start: its laws are fitted before the answer (the reactor finds nothing new).
         await refitter.RefitAsync(studyId, cancel);
         return TypedResults.Created($"/api/studies/{studyId}",
-            new { id = studyId, runs = runs.Count, columns = parsed.Columns, ignoredColumns = parsed.IgnoredColumns });
+            new ImportedAnswer(studyId, runs.Count, parsed.Columns, parsed.IgnoredColumns));
     }
 }

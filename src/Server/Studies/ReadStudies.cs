@@ -14,6 +14,20 @@ namespace ScalingLedger.Server.Studies;
 /// <summary>The read endpoints of <c>/api/studies</c>.</summary>
 public static class ReadStudies
 {
+    /// <summary>
+    /// An event as stored: its ledger position (<c>sequence</c>, what <c>?after=</c> takes) and, where the study's history
+    /// places it (what <c>?asOf=</c> takes), <c>recordedSequence</c>: the same unless the study was moved here.
+    /// </summary>
+    public sealed record StoredEvent(long Sequence, Guid Stream, long Version, string Type, DateTimeOffset Timestamp, string? User, object Data,
+        long RecordedSequence);
+
+    /// <summary>Whether a study's chain is intact, where it first breaks, the head to keep, and in words.</summary>
+    public sealed record VerifyAnswer(bool Intact, bool Verifiable, long Events, long? ChainedFrom, long Unchained, Domain.Ledger.ChainHead? Head,
+        Domain.Ledger.ChainBreak? FirstBroken, IReadOnlyList<Domain.Ledger.ImportSeal> Imports, string Says);
+
+    /// <summary>A fit with the sequence of the study's history it was recorded at (what <c>?asOf=</c> takes).</summary>
+    public sealed record FitAt(long Sequence, LawFitted Fit);
+
     /// <summary>A page of the studies, newest first (<c>?offset=&amp;limit=</c>); the next page is named in the <c>Link</c> header.</summary>
     public static async Task<IResult> List(HttpContext context, LedgerQueries queries, CancellationToken cancel, string? offset = null, string? limit = null)
     {
@@ -80,13 +94,8 @@ public static class ReadStudies
         if (events.Count == page)
             context.Response.Headers.Link = $"</api/studies/{id}/events?after={events[^1].Sequence}&limit={page}>; rel=\"next\"";
         var sees = FailureDetails.Sees(user);
-        return TypedResults.Ok(events.Select(e => new
-        {
-            sequence = e.Sequence, stream = e.StreamId, version = e.Version, type = e.EventType.Name,
-            timestamp = e.Timestamp, user = e.UserName, data = sees ? e.Data : FailureDetails.Redact(e.Data),
-            // Where the study's history places it (what ?asOf= takes); the same as sequence unless the study was moved here.
-            recordedSequence = LedgerSequence.Of(e).Value,
-        }));
+        return TypedResults.Ok(events.Select(e => new StoredEvent(e.Sequence, e.StreamId, e.Version, e.EventType.Name, e.Timestamp, e.UserName,
+            sees ? e.Data : FailureDetails.Redact(e.Data), LedgerSequence.Of(e).Value)));
     }
 
     /// <summary>Whether the study's hash-chained events are intact (see <see cref="Domain.Ledger.EventChain"/>).</summary>
@@ -106,11 +115,8 @@ public static class ReadStudies
         }
         var verdict = await Infrastructure.StudyChain.VerifyAsync(store, id, expected, cancel);
         if (verdict is null) return TypedResults.Problem($"No study {id}.", statusCode: 404);
-        return TypedResults.Ok(new
-        {
-            verdict.Intact, verdict.Verifiable, verdict.Events, verdict.ChainedFrom, verdict.Unchained, verdict.Head, verdict.FirstBroken,
-            verdict.Imports, says = verdict.Says(),
-        });
+        return TypedResults.Ok(new VerifyAnswer(verdict.Intact, verdict.Verifiable, verdict.Events, verdict.ChainedFrom, verdict.Unchained, verdict.Head,
+            verdict.FirstBroken, verdict.Imports, verdict.Says()));
     }
 
     /// <summary>
@@ -124,13 +130,13 @@ public static class ReadStudies
         var events = await queries.GetFitEventsAsync(id, cancel);
         if (events is null) return TypedResults.Problem($"No study {id}.", statusCode: 404);
         StudyLawsView? laws = null;
-        var fits = new List<object>();
+        var fits = new List<FitAt>();
         foreach (var e in events.Where(e => e.Data is LawFitted))
         {
             var at = LedgerSequence.Of(e);
             laws = StudyProjection.ApplyLaws(laws, id, e.Data, at);
             var recorded = (LawFitted)e.Data;
-            fits.Add(new { sequence = at.Value, fit = laws.LatestFits.First(f => f.FitId == recorded.FitId) });
+            fits.Add(new FitAt(at.Value, laws.LatestFits.First(f => f.FitId == recorded.FitId)));
         }
         return TypedResults.Ok(fits);
     }

@@ -1,3 +1,4 @@
+using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
 using ScalingLedger.Server.Infrastructure;
 
@@ -13,35 +14,41 @@ public static class StudyEndpoints
         // Reading is for every signed-in user; every write for researchers and admins; managing a study for its owner and the
         // users it lets manage it (with a writing role) and admins (checked by each handler against the study).
         var api = app.MapGroup("/api/studies").WithTags("Studies").RequireAuthorization(LedgerPolicies.Read).WithLedgerProblems();
-        api.MapPost("/", DefineStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
-            .WithName("defineStudy").Produces(StatusCodes.Status201Created).WithBadRequest()
+        api.MapPost("/", DefineStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json).WithBody(typeof(Contracts.StudySpec), Json)
+            .WithName("defineStudy").Produces<DefineStudy.DefinedAnswer>(StatusCodes.Status201Created).WithBadRequest()
             .WithSummary("Define a study: plan its grid and queue its trials.");
-        api.MapPost("/import", ImportStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting("text/csv")
-            .WithName("importStudy").Produces(StatusCodes.Status201Created)
+        api.MapPost("/import", ImportStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting("text/csv").WithBody(typeof(string), "text/csv")
+            .WithName("importStudy").Produces<ImportStudy.ImportedAnswer>(StatusCodes.Status201Created)
             .WithBadRequest()
             .WithSummary("Make a study of runs trained elsewhere from a CSV (header naming width, params, tokens, learningRate, seed, loss).");
         // A study of thousands of trials exports tens of MiB: more than the server's default body limit (30 MB) allows.
         api.MapPost("/import-events", StudyTransfer.Import).RequireAuthorization(LedgerPolicies.Admin).Accepting(Json)
+            .WithBody(typeof(Contracts.StudyExport), Json)
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(StudyTransfer.MaxImportBytes))
-            .WithName("importStudyEvents").Produces(StatusCodes.Status201Created).WithBadRequest().ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithName("importStudyEvents")
+            .Produces<StudyTransfer.ImportedEventsAnswer>(StatusCodes.Status201Created).WithBadRequest().ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Bring in a study exported from another ledger (admins): its events as they were, checked whole before anything is stored.");
         api.MapGet("/", ReadStudies.List)
-            .WithName("listStudies").Produces(StatusCodes.Status200OK).WithBadRequest()
+            .WithName("listStudies").Produces<IReadOnlyList<StudySummary>>(StatusCodes.Status200OK).WithBadRequest()
             .WithSummary("The studies, newest first, with their status and trial counts: a page of ?limit= (500, at most 1,000) after " +
                          "?offset=; the next page in the Link header.");
-        api.MapGet("/{id:guid}", ReadStudies.Get).WithName("getStudy").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound().WithBusy()
+        api.MapGet("/{id:guid}", ReadStudies.Get).WithName("getStudy").Produces<StudyView>(StatusCodes.Status200OK).WithBadRequest().WithNotFound().WithBusy()
             .WithSummary("A study's current state, or its state at a global event sequence (?asOf=); ?checkpoints=last|none leaves curves out.");
-        api.MapGet("/{id:guid}/events", ReadStudies.Events).WithName("listStudyEvents").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
+        api.MapGet("/{id:guid}/events", ReadStudies.Events).WithName("listStudyEvents")
+            .Produces<IReadOnlyList<ReadStudies.StoredEvent>>(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("The study's events in sequence order, 10,000 at most per answer (?after=SEQUENCE&limit=N; the next page in the Link header).");
-        api.MapGet("/{id:guid}/verify", ReadStudies.Verify).WithName("verifyStudy").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
+        api.MapGet("/{id:guid}/verify", ReadStudies.Verify).WithName("verifyStudy")
+            .Produces<ReadStudies.VerifyAnswer>(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("Whether the study's hash-chained events are intact, the first broken one, and the head to keep elsewhere (?expect=VERSION:HASH).");
-        api.MapGet("/{id:guid}/export", StudyTransfer.Export).WithName("exportStudy").Produces(StatusCodes.Status200OK).WithNotFound().WithBusy()
+        api.MapGet("/{id:guid}/export", StudyTransfer.Export).WithName("exportStudy")
+            .Produces<Contracts.StudyExport>(StatusCodes.Status200OK).WithNotFound().WithBusy()
             .WithSummary("The study's every event as stored, with its hash and the chain's head, to import into another ledger (its managers).");
-        api.MapGet("/{id:guid}/fits", ReadStudies.Fits).WithName("listStudyFits").Produces(StatusCodes.Status200OK).WithNotFound().WithBusy()
+        api.MapGet("/{id:guid}/fits", ReadStudies.Fits).WithName("listStudyFits")
+            .Produces<IReadOnlyList<ReadStudies.FitAt>>(StatusCodes.Status200OK).WithNotFound().WithBusy()
             .WithSummary("Every fit ever made for the study, oldest first, with its evidence.");
         api.MapPost("/{id:guid}/cancel", CancelStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
-            .WithName("cancelStudy").Produces(StatusCodes.Status202Accepted).WithBadRequest().WithNotFound()
+            .WithBody(typeof(CancelStudy.CancelRequest), Json, required: false)
+            .WithName("cancelStudy").Produces<CancelStudy.CancelAnswer>(StatusCodes.Status202Accepted).WithBadRequest().WithNotFound()
             .WithSummary("Cancel a running study (its owner, managers and admins): optional body {\"reason\": \"...\"}.");
         api.MapPost("/{id:guid}/extend", ExtendStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
             .WithName("extendStudy").Produces<ExtendStudy.ExtensionAnswer>(StatusCodes.Status202Accepted).WithBadRequest().WithNotFound()
@@ -50,17 +57,17 @@ public static class StudyEndpoints
                          "law's predicted best with its interval, plus the naive fixed rate: {\"widths\": [4096], \"seeds\": [...], " +
                          "\"fixedRates\": [...], \"reason\": \"...\"}.");
         api.MapPost("/{id:guid}/grants", StudyGrants.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
-            .WithName("grantStudyAccess").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
+            .WithName("grantStudyAccess").Produces<StudyGrants.ManagersAnswer>(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("Let a user manage the study, or take it back: {\"user\": \"...\", \"permission\": \"manage\" | \"none\"}.");
         api.MapPost("/{id:guid}/coordinate-checks", CoordinateChecks.Request).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
-            .WithName("requestCoordinateCheck").Produces(StatusCodes.Status202Accepted).WithBadRequest()
+            .WithName("requestCoordinateCheck").Produces<CoordinateChecks.CheckQueuedAnswer>(StatusCodes.Status202Accepted).WithBadRequest()
             .WithNotFound()
             .WithSummary("Queue a coordinate check of the study's model (mean |activation| per layer over the first steps, per width).");
         api.MapGet("/{id:guid}/coordinate-checks", ReadStudies.CoordinateChecks)
-            .WithName("listCoordinateChecks").Produces(StatusCodes.Status200OK).WithNotFound()
+            .WithName("listCoordinateChecks").Produces<IReadOnlyList<Contracts.CoordinateCheckRecorded>>(StatusCodes.Status200OK).WithNotFound()
             .WithSummary("The study's recorded coordinate checks.");
         app.MapGet("/api/compare", CompareStudies.Handle).WithTags("Studies").RequireAuthorization(LedgerPolicies.Read).WithLedgerProblems()
-            .WithName("compareStudies").Produces(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
+            .WithName("compareStudies").Produces<ComparisonView>(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("Two or more studies side by side (?ids=id1,id2): law parameters with intervals and whether they agree, " +
                 "grid cells, spec differences.");
         return app;

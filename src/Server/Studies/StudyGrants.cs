@@ -11,6 +11,9 @@ namespace ScalingLedger.Server.Studies;
 /// </summary>
 public static class StudyGrants
 {
+    /// <summary>Who manages the study after the grant: its owner and the users it lets manage it.</summary>
+    public sealed record ManagersAnswer(Guid Id, string Owner, IReadOnlyList<string> Managers);
+
     public sealed record GrantRequest(string? User, string? Permission);
 
     public static async Task<IResult> Handle(Guid id, GrantRequest? request, ClaimsPrincipal principal, StudyWriter writer, LedgerQueries queries,
@@ -34,6 +37,6 @@ public static class StudyGrants
                 ? [new StudyAccessGranted(id, grantee!, request.Permission!, by, clock.GetUtcNow())]
                 : [], cancel);
         var after = await queries.GetSummaryAsync(id, cancel);
-        return TypedResults.Ok(new { id, owner = after!.Owner, managers = after.Managers });
+        return TypedResults.Ok(new ManagersAnswer(id, after!.Owner, after.Managers));
     }
 }

@@ -26,6 +26,13 @@ namespace ScalingLedger.Server.Studies;
 /// </summary>
 public static class StudyTransfer
 {
+    /// <summary>
+    /// A study brought in: its id and name, how many events, the head it came with, who imported it, the ledger that signed
+    /// it (its fingerprint, whether the signature was verified, and the name this ledger trusts it under), and in words.
+    /// </summary>
+    public sealed record ImportedEventsAnswer(Guid Id, string Name, int Events, ExportedHead? Head, string ImportedBy, string? Origin,
+        bool OriginVerified, string? OriginName, string Says);
+
     public const int MaxImportBytes = 512 * 1024 * 1024;
 
     private static JsonSerializerOptions Json => LedgerJson.Api;
@@ -237,11 +244,8 @@ public static class StudyTransfer
             read.Count, [recorded], now);
         session.Events.StartStream(export.StudyId, [.. events.Cast<object>(), recorded]);
         await session.SaveChangesAsync(cancel);
-        return TypedResults.Created($"/api/studies/{export.StudyId}", new
-        {
-            id = export.StudyId, name = summary.Name, events = read.Count, head = export.Head, importedBy = importer,
-            origin = export.Origin?.Ledger, originVerified = record.OriginVerified, originName, says = ImportSeal.Of(record).Says(),
-        });
+        return TypedResults.Created($"/api/studies/{export.StudyId}", new ImportedEventsAnswer(export.StudyId, summary.Name, read.Count, export.Head,
+            importer, export.Origin?.Ledger, record.OriginVerified, originName, ImportSeal.Of(record).Says()));
     }
 
     /// <summary>Every study event type by the name the ledger stores it under.</summary>
