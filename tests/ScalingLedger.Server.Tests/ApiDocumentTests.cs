@@ -46,6 +46,14 @@ public sealed class ApiDocumentTests(PostgresFixture pg, ITestOutputHelper outpu
             }
         }
         operations.Select(o => o.Operation["operationId"]!.GetValue<string>()).ShouldBeUnique();
+        // The parameters a handler reads itself (to name a bad value) are declared, with their types.
+        JsonNode Parameter(string operationId, string name) => operations.Single(o => o.Operation["operationId"]!.GetValue<string>() == operationId)
+            .Operation["parameters"]?.AsArray().SingleOrDefault(p => p!["name"]!.GetValue<string>() == name)
+            ?? throw new ShouldAssertException($"{operationId} does not declare its parameter {name}");
+        Parameter("getStudy", "asOf")["schema"]!["type"]!.ToString().ShouldBe("integer");
+        Parameter("getStudy", "checkpoints")["schema"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()).ShouldBe(["all", "last", "none"]);
+        Parameter("compareStudies", "ids")["required"]!.GetValue<bool>().ShouldBeTrue();
+        Parameter("cancelStudy", "reason").ShouldNotBeNull();
         document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>().ShouldBe("bearer");
         document["paths"]!["/health"]!["get"]!["security"]!.AsArray().ShouldBeEmpty("the health check answers anyone");
 

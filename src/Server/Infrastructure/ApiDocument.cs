@@ -66,6 +66,27 @@ public static class ApiDocument
             };
         });
 
+    /// <summary>
+    /// Declares a query parameter that the handler reads itself (to name a bad value in its 400): its type, and the values
+    /// it takes where they are a few.
+    /// </summary>
+    public static TBuilder WithQuery<TBuilder>(this TBuilder builder, string name, JsonSchemaType type, string description, bool required = false,
+        params string[] values) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = name, In = ParameterLocation.Query, Required = required, Description = description,
+                Schema = new OpenApiSchema
+                {
+                    Type = type,
+                    Enum = values.Length == 0 ? null : values.Select(v => (System.Text.Json.Nodes.JsonNode)v).ToList(),
+                },
+            });
+            return Task.CompletedTask;
+        });
+
     /// <summary>What any operation can answer: 403 (not allowed: the role, the study, a foreign origin or address) and 500;
     /// 401 too where a token is needed.</summary>
     public static TBuilder WithLedgerProblems<TBuilder>(this TBuilder builder, bool signedIn = true) where TBuilder : IEndpointConventionBuilder

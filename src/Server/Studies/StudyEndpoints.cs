@@ -1,3 +1,4 @@
+using Microsoft.OpenApi;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
 using ScalingLedger.Server.Infrastructure;
@@ -33,6 +34,8 @@ public static class StudyEndpoints
             .WithSummary("The studies, newest first, with their status and trial counts: a page of ?limit= (500, at most 1,000) after " +
                          "?offset=; the next page in the Link header.");
         api.MapGet("/{id:guid}", ReadStudies.Get).WithName("getStudy").Produces<StudyView>(StatusCodes.Status200OK).WithBadRequest().WithNotFound().WithBusy()
+            .WithQuery("asOf", JsonSchemaType.Integer, "The study as it was at this sequence of its history (its recordedSequence).")
+            .WithQuery("checkpoints", JsonSchemaType.String, "Which loss checkpoints each trial carries (all by default).", false, "all", "last", "none")
             .WithSummary("A study's current state, or its state at a global event sequence (?asOf=); ?checkpoints=last|none leaves curves out.");
         api.MapGet("/{id:guid}/events", ReadStudies.Events).WithName("listStudyEvents")
             .Produces<IReadOnlyList<ReadStudies.StoredEvent>>(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
@@ -48,6 +51,7 @@ public static class StudyEndpoints
             .WithSummary("Every fit ever made for the study, oldest first, with its evidence.");
         api.MapPost("/{id:guid}/cancel", CancelStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
             .WithBody(typeof(CancelStudy.CancelRequest), Json, required: false)
+            .WithQuery("reason", JsonSchemaType.String, "Why the study is cancelled (or the body's reason).")
             .WithName("cancelStudy").Produces<CancelStudy.CancelAnswer>(StatusCodes.Status202Accepted).WithBadRequest().WithNotFound()
             .WithSummary("Cancel a running study (its owner, managers and admins): optional body {\"reason\": \"...\"}.");
         api.MapPost("/{id:guid}/extend", ExtendStudy.Handle).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
@@ -68,6 +72,7 @@ public static class StudyEndpoints
             .WithSummary("The study's recorded coordinate checks.");
         app.MapGet("/api/compare", CompareStudies.Handle).WithTags("Studies").RequireAuthorization(LedgerPolicies.Read).WithLedgerProblems()
             .WithName("compareStudies").Produces<ComparisonView>(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
+            .WithQuery("ids", JsonSchemaType.String, "The studies to compare, two to eight ids separated by commas.", required: true)
             .WithSummary("Two or more studies side by side (?ids=id1,id2): law parameters with intervals and whether they agree, " +
                 "grid cells, spec differences.");
         return app;
