@@ -129,6 +129,10 @@ public sealed record StudyCompleted(Guid StudyId, DateTimeOffset CompletedAt) : 
 /// Later still (fitter 3.0.0): <see cref="OutOfSample"/>, how the law missed the widths it had not seen when refitted on
 /// fewer (leave-future-out), from which its prediction intervals are calibrated.
 /// </para>
+/// <para>
+/// This is the one declaration of a fit's fields: the Domain's fitters make a fit as this record before it is recorded
+/// (its study, id, evidence sequence, fitter version and time empty until the law engine stamps them).
+/// </para>
 /// </summary>
 public sealed record LawFitted(
     Guid StudyId,

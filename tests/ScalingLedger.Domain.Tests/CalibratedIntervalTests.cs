@@ -87,10 +87,12 @@ public class CalibratedIntervalTests(Xunit.Abstractions.ITestOutputHelper output
         Math.Log(claims[1].Upper!.Value / claims[1].Lower!.Value).ShouldBeGreaterThan(Math.Log(claims[0].Upper!.Value / claims[0].Lower!.Value));
     }
 
-    private static FitResult LineTo(double widest, params double[] predictAt) =>
-        new("optimal-lr", "all", "f", new Dictionary<string, double> { ["c"] = 0, ["d"] = 0 }, true, null, 1,
-            [new FitPoint(widest / 4, 1), new FitPoint(widest / 2, 1), new FitPoint(widest, 1)], [], "m",
-            Predictions: predictAt.Select(x => new FitPrediction(x, 1, Math.Exp(-0.01), Math.Exp(0.01))).ToList());
+    private static LawFitted LineTo(double widest, params double[] predictAt) =>
+        new OptimalLrLaw().Fitted("all", new Dictionary<string, double> { ["c"] = 0, ["d"] = 0 }, null, 1,
+            [new FitPoint(widest / 4, 1), new FitPoint(widest / 2, 1), new FitPoint(widest, 1)], [], "m") with
+        {
+            Predictions = predictAt.Select(x => new FitPrediction(x, 1, Math.Exp(-0.01), Math.Exp(0.01))).ToList(),
+        };
 
     [Fact]
     public void from_fitter_3_1_lucky_first_misses_do_not_shrink_a_claim_below_the_observations_own_noise()
@@ -192,9 +194,11 @@ public class CalibratedIntervalTests(Xunit.Abstractions.ITestOutputHelper output
     [Fact]
     public void seeds_bootstrapped_in_twos_widen_the_bootstrap_by_the_root_of_two()
     {
-        var fit = new FitResult("optimal-lr", "all", "f", new Dictionary<string, double> { ["c"] = 0, ["d"] = 0 }, true, null, 1,
-            [new FitPoint(32, 1), new FitPoint(64, 1), new FitPoint(128, 1)], [], "m",
-            Predictions: [new FitPrediction(128, 1, Math.Exp(-0.1), Math.Exp(0.2))]);
+        var fit = new OptimalLrLaw().Fitted("all", new Dictionary<string, double> { ["c"] = 0, ["d"] = 0 }, null, 1,
+            [new FitPoint(32, 1), new FitPoint(64, 1), new FitPoint(128, 1)], [], "m") with
+        {
+            Predictions = [new FitPrediction(128, 1, Math.Exp(-0.1), Math.Exp(0.2))],
+        };
         // No miss out of sample and residuals of zero: only the seeds' correction widens the interval.
         var calibrated = PredictionIntervals.Calibrate(fit, [], 2, _ => 1, seeds: 2).Predictions!.Single();
         Math.Log(1 / calibrated.Lower!.Value).ShouldBe(0.1 * Math.Sqrt(2), 1e-12);

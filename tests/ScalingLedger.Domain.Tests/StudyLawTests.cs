@@ -8,7 +8,7 @@ public class StudyLawTests
 {
     private static readonly FitOptions Quick = new(new BootstrapOptions(200));
 
-    private static string Digest(IEnumerable<FitResult> fits) => string.Join("\n", fits.Select(f =>
+    private static string Digest(IEnumerable<LawFitted> fits) => string.Join("\n", fits.Select(f =>
         $"{f.Law}|{f.Key}|{f.Converged}|{f.Method}|{f.Message}|{f.RSquared:R}|" +
         string.Join(",", f.Parameters.Select(p => $"{p.Key}={p.Value:R}")) + "|" +
         string.Join(",", (f.Intervals ?? new Dictionary<string, ParameterInterval>()).Select(p => $"{p.Key}=[{p.Value.Lower:R},{p.Value.Upper:R}]")) + "|" +

@@ -11,37 +11,37 @@ namespace ScalingLedger.Domain.Tests;
 /// </summary>
 internal static class TestLaws
 {
-    public static IReadOnlyList<FitResult> FitAll(StudyView study, FitOptions? options = null) => LawEngine.FitAll(study.Trials, study.Spec, options);
+    public static IReadOnlyList<LawFitted> FitAll(StudyView study, FitOptions? options = null) => LawEngine.FitAll(study.Trials, study.Spec, options);
 
-    public static IReadOnlyList<FitResult> NewFits(StudyView study, FitOptions? options = null) =>
+    public static IReadOnlyList<LawFitted> NewFits(StudyView study, FitOptions? options = null) =>
         LawEngine.NewFits(study.Trials, study.Spec, study.LatestFits, options);
 
     /// <summary>One law's fits over these trials (each key), in the registry's way; the single fit of a law with one key.</summary>
-    public static IReadOnlyList<FitResult> Fits(string law, IEnumerable<TrialView> trials, FitOptions? options = null)
+    public static IReadOnlyList<LawFitted> Fits(string law, IEnumerable<TrialView> trials, FitOptions? options = null)
     {
         var list = trials.ToList();
         return LawEngine.Candidates(list, null, options).Where(c => c.Law == law).Select(c => c.Fit()).ToList();
     }
 
-    public static FitResult? Fit(string law, IEnumerable<TrialView> trials, FitOptions? options = null) => Fits(law, trials, options).SingleOrDefault();
+    public static LawFitted? Fit(string law, IEnumerable<TrialView> trials, FitOptions? options = null) => Fits(law, trials, options).SingleOrDefault();
 
-    public static FitResult? OptimalLr(IEnumerable<TrialView> trials, FitOptions? options = null) => Fit(OptimalLrLaw.LawName, trials, options);
+    public static LawFitted? OptimalLr(IEnumerable<TrialView> trials, FitOptions? options = null) => Fit(OptimalLrLaw.LawName, trials, options);
 
-    public static FitResult? TunedFrontierPower(IEnumerable<TrialView> trials, FitOptions? options = null) =>
+    public static LawFitted? TunedFrontierPower(IEnumerable<TrialView> trials, FitOptions? options = null) =>
         Fit(TunedFrontierPowerLaw.LawName, trials, options);
 
-    public static IReadOnlyList<FitResult> FixedLrLogLinear(IEnumerable<TrialView> trials, FitOptions? options = null) =>
+    public static IReadOnlyList<LawFitted> FixedLrLogLinear(IEnumerable<TrialView> trials, FitOptions? options = null) =>
         Fits(FixedLrLogLinearLaw.LawName, trials, options);
 
-    public static IReadOnlyList<FitResult> FixedLrPower(IEnumerable<TrialView> trials, FitOptions? options = null) =>
+    public static IReadOnlyList<LawFitted> FixedLrPower(IEnumerable<TrialView> trials, FitOptions? options = null) =>
         Fits(FixedLrPowerLaw.LawName, trials, options);
 
-    public static FitResult? ChinchillaOf(IEnumerable<TrialView> trials, FitOptions? options = null) => Fit(ChinchillaStudyLaw.LawName, trials, options);
+    public static LawFitted? ChinchillaOf(IEnumerable<TrialView> trials, FitOptions? options = null) => Fit(ChinchillaStudyLaw.LawName, trials, options);
 
     /// <summary>The law's point value at <paramref name="width"/> from a fit's parameters; null when it did not converge.</summary>
-    public static double? Evaluate(FitResult fit, double width) => Evaluate(fit, new LawPoint(width));
+    public static double? Evaluate(LawFitted fit, double width) => Evaluate(fit, new LawPoint(width));
 
-    public static double? Evaluate(FitResult fit, LawPoint point) =>
+    public static double? Evaluate(LawFitted fit, LawPoint point) =>
         fit.Converged ? LawRegistry.Default.Find(fit.Law)?.Evaluate(fit.Parameters, point) : null;
 
     /// <summary>Every converged law's prediction at <paramref name="widths"/>, from a fresh fit of the study.</summary>

@@ -39,7 +39,7 @@ public class WidthLrSurfaceTests
     }
 
     /// <summary>The surface's fit, predicting at the study's widths and its target (as the reactor does).</summary>
-    private static FitResult Surface(StudyTestKit kit, FitOptions? options = null) =>
+    private static LawFitted Surface(StudyTestKit kit, FitOptions? options = null) =>
         TestLaws.Fit(WidthLrSurfaceLaw.LawName, kit.View.Trials, (options ?? Quick) with { PredictAt = [.. Widths.Select(w => (double)w), 4096] })!;
 
     [Fact]

@@ -15,14 +15,9 @@ namespace ScalingLedger.Server.Tests;
 public class ThrowawayLawTests
 {
     /// <summary><c>L(h) = m h^k</c> over each width's mean final loss: a power law without a floor, fitted in log-log.</summary>
-    private sealed class FloorlessPowerLaw : Law
+    private sealed class FloorlessPowerLaw() : Law(new LawTerms("floorless-power", "L(h) = m h^k", ["m", "k"], RefitCost.Quick,
+        Exponents: [new("k", "floorless slope", "a falling loss", -1, true, 0)]))
     {
-        public override string Name => "floorless-power";
-        public override string Form => "L(h) = m h^k";
-        public override IReadOnlyList<string> ParameterNames { get; } = ["m", "k"];
-        public override RefitCost Cost => RefitCost.Quick;
-        public override IReadOnlyList<ExponentBound> Exponents { get; } = [new("k", "floorless slope", "a falling loss", -1, true, 0)];
-
         public override IEnumerable<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, FitOptions options)
         {
             var means = trials.Where(t => t.Status == TrialStatus.Completed && t.FinalEvalLoss is > 0).GroupBy(t => t.Width).OrderBy(g => g.Key)
@@ -33,8 +28,10 @@ public class ThrowawayLawTests
             {
                 var line = LinearLaw.FitLogLog(means.Select(p => p.X).ToList(), means.Select(p => p.Y).ToList())!;
                 var (m, k) = (Math.Exp(line.Intercept), line.Slope);
-                return new FitResult(Name, LawKeys.All, Form, new Dictionary<string, double> { ["m"] = m, ["k"] = k }, true, null, line.RSquared,
-                    means, evidence, "ols", Predictions: (options.PredictAt ?? []).Select(h => new FitPrediction(h, m * Math.Pow(h, k), null, null)).ToList());
+                return Fitted(LawKeys.All, new Dictionary<string, double> { ["m"] = m, ["k"] = k }, null, line.RSquared, means, evidence, "ols") with
+                {
+                    Predictions = (options.PredictAt ?? []).Select(h => new FitPrediction(h, m * Math.Pow(h, k), null, null)).ToList(),
+                };
             });
         }
 

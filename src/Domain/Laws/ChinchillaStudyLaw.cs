@@ -6,27 +6,21 @@ namespace ScalingLedger.Domain.Laws;
 /// <summary>
 /// <c>L(N, D) = E + A/N^alpha + B/D^beta</c> over the runs that have both a parameter count and tokens (imported runs),
 /// fitted the replication's way (see <see cref="ChinchillaLaw"/>). Its sizes are N and D, not a width: it issues no
-/// prediction at a width.
+/// prediction at a width. Credibility holds alpha and beta to (0, 3]: published parameter and data exponents are about 0.05
+/// to 1.
 /// </summary>
-public sealed class ChinchillaStudyLaw : Law
-{
-    public const string LawName = "chinchilla";
-
-    public override string Name => LawName;
-    public override string Form => ChinchillaLaw.Form;
-    public override IReadOnlyList<string> ParameterNames { get; } = ["E", "A", "B", "alpha", "beta"];
-    public override RefitCost Cost => RefitCost.Slow;
-    public override bool PredictsWidths => false;
-    public override string SizeName => "parameters";
-
-    /// <summary>alpha and beta in (0, 3]: published parameter and data exponents are about 0.05 to 1.</summary>
-    public override IReadOnlyList<ExponentBound> Exponents { get; } =
+public sealed class ChinchillaStudyLaw() : Law(new LawTerms(LawName, ChinchillaLaw.Form, ["E", "A", "B", "alpha", "beta"], RefitCost.Slow,
+    Exponents:
     [
         new ExponentBound("alpha", "exponent", "model-size scaling", 0, false, PowerLaw.MaxExponent),
         new ExponentBound("beta", "exponent", "data scaling", 0, false, PowerLaw.MaxExponent),
-    ];
+    ],
+    PositiveCoefficients: ["A", "B"]))
+{
+    public const string LawName = "chinchilla";
 
-    public override IReadOnlyList<string> PositiveCoefficients { get; } = ["A", "B"];
+    public override bool PredictsWidths => false;
+    public override string SizeName => "parameters";
 
     /// <summary>
     /// The starts of the Chinchilla fit in a study: 675 of the replication's 5,400 (alpha, beta in {0, 0.5, 1, 1.5, 2},
@@ -53,16 +47,21 @@ public sealed class ChinchillaStudyLaw : Law
         trials.Where(t => t.Params is > 0 && t.Tokens is > 0 && t.FinalEvalLoss is { } l && l > 0 && double.IsFinite(l))
             .OrderBy(t => t.Order).ToList();
 
-    private FitResult Fit(IReadOnlyList<TrialView> runs, FitOptions options)
+    private LawFitted Fit(IReadOnlyList<TrialView> runs, FitOptions options)
     {
         var fit = ChinchillaLaw.Fit(runs.Select(t => t.Params!.Value).ToList(), runs.Select(t => t.Tokens!.Value).ToList(),
             runs.Select(t => t.FinalEvalLoss!.Value).ToList(), new ChinchillaOptions(Starts, options.BootstrapOrDefault, options.Optimiser));
         var points = runs.Select(t => new FitPoint(t.Params!.Value, t.FinalEvalLoss!.Value, t.Tokens)).ToList();
         var evidence = runs.Select(t => t.TrialId).ToList();
-        return fit.Converged
-            ? new FitResult(Name, LawKeys.All, Form, fit.Parameters, true, fit.Message, fit.RSquared, points, evidence,
-                fit.Method, fit.Intervals, fit.BootstrapSeed, fit.BootstrapResamples, fit.BootstrapConverged, fit.StartsConverged, fit.StartsTried)
-            : new FitResult(Name, LawKeys.All, Form, new Dictionary<string, double>(), false, fit.Message, null, points,
-                evidence, fit.Method, StartsConverged: fit.StartsConverged, StartsTried: fit.StartsTried);
+        var made = fit.Converged
+            ? Fitted(LawKeys.All, fit.Parameters, fit.Message, fit.RSquared, points, evidence, fit.Method) with
+            {
+                Intervals = fit.Intervals,
+                BootstrapSeed = fit.BootstrapSeed,
+                BootstrapResamples = fit.BootstrapResamples,
+                BootstrapConverged = fit.BootstrapConverged,
+            }
+            : NotFitted(LawKeys.All, fit.Message, points, evidence, fit.Method);
+        return made with { StartsConverged = fit.StartsConverged, StartsTried = fit.StartsTried };
     }
 }

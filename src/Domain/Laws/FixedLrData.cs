@@ -48,7 +48,7 @@ internal sealed record FixedLrData(
 }
 
 /// <summary>The laws fitted per learning rate over the mean final loss of completed trials at each width (Metz's naive laws).</summary>
-public abstract class FixedLrLaw : Law
+public abstract class FixedLrLaw(LawTerms terms) : Law(terms)
 {
     public override Observation? Observe(IReadOnlyList<TrialView> atWidth, string key, LawPoint point) =>
         LawKeys.RateOf(key) is { } rate ? Observation.OfCell(atWidth.Where(t => t.LearningRate == rate).ToList()) : null;
@@ -66,5 +66,5 @@ public abstract class FixedLrLaw : Law
     /// <summary>The widths a rate's curve needs before this law is fitted to it.</summary>
     internal abstract int MinimumWidths { get; }
 
-    internal abstract FitResult Fit(FixedLrData lr, FitOptions options);
+    internal abstract LawFitted Fit(FixedLrData lr, FitOptions options);
 }

@@ -27,7 +27,7 @@ public enum RefitCost
 /// Deciding whether a law needs refitting compares <see cref="Evidence"/> and <see cref="Points"/> with the latest
 /// recorded fit, without running the (costly) fit.
 /// </summary>
-public sealed record LawCandidate(string Law, string Key, IReadOnlyList<Guid> Evidence, IReadOnlyList<FitPoint> Points, Func<FitResult> Fit);
+public sealed record LawCandidate(string Law, string Key, IReadOnlyList<Guid> Evidence, IReadOnlyList<FitPoint> Points, Func<LawFitted> Fit);
 
 /// <summary>
 /// A curve of a fitted law for a chart of value against width: at a fixed learning rate (<paramref name="LearningRate"/>),
@@ -56,24 +56,33 @@ public sealed record ExponentBound(string Parameter, string What, string Scaling
 }
 
 /// <summary>
+/// What a law says of itself, declared once at the top of its file: its name, form and parameters (in the order the law
+/// writes them; a fit may carry others, such as its key's rate), how costly it is to refit, what its values are, the
+/// exponents credibility holds to a plausible range and the coefficients that must be positive (whose bootstrap interval
+/// credibility requires to pin them down).
+/// </summary>
+public sealed record LawTerms(string Name, string Form, IReadOnlyList<string> ParameterNames, RefitCost Cost,
+    LawQuantity Quantity = LawQuantity.Loss, IReadOnlyList<ExponentBound>? Exponents = null, IReadOnlyList<string>? PositiveCoefficients = null);
+
+/// <summary>
 /// A law, in one place: its name, form and parameters; which fits it makes over a study's trials (and from what
 /// evidence); its value at a point; what counts as observing it; what credibility holds it to; how costly it is to
 /// refit. Everything else (the reactor, credibility, comparison, charts, belief history, audit) asks the law through the
 /// <see cref="LawRegistry"/> and switches on no law's name. A new law is a new file and one line in the registry.
 /// </summary>
-public abstract class Law
+public abstract class Law(LawTerms terms)
 {
-    public abstract string Name { get; }
-    public abstract string Form { get; }
+    public string Name => terms.Name;
+    public string Form => terms.Form;
 
     /// <summary>The fitted parameters, in the order the law writes them (a fit may carry others, such as its key's rate).</summary>
-    public abstract IReadOnlyList<string> ParameterNames { get; }
+    public IReadOnlyList<string> ParameterNames => terms.ParameterNames;
 
     public int ParameterCount => ParameterNames.Count;
 
-    public virtual LawQuantity Quantity => LawQuantity.Loss;
+    public LawQuantity Quantity => terms.Quantity;
 
-    public abstract RefitCost Cost { get; }
+    public RefitCost Cost => terms.Cost;
 
     /// <summary>Whether its fits are about widths (not the Chinchilla law, whose sizes are parameters and tokens).</summary>
     public virtual bool PredictsWidths => true;
@@ -82,10 +91,10 @@ public abstract class Law
     public virtual string SizeName => "width";
 
     /// <summary>The exponents credibility holds to a plausible range.</summary>
-    public virtual IReadOnlyList<ExponentBound> Exponents => [];
+    public IReadOnlyList<ExponentBound> Exponents => terms.Exponents ?? [];
 
     /// <summary>The coefficients that must be positive, whose bootstrap interval credibility requires to pin them down.</summary>
-    public virtual IReadOnlyList<string> PositiveCoefficients => [];
+    public IReadOnlyList<string> PositiveCoefficients => terms.PositiveCoefficients ?? [];
 
     /// <summary>The fits this law would make over <paramref name="trials"/>, one per key, each with its evidence.</summary>
     public abstract IEnumerable<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, FitOptions options);
@@ -122,6 +131,19 @@ public abstract class Law
 
     /// <summary>The best learning rate at <paramref name="width"/> where the law says one; null otherwise.</summary>
     public virtual double? OptimalRateAt(IReadOnlyDictionary<string, double> parameters, double width) => null;
+
+    /// <summary>
+    /// A fit of this law before it is recorded: a <see cref="LawFitted"/> without its study, id, evidence sequence, fitter
+    /// version and time, which <see cref="LawEngine.ToEvent"/> stamps. A fit's fields are declared once, in the event; the
+    /// optional ones (intervals, bootstrap counts, starts, predictions, out-of-sample misses) are set with <c>with</c>.
+    /// </summary>
+    public LawFitted Fitted(string key, IReadOnlyDictionary<string, double> parameters, string? message, double? rSquared,
+        IReadOnlyList<FitPoint> points, IReadOnlyList<Guid> evidence, string method) =>
+        new(Guid.Empty, Guid.Empty, Name, key, Form, parameters, true, message, rSquared, points, evidence, 0, method, "", default);
+
+    /// <summary>A fit of this law that did not converge (no parameters), saying why in <paramref name="message"/>.</summary>
+    public LawFitted NotFitted(string key, string? message, IReadOnlyList<FitPoint> points, IReadOnlyList<Guid> evidence, string method) =>
+        Fitted(key, new Dictionary<string, double>(), message, null, points, evidence, method) with { Converged = false };
 
     /// <summary>The curves of a fit against width (at a fixed rate, or at the best rate), for charts.</summary>
     public virtual IEnumerable<LawCurve> Curves(LawFitted fit) =>

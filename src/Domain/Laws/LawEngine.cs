@@ -23,7 +23,7 @@ public static class LawEngine
 
     /// <summary>Every law's fits over these trials, each with bootstrap intervals and predictions (by default at the study's widths
     /// and target widths).</summary>
-    public static IReadOnlyList<FitResult> FitAll(IReadOnlyList<TrialView> trials, StudySpec? spec, FitOptions? options = null) =>
+    public static IReadOnlyList<LawFitted> FitAll(IReadOnlyList<TrialView> trials, StudySpec? spec, FitOptions? options = null) =>
         Candidates(trials, spec, options).Select(c => c.Fit()).ToList();
 
     /// <summary>What every law would fit over these trials, with its evidence, before any fitting is done.</summary>
@@ -74,7 +74,7 @@ public static class LawEngine
     /// and only those are fitted: refitting the same evidence records nothing, and an ended trial refits only the laws
     /// its result enters.
     /// </summary>
-    public static IReadOnlyList<FitResult> NewFits(IReadOnlyList<TrialView> trials, StudySpec? spec, IReadOnlyList<LawFitted> latest,
+    public static IReadOnlyList<LawFitted> NewFits(IReadOnlyList<TrialView> trials, StudySpec? spec, IReadOnlyList<LawFitted> latest,
         FitOptions? options = null, Func<Law, bool>? laws = null) =>
         Pending(trials, spec, latest, options, laws).Select(c => c.Fit()).ToList();
 
@@ -95,7 +95,7 @@ public static class LawEngine
     }
 
     /// <summary>One law's fit for one key over these trials (an audit re-derives just the fit it audits), or null.</summary>
-    public static FitResult? Fit(IReadOnlyList<TrialView> trials, StudySpec? spec, string law, string key, FitOptions? options = null)
+    public static LawFitted? Fit(IReadOnlyList<TrialView> trials, StudySpec? spec, string law, string key, FitOptions? options = null)
     {
         options = WithDefaultWidths(trials, spec, options);
         return options.Registry.Find(law) is { } found
@@ -109,12 +109,17 @@ public static class LawEngine
     /// law and key, with its whole evidence) and only the trials added and removed since, so no trial is named twice per
     /// law and key.
     /// </summary>
-    public static LawFitted ToEvent(Guid studyId, FitResult f, Guid fitId, long evidenceSequence, DateTimeOffset now, LawFitted? previous = null)
+    public static LawFitted ToEvent(Guid studyId, LawFitted f, Guid fitId, long evidenceSequence, DateTimeOffset now, LawFitted? previous = null)
     {
-        var whole = new LawFitted(studyId, fitId, f.Law, f.Key, f.Form, f.Parameters, f.Converged, f.Message, f.RSquared, f.Points,
-            f.EvidenceTrialIds, evidenceSequence, f.Method, FitterVersion, now,
-            f.Intervals, f.BootstrapSeed, f.BootstrapResamples, f.BootstrapConverged, f.StartsConverged, f.StartsTried, f.Predictions,
-            EvidenceCount: f.EvidenceTrialIds.Count, OutOfSample: f.OutOfSample);
+        var whole = f with
+        {
+            StudyId = studyId,
+            FitId = fitId,
+            EvidenceSequence = evidenceSequence,
+            FitterVersion = FitterVersion,
+            FittedAt = now,
+            EvidenceCount = f.EvidenceTrialIds.Count,
+        };
         if (previous is null) return whole;
         var before = previous.EvidenceTrialIds.ToHashSet();
         var after = f.EvidenceTrialIds.ToHashSet();

@@ -26,8 +26,8 @@ internal static class LawFitting
     public const string PointsMethod = "bootstrap-points";
 
     /// <summary>The law's parameters' intervals and its predictions at <paramref name="at"/>, with the bootstrap's counts.</summary>
-    public static FitResult WithUncertainty(
-        FitResult fit, BootstrapReplicates boot, IReadOnlyList<string> names, double[] estimate, Func<double[], LawPoint, double> predict,
+    public static LawFitted WithUncertainty(
+        LawFitted fit, BootstrapReplicates boot, IReadOnlyList<string> names, double[] estimate, Func<double[], LawPoint, double> predict,
         IEnumerable<LawPoint> at)
     {
         var intervals = new Dictionary<string, ParameterInterval>();
@@ -68,15 +68,19 @@ internal static class LawFitting
     /// <c>L(h) = E + A h^-alpha</c> over (<paramref name="widths"/>, <paramref name="y"/>) with its bootstrap: each resample
     /// (<paramref name="resample"/>) refitted from the full fit's optimum.
     /// </summary>
-    public static FitResult PowerFit(
+    public static LawFitted PowerFit(
         Law law, string key, double[] widths, double[] y, IReadOnlyList<FitPoint> points, IReadOnlyList<Guid> evidence,
         string? message, Dictionary<string, double> extra, Func<Random, Sample> resample, string bootstrapMethod, FitOptions options)
     {
         var optimiser = options.OptimiserOrDefault;
         var fit = PowerLaw.Fit(widths, y, optimiser);
         if (!fit.Converged)
-            return new FitResult(law.Name, key, law.Form, extra, false, Join(message, fit.Message), null, points, evidence,
-                fit.Method, StartsConverged: fit.StartsConverged, StartsTried: fit.StartsTried);
+            return law.NotFitted(key, Join(message, fit.Message), points, evidence, fit.Method) with
+            {
+                Parameters = extra,
+                StartsConverged = fit.StartsConverged,
+                StartsTried = fit.StartsTried,
+            };
         var warm = fit.Theta;
         var boot = Bootstrap.Run(options.BootstrapOrDefault, (_, random) =>
         {
@@ -91,8 +95,12 @@ internal static class LawFitting
                 sample.Weights is { } w ? keep.Select(i => w[i]).ToArray() : null, warm, optimiser, options.BootstrapRetriesStartGrid);
         });
         var parameters = new Dictionary<string, double>(extra) { ["E"] = fit.E, ["A"] = fit.A, ["alpha"] = fit.Alpha };
-        var result = new FitResult(law.Name, key, law.Form, parameters, true, Join(message, BootstrapMessage(boot)), fit.RSquared,
-            points, evidence, fit.Method + "+" + bootstrapMethod, StartsConverged: fit.StartsConverged, StartsTried: fit.StartsTried);
+        var result = law.Fitted(key, parameters, Join(message, BootstrapMessage(boot)), fit.RSquared, points, evidence,
+            fit.Method + "+" + bootstrapMethod) with
+        {
+            StartsConverged = fit.StartsConverged,
+            StartsTried = fit.StartsTried,
+        };
         return WithUncertainty(result, boot, PowerLaw.ParameterNames, [fit.E, fit.A, fit.Alpha],
             (p, at) => PowerLaw.Evaluate(p[0], p[1], p[2], at.Width), Widths(options));
     }

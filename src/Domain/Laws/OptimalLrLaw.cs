@@ -8,24 +8,13 @@ namespace ScalingLedger.Domain.Laws;
 /// parabola in ln(lr) through the grid argmin and its neighbours (see <see cref="OptimalLearningRate.Refine"/>). Widths whose
 /// best rate is at the grid's edge are left out (a bound is not a value). The bootstrap resamples seeds within each
 /// (width, rate) cell and repeats argmin, refinement and line (or, when some cell has a single seed, resamples the
-/// per-width optima).
+/// per-width optima). Credibility holds the slope d to [-2, 1]: theory gives -1 for the standard parametrization with Adam
+/// and 0 for muP; a unit's margin either side.
 /// </summary>
-public sealed class OptimalLrLaw : OptimumLaw
+public sealed class OptimalLrLaw() : OptimumLaw(new LawTerms(LawName, "ln lr*(h) = c + d ln h", ["c", "d"], RefitCost.Quick, LawQuantity.LearningRate,
+    [new ExponentBound(SlopeParameter, "optimal-LR slope", "width scaling of the best learning rate", -2, true, 1)]))
 {
     public const string LawName = "optimal-lr";
-
-    public override string Name => LawName;
-    public override string Form => "ln lr*(h) = c + d ln h";
-    public override IReadOnlyList<string> ParameterNames { get; } = ["c", "d"];
-    public override LawQuantity Quantity => LawQuantity.LearningRate;
-    public override RefitCost Cost => RefitCost.Quick;
-
-    /// <summary>
-    /// The slope d in [-2, 1]: theory gives -1 for the standard parametrization with Adam and 0 for muP; a unit's margin
-    /// either side.
-    /// </summary>
-    public override IReadOnlyList<ExponentBound> Exponents { get; } =
-        [new ExponentBound("d", "optimal-LR slope", "width scaling of the best learning rate", -2, true, 1)];
 
     public static double BestRate(IReadOnlyDictionary<string, double> p, double width) => Math.Exp(p["c"] + p["d"] * Math.Log(width));
 
@@ -62,7 +51,7 @@ public sealed class OptimalLrLaw : OptimumLaw
             optima.Select(o => new FitPoint(o.Width, o.RefinedLearningRate)).ToList(), () => Fit(sized, analysis, options));
     }
 
-    private FitResult Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
+    private LawFitted Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
     {
         var optima = analysis.Optima;
         var grids = OptimalLearningRate.Grids(trials).Where(g => optima.Any(o => o.Width == g.Width)).ToList();
@@ -72,8 +61,7 @@ public sealed class OptimalLrLaw : OptimumLaw
         const string method = "grid-argmin+quadratic-refinement+ols";
         var line = LinearLaw.FitLogLog(points.Select(p => p.X).ToList(), points.Select(p => p.Y).ToList());
         if (line is null)
-            return new FitResult(Name, LawKeys.All, Form, new Dictionary<string, double>(), false,
-                "The points do not determine a line.", null, points, evidence, method);
+            return NotFitted(LawKeys.All, "The points do not determine a line.", points, evidence, method);
         var bySeed = LawFitting.EverySeedRepeated(grids);
         var widths = points.Select(p => p.X).ToArray();
         var rates = points.Select(p => p.Y).ToArray();
@@ -85,8 +73,8 @@ public sealed class OptimalLrLaw : OptimumLaw
             var (x, y) = ResampledOptima(grids, random);
             return x.Count >= 2 && LinearLaw.FitLogLog(x, y) is { } l ? [l.Intercept, l.Slope] : null;
         });
-        var fit = new FitResult(Name, LawKeys.All, Form,
-            new Dictionary<string, double> { ["c"] = line.Intercept, ["d"] = line.Slope }, true,
+        var fit = Fitted(LawKeys.All,
+            new Dictionary<string, double> { ["c"] = line.Intercept, ["d"] = line.Slope },
             LawFitting.Join(message, LawFitting.BootstrapMessage(boot)), line.RSquared, points, evidence,
             method + "+" + (bySeed ? LawFitting.SeedsMethod : LawFitting.PointsMethod));
         return LawFitting.WithUncertainty(fit, boot, ParameterNames, [line.Intercept, line.Slope],

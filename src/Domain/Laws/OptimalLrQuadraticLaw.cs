@@ -10,15 +10,11 @@ namespace ScalingLedger.Domain.Laws;
 /// as width grows. It is the line's curved alternative: the two are compared by how they missed the widths they had not
 /// seen, and it is shown when the line bends.
 /// </summary>
-public sealed class OptimalLrQuadraticLaw : OptimumLaw
+public sealed class OptimalLrQuadraticLaw()
+    : OptimumLaw(new LawTerms(LawName, "ln lr*(h) = c + d ln h + e (ln h)^2", ["c", "d", "e"], RefitCost.Quick, LawQuantity.LearningRate))
 {
     public const string LawName = "optimal-lr-quadratic";
 
-    public override string Name => LawName;
-    public override string Form => "ln lr*(h) = c + d ln h + e (ln h)^2";
-    public override IReadOnlyList<string> ParameterNames { get; } = ["c", "d", "e"];
-    public override LawQuantity Quantity => LawQuantity.LearningRate;
-    public override RefitCost Cost => RefitCost.Quick;
     public override string? AlternativeTo => OptimalLrLaw.LawName;
 
     private static double BestRate(IReadOnlyDictionary<string, double> p, double width) =>
@@ -49,7 +45,7 @@ public sealed class OptimalLrQuadraticLaw : OptimumLaw
         : MathNet.Numerics.Fit.Polynomial(widths.Select(w => Math.Log(w)).ToArray(), rates.Select(r => Math.Log(r)).ToArray(), 2) is var p
             && p.All(double.IsFinite) ? p : null;
 
-    private FitResult Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
+    private LawFitted Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
     {
         var optima = analysis.Optima;
         var grids = OptimalLearningRate.Grids(trials).Where(g => optima.Any(o => o.Width == g.Width)).ToList();
@@ -59,8 +55,7 @@ public sealed class OptimalLrQuadraticLaw : OptimumLaw
         var widths = points.Select(p => p.X).ToArray();
         var rates = points.Select(p => p.Y).ToArray();
         if (Parabola(widths, rates) is not { } estimate)
-            return new FitResult(Name, LawKeys.All, Form, new Dictionary<string, double>(), false,
-                "The points do not determine a parabola.", null, points, evidence, method);
+            return NotFitted(LawKeys.All, "The points do not determine a parabola.", points, evidence, method);
         var bySeed = LawFitting.EverySeedRepeated(grids);
         var boot = Bootstrap.Run(options.BootstrapOrDefault, (_, random) =>
         {
@@ -72,8 +67,8 @@ public sealed class OptimalLrQuadraticLaw : OptimumLaw
         // As for the line: optima that do not move with width are explained whole (R² of a constant is 0/0).
         double? r2 = lnY.Distinct().Count() < 2 ? 1.0 : GoodnessOfFit.CoefficientOfDetermination(fitted, lnY);
         if (!double.IsFinite(r2.Value)) r2 = null;
-        var fit = new FitResult(Name, LawKeys.All, Form,
-            new Dictionary<string, double> { ["c"] = estimate[0], ["d"] = estimate[1], ["e"] = estimate[2] }, true,
+        var fit = Fitted(LawKeys.All,
+            new Dictionary<string, double> { ["c"] = estimate[0], ["d"] = estimate[1], ["e"] = estimate[2] },
             LawFitting.Join(RateMessage(analysis), LawFitting.BootstrapMessage(boot)), r2,
             points, evidence, method + "+" + (bySeed ? LawFitting.SeedsMethod : LawFitting.PointsMethod));
         return LawFitting.WithUncertainty(fit, boot, ParameterNames, estimate,

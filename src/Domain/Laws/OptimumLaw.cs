@@ -7,7 +7,7 @@ namespace ScalingLedger.Domain.Laws;
 /// beside the best rate, or a best rate at the grid's edge, leaves the width out: there the optimum is a bound, not a value).
 /// A claim about such a width resolves against the bound (<see cref="Censored"/>).
 /// </summary>
-public abstract class OptimumLaw : Law
+public abstract class OptimumLaw(LawTerms terms) : Law(terms)
 {
     public override Observation? Observe(IReadOnlyList<TrialView> atWidth, string key, LawPoint point)
     {

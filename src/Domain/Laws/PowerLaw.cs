@@ -38,6 +38,12 @@ public static class PowerLaw
     /// <summary>The parameters of a law of this form, in the order it writes them.</summary>
     public static readonly IReadOnlyList<string> ParameterNames = ["E", "A", "alpha"];
 
+    /// <summary>
+    /// The terms of a law of this form over widths (<paramref name="name"/>'s): slow to refit, its exponent held to
+    /// <see cref="WidthExponent"/> and its coefficient A positive.
+    /// </summary>
+    public static LawTerms Terms(string name) => new(name, Form, ParameterNames, RefitCost.Slow, Exponents: [WidthExponent], PositiveCoefficients: ["A"]);
+
     /// <summary>The law's value at a point's width from fitted parameters named as <see cref="ParameterNames"/>.</summary>
     public static double Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => Evaluate(p["E"], p["A"], p["alpha"], point.Width);
 

@@ -42,7 +42,7 @@ public static class PredictionIntervals
     /// <param name="residuals">The law's out-of-sample misses (see <see cref="OutOfSample"/>).</param>
     /// <param name="evaluate">The law's value at a point, for the fit's own residuals.</param>
     /// <param name="seeds">The fewest seeds of a cell of the fit's evidence, when its bootstrap resampled seeds; else null.</param>
-    public static FitResult Calibrate(FitResult fit, IReadOnlyList<OutOfSampleResidual> residuals, int parameterCount,
+    public static LawFitted Calibrate(LawFitted fit, IReadOnlyList<OutOfSampleResidual> residuals, int parameterCount,
         Func<LawPoint, double?> evaluate, int? seeds, Floor? floor = null)
     {
         if (!fit.Converged || fit.Predictions is not { Count: > 0 } predictions) return fit;
@@ -78,7 +78,7 @@ public static class PredictionIntervals
     /// alone, the new width's and the sub-fit's, makes a miss one doubling ahead score).
     /// </summary>
     public static (double Scale, double Quantile, int DegreesOfFreedom, bool OutOfSample)? Scale(
-        FitResult fit, IReadOnlyList<OutOfSampleResidual> residuals, int parameterCount, Func<LawPoint, double?> evaluate, Floor? floor = null)
+        LawFitted fit, IReadOnlyList<OutOfSampleResidual> residuals, int parameterCount, Func<LawPoint, double?> evaluate, Floor? floor = null)
     {
         var scored = residuals.Where(r => r.Predicted > 0 && r.Observed > 0).ToList();
         var scores = scored.Select(r => OutOfSample.LogResidual(r) / (1 + OutOfSample.Reach(r))).ToList();

@@ -9,16 +9,9 @@ namespace ScalingLedger.Domain.Laws;
 /// bootstrap resamples seeds within each (width, rate) cell and takes the best rate again (or, when some cell has a single
 /// seed, resamples the frontier's points).
 /// </summary>
-public sealed class TunedFrontierPowerLaw : OptimumLaw
+public sealed class TunedFrontierPowerLaw() : OptimumLaw(PowerLaw.Terms(LawName))
 {
     public const string LawName = "tuned-frontier-power";
-
-    public override string Name => LawName;
-    public override string Form => PowerLaw.Form;
-    public override IReadOnlyList<string> ParameterNames => PowerLaw.ParameterNames;
-    public override RefitCost Cost => RefitCost.Slow;
-    public override IReadOnlyList<ExponentBound> Exponents { get; } = [PowerLaw.WidthExponent];
-    public override IReadOnlyList<string> PositiveCoefficients { get; } = ["A"];
 
     public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => PowerLaw.Evaluate(p, point);
 
@@ -41,7 +34,7 @@ public sealed class TunedFrontierPowerLaw : OptimumLaw
             optima.Select(o => new FitPoint(o.Width, o.MeanLoss)).ToList(), () => Fit(trials, analysis, options));
     }
 
-    private FitResult Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
+    private LawFitted Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
     {
         var optima = analysis.Optima;
         var kept = OptimalLearningRate.Grids(trials.Where(t => t.Width >= 1)).Where(g => optima.Any(o => o.Width == g.Width)).ToList();

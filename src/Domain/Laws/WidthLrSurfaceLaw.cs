@@ -28,22 +28,12 @@ namespace ScalingLedger.Domain.Laws;
 /// predicted valley than the rates it was fitted on (its window's reach), observed as that cell's mean.
 /// </para>
 /// </summary>
-public sealed class WidthLrSurfaceLaw : Law
+public sealed class WidthLrSurfaceLaw() : Law(new LawTerms(LawName, "L(h, lr) = E + A h^-alpha + C (ln lr - (c + d ln h))^2",
+    ["E", "A", "alpha", "C", "c", "d"], RefitCost.Slow,
+    Exponents: [PowerLaw.WidthExponent, new ExponentBound("d", "valley slope", "width scaling of the best learning rate", -2, true, 1)],
+    PositiveCoefficients: ["A", "C"]))
 {
     public const string LawName = "width-lr-surface";
-
-    public override string Name => LawName;
-    public override string Form => "L(h, lr) = E + A h^-alpha + C (ln lr - (c + d ln h))^2";
-    public override IReadOnlyList<string> ParameterNames { get; } = ["E", "A", "alpha", "C", "c", "d"];
-    public override RefitCost Cost => RefitCost.Slow;
-
-    public override IReadOnlyList<ExponentBound> Exponents { get; } =
-    [
-        PowerLaw.WidthExponent,
-        new ExponentBound("d", "valley slope", "width scaling of the best learning rate", -2, true, 1),
-    ];
-
-    public override IReadOnlyList<string> PositiveCoefficients { get; } = ["A", "C"];
 
     /// <summary>ln lr* at <paramref name="width"/>: the bottom of the valley.</summary>
     private static double Valley(IReadOnlyDictionary<string, double> p, double width) => p["c"] + p["d"] * Math.Log(width);
@@ -144,7 +134,7 @@ public sealed class WidthLrSurfaceLaw : Law
         }
     }
 
-    private FitResult Fit(Window window, IReadOnlyList<double> gridRates, FitOptions options)
+    private LawFitted Fit(Window window, IReadOnlyList<double> gridRates, FitOptions options)
     {
         var cells = window.Cells;
         var points = window.Points;
@@ -159,9 +149,12 @@ public sealed class WidthLrSurfaceLaw : Law
         var converged = runs.Count(r => r is not null);
         var bestRun = runs.Where(r => r is not null).OrderBy(r => r!.Value.Value).FirstOrDefault();
         if (bestRun is not { } best)
-            return new FitResult(Name, LawKeys.All, Form, new Dictionary<string, double>(), false,
-                LawFitting.Join(window.Message, $"Did not converge: L-BFGS from none of {starts.Count} start(s)."), null, points, evidence,
-                "huber-lbfgs", StartsConverged: 0, StartsTried: starts.Count);
+            return NotFitted(LawKeys.All, LawFitting.Join(window.Message, $"Did not converge: L-BFGS from none of {starts.Count} start(s)."),
+                points, evidence, "huber-lbfgs") with
+            {
+                StartsConverged = 0,
+                StartsTried = starts.Count,
+            };
         var estimate = best.Parameters;
         var bySeed = cells.All(c => c.Losses.Length >= 2);
         var boot = Bootstrap.Run(options.BootstrapOrDefault, (_, random) =>
@@ -181,9 +174,12 @@ public sealed class WidthLrSurfaceLaw : Law
         double? r2 = means.Distinct().Count() < 2 ? 1.0 : GoodnessOfFit.CoefficientOfDetermination(predicted, means);
         if (!double.IsFinite(r2.Value)) r2 = null;
         var parameters = ParameterNames.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => estimate[x.i]);
-        var fit = new FitResult(Name, LawKeys.All, Form, parameters, true, LawFitting.Join(window.Message, LawFitting.BootstrapMessage(boot)), r2,
-            points, evidence, "huber-lbfgs+" + (bySeed ? LawFitting.SeedsMethod : LawFitting.PointsMethod),
-            StartsConverged: converged, StartsTried: starts.Count);
+        var fit = Fitted(LawKeys.All, parameters, LawFitting.Join(window.Message, LawFitting.BootstrapMessage(boot)), r2,
+            points, evidence, "huber-lbfgs+" + (bySeed ? LawFitting.SeedsMethod : LawFitting.PointsMethod)) with
+        {
+            StartsConverged = converged,
+            StartsTried = starts.Count,
+        };
         // Claims at the floor of every width predicted, and at each grid rate within the window's reach of the valley there.
         var reach = Reach(points, parameters);
         var at = LawFitting.Widths(options).SelectMany(w => gridRates

@@ -2,36 +2,6 @@ using ScalingLedger.Contracts;
 
 namespace ScalingLedger.Domain.Laws;
 
-/// <summary>A fit before it is recorded: everything of <see cref="LawFitted"/> but identity, sequence and time.</summary>
-/// <param name="Intervals">95% percentile-bootstrap intervals of the fitted parameters (absent when not converged).</param>
-/// <param name="BootstrapSeed">The seed the bootstrap drew from: the same evidence and seed give the same intervals.</param>
-/// <param name="BootstrapResamples">Resamples drawn.</param>
-/// <param name="BootstrapConverged">Resamples whose refit converged; the intervals use those.</param>
-/// <param name="StartsConverged">Nonlinear laws: optimiser starts that converged.</param>
-/// <param name="StartsTried">Nonlinear laws: optimiser starts tried.</param>
-/// <param name="Predictions">The law's value at the requested widths, with the interval of the prediction (from fitter 3.0.0
-/// calibrated, the bootstrap's kept beside).</param>
-/// <param name="OutOfSample">How the law missed the widths it had not seen (fitter 3.0.0), the calibration's evidence.</param>
-public sealed record FitResult(
-    string Law,
-    string Key,
-    string Form,
-    IReadOnlyDictionary<string, double> Parameters,
-    bool Converged,
-    string? Message,
-    double? RSquared,
-    IReadOnlyList<FitPoint> Points,
-    IReadOnlyList<Guid> EvidenceTrialIds,
-    string Method,
-    IReadOnlyDictionary<string, ParameterInterval>? Intervals = null,
-    int? BootstrapSeed = null,
-    int? BootstrapResamples = null,
-    int? BootstrapConverged = null,
-    int? StartsConverged = null,
-    int? StartsTried = null,
-    IReadOnlyList<FitPrediction>? Predictions = null,
-    IReadOnlyList<OutOfSampleResidual>? OutOfSample = null);
-
 /// <summary>How a study's laws are fitted.</summary>
 /// <param name="PredictAt">Widths to predict at; null: the study's widths and target widths.</param>
 /// <param name="Fitter">The fitter version whose method to use (null: this one, <see cref="LawEngine.FitterVersion"/>); an audit
