@@ -11,8 +11,8 @@ namespace ScalingLedger.Domain.Laws;
 /// per-width optima). Credibility holds the slope d to [-2, 1]: theory gives -1 for the standard parametrization with Adam
 /// and 0 for muP; a unit's margin either side.
 /// </summary>
-public sealed class OptimalLrLaw() : OptimumLaw(new LawTerms(LawName, "ln lr*(h) = c + d ln h", ["c", "d"], RefitCost.Quick, LawQuantity.LearningRate,
-    [new ExponentBound(SlopeParameter, "optimal-LR slope", "width scaling of the best learning rate", -2, true, 1)]))
+public sealed class OptimalLrLaw() : BestRateLaw(LawName, "ln lr*(h) = c + d ln h", ["c", "d"],
+    [new ExponentBound(SlopeParameter, "optimal-LR slope", "width scaling of the best learning rate", -2, true, 1)])
 {
     public const string LawName = "optimal-lr";
 
@@ -32,26 +32,9 @@ public sealed class OptimalLrLaw() : OptimumLaw(new LawTerms(LawName, "ln lr*(h)
     public static double? SlopeOf(IReadOnlyDictionary<string, double> parameters) =>
         parameters.TryGetValue(SlopeParameter, out var d) ? d : null;
 
-    public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => BestRate(p, point.Width);
+    protected override double BestRateAt(IReadOnlyDictionary<string, double> p, double width) => BestRate(p, width);
 
-    public override double? OptimalRateAt(IReadOnlyDictionary<string, double> p, double width) => BestRate(p, width);
-
-    public override IEnumerable<LawCurve> Curves(LawFitted fit) => [];
-
-    protected override double Observed(WidthOptimum optimum) => optimum.RefinedLearningRate;
-
-    public override IEnumerable<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, FitOptions options)
-    {
-        var sized = trials.Where(t => t.Width >= 1).ToList();
-        if (sized.Count == 0 || !sized.All(t => t.LearningRate > 0)) yield break;
-        var analysis = Optima(sized, options);
-        var optima = analysis.Optima;
-        if (optima.Count < 2) yield break;
-        yield return new LawCandidate(Name, LawKeys.All, optima.SelectMany(o => o.EvidenceTrialIds).ToList(),
-            optima.Select(o => new FitPoint(o.Width, o.RefinedLearningRate)).ToList(), () => Fit(sized, analysis, options));
-    }
-
-    private LawFitted Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
+    private protected override LawFitted Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
     {
         var optima = analysis.Optima;
         var grids = OptimalLearningRate.Grids(trials).Where(g => optima.Any(o => o.Width == g.Width)).ToList();

@@ -10,34 +10,14 @@ namespace ScalingLedger.Domain.Laws;
 /// as width grows. It is the line's curved alternative: the two are compared by how they missed the widths they had not
 /// seen, and it is shown when the line bends.
 /// </summary>
-public sealed class OptimalLrQuadraticLaw()
-    : OptimumLaw(new LawTerms(LawName, "ln lr*(h) = c + d ln h + e (ln h)^2", ["c", "d", "e"], RefitCost.Quick, LawQuantity.LearningRate))
+public sealed class OptimalLrQuadraticLaw() : BestRateLaw(LawName, "ln lr*(h) = c + d ln h + e (ln h)^2", ["c", "d", "e"])
 {
     public const string LawName = "optimal-lr-quadratic";
 
     public override string? AlternativeTo => OptimalLrLaw.LawName;
 
-    private static double BestRate(IReadOnlyDictionary<string, double> p, double width) =>
+    protected override double BestRateAt(IReadOnlyDictionary<string, double> p, double width) =>
         Math.Exp(p["c"] + p["d"] * Math.Log(width) + p["e"] * Math.Log(width) * Math.Log(width));
-
-    public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => BestRate(p, point.Width);
-
-    public override double? OptimalRateAt(IReadOnlyDictionary<string, double> p, double width) => BestRate(p, width);
-
-    public override IEnumerable<LawCurve> Curves(LawFitted fit) => [];
-
-    protected override double Observed(WidthOptimum optimum) => optimum.RefinedLearningRate;
-
-    public override IEnumerable<LawCandidate> Candidates(IReadOnlyList<TrialView> trials, FitOptions options)
-    {
-        var sized = trials.Where(t => t.Width >= 1).ToList();
-        if (sized.Count == 0 || !sized.All(t => t.LearningRate > 0)) yield break;
-        var analysis = Optima(sized, options);
-        var optima = analysis.Optima;
-        if (optima.Count < ParameterCount) yield break;
-        yield return new LawCandidate(Name, LawKeys.All, optima.SelectMany(o => o.EvidenceTrialIds).ToList(),
-            optima.Select(o => new FitPoint(o.Width, o.RefinedLearningRate)).ToList(), () => Fit(sized, analysis, options));
-    }
 
     /// <summary>[c, d, e] of the parabola through (ln h, ln lr), or null when the widths do not determine one.</summary>
     private static double[]? Parabola(IReadOnlyList<double> widths, IReadOnlyList<double> rates) =>
@@ -45,7 +25,7 @@ public sealed class OptimalLrQuadraticLaw()
         : MathNet.Numerics.Fit.Polynomial(widths.Select(w => Math.Log(w)).ToArray(), rates.Select(r => Math.Log(r)).ToArray(), 2) is var p
             && p.All(double.IsFinite) ? p : null;
 
-    private LawFitted Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
+    private protected override LawFitted Fit(IReadOnlyList<TrialView> trials, WidthOptima analysis, FitOptions options)
     {
         var optima = analysis.Optima;
         var grids = OptimalLearningRate.Grids(trials).Where(g => optima.Any(o => o.Width == g.Width)).ToList();
