@@ -22,6 +22,38 @@ public abstract class LedgerCommand<T> : AsyncCommand<T> where T : LedgerSetting
 
     protected static void WriteJson(object value) => Io.Out.WriteLine(JsonSerializer.Serialize(value, Pretty));
 
+    /// <summary>
+    /// Prints what a command found or did: <paramref name="json"/> under --json, otherwise what <paramref name="write"/>
+    /// writes for people; returns <paramref name="code"/>.
+    /// </summary>
+    protected static int Answer(T settings, object json, Action write, int code = ExitCodes.Ok)
+    {
+        if (settings.Json) WriteJson(json);
+        else write();
+        return code;
+    }
+
+    /// <summary>Prints what a command found or did: <paramref name="json"/> under --json, otherwise <paramref name="lines"/>.</summary>
+    protected static int Answer(T settings, object json, params string[] lines) =>
+        Answer(settings, json, () => Array.ForEach(lines, Io.Out.WriteLine));
+
+    /// <summary>
+    /// Prints a list: <paramref name="items"/> as JSON under --json, otherwise <paramref name="none"/> when it is empty or a
+    /// table under <paramref name="columns"/> with <paramref name="row"/>'s cells for each item.
+    /// </summary>
+    protected static int List<TItem>(T settings, IEnumerable<TItem> items, string none, string[] columns, Func<TItem, string?[]> row) =>
+        Answer(settings, items, () =>
+        {
+            if (!items.Any())
+            {
+                Io.Out.WriteLine(none);
+                return;
+            }
+            var table = Table(columns);
+            foreach (var item in items) Row(table, row(item));
+            Io.OutConsole().Write(table);
+        });
+
     /// <summary>A one-line message for people (on standard error when the output is JSON, so the JSON stays whole).</summary>
     protected static void Say(T settings, string text) => (settings.Json ? Io.Err : Io.Out).WriteLine(text);
 

@@ -13,22 +13,10 @@ public sealed class StudiesCommand : LedgerCommand<LedgerSettings>
     protected override async Task<int> RunAsync(LedgerClient client, LedgerSettings settings, CancellationToken cancel)
     {
         var studies = await client.ListStudiesAsync(cancel);
-        if (settings.Json)
-        {
-            WriteJson(studies);
-            return ExitCodes.Ok;
-        }
-        if (studies.Count == 0)
-        {
-            Io.Out.WriteLine("The ledger holds no study yet (ledger submit FILE defines one).");
-            return ExitCodes.Ok;
-        }
-        var table = Table("id", "name", "owner", "status", "trials ended", "fits", "last activity");
-        foreach (var s in studies.OrderByDescending(s => s.DefinedAt))
-            Row(table, s.Id.ToString(), s.Name, s.Owner, s.Status.ToString(), $"{s.EndedTrials()}/{s.TrialCount}", s.FitCount.ToString(),
-                s.LastActivityAt?.ToString("yyyy-MM-dd HH:mm"));
-        Io.OutConsole().Write(table);
-        return ExitCodes.Ok;
+        return List(settings, studies.OrderByDescending(s => s.DefinedAt).ToList(), "The ledger holds no study yet (ledger submit FILE defines one).",
+            ["id", "name", "owner", "status", "trials ended", "fits", "last activity"],
+            s => [s.Id.ToString(), s.Name, s.Owner, s.Status.ToString(), $"{s.EndedTrials()}/{s.TrialCount}", s.FitCount.ToString(),
+                s.LastActivityAt?.ToString("yyyy-MM-dd HH:mm")]);
     }
 }
 
@@ -38,9 +26,7 @@ public sealed class StatusCommand : LedgerCommand<StudySettings>
     protected override async Task<int> RunAsync(LedgerClient client, StudySettings settings, CancellationToken cancel)
     {
         var study = await client.GetStudyAsync(await StudyIdAsync(client, settings.Study, cancel), null, "none", cancel);
-        if (settings.Json) WriteJson(study);
-        else StudyText.Write(Io.OutConsole(), study);
-        return ExitCodes.Ok;
+        return Answer(settings, study, () => StudyText.Write(Io.OutConsole(), study));
     }
 }
 
@@ -58,13 +44,11 @@ public sealed class VerifyCommand : LedgerCommand<VerifyCommand.Settings>
     {
         var verdict = await client.VerifyStudyAsync(await StudyIdAsync(client, settings.Study, cancel), settings.Expect, cancel);
         var intact = verdict["intact"]!.GetValue<bool>();
-        if (settings.Json) WriteJson(verdict);
-        else
+        return Answer(settings, verdict, () =>
         {
             Io.Out.WriteLine(verdict["says"]!.GetValue<string>());
             if (verdict["head"] is { } head) Io.Out.WriteLine($"head (keep it elsewhere to check against later): {head["version"]}:{head["hash"]}");
-        }
-        return intact ? ExitCodes.Ok : ExitCodes.NotGood;
+        }, intact ? ExitCodes.Ok : ExitCodes.NotGood);
     }
 }
 

@@ -39,12 +39,8 @@ public sealed class ReportCommand : LedgerCommand<ReportCommand.Settings>
             throw new LedgerCliException(ExitCodes.Usage, $"Cannot write the report into {settings.Out}: {ex.Message}");
         }
         var readme = Path.Combine(settings.Out!, "README.md");
-        if (settings.Json) WriteJson(new { study = id, readme, images });
-        else
-        {
-            Io.Out.WriteLine($"Report of {study.Name} written to {settings.Out}: {readme} and {images.Count} figures as PNG and SVG:");
-            foreach (var image in images) Io.Out.WriteLine($"  {image.Png}  {image.Title}");
-        }
-        return ExitCodes.Ok;
+        return Answer(settings, new { study = id, readme, images },
+            [$"Report of {study.Name} written to {settings.Out}: {readme} and {images.Count} figures as PNG and SVG:",
+                .. images.Select(image => $"  {image.Png}  {image.Title}")]);
     }
 }

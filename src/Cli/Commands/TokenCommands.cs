@@ -25,13 +25,8 @@ public sealed class TokensCreateCommand : LedgerCommand<TokensCreateCommand.Sett
     protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
     {
         var made = await client.CreateTokenAsync(settings.User!, settings.Role, cancel);
-        if (settings.Json) WriteJson(made);
-        else
-        {
-            Io.Out.WriteLine($"Token {made["id"]} for {made["subject"]} ({made["role"]}). Its secret, shown this once:");
-            Io.Out.WriteLine(made["token"]!.GetValue<string>());
-        }
-        return ExitCodes.Ok;
+        return Answer(settings, made,
+            $"Token {made["id"]} for {made["subject"]} ({made["role"]}). Its secret, shown this once:", made["token"]!.GetValue<string>());
     }
 }
 
@@ -41,17 +36,10 @@ public sealed class TokensListCommand : LedgerCommand<LedgerSettings>
     protected override async Task<int> RunAsync(LedgerClient client, LedgerSettings settings, CancellationToken cancel)
     {
         var tokens = await client.ListTokensAsync(cancel);
-        if (settings.Json)
-        {
-            WriteJson(tokens);
-            return ExitCodes.Ok;
-        }
-        var table = Table("id", "user", "role", "made", "by", "revoked");
-        foreach (var t in tokens)
-            Row(table, t!["id"]?.ToString(), t["subject"]?.ToString(), t["role"]?.ToString(), t["createdAt"]?.ToString(), t["createdBy"]?.ToString(),
-                t["revokedAt"]?.ToString());
-        Io.OutConsole().Write(table);
-        return ExitCodes.Ok;
+        return List(settings, tokens, "No token has been made yet (ledger tokens create --user NAME makes one).",
+            ["id", "user", "role", "made", "by", "revoked"],
+            t => [t!["id"]?.ToString(), t["subject"]?.ToString(), t["role"]?.ToString(), t["createdAt"]?.ToString(), t["createdBy"]?.ToString(),
+                t["revokedAt"]?.ToString()]);
     }
 }
 
@@ -68,8 +56,6 @@ public sealed class TokensRevokeCommand : LedgerCommand<TokensRevokeCommand.Sett
     protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
     {
         await client.RevokeTokenAsync(settings.Id, cancel);
-        if (settings.Json) WriteJson(new { id = settings.Id, revoked = true });
-        else Io.Out.WriteLine($"Token {settings.Id} is revoked.");
-        return ExitCodes.Ok;
+        return Answer(settings, new { id = settings.Id, revoked = true }, $"Token {settings.Id} is revoked.");
     }
 }

@@ -13,14 +13,10 @@ public sealed class IdentityCommand : LedgerCommand<LedgerSettings>
     protected override async Task<int> RunAsync(LedgerClient client, LedgerSettings settings, CancellationToken cancel)
     {
         var identity = await client.GetLedgerIdentityAsync(cancel);
-        if (settings.Json) WriteJson(identity);
-        else
-        {
-            Io.Out.WriteLine($"Ledger {identity["fingerprint"]} ({identity["algorithm"]}). Its public key, for the ledgers that import from it " +
-                             "(ledger trust add NAME KEY there):");
-            Io.Out.WriteLine(identity["publicKey"]!.GetValue<string>());
-        }
-        return ExitCodes.Ok;
+        return Answer(settings, identity,
+            $"Ledger {identity["fingerprint"]} ({identity["algorithm"]}). Its public key, for the ledgers that import from it " +
+            "(ledger trust add NAME KEY there):",
+            identity["publicKey"]!.GetValue<string>());
     }
 }
 
@@ -41,9 +37,8 @@ public sealed class TrustAddCommand : LedgerCommand<TrustAddCommand.Settings>
     protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
     {
         var trusted = await client.TrustLedgerAsync(settings.Name, settings.Key, cancel);
-        if (settings.Json) WriteJson(trusted);
-        else Io.Out.WriteLine($"Ledger {trusted["fingerprint"]} is trusted as '{trusted["name"]}': the studies it signs import as of verified origin.");
-        return ExitCodes.Ok;
+        return Answer(settings, trusted,
+            $"Ledger {trusted["fingerprint"]} is trusted as '{trusted["name"]}': the studies it signs import as of verified origin.");
     }
 }
 
@@ -53,20 +48,8 @@ public sealed class TrustListCommand : LedgerCommand<LedgerSettings>
     protected override async Task<int> RunAsync(LedgerClient client, LedgerSettings settings, CancellationToken cancel)
     {
         var trusted = await client.ListTrustedLedgersAsync(cancel);
-        if (settings.Json)
-        {
-            WriteJson(trusted);
-            return ExitCodes.Ok;
-        }
-        if (trusted.Count == 0)
-        {
-            Io.Out.WriteLine("This ledger trusts no other ledger's key yet (ledger trust add NAME KEY).");
-            return ExitCodes.Ok;
-        }
-        var table = Table("fingerprint", "name", "added", "by");
-        foreach (var t in trusted) Row(table, t!["fingerprint"]?.ToString(), t["name"]?.ToString(), t["addedAt"]?.ToString(), t["addedBy"]?.ToString());
-        Io.OutConsole().Write(table);
-        return ExitCodes.Ok;
+        return List(settings, trusted, "This ledger trusts no other ledger's key yet (ledger trust add NAME KEY).", ["fingerprint", "name", "added", "by"],
+            t => [t!["fingerprint"]?.ToString(), t["name"]?.ToString(), t["addedAt"]?.ToString(), t["addedBy"]?.ToString()]);
     }
 }
 
@@ -83,8 +66,7 @@ public sealed class TrustRemoveCommand : LedgerCommand<TrustRemoveCommand.Settin
     protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
     {
         await client.UntrustLedgerAsync(settings.Fingerprint, cancel);
-        if (settings.Json) WriteJson(new { fingerprint = settings.Fingerprint, trusted = false });
-        else Io.Out.WriteLine($"Ledger {settings.Fingerprint} is no longer trusted (imports already recorded keep what they said).");
-        return ExitCodes.Ok;
+        return Answer(settings, new { fingerprint = settings.Fingerprint, trusted = false },
+            $"Ledger {settings.Fingerprint} is no longer trusted (imports already recorded keep what they said).");
     }
 }

@@ -56,13 +56,11 @@ public sealed class SubmitCommand : LedgerCommand<SubmitCommand.Settings>
         {
             throw new LedgerCliException(ExitCodes.Interrupted, $"Stopped following study {id}; it goes on in the ledger (ledger status {id}).");
         }
-        if (settings.Json) WriteJson(study);
-        else
+        return Answer(settings, study, () =>
         {
             Io.Out.WriteLine($"Study {study.Name} {study.Status.ToString().ToLowerInvariant()}.");
             StudyText.WriteLaws(Io.OutConsole(), study);
-        }
-        return study.Status == StudyStatus.Completed ? ExitCodes.Ok : ExitCodes.NotGood;
+        }, study.Status == StudyStatus.Completed ? ExitCodes.Ok : ExitCodes.NotGood);
     }
 }
 
@@ -80,11 +78,9 @@ public sealed class CancelCommand : LedgerCommand<CancelCommand.Settings>
     {
         var id = await StudyIdAsync(client, settings.Study, cancel);
         var answer = await client.CancelStudyAsync(id, settings.Reason, cancel);
-        if (settings.Json) WriteJson(answer);
-        else if (answer["status"]?.GetValue<string>() is { } status && status != nameof(StudyStatus.Cancelled))
-            Io.Out.WriteLine($"Study {id} had already ended ({status.ToLowerInvariant()}): nothing to cancel.");
-        else Io.Out.WriteLine($"Study {id} is cancelled: its queued trials will not run, running ones stop at their next checkpoint.");
-        return ExitCodes.Ok;
+        return Answer(settings, answer, answer["status"]?.GetValue<string>() is { } status && status != nameof(StudyStatus.Cancelled)
+            ? $"Study {id} had already ended ({status.ToLowerInvariant()}): nothing to cancel."
+            : $"Study {id} is cancelled: its queued trials will not run, running ones stop at their next checkpoint.");
     }
 }
 
@@ -148,17 +144,14 @@ public sealed class ExtendCommand : LedgerCommand<ExtendCommand.Settings>
             settings.FixedRates switch { null => null, "none" => [], var rates => Doubles(rates) },
             settings.Reason);
         var answer = await client.ExtendStudyAsync(id, request, cancel);
-        if (settings.Json)
+        return Answer(settings, answer, () =>
         {
-            WriteJson(answer);
-            return ExitCodes.Ok;
-        }
-        var widths = answer["widths"]!.Deserialize<List<ScalingLedger.Contracts.ExtendedWidth>>(ScalingLedger.Contracts.LedgerJson.Api)!;
-        Io.Out.WriteLine($"Study {id} extended: {answer["trials"]} new trials (seeds {string.Join(", ", answer["seeds"]!.AsArray())}), " +
-                         $"{answer["predictions"]} predictions recorded before any of them runs.");
-        StudyText.WriteExtendedWidths(Io.OutConsole(), widths);
-        foreach (var note in answer["notes"]!.AsArray()) Io.Out.WriteLine(Printable.Text($"  {note}"));
-        return ExitCodes.Ok;
+            var widths = answer["widths"]!.Deserialize<List<ScalingLedger.Contracts.ExtendedWidth>>(ScalingLedger.Contracts.LedgerJson.Api)!;
+            Io.Out.WriteLine($"Study {id} extended: {answer["trials"]} new trials (seeds {string.Join(", ", answer["seeds"]!.AsArray())}), " +
+                             $"{answer["predictions"]} predictions recorded before any of them runs.");
+            StudyText.WriteExtendedWidths(Io.OutConsole(), widths);
+            foreach (var note in answer["notes"]!.AsArray()) Io.Out.WriteLine(Printable.Text($"  {note}"));
+        });
     }
 }
 
@@ -187,9 +180,7 @@ public sealed class ImportCommand : LedgerCommand<ImportCommand.Settings>
     {
         await using var csv = OpenRead(settings.File);
         var answer = await client.ImportStudyAsync(csv, settings.Name!, settings.Owner, cancel);
-        if (settings.Json) WriteJson(answer);
-        else Io.Out.WriteLine($"Study {settings.Name} imported: {answer["id"]}, {answer["runs"]} runs, fitted.");
-        return ExitCodes.Ok;
+        return Answer(settings, answer, $"Study {settings.Name} imported: {answer["id"]}, {answer["runs"]} runs, fitted.");
     }
 }
 
@@ -207,13 +198,11 @@ public sealed class ImportEventsCommand : LedgerCommand<ImportEventsCommand.Sett
     {
         await using var file = OpenRead(settings.File);
         var answer = await client.ImportStudyEventsAsync(file, cancel);
-        if (settings.Json) WriteJson(answer);
-        else
+        return Answer(settings, answer, () =>
         {
             Io.Out.WriteLine($"Study {answer["name"]} imported: {answer["id"]}, {answer["events"]} events" +
                              (answer["head"] is JsonObject head ? $"; its chain's head {head["version"]}:{head["hash"]} (ledger verify checks it)." : "."));
             if (answer["says"]?.GetValue<string>() is { } says) Io.Out.WriteLine(says);
-        }
-        return ExitCodes.Ok;
+        });
     }
 }
