@@ -135,6 +135,32 @@ public sealed class BoundedTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task a_body_of_the_wrong_shape_is_a_400_naming_its_field_on_every_endpoint_that_binds_one()
+    {
+        await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
+        using var client = app.CreateClient();
+        var id = await StudyApi.ImportAsync(client, "target");
+        foreach (var (path, body, field) in new[]
+                 {
+                     ($"/api/studies/{id}/grants", "{\"user\":5,\"permission\":\"manage\"}", "user"),
+                     ($"/api/studies/{id}/extend", "{\"widths\":\"wide\"}", "widths"),
+                     ($"/api/studies/{id}/coordinate-checks", "{\"widths\":[64],\"steps\":\"many\"}", "steps"),
+                     ("/api/tokens", "{\"subject\":[\"a\"],\"role\":\"reader\"}", "subject"),
+                     ("/api/trusted-ledgers", "{\"name\":{},\"publicKey\":\"k\"}", "name"),
+                 })
+        {
+            var response = await client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+            var text = await response.Content.ReadAsStringAsync();
+            response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, $"{path} {body}: {text}");
+            var problem = JsonNode.Parse(text)!;
+            // Parenthesised: a null-conditional chain would skip the assertion itself when "errors" is missing.
+            (problem["errors"]?[field]).ShouldNotBeNull($"{path} {body} names {field}: {text}");
+        }
+        (await StudyApi.GetArrayAsync(client, "/api/studies")).Count.ShouldBe(1, "nothing of a refused body was stored");
+        (await StudyApi.GetArrayAsync(client, "/api/tokens")).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task a_sign_in_that_names_a_return_address_with_a_control_character_goes_to_the_studies()
     {
         const string admin = "admin-secret-for-tests-0123456789";

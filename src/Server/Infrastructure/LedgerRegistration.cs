@@ -121,9 +121,10 @@ public static class LedgerRegistration
         });
 
         services.ConfigureHttpJsonOptions(o => LedgerJson.Configure(o.SerializerOptions));
-        // A request that cannot be bound (a route or query value of the wrong type) is a 400 in every environment, never an
-        // exception (ASP.NET Core throws in Development by default).
-        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+        // A request that cannot be bound (a body of the wrong shape, a route or query value of the wrong type) is thrown in
+        // every environment, so that BadRequestHandler answers it with a 400 naming what could not be read (not thrown, ASP.NET
+        // Core answers a bare 400 that names nothing).
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails();
         services.AddExceptionHandler<BadRequestHandler>();
         services.AddExceptionHandler<UnreadableEventHandler>();
