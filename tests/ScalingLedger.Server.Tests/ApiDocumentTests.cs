@@ -24,8 +24,8 @@ public sealed class ApiDocumentTests(PostgresFixture pg, ITestOutputHelper outpu
         operations.Count.ShouldBeGreaterThanOrEqualTo(18);
         foreach (var (where, operation) in operations)
         {
-            operation["operationId"]?.GetValue<string>().ShouldNotBeNullOrWhiteSpace($"{where} has no operation id");
-            operation["summary"]?.GetValue<string>().ShouldNotBeNullOrWhiteSpace($"{where} has no summary");
+            (operation["operationId"]?.GetValue<string>()).ShouldNotBeNullOrWhiteSpace($"{where} has no operation id");
+            (operation["summary"]?.GetValue<string>()).ShouldNotBeNullOrWhiteSpace($"{where} has no summary");
             var answers = operation["responses"]!.AsObject().Select(r => r.Key).ToList();
             answers.ShouldContain(code => code.StartsWith('2'), $"{where} documents no success answer");
             answers.ShouldContain(code => code.StartsWith('4'), $"{where} documents no 4xx answer");

@@ -51,7 +51,7 @@ public sealed class FixtureLedgerTests(PostgresFixture pg)
             var old = Fixture($"study-{name}.json");
             var now = await StudyApi.GetAsync(client, $"/api/studies/{id}");
             foreach (var field in new[] { "name", "owner", "spec", "source", "status", "definedAt", "endedAt", "cancelledBy", "coordinateChecks" })
-                now[field]?.ToJsonString().ShouldBe(old[field]?.ToJsonString(), $"{name}: {field}");
+                (now[field]?.ToJsonString()).ShouldBe(old[field]?.ToJsonString(), $"{name}: {field}");
             // Its events were recorded before the ledger chained them: verify says so, and any appended since are chained. A study
             // this version appended nothing to has no chain at all: nothing proves it, and it is never called intact.
             var verdict = await StudyApi.GetAsync(client, $"/api/studies/{id}/verify");
@@ -69,7 +69,7 @@ public sealed class FixtureLedgerTests(PostgresFixture pg)
                 foreach (var field in new[] { "trialId", "order", "width", "learningRate", "seed", "status", "attempt", "workerId", "codeVersion",
                              "datasetSha256", "startedAt", "endedAt", "checkpoints", "finalEvalLoss", "finalEvalAccuracy", "parameterCount",
                              "params", "tokens", "endedAtStep", "reason", "isTerminal" })
-                    b![field]?.ToJsonString().ShouldBe(a![field]?.ToJsonString(), $"{name}: trial {a["order"]} {field}");
+                    (b![field]?.ToJsonString()).ShouldBe(a![field]?.ToJsonString(), $"{name}: trial {a["order"]} {field}");
 
             // Every fit ever made, as it was recorded, evidence included (this version may add refits after them).
             var oldFits = Fixture($"fits-{name}.json").AsArray();
@@ -80,7 +80,7 @@ public sealed class FixtureLedgerTests(PostgresFixture pg)
                 b!["sequence"]!.GetValue<long>().ShouldBe(a!["sequence"]!.GetValue<long>());
                 foreach (var field in new[] { "fitId", "law", "key", "form", "parameters", "converged", "points", "evidenceTrialIds",
                              "evidenceSequence", "fitterVersion", "intervals", "predictions" })
-                    b["fit"]![field]?.ToJsonString().ShouldBe(a["fit"]![field]?.ToJsonString(), $"{name}: fit {a["sequence"]} {field}");
+                    (b["fit"]![field]?.ToJsonString()).ShouldBe(a["fit"]![field]?.ToJsonString(), $"{name}: fit {a["sequence"]} {field}");
             }
 
             // Every prediction it issued is still listed, and its audit re-derives its fit from its evidence.
@@ -92,7 +92,7 @@ public sealed class FixtureLedgerTests(PostgresFixture pg)
                 var predictionId = p!["issued"]!["predictionId"]!.GetValue<Guid>();
                 var listed = predictions.Single(q => q!["issued"]!["predictionId"]!.GetValue<Guid>() == predictionId)!;
                 listed["issued"]!.ToJsonString().ShouldBe(p["issued"]!.ToJsonString());
-                listed["resolution"]?.ToJsonString().ShouldBe(p["resolution"]?.ToJsonString());
+                (listed["resolution"]?.ToJsonString()).ShouldBe(p["resolution"]?.ToJsonString());
                 var audit = await StudyApi.GetAsync(client, $"/api/predictions/{predictionId}");
                 audit["verified"]!.GetValue<bool>().ShouldBeTrue($"{name}: prediction {predictionId}: {audit["differences"]!.ToJsonString()}");
                 audit["evidenceTrials"]!.AsArray().Count.ShouldBe(p["issued"]!["evidenceTrialIds"]!.AsArray().Count);
