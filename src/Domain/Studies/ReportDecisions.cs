@@ -81,9 +81,15 @@ public static class ReportDecisions
     /// <param name="run">The run the report names (its header); null from a trainer that names none, decided as the attempt that counts.</param>
     /// <param name="study">The study's summary, null when there is no such study.</param>
     /// <param name="trial">The trial the report is about, null when the study has no such trial.</param>
-    public static ReportDecision Decide(object report, Guid? run, StudySummaryView? study, TrialView? trial)
+    public static ReportDecision Decide(object report, Guid? run, StudySummaryView? study, TrialView? trial) =>
+        Screen(report) ?? DecideScreened(report, run, study, trial);
+
+    /// <summary>
+    /// <see cref="Decide"/> for a report <see cref="Screen"/> had nothing to say about: the Server screens a report before
+    /// it reads the state and takes the study's writer, and does not walk it a second time under the writer's lock.
+    /// </summary>
+    public static ReportDecision DecideScreened(object report, Guid? run, StudySummaryView? study, TrialView? trial)
     {
-        if (Screen(report) is { } screened) return screened;
         if (CheckOf(report) is not null) return ReportDecision.Refuse($"{report.GetType().Name} is about a coordinate check, not a trial");
         var standing = trial is null ? RunStanding.Counted : TrialRuns.Of(trial, run, report);
         if (standing == RunStanding.Early)

@@ -65,7 +65,6 @@ public static class LedgerRegistration
         var embeddedTrainer = ledger.EmbeddedTrainer ?? !useRabbit;
         var trainerConcurrency = Math.Max(1, ledger.TrainerConcurrency);
         if (embeddedTrainer) services.AddTrainerServices(config);
-        services.AddScoped<ReportIntake>();
         services.AddSingleton<KnownTrials>();
         services.AddSingleton<RunStarts>();
         services.AddHostedService<TrialRecovery>();
