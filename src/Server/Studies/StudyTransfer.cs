@@ -112,7 +112,7 @@ public static class StudyTransfer
         }, "application/json", $"study-{id}.events.json");
     }
 
-    public static async Task<IResult> Import(HttpRequest request, ClaimsPrincipal user, IDocumentStore store, LedgerKey key,
+    public static async Task<IResult> Import(HttpRequest request, ClaimsPrincipal user, IDocumentStore store, StudyWriter writer, LedgerKey key,
         TimeProvider clock, CancellationToken cancel)
     {
         if (request.ContentLength is > MaxImportBytes) return TooLarge();
@@ -207,7 +207,7 @@ public static class StudyTransfer
             return Refused("events", $"Study '{summary.Name}' is still running in the ledger it came from: its trials would train in two ledgers. " +
                 "Let it complete (or cancel it) there, then export it again.");
 
-        await using var session = store.LightweightSession();
+        await using var session = store.QuerySession();
         if (await session.Events.FetchStreamStateAsync(export.StudyId, cancel) is not null)
             return TypedResults.Problem($"Study {export.StudyId} ('{summary.Name}') is already in this ledger.", statusCode: StatusCodes.Status409Conflict,
                 title: "Already here.");
@@ -220,30 +220,16 @@ public static class StudyTransfer
         var now = clock.GetUtcNow();
         var record = new StudyEventsImported(export.StudyId, read.Count, importer, now, file.Sha256(), export.Format, export.ExportedAt,
             exportedHead, sequences, export.Origin?.Ledger, export.Origin?.PublicKey, export.Origin?.Signature, originName is not null, originName);
-        session.CorrelationId = export.StudyId.ToString();
-        var events = read.Select(r =>
+        // The import's record is this ledger's first event of the study, chained on from the exported head; the study's history
+        // goes on here from its last recorded sequence, whatever this ledger's positions.
+        var chain = new StudyChain
         {
-            var e = session.Events.BuildEvent(r.Data);
-            e.UserName = r.Stored.User;
-            e.Timestamp = r.Stored.Timestamp;
-            e.SetHeader(StudyChain.Header, r.Stored.Hash!);
-            // Where it was recorded: the sequences in its data (a fit's evidence, an observation) are that ledger's.
-            e.SetHeader(LedgerSequence.Header, r.Stored.Sequence!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            return e;
-        }).ToList();
-        var recorded = session.Events.BuildEvent(record);
-        recorded.UserName = importer;
-        // The import's record is this ledger's first event of the study, chained on from the exported head.
-        StudyChain.Extend(session, export.StudyId,
-            new StudyChain
-            {
-                Id = export.StudyId, ChainedFrom = head.ChainedFrom, Version = head.Version, Hash = head.Hash, SequencedFrom = head.SequencedFrom ?? 0,
-                // The study's history goes on here from its last recorded sequence, whatever this ledger's positions.
-                LastRecorded = read.Count > 0 ? read[^1].Stored.Sequence!.Value : 0,
-            },
-            read.Count, [recorded], now);
-        session.Events.StartStream(export.StudyId, [.. events.Cast<object>(), recorded]);
-        await session.SaveChangesAsync(cancel);
+            Id = export.StudyId, ChainedFrom = head.ChainedFrom, Version = head.Version, Hash = head.Hash, SequencedFrom = head.SequencedFrom ?? 0,
+            LastRecorded = read.Count > 0 ? read[^1].Stored.Sequence!.Value : 0,
+        };
+        await writer.StartMovedAsync(export.StudyId,
+            read.Select(r => new StudyWriter.MovedEvent(r.Data, r.Stored.User, r.Stored.Timestamp, r.Stored.Hash!, r.Stored.Sequence!.Value)).ToList(),
+            record, importer, chain, cancel);
         return TypedResults.Created($"/api/studies/{export.StudyId}", new ImportedEventsAnswer(export.StudyId, summary.Name, read.Count, export.Head,
             importer, export.Origin?.Ledger, record.OriginVerified, originName, ImportSeal.Of(record).Says()));
     }

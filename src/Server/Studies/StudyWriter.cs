@@ -6,7 +6,8 @@ using ScalingLedger.Web;
 namespace ScalingLedger.Server.Studies;
 
 /// <summary>
-/// The only writer of the ledger: every event of a study is appended here, then open pages are told. Decisions read the
+/// The only writer of the ledger: every event of a study is appended here (open pages learn of it from PostgreSQL's
+/// notification at commit, <see cref="LedgerNotifications"/>). Decisions read the
 /// state they need (documents, never the whole study) and are retried when the stream moved under them.
 /// </summary>
 public sealed class StudyWriter(IDocumentStore store, TimeProvider clock, ILogger<StudyWriter> log)
@@ -88,6 +89,38 @@ public sealed class StudyWriter(IDocumentStore store, TimeProvider clock, ILogge
         e.UserName = user;
         StudyChain.Extend(session, studyId, null, 0, [e], clock.GetUtcNow());
         session.Events.StartStream(studyId, e);
+        await session.SaveChangesAsync(cancel);
+    }
+
+    /// <summary>An event of a study moved from another ledger, as it was recorded there.</summary>
+    /// <param name="Sequence">The sequence it was recorded at there (its study's data speak that ledger's numbers).</param>
+    public sealed record MovedEvent(object Data, string? User, DateTimeOffset Timestamp, string Hash, long Sequence);
+
+    /// <summary>
+    /// Starts the stream of a study moved from another ledger (<see cref="StudyTransfer"/>, which checked it): its events as
+    /// they were recorded there, each with its user, time, hash and recorded sequence, and this ledger's
+    /// <paramref name="record"/> of the import by <paramref name="importer"/>, chained on from the exported head
+    /// (<paramref name="chain"/>), in one transaction. A study already here fails the start: nothing is appended.
+    /// </summary>
+    public async Task StartMovedAsync(Guid studyId, IReadOnlyList<MovedEvent> moved, object record, string importer, StudyChain chain,
+        CancellationToken cancel)
+    {
+        await using var session = store.LightweightSession();
+        session.LastModifiedBy = importer;
+        session.CorrelationId = studyId.ToString();
+        var events = moved.Select(m =>
+        {
+            var e = session.Events.BuildEvent(m.Data);
+            e.UserName = m.User;
+            e.Timestamp = m.Timestamp;
+            e.SetHeader(StudyChain.Header, m.Hash);
+            e.SetHeader(LedgerSequence.Header, m.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return e;
+        }).ToList();
+        var recorded = session.Events.BuildEvent(record);
+        recorded.UserName = importer;
+        StudyChain.Extend(session, studyId, chain, moved.Count, [recorded], clock.GetUtcNow());
+        session.Events.StartStream(studyId, [.. events.Cast<object>(), recorded]);
         await session.SaveChangesAsync(cancel);
     }
 
