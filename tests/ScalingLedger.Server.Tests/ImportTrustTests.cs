@@ -229,6 +229,29 @@ public sealed class ImportTrustTests(PostgresFixture pg)
         stored.ToJsonString().ShouldBe(replayed.ToJsonString());
     }
 
+    [Fact]
+    public async Task a_moved_event_recorded_without_a_user_keeps_none_and_its_chain_still_verifies()
+    {
+        await using var origin = await NewLedgerAsync(pg);
+        var source = origin.CreateClient();
+        var id = await StudyApi.ImportAsync(source, "userless");
+        await StudyApi.WaitForReactorsAsync(source, TimeSpan.FromSeconds(60));
+        // An event may be recorded without a user (an export says null, and the import takes it): the chain's hash covers it.
+        var export = await ExportAsync(source, id);
+        foreach (var e in export["events"]!.AsArray()) e!["user"] = null;
+        var userless = Rechain(export);
+
+        await using var target = await NewLedgerAsync(pg);
+        var client = target.CreateClient();
+        var imported = await ImportAsync(client, userless);
+        imported.Status.ShouldBe(HttpStatusCode.Created, imported.Body);
+        var verdict = await StudyApi.GetAsync(client, $"/api/studies/{id}/verify");
+        verdict["firstBroken"].ShouldBeNull(verdict.ToJsonString());
+        verdict["intact"]!.GetValue<bool>().ShouldBeTrue(verdict.ToJsonString());
+        var again = (await ExportAsync(client, id))["events"]!.AsArray();
+        again.Take(userless["events"]!.AsArray().Count).ShouldAllBe(e => e!["user"] == null, "no moved event took the importer's name");
+    }
+
     private static async Task<JsonObject> ExportAsync(HttpClient client, Guid id) =>
         JsonNode.Parse(await client.GetStringAsync($"/api/studies/{id}/export"))!.AsObject();
 

@@ -106,7 +106,7 @@ public sealed class StudyWriter(IDocumentStore store, TimeProvider clock, ILogge
         CancellationToken cancel)
     {
         await using var session = store.LightweightSession();
-        session.LastModifiedBy = importer;
+        // No session user: Marten would give it to every moved event recorded without one, and the chain's hash covers the user.
         session.CorrelationId = studyId.ToString();
         var events = moved.Select(m =>
         {
