@@ -152,6 +152,7 @@ public sealed class BoundedTests(PostgresFixture pg)
             var response = await client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
             var text = await response.Content.ReadAsStringAsync();
             response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, $"{path} {body}: {text}");
+            response.Headers.GetValues("X-Content-Type-Options").ShouldBe(["nosniff"], "an answer of the exception handler keeps the browser's boundary");
             var problem = JsonNode.Parse(text)!;
             // Parenthesised: a null-conditional chain would skip the assertion itself when "errors" is missing.
             (problem["errors"]?[field]).ShouldNotBeNull($"{path} {body} names {field}: {text}");

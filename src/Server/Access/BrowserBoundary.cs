@@ -23,11 +23,17 @@ public static class BrowserBoundary
     public static IApplicationBuilder UseBrowserBoundary(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         var ledger = context.RequestServices.GetRequiredService<IOptions<LedgerOptions>>().Value;
-        var headers = context.Response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        headers.XContentTypeOptions = "nosniff";
-        headers["Referrer-Policy"] = "same-origin";
-        headers.XFrameOptions = "DENY";
+        // As the response starts: the exception handler clears the headers of a response it answers (BadRequestHandler's 400
+        // and 413), and those keep them too.
+        context.Response.OnStarting(() =>
+        {
+            var headers = context.Response.Headers;
+            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "same-origin";
+            headers.XFrameOptions = "DENY";
+            return Task.CompletedTask;
+        });
 
         if (!ledger.AccessControl && context.Connection.RemoteIpAddress is { } remote && !IPAddress.IsLoopback(remote))
         {
