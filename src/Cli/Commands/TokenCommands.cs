@@ -25,8 +25,11 @@ public sealed class TokensCreateCommand : LedgerCommand<TokensCreateCommand.Sett
     protected override async Task<int> RunAsync(LedgerClient client, Settings settings, CancellationToken cancel)
     {
         var made = await client.CreateTokenAsync(settings.User!, settings.Role, cancel);
-        return Answer(settings, made,
-            $"Token {made["id"]} for {made["subject"]} ({made["role"]}). Its secret, shown this once:", made["token"]!.GetValue<string>());
+        return Answer(settings, made, () =>
+        {
+            Io.Out.WriteLine($"Token {made["id"]} for {made["subject"]} ({made["role"]}). Its secret, shown this once:");
+            Io.Out.WriteLine(made["token"]!.GetValue<string>());
+        });
     }
 }
 

@@ -13,10 +13,12 @@ public sealed class IdentityCommand : LedgerCommand<LedgerSettings>
     protected override async Task<int> RunAsync(LedgerClient client, LedgerSettings settings, CancellationToken cancel)
     {
         var identity = await client.GetLedgerIdentityAsync(cancel);
-        return Answer(settings, identity,
-            $"Ledger {identity["fingerprint"]} ({identity["algorithm"]}). Its public key, for the ledgers that import from it " +
-            "(ledger trust add NAME KEY there):",
-            identity["publicKey"]!.GetValue<string>());
+        return Answer(settings, identity, () =>
+        {
+            Io.Out.WriteLine($"Ledger {identity["fingerprint"]} ({identity["algorithm"]}). Its public key, for the ledgers that import from " +
+                             "it (ledger trust add NAME KEY there):");
+            Io.Out.WriteLine(identity["publicKey"]!.GetValue<string>());
+        });
     }
 }
 

@@ -78,9 +78,10 @@ public sealed class CancelCommand : LedgerCommand<CancelCommand.Settings>
     {
         var id = await StudyIdAsync(client, settings.Study, cancel);
         var answer = await client.CancelStudyAsync(id, settings.Reason, cancel);
-        return Answer(settings, answer, answer["status"]?.GetValue<string>() is { } status && status != nameof(StudyStatus.Cancelled)
-            ? $"Study {id} had already ended ({status.ToLowerInvariant()}): nothing to cancel."
-            : $"Study {id} is cancelled: its queued trials will not run, running ones stop at their next checkpoint.");
+        return Answer(settings, answer, () => Io.Out.WriteLine(
+            answer["status"]?.GetValue<string>() is { } status && status != nameof(StudyStatus.Cancelled)
+                ? $"Study {id} had already ended ({status.ToLowerInvariant()}): nothing to cancel."
+                : $"Study {id} is cancelled: its queued trials will not run, running ones stop at their next checkpoint."));
     }
 }
 
