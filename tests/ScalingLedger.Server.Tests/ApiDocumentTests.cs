@@ -50,7 +50,13 @@ public sealed class ApiDocumentTests(PostgresFixture pg, ITestOutputHelper outpu
         JsonNode Parameter(string operationId, string name) => operations.Single(o => o.Operation["operationId"]!.GetValue<string>() == operationId)
             .Operation["parameters"]?.AsArray().SingleOrDefault(p => p!["name"]!.GetValue<string>() == name)
             ?? throw new ShouldAssertException($"{operationId} does not declare its parameter {name}");
-        Parameter("getStudy", "asOf")["schema"]!["type"]!.ToString().ShouldBe("integer");
+        foreach (var (operation, name) in new[] { ("getStudy", "asOf"), ("listStudies", "offset"), ("listStudies", "limit"), ("listStudyEvents", "after"),
+                     ("listStudyEvents", "limit") })
+        {
+            Parameter(operation, name)["schema"]!["type"]!.ToString().ShouldBe("integer", $"{operation}'s {name}");
+            operations.Single(o => o.Operation["operationId"]!.GetValue<string>() == operation).Operation["parameters"]!.AsArray()
+                .Count(p => p!["name"]!.GetValue<string>() == name).ShouldBe(1, $"{operation} declares {name} once");
+        }
         Parameter("getStudy", "checkpoints")["schema"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()).ShouldBe(["all", "last", "none"]);
         Parameter("compareStudies", "ids")["required"]!.GetValue<bool>().ShouldBeTrue();
         Parameter("cancelStudy", "reason").ShouldNotBeNull();

@@ -75,6 +75,9 @@ public static class ApiDocument
         builder.AddOpenApiOperationTransformer((operation, _, _) =>
         {
             operation.Parameters ??= [];
+            // A handler that parses a value itself (to name a bad one) binds it as text: the document says what it takes.
+            foreach (var inferred in operation.Parameters.Where(p => p.Name == name && p.In == ParameterLocation.Query).ToList())
+                operation.Parameters.Remove(inferred);
             operation.Parameters.Add(new OpenApiParameter
             {
                 Name = name, In = ParameterLocation.Query, Required = required, Description = description,

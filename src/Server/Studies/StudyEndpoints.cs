@@ -31,6 +31,8 @@ public static class StudyEndpoints
             .WithSummary("Bring in a study exported from another ledger (admins): its events as they were, checked whole before anything is stored.");
         api.MapGet("/", ReadStudies.List)
             .WithName("listStudies").Produces<IReadOnlyList<StudySummary>>(StatusCodes.Status200OK).WithBadRequest()
+            .WithQuery("offset", JsonSchemaType.Integer, "How many studies to pass over, 0 or more (0 by default).")
+            .WithQuery("limit", JsonSchemaType.Integer, "How many studies a page holds, 1 to 1,000 (500 by default).")
             .WithSummary("The studies, newest first, with their status and trial counts: a page of ?limit= (500, at most 1,000) after " +
                          "?offset=; the next page in the Link header.");
         api.MapGet("/{id:guid}", ReadStudies.Get).WithName("getStudy").Produces<StudyView>(StatusCodes.Status200OK).WithBadRequest().WithNotFound().WithBusy()
@@ -38,6 +40,8 @@ public static class StudyEndpoints
             .WithQuery("checkpoints", JsonSchemaType.String, "Which loss checkpoints each trial carries (all by default).", false, "all", "last", "none")
             .WithSummary("A study's current state, or its state at a global event sequence (?asOf=); ?checkpoints=last|none leaves curves out.");
         api.MapGet("/{id:guid}/events", ReadStudies.Events).WithName("listStudyEvents")
+            .WithQuery("after", JsonSchemaType.Integer, "The events after this sequence of this ledger (its position), 0 or more (0 by default).")
+            .WithQuery("limit", JsonSchemaType.Integer, "How many events a page holds, 1 to 10,000 (10,000 by default).")
             .Produces<IReadOnlyList<ReadStudies.StoredEvent>>(StatusCodes.Status200OK).WithBadRequest().WithNotFound()
             .WithSummary("The study's events in sequence order, 10,000 at most per answer (?after=SEQUENCE&limit=N; the next page in the Link header).");
         api.MapGet("/{id:guid}/verify", ReadStudies.Verify).WithName("verifyStudy")
