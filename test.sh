@@ -29,8 +29,8 @@ long=$(find src tests benchmarks \( -name '*.cs' -o -name '*.razor' \) -not -pat
 [ -z "$long" ] || die "lines over 160 characters (wrap them):
 $long"
 
-say "Installing the API document's linter (Redocly, pinned in tools/openapi-lint; ApiDocumentTests runs it)"
-npm ci --prefix tools/openapi-lint --no-audit --no-fund --loglevel=error || die "npm could not install tools/openapi-lint"
+say "Installing the API document's tools (pinned in tools/openapi): Redocly's linter (ApiDocumentTests) and Prism's validating proxy (ContractTests)"
+npm ci --prefix tools/openapi --no-audit --no-fund --loglevel=error || die "npm could not install tools/openapi"
 
 say "Running every test"
 log=$(mktemp)

@@ -27,8 +27,8 @@ public static class ReportHeaders
 }
 
 /// <summary>
-/// The JSON of the HTTP API (web defaults, enums by name): the Server answers with it and the <c>ledger</c> command line
-/// reads with it, so the two cannot disagree on a field's spelling.
+/// The JSON of the HTTP API (web defaults, enums by name, numbers only as numbers): the Server answers with it and the
+/// <c>ledger</c> command line reads with it, so the two cannot disagree on a field's spelling.
 /// </summary>
 public static class LedgerJson
 {
@@ -39,6 +39,9 @@ public static class LedgerJson
         options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
         // A key given twice is ambiguous (which name did the sender mean?): such a body is refused, never read as its last.
         options.AllowDuplicateProperties = false;
+        // The web defaults also read a number written as text ("8"), and the API document then declares every number as
+        // "integer or string": a number is a number, both in what is read and in what the document says.
+        options.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         return options;
     }
 }

@@ -7,7 +7,7 @@ namespace ScalingLedger.Server.Tests;
 /// <summary>
 /// The API document (<c>/openapi/v1.json</c>) as a generated client or a reader meets it: every operation named (its id),
 /// summarised, with its problem answers and its security; and it passes the recommended rules of Redocly's linter
-/// (installed by ./test.sh into tools/openapi-lint) with no error.
+/// (installed by ./test.sh into tools/openapi) with no error.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ApiDocumentTests(PostgresFixture pg, ITestOutputHelper output)
@@ -43,8 +43,14 @@ public sealed class ApiDocumentTests(PostgresFixture pg, ITestOutputHelper outpu
                 body.ShouldNotBeNull($"{where} declares no request body");
                 answers.ShouldContain("413", $"{where} does not say a body past the limit is refused");
                 answers.ShouldContain("415", $"{where} does not say a body of another type is refused");
+                body.AsObject().Select(m => m.Value!["schema"]!["oneOf"]).ShouldAllBe(o => o == null, $"{where}'s body may be null");
             }
         }
+        // A number is a number: no schema says one may be sent or answered as text ("integer or string" with a pattern).
+        var textNumbers = Descendants(document).OfType<JsonObject>()
+            .Where(n => n["type"] is JsonArray types && types.Any(t => t!.ToString() == "string") && types.Any(t => t!.ToString() is "integer" or "number"))
+            .Select(n => n.GetPath()).ToList();
+        textNumbers.ShouldBeEmpty("numbers declared as integer or string");
         operations.Select(o => o.Operation["operationId"]!.GetValue<string>()).ShouldBeUnique();
         // The parameters a handler reads itself (to name a bad value) are declared, with their types.
         JsonNode Parameter(string operationId, string name) => operations.Single(o => o.Operation["operationId"]!.GetValue<string>() == operationId)
@@ -63,9 +69,9 @@ public sealed class ApiDocumentTests(PostgresFixture pg, ITestOutputHelper outpu
         document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>().ShouldBe("bearer");
         document["paths"]!["/health"]!["get"]!["security"]!.AsArray().ShouldBeEmpty("the health check answers anyone");
 
-        var tool = Path.Combine(SiteBrowserTests.RepositoryRoot(), "tools", "openapi-lint");
+        var tool = Path.Combine(SiteBrowserTests.RepositoryRoot(), "tools", "openapi");
         var redocly = Path.Combine(tool, "node_modules", ".bin", "redocly");
-        File.Exists(redocly).ShouldBeTrue($"the linter is not installed: run 'npm ci --prefix tools/openapi-lint' (./test.sh does)");
+        File.Exists(redocly).ShouldBeTrue($"the linter is not installed: run 'npm ci --prefix tools/openapi' (./test.sh does)");
         var file = Path.Combine(Path.GetTempPath(), $"openapi-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(file, json);
         try
@@ -87,4 +93,11 @@ public sealed class ApiDocumentTests(PostgresFixture pg, ITestOutputHelper outpu
             File.Delete(file);
         }
     }
+
+    private static IEnumerable<JsonNode> Descendants(JsonNode node) => node switch
+    {
+        JsonObject o => o.Select(p => p.Value).OfType<JsonNode>().SelectMany(Descendants).Prepend(o),
+        JsonArray a => a.OfType<JsonNode>().SelectMany(Descendants).Prepend(a),
+        _ => [node],
+    };
 }

@@ -46,8 +46,26 @@ public static class ApiDocument
             operation.Security = anonymous
                 ? []
                 : [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, context.Document)] = [] }];
+            RequireBody(operation);
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// A handler that names every missing field takes its body as nullable, so the document inferred <c>oneOf [null, X]</c>:
+    /// a client sends an X (a missing body is answered with the fields it lacks), so the body is declared as X, required.
+    /// </summary>
+    private static void RequireBody(OpenApiOperation operation)
+    {
+        if (operation.RequestBody is not OpenApiRequestBody declared) return;
+        foreach (var media in declared.Content?.Values ?? [])
+        {
+            if (media.Schema is not OpenApiSchema { OneOf: { Count: 2 } either }) continue;
+            var bodies = either.Where(s => s is not OpenApiSchema { Type: JsonSchemaType.Null }).ToList();
+            if (bodies.Count != 1) continue;
+            media.Schema = bodies[0];
+            declared.Required = true;
+        }
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace ScalingLedger.Server.Studies;
 /// </summary>
 public static class CancelStudy
 {
-    public sealed record CancelRequest(string? Reason);
+    public sealed record CancelRequest(string? Reason = null);
 
     /// <summary>The study's status after the cancel (a study that had ended already keeps its own).</summary>
     public sealed record CancelAnswer(Guid Id, StudyStatus Status);

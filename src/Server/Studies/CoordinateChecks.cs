@@ -17,7 +17,8 @@ public static class CoordinateChecks
     public sealed record CheckQueuedAnswer(Guid CheckId, IReadOnlyList<int> Widths, double LearningRate, int Steps);
 
     /// <summary>Optional settings of a coordinate check; defaults come from the study's spec.</summary>
-    public sealed record CoordinateCheckRequest(IReadOnlyList<int>? Widths, double? LearningRate, int? Steps, int? BatchSize);
+    public sealed record CoordinateCheckRequest(
+        IReadOnlyList<int>? Widths = null, double? LearningRate = null, int? Steps = null, int? BatchSize = null);
 
     /// <summary>The trainers' command of a requested check (the reconciler sends it: <see cref="TrialReconciler"/>).</summary>
     public static RunCoordinateCheck CommandFor(StudySummaryView study, CoordinateCheckRequested request)
