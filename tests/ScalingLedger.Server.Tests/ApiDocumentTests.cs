@@ -66,6 +66,13 @@ public sealed class ApiDocumentTests(PostgresFixture pg, ITestOutputHelper outpu
         Parameter("getStudy", "checkpoints")["schema"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()).ShouldBe(["all", "last", "none"]);
         Parameter("compareStudies", "ids")["required"]!.GetValue<bool>().ShouldBeTrue();
         Parameter("cancelStudy", "reason").ShouldNotBeNull();
+        // A body whose every setting has a default may be left out; one whose fields are named when missing is required.
+        bool Required(string operationId) => operations.Single(o => o.Operation["operationId"]!.GetValue<string>() == operationId)
+            .Operation["requestBody"]?["required"]?.GetValue<bool>() ?? false;
+        Required("requestCoordinateCheck").ShouldBeFalse();
+        Required("cancelStudy").ShouldBeFalse();
+        foreach (var operation in new[] { "extendStudy", "grantStudyAccess", "createToken", "trustLedger", "defineStudy" })
+            Required(operation).ShouldBeTrue($"{operation}'s body");
         document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>().ShouldBe("bearer");
         document["paths"]!["/health"]!["get"]!["security"]!.AsArray().ShouldBeEmpty("the health check answers anyone");
 

@@ -145,6 +145,9 @@ public sealed class BoundedTests(PostgresFixture pg)
                      ($"/api/studies/{id}/grants", "{\"user\":5,\"permission\":\"manage\"}", "user"),
                      ($"/api/studies/{id}/extend", "{\"widths\":\"wide\"}", "widths"),
                      ($"/api/studies/{id}/coordinate-checks", "{\"widths\":[64],\"steps\":\"many\"}", "steps"),
+                     // A number is a number: "100" in quotes is text (LedgerJson reads numbers strictly), as the document says.
+                     ($"/api/studies/{id}/coordinate-checks", "{\"widths\":[64],\"steps\":\"100\"}", "steps"),
+                     ("/api/studies", "{\"name\":\"n\",\"steps\":\"100\"}", "steps"),
                      ("/api/tokens", "{\"subject\":[\"a\"],\"role\":\"reader\"}", "subject"),
                      ("/api/trusted-ledgers", "{\"name\":{},\"publicKey\":\"k\"}", "name"),
                  })

@@ -26,12 +26,27 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
     [Fact]
     public async Task every_operation_answers_only_what_the_document_describes_through_a_validating_proxy()
     {
+        // Bounded: a stalled trainer or proxy fails the test instead of hanging it.
+        using var bounded = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        var work = Directory.CreateTempSubdirectory("contract-").FullName;
+        try
+        {
+            await ExerciseEveryOperationAsync(work, bounded.Token);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private async Task ExerciseEveryOperationAsync(string work, CancellationToken cancel)
+    {
         await using var app = await pg.NewLedgerAsync(("Ledger:AccessControl", "true"), ("Ledger:AdminToken", Admin));
         var upstream = app.StartOnKestrel().TrimEnd('/');
         using var direct = new HttpClient();
         direct.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Admin);
-        var document = await direct.GetStringAsync($"{upstream}/openapi/v1.json");
-        await using var prism = await Prism.StartAsync(document, upstream, output);
+        var document = await direct.GetStringAsync($"{upstream}/openapi/v1.json", cancel);
+        await using var prism = await Prism.StartAsync(document, work, upstream, output);
         var seen = new Seen();
         using var http = new HttpClient(new Recording(seen, new SocketsHttpHandler())) { BaseAddress = new Uri(prism.Url) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Admin);
@@ -44,15 +59,15 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
                 Out = stdout, Err = stderr, Interactive = false, Handler = new Recording(seen, new SocketsHttpHandler()),
                 PollEvery = TimeSpan.FromMilliseconds(300), Environment = _ => null, OpenStandardOutput = () => new MemoryStream(),
             };
-            var exit = await LedgerCli.RunAsync([.. args, "--url", prism.Url, "--token", Admin], context);
+            var exit = await LedgerCli.RunAsync([.. args, "--url", prism.Url, "--token", Admin], context, cancel);
             output.WriteLine($"ledger {string.Join(' ', args)}: exit {exit}\n{stderr}\n{stdout}".Trim());
             return new Cli(exit, stdout.ToString(), stderr.ToString());
         }
 
         async Task<JsonNode?> Call(HttpMethod method, string path, HttpContent? body, params HttpStatusCode[] expected)
         {
-            using var response = await http.SendAsync(new HttpRequestMessage(method, path) { Content = body });
-            var text = await response.Content.ReadAsStringAsync();
+            using var response = await http.SendAsync(new HttpRequestMessage(method, path) { Content = body }, cancel);
+            var text = await response.Content.ReadAsStringAsync(cancel);
             output.WriteLine($"{method} {path}: {(int)response.StatusCode}");
             response.StatusCode.ShouldBeOneOf(expected, $"{method} {path}: {text}");
             return text.Length > 0 && response.Content.Headers.ContentType?.MediaType?.EndsWith("json", StringComparison.Ordinal) == true
@@ -60,18 +75,18 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
         }
 
         // A study trained for real, followed to its end by the command line: define, wait, status, list, report, verify.
-        var spec = Path.Combine(Path.GetTempPath(), $"contract-spec-{Guid.NewGuid():N}.json");
+        var spec = Path.Combine(work, "spec.json");
         // Rates that bracket each width's best, and two seeds: the optimal-LR law fits, and the study can be extended.
         var tiny = StudyApi.TinySpec("contract", widths: [2, 3, 4, 5], rates: [0.0003, 0.003, 0.03, 0.3], steps: 20);
         tiny["seeds"] = new JsonArray(0, 1);
-        await File.WriteAllTextAsync(spec, tiny.ToJsonString());
+        await File.WriteAllTextAsync(spec, tiny.ToJsonString(), cancel);
         var submitted = await Ledger("submit", spec, "--wait");
         submitted.Exit.ShouldBe(ExitCodes.Ok, submitted.Err);
         (await Ledger("studies")).Exit.ShouldBe(ExitCodes.Ok);
         (await Ledger("status", "contract")).Exit.ShouldBe(ExitCodes.Ok);
         (await Ledger("status", "contract", "--json")).Exit.ShouldBe(ExitCodes.Ok);
         (await Ledger("verify", "contract")).Exit.ShouldBe(ExitCodes.Ok);
-        var reportDir = Path.Combine(Path.GetTempPath(), $"contract-report-{Guid.NewGuid():N}");
+        var reportDir = Path.Combine(work, "report");
         (await Ledger("report", "contract", "--out", reportDir)).Exit.ShouldBe(ExitCodes.Ok);
         var study = (await Call(HttpMethod.Get, "/api/studies?limit=5", null, HttpStatusCode.OK))!.AsArray().Single()!;
         var id = study["id"]!.GetValue<Guid>();
@@ -92,22 +107,23 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
         await Call(HttpMethod.Post, $"/api/studies/{id}/grants", JsonContent.Create(new { user = "rita", permission = "manage" }), HttpStatusCode.OK);
         await Call(HttpMethod.Post, $"/api/studies/{id}/coordinate-checks", JsonContent.Create(new { widths = new[] { 2, 4 }, steps = 2 }),
             HttpStatusCode.Accepted);
+        await Call(HttpMethod.Post, $"/api/studies/{id}/coordinate-checks", null, HttpStatusCode.Accepted); // its settings have defaults
         await Call(HttpMethod.Get, $"/api/studies/{id}/coordinate-checks", null, HttpStatusCode.OK);
         var extended = await Ledger("extend", "contract", "--widths", "8", "--reason", "one doubling on");
         extended.Exit.ShouldBe(ExitCodes.Ok, extended.Err);
         var second = StudyApi.TinySpec("contract-cancelled", widths: [2, 3], rates: [0.01], steps: 2_000);
-        await File.WriteAllTextAsync(spec, second.ToJsonString());
+        await File.WriteAllTextAsync(spec, second.ToJsonString(), cancel);
         (await Ledger("submit", spec)).Exit.ShouldBe(ExitCodes.Ok);
         (await Ledger("cancel", "contract-cancelled", "--reason", "enough")).Exit.ShouldBe(ExitCodes.Ok);
 
         // Moving studies: runs from elsewhere as CSV, and a study exported by another ledger, with the exports this one makes.
-        var csv = Path.Combine(Path.GetTempPath(), $"contract-runs-{Guid.NewGuid():N}.csv");
-        await File.WriteAllTextAsync(csv, "width,learningRate,loss\n64,0.001,1.0\n128,0.001,0.9\n256,0.001,0.85\n512,0.001,0.82\n");
+        var csv = Path.Combine(work, "runs.csv");
+        await File.WriteAllTextAsync(csv, "width,learningRate,loss\n64,0.001,1.0\n128,0.001,0.9\n256,0.001,0.85\n512,0.001,0.82\n", cancel);
         (await Ledger("import", csv, "--name", "contract-runs")).Exit.ShouldBe(ExitCodes.Ok);
         var runs = (await Call(HttpMethod.Get, "/api/studies", null, HttpStatusCode.OK))!.AsArray().Single(s => s!["name"]!.ToString() == "contract-runs")!;
         await Call(HttpMethod.Get, $"/api/compare?ids={id},{runs["id"]}", null, HttpStatusCode.OK);
         await Call(HttpMethod.Post, $"/api/studies/{runs["id"]}/coordinate-checks", JsonContent.Create(new { }), HttpStatusCode.Conflict);
-        var events = Path.Combine(Path.GetTempPath(), $"contract-events-{Guid.NewGuid():N}.json");
+        var events = Path.Combine(work, "events.json");
         (await Ledger("export", "contract", "--format", "events", "--out", events)).Exit.ShouldBe(ExitCodes.Ok);
         (await Ledger("export", "contract", "--format", "csv")).Exit.ShouldBe(ExitCodes.Ok);
         await using (var elsewhere = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false")))
@@ -115,10 +131,10 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
             var client = elsewhere.CreateClient();
             var moved = await StudyApi.ImportAsync(client, "moved");
             await StudyApi.WaitForReactorsAsync(client, TimeSpan.FromMinutes(1));
-            await File.WriteAllBytesAsync(events, await client.GetByteArrayAsync($"/api/studies/{moved}/export"));
+            await File.WriteAllBytesAsync(events, await client.GetByteArrayAsync($"/api/studies/{moved}/export", cancel), cancel);
             var identity = await Ledger("identity", "--json");
             identity.Exit.ShouldBe(ExitCodes.Ok);
-            var key = JsonNode.Parse(await client.GetStringAsync("/api/ledger"))!["publicKey"]!.GetValue<string>();
+            var key = JsonNode.Parse(await client.GetStringAsync("/api/ledger", cancel))!["publicKey"]!.GetValue<string>();
             (await Ledger("trust", "add", "elsewhere", key)).Exit.ShouldBe(ExitCodes.Ok);
             (await Ledger("trust", "list")).Exit.ShouldBe(ExitCodes.Ok);
             (await Ledger("import-events", events)).Exit.ShouldBe(ExitCodes.Ok);
@@ -193,25 +209,24 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
     {
         private readonly Process process;
         private readonly StringBuilder log = new();
-        private readonly string file;
 
         public string Url { get; }
         public string Log { get { lock (log) return log.ToString(); } }
 
-        private Prism(Process process, string file, string url) => (this.process, this.file, Url) = (process, file, url);
+        private Prism(Process process, string url) => (this.process, Url) = (process, url);
 
-        public static async Task<Prism> StartAsync(string document, string upstream, ITestOutputHelper output)
+        public static async Task<Prism> StartAsync(string document, string work, string upstream, ITestOutputHelper output)
         {
             var tool = Path.Combine(SiteBrowserTests.RepositoryRoot(), "tools", "openapi");
             var prism = Path.Combine(tool, "node_modules", ".bin", "prism");
             File.Exists(prism).ShouldBeTrue("Prism is not installed: run 'npm ci --prefix tools/openapi' (./test.sh does)");
-            var file = Path.Combine(Path.GetTempPath(), $"openapi-{Guid.NewGuid():N}.json");
+            var file = Path.Combine(work, "openapi.json");
             await File.WriteAllTextAsync(file, document);
             var port = FreePort();
             var psi = new ProcessStartInfo(prism) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = tool };
             foreach (var a in new[] { "proxy", file, upstream, "--errors", "--host", "127.0.0.1", "--port", port.ToString() }) psi.ArgumentList.Add(a);
             var process = Process.Start(psi)!;
-            var started = new Prism(process, file, $"http://127.0.0.1:{port}");
+            var started = new Prism(process, $"http://127.0.0.1:{port}");
             var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             void Read(string? line)
             {
@@ -244,9 +259,8 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
         {
             try { process.Kill(entireProcessTree: true); }
             catch (InvalidOperationException) { }
-            await process.WaitForExitAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             process.Dispose();
-            File.Delete(file);
         }
     }
 }

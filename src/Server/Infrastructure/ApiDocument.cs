@@ -46,16 +46,17 @@ public static class ApiDocument
             operation.Security = anonymous
                 ? []
                 : [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, context.Document)] = [] }];
-            RequireBody(operation);
+            RequireBody(operation, optional: context.Description.ActionDescriptor.EndpointMetadata.OfType<OptionalBody>().Any());
             return Task.CompletedTask;
         });
     }
 
     /// <summary>
     /// A handler that names every missing field takes its body as nullable, so the document inferred <c>oneOf [null, X]</c>:
-    /// a client sends an X (a missing body is answered with the fields it lacks), so the body is declared as X, required.
+    /// a client sends an X (a missing body is answered with the fields it lacks), so the body is declared as X, required
+    /// unless the endpoint says it may be left out (<see cref="WithOptionalBody"/>).
     /// </summary>
-    private static void RequireBody(OpenApiOperation operation)
+    private static void RequireBody(OpenApiOperation operation, bool optional)
     {
         if (operation.RequestBody is not OpenApiRequestBody declared) return;
         foreach (var media in declared.Content?.Values ?? [])
@@ -64,9 +65,16 @@ public static class ApiDocument
             var bodies = either.Where(s => s is not OpenApiSchema { Type: JsonSchemaType.Null }).ToList();
             if (bodies.Count != 1) continue;
             media.Schema = bodies[0];
-            declared.Required = true;
+            declared.Required = !optional;
         }
     }
+
+    /// <summary>The endpoint's body may be left out: each of its settings has a default.</summary>
+    public sealed class OptionalBody;
+
+    /// <summary>Says the endpoint's body may be left out (each of its settings has a default); the document declares it optional.</summary>
+    public static TBuilder WithOptionalBody<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new OptionalBody());
 
     /// <summary>
     /// Declares the body of an endpoint whose handler reads the request itself (to name every bad field, or to stream it):

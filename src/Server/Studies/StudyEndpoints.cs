@@ -69,7 +69,7 @@ public static class StudyEndpoints
             .WithSummary("Let a user manage the study, or take it back: {\"user\": \"...\", \"permission\": \"manage\" | \"none\"}.");
         api.MapPost("/{id:guid}/coordinate-checks", CoordinateChecks.Request).RequireAuthorization(LedgerPolicies.Write).Accepting(Json)
             .WithName("requestCoordinateCheck").Produces<CoordinateChecks.CheckQueuedAnswer>(StatusCodes.Status202Accepted).WithBadRequest()
-            .WithNotFound().ProducesProblem(StatusCodes.Status409Conflict)
+            .WithNotFound().ProducesProblem(StatusCodes.Status409Conflict).WithOptionalBody()
             .WithSummary("Queue a coordinate check of the study's model (mean |activation| per layer over the first steps, per width).");
         api.MapGet("/{id:guid}/coordinate-checks", ReadStudies.CoordinateChecks)
             .WithName("listCoordinateChecks").Produces<IReadOnlyList<Contracts.CoordinateCheckRecorded>>(StatusCodes.Status200OK).WithNotFound()
