@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain;
+using ScalingLedger.Domain.Claims;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Trainer.Training;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 

@@ -1,3 +1,4 @@
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Web;
@@ -12,7 +13,7 @@ public sealed record PredictionAuditView(
     bool Verified,
     IReadOnlyList<string> Differences,
     string StudyName,
-    ScalingLedger.Domain.Laws.FitCredibility Credibility,
+    ScalingLedger.Domain.Claims.FitCredibility Credibility,
     string? VerificationNote = null);
 
 public sealed record EvidenceTrialView(Guid TrialId, int Width, double LearningRate, int Seed, TrialStatus Status, double? FinalEvalLoss, double? Params,

@@ -1,5 +1,5 @@
 using System.Globalization;
-using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Fitting;
 
 namespace ScalingLedger.Domain.Tests;
 
@@ -12,7 +12,7 @@ public class ChinchillaTests
     /// <see cref="the_coarse_grid_optimum_is_no_worse_than_refining_the_published_estimates"/> checks it independently.
     /// </summary>
     private static readonly IReadOnlyList<double[]> CoarseGrid =
-        ChinchillaLaw.Grid([0, 0.5, 1, 1.5, 2], [0, 0.5, 1, 1.5, 2], [-1, 0, 1], [0, 10, 20], [0, 10, 20]);
+        ChinchillaFitter.Grid([0, 0.5, 1, 1.5, 2], [0, 0.5, 1, 1.5, 2], [-1, 0, 1], [0, 10, 20], [0, 10, 20]);
 
     /// <summary>Besiroglu et al. 2024 (arXiv 2404.10102), their table of estimates (standard errors).</summary>
     private const double PublishedE = 1.8172, PublishedA = 482.01, PublishedB = 2085.43, PublishedAlpha = 0.3478, PublishedBeta = 0.3658;
@@ -37,7 +37,7 @@ public class ChinchillaTests
     public void replicates_the_epoch_ai_estimates_on_the_chinchilla_data()
     {
         var (n, d, l) = EpochData();
-        var fit = ChinchillaLaw.Fit(n, d, l, new ChinchillaOptions(CoarseGrid, new BootstrapOptions(1000)));
+        var fit = ChinchillaFitter.Fit(n, d, l, new ChinchillaOptions(CoarseGrid, new BootstrapOptions(1000)));
         fit.Converged.ShouldBeTrue();
         // Tolerances: the exponents within 0.01 (half the published standard error of 0.02); E within 0.02 (the
         // published SE is 0.03); A and B within 10%, far inside their published SEs (124.58 on 482, i.e. 26%, and
@@ -72,9 +72,9 @@ public class ChinchillaTests
     {
         var (n, d, l) = EpochData();
         var none = new BootstrapOptions(0);
-        var grid = ChinchillaLaw.Fit(n, d, l, new ChinchillaOptions(CoarseGrid, none));
+        var grid = ChinchillaFitter.Fit(n, d, l, new ChinchillaOptions(CoarseGrid, none));
         double[] published = [Math.Log(PublishedA), Math.Log(PublishedB), PublishedAlpha, PublishedBeta, Math.Log(PublishedE)];
-        var fromPublished = ChinchillaLaw.Fit(n, d, l, new ChinchillaOptions([published], none));
+        var fromPublished = ChinchillaFitter.Fit(n, d, l, new ChinchillaOptions([published], none));
         fromPublished.Converged.ShouldBeTrue();
         grid.Objective.ShouldBeLessThanOrEqualTo(fromPublished.Objective + 1e-9);
     }
@@ -85,7 +85,7 @@ public class ChinchillaTests
         // Hoffmann et al.'s published law on an 8 x 8 grid of N in [1e7, 1e10] and D in [1e9, 1e12]. Exact data make the
         // objective zero at the truth; the stopping rule leaves parameters within ~1e-6, so 1e-4 relative is safe.
         var (n, d, l) = Synthetic(1.69, 406.4, 410.7, 0.34, 0.28, noise: 0);
-        var fit = ChinchillaLaw.Fit(n, d, l, new ChinchillaOptions(CoarseGrid, new BootstrapOptions(0)));
+        var fit = ChinchillaFitter.Fit(n, d, l, new ChinchillaOptions(CoarseGrid, new BootstrapOptions(0)));
         fit.Converged.ShouldBeTrue();
         fit.E.ShouldBe(1.69, 1.69e-4);
         fit.A.ShouldBe(406.4, 406.4e-4);
@@ -101,14 +101,14 @@ public class ChinchillaTests
         // +-0.5% deterministic noise on 64 runs: the exponents move by a few thousandths (about 0.003 here);
         // 0.02 is the tolerance, and E within 3%.
         var (n, d, l) = Synthetic(1.69, 406.4, 410.7, 0.34, 0.28, noise: 0.005);
-        var fit = ChinchillaLaw.Fit(n, d, l, new ChinchillaOptions(CoarseGrid, new BootstrapOptions(200),
+        var fit = ChinchillaFitter.Fit(n, d, l, new ChinchillaOptions(CoarseGrid, new BootstrapOptions(200),
             PredictAt: [(7e10, 1.4e12)]));
         fit.Converged.ShouldBeTrue();
         fit.Alpha.ShouldBe(0.34, 0.02);
         fit.Beta.ShouldBe(0.28, 0.02);
         fit.E.ShouldBe(1.69, 0.03 * 1.69);
         // Chinchilla itself (70B parameters, 1.4T tokens): the prediction and its interval bracket the true law's value.
-        var truth = ChinchillaLaw.Evaluate(1.69, 406.4, 410.7, 0.34, 0.28, 7e10, 1.4e12);
+        var truth = ChinchillaFitter.Evaluate(1.69, 406.4, 410.7, 0.34, 0.28, 7e10, 1.4e12);
         var prediction = fit.Predictions.Single();
         prediction.Value.ShouldBe(truth, 0.02);
         prediction.Lower!.Value.ShouldBeLessThan(prediction.Upper!.Value);
@@ -118,10 +118,10 @@ public class ChinchillaTests
     public void permuting_runs_changes_nothing_bit_for_bit()
     {
         var (n, d, l) = Synthetic(1.69, 406.4, 410.7, 0.34, 0.28, noise: 0.005);
-        var options = new ChinchillaOptions(ChinchillaLaw.Grid([0.5], [0.5], [0, 1], [5, 10], [5, 10]), new BootstrapOptions(50));
+        var options = new ChinchillaOptions(ChinchillaFitter.Grid([0.5], [0.5], [0, 1], [5, 10], [5, 10]), new BootstrapOptions(50));
         var order = Enumerable.Range(0, n.Length).Reverse().ToArray();
-        var a = ChinchillaLaw.Fit(n, d, l, options);
-        var b = ChinchillaLaw.Fit(order.Select(i => n[i]).ToArray(), order.Select(i => d[i]).ToArray(), order.Select(i => l[i]).ToArray(), options);
+        var a = ChinchillaFitter.Fit(n, d, l, options);
+        var b = ChinchillaFitter.Fit(order.Select(i => n[i]).ToArray(), order.Select(i => d[i]).ToArray(), order.Select(i => l[i]).ToArray(), options);
         b.Parameters.ShouldBe(a.Parameters);
         b.Intervals.ShouldBe(a.Intervals);
     }
@@ -129,7 +129,7 @@ public class ChinchillaTests
     [Fact]
     public void too_few_runs_are_reported_not_fitted()
     {
-        var fit = ChinchillaLaw.Fit([1e8, 1e9, 1e10], [1e10, 1e11, 1e12], [3, 2.5, 2.2]);
+        var fit = ChinchillaFitter.Fit([1e8, 1e9, 1e10], [1e10, 1e11, 1e12], [3, 2.5, 2.2]);
         fit.Converged.ShouldBeFalse();
         fit.Message!.ShouldContain("at least 6");
     }
@@ -139,6 +139,6 @@ public class ChinchillaTests
         var runs = (from i in Enumerable.Range(0, 8) from j in Enumerable.Range(0, 8)
                     select (N: Math.Pow(10, 7 + i * 3.0 / 7), D: Math.Pow(10, 9 + j * 3.0 / 7), K: i * 8 + j)).ToList();
         return (runs.Select(r => r.N).ToArray(), runs.Select(r => r.D).ToArray(),
-            runs.Select(r => ChinchillaLaw.Evaluate(e, a, b, alpha, beta, r.N, r.D) * (1 + noise * Math.Sin(1.7 * r.K))).ToArray());
+            runs.Select(r => ChinchillaFitter.Evaluate(e, a, b, alpha, beta, r.N, r.D) * (1 + noise * Math.Sin(1.7 * r.K))).ToArray());
     }
 }

@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using CsCheck;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
@@ -15,7 +17,7 @@ public class FitCredibilityTests
     /// converged, and a prediction at 2048 on the law with a 2% interval. Each test changes one thing.
     /// </summary>
     internal static LawFitted Good(string law = FixedLrPowerLaw.LawName) => new(
-        Guid.NewGuid(), Guid.NewGuid(), law, law == FixedLrPowerLaw.LawName ? "lr=0.001" : "all", PowerLaw.Form,
+        Guid.NewGuid(), Guid.NewGuid(), law, law == FixedLrPowerLaw.LawName ? "lr=0.001" : "all", PowerLawFitter.Form,
         new Dictionary<string, double> { ["E"] = MetzLike.E, ["A"] = MetzLike.A, ["alpha"] = MetzLike.Alpha, ["learningRate"] = 0.001 },
         true, null, 0.998, Widths.Select(w => new FitPoint(w, MetzLike.Frontier(w))).ToList(), [Guid.NewGuid()], 10,
         "huber-lbfgs+bootstrap-seeds", LawEngine.FitterVersion, StudyTestKit.Now,
@@ -165,7 +167,7 @@ public class FitCredibilityTests
     /// <summary>A Chinchilla fit like the replication's: Hoffmann et al.'s law, intervals about the published SEs.</summary>
     private static LawFitted ChinchillaLike() => Good(ChinchillaStudyLaw.LawName) with
     {
-        Form = ChinchillaLaw.Form,
+        Form = ChinchillaFitter.Form,
         Parameters = new Dictionary<string, double> { ["E"] = 1.82, ["A"] = 482, ["B"] = 2085, ["alpha"] = 0.348, ["beta"] = 0.366 },
         RSquared = 0.95,
         Points = [new FitPoint(1e8, 3.2, 1e10), new FitPoint(1e9, 2.6, 1e11), new FitPoint(1e10, 2.2, 1e12)],

@@ -1,4 +1,6 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
@@ -13,7 +15,7 @@ public class LawTests
     {
         // Metz's naive law: loss(h) = 7.0 - 0.275 ln h. Exact data: recovery to rounding error.
         var y = Widths.Select(h => 7.0 - 0.275 * Math.Log(h)).ToArray();
-        var fit = LinearLaw.FitLogX(Widths, y)!;
+        var fit = LineFitter.FitLogX(Widths, y)!;
         fit.Intercept.ShouldBe(7.0, 1e-9);
         fit.Slope.ShouldBe(-0.275, 1e-9);
         fit.RSquared.ShouldBe(1.0, 1e-12);
@@ -26,20 +28,20 @@ public class LawTests
         // 0.01 * sum|x - mean| / sum (x - mean)^2, about 0.004 here; 0.005 is the tolerance.
         var noise = new[] { 0.01, -0.01, 0.005, -0.005, 0.0, 0.01, -0.01, 0.005, -0.005 };
         var y = Widths.Select((h, i) => 7.0 - 0.275 * Math.Log(h) + noise[i]).ToArray();
-        var fit = LinearLaw.FitLogX(Widths, y)!;
+        var fit = LineFitter.FitLogX(Widths, y)!;
         fit.Slope.ShouldBe(-0.275, 0.005);
         fit.RSquared.ShouldBeGreaterThan(0.99);
     }
 
     [Fact]
     public void log_linear_needs_two_distinct_widths() =>
-        LinearLaw.FitLogX([64, 64], [0.5, 0.4]).ShouldBeNull();
+        LineFitter.FitLogX([64, 64], [0.5, 0.4]).ShouldBeNull();
 
     [Fact]
     public void log_log_recovers_a_power_law()
     {
         var y = Widths.Select(h => Math.Exp(-3) * Math.Pow(h, -0.5)).ToArray();
-        var fit = LinearLaw.FitLogLog(Widths, y)!;
+        var fit = LineFitter.FitLogLog(Widths, y)!;
         fit.Intercept.ShouldBe(-3, 1e-9);
         fit.Slope.ShouldBe(-0.5, 1e-9);
     }
@@ -49,8 +51,8 @@ public class LawTests
     {
         var y = Widths.Select((h, i) => 3 - 0.1 * Math.Log(h) + (i % 3) * 0.01).ToArray();
         var order = new[] { 4, 0, 8, 2, 6, 1, 7, 3, 5 };
-        var a = LinearLaw.FitLogX(Widths, y)!;
-        var b = LinearLaw.FitLogX(order.Select(i => Widths[i]).ToArray(), order.Select(i => y[i]).ToArray())!;
+        var a = LineFitter.FitLogX(Widths, y)!;
+        var b = LineFitter.FitLogX(order.Select(i => Widths[i]).ToArray(), order.Select(i => y[i]).ToArray())!;
         b.Intercept.ShouldBe(a.Intercept, 1e-12);
         b.Slope.ShouldBe(a.Slope, 1e-12);
     }
@@ -58,8 +60,8 @@ public class LawTests
     [Fact]
     public void falling_losses_give_a_negative_slope_rising_a_positive_one()
     {
-        LinearLaw.FitLogX(Widths, Widths.Select(h => 1 / Math.Log(h)).ToArray())!.Slope.ShouldBeLessThan(0);
-        LinearLaw.FitLogX(Widths, Widths.Select(h => Math.Sqrt(Math.Log(h))).ToArray())!.Slope.ShouldBeGreaterThan(0);
+        LineFitter.FitLogX(Widths, Widths.Select(h => 1 / Math.Log(h)).ToArray())!.Slope.ShouldBeLessThan(0);
+        LineFitter.FitLogX(Widths, Widths.Select(h => Math.Sqrt(Math.Log(h))).ToArray())!.Slope.ShouldBeGreaterThan(0);
     }
 
     /// <summary>A study whose loss is a bowl in ln(lr) centred on lr*(h) = e^c h^d, plus a term falling with width.</summary>

@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 
 namespace ScalingLedger.Domain.Tests;
@@ -91,7 +92,7 @@ public class OptimalLrRefinementTests
         fit.Parameters["d"].ShouldBe(MetzLike.D, 1e-9);
         fit.Parameters["c"].ShouldBe(MetzLike.C, 1e-8);
         fit.Method.ShouldStartWith("grid-argmin+quadratic-refinement+ols");
-        var gridOnly = LinearLaw.FitLogLog(
+        var gridOnly = LineFitter.FitLogLog(
             OptimalLearningRate.PerWidth(kit.View.Trials).Select(o => (double)o.Width).ToList(),
             OptimalLearningRate.PerWidth(kit.View.Trials).Select(o => o.LearningRate).ToList())!;
         Math.Abs(gridOnly.Slope - MetzLike.D).ShouldBeGreaterThan(1e-3);

@@ -1,4 +1,5 @@
 using CsCheck;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 
 namespace ScalingLedger.Domain.Tests;
@@ -8,21 +9,21 @@ public class PowerLawTests
     // Metz-like widths: 16 to 32768, ln h spanning 2.8 to 10.4.
     private static readonly double[] Widths = Enumerable.Range(0, 12).Select(i => (double)(16 << i)).ToArray();
 
-    private static double[] Law(double e, double a, double alpha) => Widths.Select(h => PowerLaw.Evaluate(e, a, alpha, h)).ToArray();
+    private static double[] Law(double e, double a, double alpha) => Widths.Select(h => PowerLawFitter.Evaluate(e, a, alpha, h)).ToArray();
 
     [Fact]
     public void recovers_known_parameters_from_exact_points()
     {
         // Exact data: the Huber objective is zero at the truth, so only the optimiser's stopping rule (relative
         // gradient 1e-9) separates the fit from it; 1e-6 relative leaves three orders of magnitude of slack.
-        var fit = PowerLaw.Fit(Widths, Law(0.25, 2.0, 0.35));
+        var fit = PowerLawFitter.Fit(Widths, Law(0.25, 2.0, 0.35));
         fit.Converged.ShouldBeTrue();
         fit.E.ShouldBe(0.25, 0.25e-6);
         fit.A.ShouldBe(2.0, 2e-6);
         fit.Alpha.ShouldBe(0.35, 1e-6);
         fit.RSquared!.Value.ShouldBe(1.0, 1e-9);
         fit.StartsConverged.ShouldBeGreaterThan(0);
-        fit.StartsTried.ShouldBe(PowerLaw.StartAlphas.Length * PowerLaw.StartFloorFractions.Length);
+        fit.StartsTried.ShouldBe(PowerLawFitter.StartAlphas.Length * PowerLawFitter.StartFloorFractions.Length);
     }
 
     [Fact]
@@ -32,7 +33,7 @@ public class PowerLawTests
         // and 0.018 (alpha); this fixed pattern must stay within 5%, 8% and 0.025.
         var noise = new[] { 0.01, -0.01, 0.005, -0.005, 0.0, 0.01, -0.01, 0.005, -0.005, 0.0, 0.01, -0.01 };
         var y = Law(0.25, 2.0, 0.35).Select((v, i) => v * (1 + noise[i])).ToArray();
-        var fit = PowerLaw.Fit(Widths, y);
+        var fit = PowerLawFitter.Fit(Widths, y);
         fit.Converged.ShouldBeTrue();
         fit.E.ShouldBe(0.25, 0.05 * 0.25);
         fit.A.ShouldBe(2.0, 0.08 * 2.0);
@@ -46,8 +47,8 @@ public class PowerLawTests
             .Sample((e, a, alpha, order) =>
             {
                 var y = Law(e, a, alpha).Select((v, i) => v * (1 + 0.01 * Math.Sin(7.0 * i))).ToArray();
-                var sorted = PowerLaw.Fit(Widths, y);
-                var permuted = PowerLaw.Fit(order.Select(i => Widths[i]).ToArray(), order.Select(i => y[i]).ToArray());
+                var sorted = PowerLawFitter.Fit(Widths, y);
+                var permuted = PowerLawFitter.Fit(order.Select(i => Widths[i]).ToArray(), order.Select(i => y[i]).ToArray());
                 permuted.ShouldBe(sorted);
             }, iter: 25, threads: 1);
 
@@ -60,7 +61,7 @@ public class PowerLawTests
                 var y = new double[drops.Length];
                 y[0] = first;
                 for (var i = 1; i < y.Length; i++) y[i] = y[i - 1] * (1 - drops[i]);
-                var fit = PowerLaw.Fit(Widths.Take(y.Length).ToArray(), y);
+                var fit = PowerLawFitter.Fit(Widths.Take(y.Length).ToArray(), y);
                 fit.Converged.ShouldBeTrue();
                 fit.Alpha.ShouldBeGreaterThan(0);
             }, iter: 40, threads: 1,
@@ -71,7 +72,7 @@ public class PowerLawTests
     [Fact]
     public void rising_data_give_a_negative_exponent()
     {
-        var fit = PowerLaw.Fit(Widths, Law(0.1, 0.05, -0.2));
+        var fit = PowerLawFitter.Fit(Widths, Law(0.1, 0.05, -0.2));
         fit.Converged.ShouldBeTrue();
         fit.Alpha.ShouldBe(-0.2, 1e-6);
     }
@@ -81,7 +82,7 @@ public class PowerLawTests
     {
         // Three iterations cannot reach the optimum from any start; MathNet's L-BFGS returns silently at its limit,
         // which the fitter must report as not converged (and Nelder-Mead, limited the same way, fails too).
-        var fit = PowerLaw.Fit(Widths, Law(0.25, 2.0, 0.35), new OptimiserOptions(MaxIterations: 3));
+        var fit = PowerLawFitter.Fit(Widths, Law(0.25, 2.0, 0.35), new OptimiserOptions(MaxIterations: 3));
         fit.Converged.ShouldBeFalse();
         fit.Message!.ShouldContain("Did not converge");
         fit.StartsConverged.ShouldBe(0);
@@ -92,12 +93,12 @@ public class PowerLawTests
     [Fact]
     public void too_few_widths_are_reported_not_fitted()
     {
-        var fit = PowerLaw.Fit(Widths.Take(3).ToArray(), Law(0.25, 2.0, 0.35).Take(3).ToArray());
+        var fit = PowerLawFitter.Fit(Widths.Take(3).ToArray(), Law(0.25, 2.0, 0.35).Take(3).ToArray());
         fit.Converged.ShouldBeFalse();
         fit.Message!.ShouldContain("at least 4");
     }
 
     [Fact]
     public void rejects_non_positive_losses() =>
-        Should.Throw<ArgumentException>(() => PowerLaw.Fit([16, 32, 64, 128], [1, 0.5, 0, 0.2]));
+        Should.Throw<ArgumentException>(() => PowerLawFitter.Fit([16, 32, 64, 128], [1, 0.5, 0, 0.2]));
 }

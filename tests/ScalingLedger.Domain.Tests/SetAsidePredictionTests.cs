@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;

@@ -1,4 +1,6 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 

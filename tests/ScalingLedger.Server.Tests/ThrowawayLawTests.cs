@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
@@ -26,7 +28,7 @@ public class ThrowawayLawTests
             var evidence = trials.Where(t => t.Status == TrialStatus.Completed).Select(t => t.TrialId).ToList();
             yield return new LawCandidate(Name, LawKeys.All, evidence, means, () =>
             {
-                var line = LinearLaw.FitLogLog(means.Select(p => p.X).ToList(), means.Select(p => p.Y).ToList())!;
+                var line = LineFitter.FitLogLog(means.Select(p => p.X).ToList(), means.Select(p => p.Y).ToList())!;
                 var (m, k) = (Math.Exp(line.Intercept), line.Slope);
                 return Fitted(LawKeys.All, new Dictionary<string, double> { ["m"] = m, ["k"] = k }, null, line.RSquared, means, evidence, "ols") with
                 {

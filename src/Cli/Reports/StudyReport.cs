@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using ScalingLedger.Domain;
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;

@@ -1,6 +1,7 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Claims;
 
 /// <summary>Whether a fit's numbers can be believed, and if not, every reason, each a sentence naming its numbers.</summary>
 public sealed record FitCredibility(bool Credible, IReadOnlyList<string> Reasons);

@@ -1,6 +1,7 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Claims;
 
 /// <summary>
 /// What a deviation (an observation outside its prediction's 95% interval) means, in sentences a researcher can act on:

@@ -1,7 +1,8 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Claims;
 
 /// <summary>The outcome of re-deriving a recorded fit from exactly the evidence it saw.</summary>
 /// <param name="Verified">The re-derived fit has the recorded evidence, parameters, intervals and predictions, bit for bit.</param>

@@ -1,7 +1,8 @@
 using MathNet.Numerics;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Claims;
 
 /// <summary>
 /// A law that bends: its misses of the widths it had not seen fall on one side (a finding, not a row of red predictions).

@@ -1,6 +1,7 @@
+using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Claims;
 
 /// <summary>
 /// How noisy one observation at a width is, in ln, from the widths already seen (fitter 3.1.0): the floor under a claim's

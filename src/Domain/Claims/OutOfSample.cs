@@ -1,7 +1,9 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Fitting;
+using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Claims;
 
 /// <summary>
 /// How far a law missed the widths it had not seen, measured in the study itself (leave-future-out): for each width the

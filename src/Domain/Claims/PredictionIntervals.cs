@@ -1,7 +1,8 @@
 using MathNet.Numerics.Distributions;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Claims;
 
 /// <summary>
 /// The interval a prediction promises (fitter 3.0.0): where the observation at a width not yet seen will fall, 95% of the

@@ -1,6 +1,7 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Laws;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Claims;
 
 /// <summary>A prediction confronted with its observation.</summary>
 /// <param name="Residual">observed - predicted.</param>

@@ -1,7 +1,7 @@
 using MathNet.Numerics.Statistics;
 using ScalingLedger.Contracts;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Fitting;
 
 /// <summary>How a fit's uncertainty is estimated.</summary>
 /// <param name="Resamples">Bootstrap resamples per fit; 0 skips the bootstrap (no intervals).</param>

@@ -1,7 +1,7 @@
 using MathNet.Numerics;
 using ScalingLedger.Contracts;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Fitting;
 
 /// <summary>A prediction of the Chinchilla law at (N, D) with the 95% bootstrap interval of the predictions there.</summary>
 public sealed record ChinchillaPrediction(double N, double D, double Value, double? Lower, double? Upper);
@@ -26,7 +26,7 @@ public sealed record ChinchillaFit(
 }
 
 /// <summary>How the Chinchilla law is fitted.</summary>
-/// <param name="Starts">Starting points in the optimiser's layout <c>[a, b, alpha, beta, e]</c>; null: <see cref="ChinchillaLaw.EpochGrid"/>.</param>
+/// <param name="Starts">Starting points in the optimiser's layout <c>[a, b, alpha, beta, e]</c>; null: <see cref="ChinchillaFitter.EpochGrid"/>.</param>
 /// <param name="PredictAt">(N, D) points to predict at.</param>
 /// <param name="MaxDegreeOfParallelism">Threads for the starts (-1: all cores). The result does not depend on it.</param>
 public sealed record ChinchillaOptions(
@@ -39,7 +39,7 @@ public sealed record ChinchillaOptions(
 /// (delta 1e-3) on the residuals of ln L summed over points, minimised by L-BFGS from a grid of starts, best kept.
 /// Uncertainty: percentile bootstrap over points, each resample refitted from the full-data optimum.
 /// </summary>
-public static class ChinchillaLaw
+public static class ChinchillaFitter
 {
     public const string Form = "L(N, D) = E + A/N^alpha + B/D^beta";
     public const int ParameterCount = 5;

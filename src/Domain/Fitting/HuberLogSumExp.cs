@@ -1,7 +1,7 @@
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Fitting;
 
 /// <summary>How the nonlinear laws are minimised.</summary>
 /// <param name="HuberDelta">Residuals of ln L smaller than this count quadratically, larger ones linearly (Hoffmann et al. use 1e-3).</param>

@@ -1,11 +1,11 @@
 using MathNet.Numerics;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Fitting;
 
 /// <summary>An ordinary least-squares line y = intercept + slope * x, with its coefficient of determination.</summary>
 public sealed record LineFit(double Intercept, double Slope, double RSquared);
 
-public static class LinearLaw
+public static class LineFitter
 {
     /// <summary>Fits y = a + b ln(x) (x must be positive). Needs at least two distinct x values.</summary>
     public static LineFit? FitLogX(IReadOnlyList<double> x, IReadOnlyList<double> y)

@@ -1,6 +1,6 @@
 using MathNet.Numerics;
 
-namespace ScalingLedger.Domain.Laws;
+namespace ScalingLedger.Domain.Fitting;
 
 /// <summary>A fitted <c>L(h) = E + A h^-alpha</c>.</summary>
 /// <param name="Converged">False when no optimiser run converged (or too few points); the parameters are then NaN and
@@ -21,7 +21,7 @@ public sealed record PowerLawFit(
 /// (so E and A stay positive), under a Huber loss (delta 1e-3) on the residuals of ln L, minimised by L-BFGS from
 /// a grid of starts.
 /// </summary>
-public static class PowerLaw
+public static class PowerLawFitter
 {
     public const string Form = "L(h) = E + A h^-alpha";
     public const int ParameterCount = 3;
@@ -32,20 +32,8 @@ public static class PowerLaw
     /// </summary>
     public const double MaxExponent = 3;
 
-    /// <summary>What credibility holds a width exponent alpha to: (0, <see cref="MaxExponent"/>].</summary>
-    public static readonly ExponentBound WidthExponent = new("alpha", "exponent", "width scaling", 0, false, MaxExponent);
-
     /// <summary>The parameters of a law of this form, in the order it writes them.</summary>
     public static readonly IReadOnlyList<string> ParameterNames = ["E", "A", "alpha"];
-
-    /// <summary>
-    /// The terms of a law of this form over widths (<paramref name="name"/>'s): slow to refit, its exponent held to
-    /// <see cref="WidthExponent"/> and its coefficient A positive.
-    /// </summary>
-    public static LawTerms Terms(string name) => new(name, Form, ParameterNames, RefitCost.Slow, Exponents: [WidthExponent], PositiveCoefficients: ["A"]);
-
-    /// <summary>The law's value at a point's width from fitted parameters named as <see cref="ParameterNames"/>.</summary>
-    public static double Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => Evaluate(p["E"], p["A"], p["alpha"], point.Width);
 
     /// <summary>Exponents of the start grid.</summary>
     public static readonly double[] StartAlphas = [0.1, 0.25, 0.5, 1.0, 2.0];

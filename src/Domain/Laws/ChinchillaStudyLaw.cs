@@ -1,19 +1,20 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Laws;
 
 /// <summary>
 /// <c>L(N, D) = E + A/N^alpha + B/D^beta</c> over the runs that have both a parameter count and tokens (imported runs),
-/// fitted the replication's way (see <see cref="ChinchillaLaw"/>). Its sizes are N and D, not a width: it issues no
+/// fitted the replication's way (see <see cref="ChinchillaFitter"/>). Its sizes are N and D, not a width: it issues no
 /// prediction at a width. Credibility holds alpha and beta to (0, 3]: published parameter and data exponents are about 0.05
 /// to 1.
 /// </summary>
-public sealed class ChinchillaStudyLaw() : Law(new LawTerms(LawName, ChinchillaLaw.Form, ["E", "A", "B", "alpha", "beta"], RefitCost.Slow,
+public sealed class ChinchillaStudyLaw() : Law(new LawTerms(LawName, ChinchillaFitter.Form, ["E", "A", "B", "alpha", "beta"], RefitCost.Slow,
     Exponents:
     [
-        new ExponentBound("alpha", "exponent", "model-size scaling", 0, false, PowerLaw.MaxExponent),
-        new ExponentBound("beta", "exponent", "data scaling", 0, false, PowerLaw.MaxExponent),
+        new ExponentBound("alpha", "exponent", "model-size scaling", 0, false, PowerLawFitter.MaxExponent),
+        new ExponentBound("beta", "exponent", "data scaling", 0, false, PowerLawFitter.MaxExponent),
     ],
     PositiveCoefficients: ["A", "B"]))
 {
@@ -27,7 +28,7 @@ public sealed class ChinchillaStudyLaw() : Law(new LawTerms(LawName, ChinchillaL
     /// e in {-1, 0, 1}, a, b in {0, 10, 20}); on the replication's data every start that converges reaches the same optimum.
     /// </summary>
     public static IReadOnlyList<double[]> Starts { get; } =
-        ChinchillaLaw.Grid([0, 0.5, 1, 1.5, 2], [0, 0.5, 1, 1.5, 2], [-1, 0, 1], [0, 10, 20], [0, 10, 20]);
+        ChinchillaFitter.Grid([0, 0.5, 1, 1.5, 2], [0, 0.5, 1, 1.5, 2], [-1, 0, 1], [0, 10, 20], [0, 10, 20]);
 
     /// <summary>The Chinchilla law needs a parameter count and tokens, not a width.</summary>
     public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => null;
@@ -49,7 +50,7 @@ public sealed class ChinchillaStudyLaw() : Law(new LawTerms(LawName, ChinchillaL
 
     private LawFitted Fit(IReadOnlyList<TrialView> runs, FitOptions options)
     {
-        var fit = ChinchillaLaw.Fit(runs.Select(t => t.Params!.Value).ToList(), runs.Select(t => t.Tokens!.Value).ToList(),
+        var fit = ChinchillaFitter.Fit(runs.Select(t => t.Params!.Value).ToList(), runs.Select(t => t.Tokens!.Value).ToList(),
             runs.Select(t => t.FinalEvalLoss!.Value).ToList(), new ChinchillaOptions(Starts, options.BootstrapOrDefault, options.Optimiser));
         var points = runs.Select(t => new FitPoint(t.Params!.Value, t.FinalEvalLoss!.Value, t.Tokens)).ToList();
         var evidence = runs.Select(t => t.TrialId).ToList();

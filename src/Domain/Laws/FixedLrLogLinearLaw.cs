@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Fitting;
 
 namespace ScalingLedger.Domain.Laws;
 
@@ -15,12 +16,12 @@ public sealed class FixedLrLogLinearLaw() : FixedLrLaw(new LawTerms(LawName, "L(
 
     internal override LawFitted Fit(FixedLrData lr, FitOptions options)
     {
-        var line = LinearLaw.FitLogX(lr.Widths, lr.Means);
+        var line = LineFitter.FitLogX(lr.Widths, lr.Means);
         if (line is null)
             return NotFitted(lr.Key, "The points do not determine a line.", lr.Points, lr.Evidence, "ols");
         var resample = lr.Resampler();
         var boot = Bootstrap.Run(options.BootstrapOrDefault, (_, random) =>
-            resample(random).Expanded() is var (x, y) && LinearLaw.FitLogX(x, y) is { } l ? [l.Intercept, l.Slope] : null);
+            resample(random).Expanded() is var (x, y) && LineFitter.FitLogX(x, y) is { } l ? [l.Intercept, l.Slope] : null);
         var fit = Fitted(lr.Key,
             new Dictionary<string, double> { ["a"] = line.Intercept, ["b"] = line.Slope, ["learningRate"] = lr.LearningRate },
             LawFitting.Join(lr.DivergedMessage, LawFitting.BootstrapMessage(boot)), line.RSquared, lr.Points, lr.Evidence,

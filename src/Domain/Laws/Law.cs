@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Laws;

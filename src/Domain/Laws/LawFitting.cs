@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Fitting;
 
 namespace ScalingLedger.Domain.Laws;
 
@@ -73,7 +74,7 @@ internal static class LawFitting
         string? message, Dictionary<string, double> extra, Func<Random, Sample> resample, string bootstrapMethod, FitOptions options)
     {
         var optimiser = options.OptimiserOrDefault;
-        var fit = PowerLaw.Fit(widths, y, optimiser);
+        var fit = PowerLawFitter.Fit(widths, y, optimiser);
         if (!fit.Converged)
             return law.NotFitted(key, Join(message, fit.Message), points, evidence, fit.Method) with
             {
@@ -89,9 +90,9 @@ internal static class LawFitting
                 .Where(i => sample.Y[i] > 0 && double.IsFinite(sample.Y[i]) && (sample.Weights is null || sample.Weights[i] > 0))
                 .ToArray();
             // A resample needs as many distinct widths as the law has parameters.
-            if (keep.Length < PowerLaw.ParameterCount) return null;
+            if (keep.Length < PowerLawFitter.ParameterCount) return null;
             var yr = keep.Select(i => sample.Y[i]).ToArray();
-            return PowerLaw.Refit(keep.Select(i => Math.Log(sample.X[i])).ToArray(), yr, yr.Select(v => Math.Log(v)).ToArray(),
+            return PowerLawFitter.Refit(keep.Select(i => Math.Log(sample.X[i])).ToArray(), yr, yr.Select(v => Math.Log(v)).ToArray(),
                 sample.Weights is { } w ? keep.Select(i => w[i]).ToArray() : null, warm, optimiser, options.BootstrapRetriesStartGrid);
         });
         var parameters = new Dictionary<string, double>(extra) { ["E"] = fit.E, ["A"] = fit.A, ["alpha"] = fit.Alpha };
@@ -101,7 +102,7 @@ internal static class LawFitting
             StartsConverged = fit.StartsConverged,
             StartsTried = fit.StartsTried,
         };
-        return WithUncertainty(result, boot, PowerLaw.ParameterNames, [fit.E, fit.A, fit.Alpha],
-            (p, at) => PowerLaw.Evaluate(p[0], p[1], p[2], at.Width), Widths(options));
+        return WithUncertainty(result, boot, PowerLawFitter.ParameterNames, [fit.E, fit.A, fit.Alpha],
+            (p, at) => PowerLawFitter.Evaluate(p[0], p[1], p[2], at.Width), Widths(options));
     }
 }

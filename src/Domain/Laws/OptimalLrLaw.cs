@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Laws;
@@ -42,7 +43,7 @@ public sealed class OptimalLrLaw() : BestRateLaw(LawName, "ln lr*(h) = c + d ln 
         var evidence = optima.SelectMany(o => o.EvidenceTrialIds).ToList();
         var message = RateMessage(analysis);
         const string method = "grid-argmin+quadratic-refinement+ols";
-        var line = LinearLaw.FitLogLog(points.Select(p => p.X).ToList(), points.Select(p => p.Y).ToList());
+        var line = LineFitter.FitLogLog(points.Select(p => p.X).ToList(), points.Select(p => p.Y).ToList());
         if (line is null)
             return NotFitted(LawKeys.All, "The points do not determine a line.", points, evidence, method);
         var bySeed = LawFitting.EverySeedRepeated(grids);
@@ -52,9 +53,9 @@ public sealed class OptimalLrLaw() : BestRateLaw(LawName, "ln lr*(h) = c + d ln 
         {
             if (!bySeed)
                 return new Sample(widths, rates, Bootstrap.PointWeights(widths.Length, random)).Expanded() is var (px, py)
-                    && LinearLaw.FitLogLog(px, py) is { } pl ? [pl.Intercept, pl.Slope] : null;
+                    && LineFitter.FitLogLog(px, py) is { } pl ? [pl.Intercept, pl.Slope] : null;
             var (x, y) = ResampledOptima(grids, random);
-            return x.Count >= 2 && LinearLaw.FitLogLog(x, y) is { } l ? [l.Intercept, l.Slope] : null;
+            return x.Count >= 2 && LineFitter.FitLogLog(x, y) is { } l ? [l.Intercept, l.Slope] : null;
         });
         var fit = Fitted(LawKeys.All,
             new Dictionary<string, double> { ["c"] = line.Intercept, ["d"] = line.Slope },

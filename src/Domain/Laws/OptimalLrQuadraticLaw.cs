@@ -1,5 +1,6 @@
 using MathNet.Numerics;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Laws;

@@ -1,3 +1,5 @@
+using ScalingLedger.Domain.Claims;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Laws;

@@ -1,4 +1,6 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Laws;
@@ -9,11 +11,11 @@ namespace ScalingLedger.Domain.Laws;
 /// bootstrap resamples seeds within each (width, rate) cell and takes the best rate again (or, when some cell has a single
 /// seed, resamples the frontier's points).
 /// </summary>
-public sealed class TunedFrontierPowerLaw() : OptimumLaw(PowerLaw.Terms(LawName))
+public sealed class TunedFrontierPowerLaw() : OptimumLaw(WidthPowerLaw.Terms(LawName))
 {
     public const string LawName = "tuned-frontier-power";
 
-    public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => PowerLaw.Evaluate(p, point);
+    public override double? Evaluate(IReadOnlyDictionary<string, double> p, LawPoint point) => WidthPowerLaw.Evaluate(p, point);
 
     protected override double Observed(WidthOptimum optimum) => optimum.MeanLoss;
 
@@ -29,7 +31,7 @@ public sealed class TunedFrontierPowerLaw() : OptimumLaw(PowerLaw.Terms(LawName)
     {
         var analysis = Optima(trials, options);
         var optima = analysis.Optima;
-        if (optima.Count <= PowerLaw.ParameterCount) yield break;
+        if (optima.Count <= PowerLawFitter.ParameterCount) yield break;
         yield return new LawCandidate(Name, LawKeys.All, optima.SelectMany(o => o.EvidenceTrialIds).ToList(),
             optima.Select(o => new FitPoint(o.Width, o.MeanLoss)).ToList(), () => Fit(trials, analysis, options));
     }

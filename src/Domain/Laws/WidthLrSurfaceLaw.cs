@@ -1,5 +1,6 @@
 using MathNet.Numerics;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Domain.Laws;
@@ -30,7 +31,7 @@ namespace ScalingLedger.Domain.Laws;
 /// </summary>
 public sealed class WidthLrSurfaceLaw() : Law(new LawTerms(LawName, "L(h, lr) = E + A h^-alpha + C (ln lr - (c + d ln h))^2",
     ["E", "A", "alpha", "C", "c", "d"], RefitCost.Slow,
-    Exponents: [PowerLaw.WidthExponent, new ExponentBound("d", "valley slope", "width scaling of the best learning rate", -2, true, 1)],
+    Exponents: [WidthPowerLaw.WidthExponent, new ExponentBound("d", "valley slope", "width scaling of the best learning rate", -2, true, 1)],
     PositiveCoefficients: ["A", "C"]))
 {
     public const string LawName = "width-lr-surface";
@@ -90,7 +91,7 @@ public sealed class WidthLrSurfaceLaw() : Law(new LawTerms(LawName, "L(h, lr) = 
     }
 
     /// <summary>The floor's three parameters need four widths, as the frontier's power law does.</summary>
-    private const int MinimumWidths = PowerLaw.ParameterCount + 1;
+    private const int MinimumWidths = PowerLawFitter.ParameterCount + 1;
 
     /// <summary>One cell of the window: its width, rate, the losses of its completed seeds (by seed) and their trials.</summary>
     private sealed record Cell(int Width, double Rate, double[] Losses, IReadOnlyList<Guid> Trials)
@@ -197,7 +198,7 @@ public sealed class WidthLrSurfaceLaw() : Law(new LawTerms(LawName, "L(h, lr) = 
     {
         var optima = window.Optima.Where(o => window.Cells.Any(c => c.Width == o.Width)).ToList();
         var line = optima.Select(o => o.Width).Distinct().Count() >= 2
-            ? LinearLaw.FitLogLog(optima.Select(o => (double)o.Width).ToList(), optima.Select(o => o.RefinedLearningRate).ToList())
+            ? LineFitter.FitLogLog(optima.Select(o => (double)o.Width).ToList(), optima.Select(o => o.RefinedLearningRate).ToList())
             : null;
         var (c, d) = line is null ? (window.Cells.Average(x => Math.Log(x.Rate)), 0.0) : (line.Intercept, line.Slope);
         var curvatures = window.Cells.GroupBy(x => x.Width).Where(g => g.Count() == 3).Select(g =>
@@ -209,7 +210,7 @@ public sealed class WidthLrSurfaceLaw() : Law(new LawTerms(LawName, "L(h, lr) = 
         var floors = window.Cells.GroupBy(x => x.Width).OrderBy(g => g.Key).Select(g => g.Min(x => x.Mean)).ToArray();
         var curvature = curvatures.Count > 0 ? curvatures[curvatures.Count / 2] : 0.05 * floors.Min();
         var lnWidths = window.Cells.Select(x => x.Width).Distinct().Order().Select(w => Math.Log(w)).ToArray();
-        foreach (var power in PowerLaw.Starts(lnWidths, floors))
+        foreach (var power in PowerLawFitter.Starts(lnWidths, floors))
             yield return problem.Centred([power[0], power[1], power[2], Math.Log(curvature), c, d]);
     }
 

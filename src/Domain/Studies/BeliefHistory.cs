@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Ledger;
 
@@ -60,7 +61,7 @@ public static class BeliefHistory
                     issued.Select(p => new BeliefPoint(EvidenceAt(p.Issued.EvidenceSequence > 0 ? p.Issued.EvidenceSequence : p.IssuedSequence),
                         p.IssuedSequence, p.Issued.Predicted, p.Issued.Lower, p.Issued.Upper, p.Id)).ToList(),
                     // A censored observation is a range, not a point to draw: its claims' verdicts say how they did.
-                    resolution is null || Laws.PredictionResolution.IsCensored(resolution) ? null : resolution.Observed, resolution?.ObservedAtSequence,
+                    resolution is null || Claims.PredictionResolution.IsCensored(resolution) ? null : resolution.Observed, resolution?.ObservedAtSequence,
                     resolution is null ? null : EvidenceAt(resolution.ObservedAtSequence));
             })
             .InLawOrder(s => (s.Law, s.Key), laws)

@@ -1,3 +1,4 @@
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 
 namespace ScalingLedger.Domain.Studies;

@@ -1,4 +1,5 @@
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 
 namespace ScalingLedger.Domain.Studies;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 
 namespace ScalingLedger.Domain.Studies;

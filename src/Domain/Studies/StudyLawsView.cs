@@ -9,6 +9,6 @@ public sealed class StudyLawsView
     public List<LawFitted> LatestFits { get; set; } = [];
     public int FitCount { get; set; }
     public long LastSequence { get; set; }
-    /// <summary>The laws among the newest fits that bend (see <see cref="Laws.LawBends"/>), judged when a fit is recorded.</summary>
-    public List<Laws.LawBend> Bends { get; set; } = [];
+    /// <summary>The laws among the newest fits that bend (see <see cref="Claims.LawBends"/>), judged when a fit is recorded.</summary>
+    public List<Claims.LawBend> Bends { get; set; } = [];
 }

@@ -254,7 +254,7 @@ public static class StudyProjection
         laws.LatestFits.Add(e with { EvidenceTrialIds = WholeEvidence(e, previous) });
         laws.LatestFits.Sort((a, b) => (a.Law, a.Key).CompareTo((b.Law, b.Key)));
         laws.FitCount++;
-        laws.Bends = [.. Laws.LawBends.Of(laws.LatestFits)];
+        laws.Bends = [.. Claims.LawBends.Of(laws.LatestFits)];
         return laws;
     }
 
@@ -321,16 +321,16 @@ public static class StudyProjection
         }
     }
 
-    /// <summary>One fit's credibility document, judged by <see cref="Laws.CredibilityRule"/> (keyed by the fit's id).</summary>
+    /// <summary>One fit's credibility document, judged by <see cref="Claims.CredibilityRule"/> (keyed by the fit's id).</summary>
     public static FitCredibilityView ApplyFitCredibility(FitCredibilityView? current, LawFitted fit, RecordedSequence at)
     {
         var sequence = at.Value;
         if (current is not null && !Touches(current.StudyId, fit)) return current;
-        var credibility = Laws.CredibilityRule.Assess(fit);
+        var credibility = Claims.CredibilityRule.Assess(fit);
         return new FitCredibilityView
         {
             Id = fit.FitId, StudyId = fit.StudyId, Law = fit.Law, Key = fit.Key, Sequence = sequence,
-            Credible = credibility.Credible, Reasons = [.. credibility.Reasons], RuleVersion = Laws.CredibilityRule.Version,
+            Credible = credibility.Credible, Reasons = [.. credibility.Reasons], RuleVersion = Claims.CredibilityRule.Version,
         };
     }
 }

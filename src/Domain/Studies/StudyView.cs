@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 
 namespace ScalingLedger.Domain.Studies;
@@ -48,7 +49,7 @@ public sealed record StudyView : StudySummaryView
     /// Per law: of the last predictions issued before each point was observed, the share that fell inside their 95%
     /// intervals, over the predictions that are not set aside (a nonsense fit's claims say nothing of the laws' calibration).
     /// </summary>
-    public IReadOnlyList<LawCalibration> Calibration => Laws.Calibration.LastBeforeObservation(CrediblePredictions);
+    public IReadOnlyList<LawCalibration> Calibration => Claims.Calibration.LastBeforeObservation(CrediblePredictions);
 
     /// <summary>
     /// The newest fits whose claims carry no interval, by fit id, each with why (so no prediction was issued from them):

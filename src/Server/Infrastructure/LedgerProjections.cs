@@ -104,7 +104,7 @@ public sealed class PredictionViewProjection : MultiStreamProjection<PredictionV
 }
 
 /// <summary>
-/// One small document per fit: whether it is credible and why not (<see cref="Domain.Laws.CredibilityRule"/>), judged once
+/// One small document per fit: whether it is credible and why not (<see cref="Domain.Claims.CredibilityRule"/>), judged once
 /// here. Pages read only the not-credible ones of a study, to set their predictions aside.
 /// </summary>
 public sealed class FitCredibilityProjection : MultiStreamProjection<FitCredibilityView, Guid>

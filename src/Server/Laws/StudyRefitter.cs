@@ -2,6 +2,7 @@ using System.Data;
 using Marten;
 using Marten.Services;
 using Microsoft.Extensions.Options;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Infrastructure;

@@ -1,6 +1,6 @@
 using Marten;
 using ScalingLedger.Contracts;
-using ScalingLedger.Domain.Laws;
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Server.Studies;

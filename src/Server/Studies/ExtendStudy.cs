@@ -4,6 +4,7 @@ using Marten;
 using Microsoft.Extensions.Options;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain;
+using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;

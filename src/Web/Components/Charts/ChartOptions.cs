@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Web.Components.Charts;

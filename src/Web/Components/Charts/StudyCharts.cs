@@ -1,5 +1,6 @@
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain;
+using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
