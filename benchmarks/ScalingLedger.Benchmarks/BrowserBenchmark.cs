@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Store;
 using ScalingLedger.Trainer.Training;
 
 namespace ScalingLedger.Benchmarks;

@@ -12,9 +12,11 @@ using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
+using ScalingLedger.Server.Intake;
+using ScalingLedger.Server.ReadSide;
+using ScalingLedger.Server.Store;
 using ScalingLedger.Server.Studies;
-using ScalingLedger.Server.Trials;
 using ScalingLedger.Trainer.Training;
 
 namespace ScalingLedger.Benchmarks;

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Store;
 
 namespace ScalingLedger.Benchmarks;
 

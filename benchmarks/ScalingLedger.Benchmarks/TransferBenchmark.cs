@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Cli;
 using ScalingLedger.Cli.Reports;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Store;
 
 namespace ScalingLedger.Benchmarks;
 

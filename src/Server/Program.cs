@@ -1,4 +1,5 @@
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
+using ScalingLedger.Server.Store;
 
 // `database start|stop DIR`: the team topology's PostgreSQL (scripts/team.sh).
 if (args is ["database", var verb, var directory])

@@ -14,8 +14,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using ScalingLedger.Contracts;
 using ScalingLedger.Server.Access;
-using ScalingLedger.Server.Infrastructure;
-using ScalingLedger.Server.Trials;
+using ScalingLedger.Server.Hosting;
+using ScalingLedger.Server.Outbox;
 
 namespace ScalingLedger.Server.Tests;
 

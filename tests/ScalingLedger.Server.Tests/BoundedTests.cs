@@ -7,7 +7,7 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Cli;
 using ScalingLedger.Cli.Reports;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
 using ScalingLedger.Server.Studies;
 
 namespace ScalingLedger.Server.Tests;

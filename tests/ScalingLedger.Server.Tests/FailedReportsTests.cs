@@ -1,5 +1,5 @@
 using Npgsql;
-using ScalingLedger.Server.Trials;
+using ScalingLedger.Server.Intake;
 
 namespace ScalingLedger.Server.Tests;
 

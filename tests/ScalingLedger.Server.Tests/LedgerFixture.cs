@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Store;
 
 namespace ScalingLedger.Server.Tests;
 

@@ -1,4 +1,4 @@
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
 
 namespace ScalingLedger.Server.Tests;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
 
 namespace ScalingLedger.Server.Tests;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
-using ScalingLedger.Server.Trials;
+using ScalingLedger.Server.Outbox;
 
 namespace ScalingLedger.Server.Tests;
 

@@ -3,7 +3,8 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ScalingLedger.Contracts;
-using ScalingLedger.Server.Trials;
+using ScalingLedger.Server.Intake;
+using ScalingLedger.Server.Outbox;
 
 namespace ScalingLedger.Server.Tests;
 

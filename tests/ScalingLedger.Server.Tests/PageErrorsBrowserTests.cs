@@ -4,7 +4,7 @@ using Microsoft.Playwright;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Server.Studies;
+using ScalingLedger.Server.ReadSide;
 using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Tests;

@@ -52,7 +52,7 @@ public sealed class RefitRaceTests(PostgresFixture pg)
         await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
         var client = app.CreateClient();
         var writer = app.Services.GetRequiredService<Studies.StudyWriter>();
-        var refitter = app.Services.GetRequiredService<Laws.StudyRefitter>();
+        var refitter = app.Services.GetRequiredService<Reactors.StudyRefitter>();
         var id = Guid.CreateVersion7();
         var runs = new[] { 64, 128, 256, 512, 1024 }
             .Select((w, i) => new Contracts.ImportedRun(Guid.CreateVersion7(), i, i + 2, w, null, null, 0.001, 0, 1.0 - 0.05 * i)).ToList();

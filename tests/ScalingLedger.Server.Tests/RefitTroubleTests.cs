@@ -7,8 +7,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Laws;
-using ScalingLedger.Server.Infrastructure;
-using ScalingLedger.Server.Laws;
+using ScalingLedger.Server.Hosting;
+using ScalingLedger.Server.Reactors;
 using ScalingLedger.Server.Studies;
 using Xunit.Abstractions;
 

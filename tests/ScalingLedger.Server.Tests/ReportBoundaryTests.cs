@@ -7,8 +7,8 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
+using ScalingLedger.Server.Intake;
 using ScalingLedger.Server.Studies;
-using ScalingLedger.Server.Trials;
 using Xunit.Abstractions;
 
 namespace ScalingLedger.Server.Tests;

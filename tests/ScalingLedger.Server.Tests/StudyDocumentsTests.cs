@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Server.Studies;
+using ScalingLedger.Server.ReadSide;
 
 namespace ScalingLedger.Server.Tests;
 

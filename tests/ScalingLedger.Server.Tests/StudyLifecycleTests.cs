@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Contracts;
-using ScalingLedger.Server.Studies;
 
 namespace ScalingLedger.Server.Tests;
 

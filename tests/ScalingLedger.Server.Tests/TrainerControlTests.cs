@@ -4,7 +4,8 @@ using System.Text.Json.Nodes;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Contracts;
-using ScalingLedger.Server.Trials;
+using ScalingLedger.Server.Outbox;
+using ScalingLedger.Server.Studies;
 
 namespace ScalingLedger.Server.Tests;
 

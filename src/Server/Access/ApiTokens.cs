@@ -23,7 +23,7 @@ public sealed class ApiToken
 /// the secret (32 random bytes, in hex) is compared by hash in constant time. The first admin's token comes from configuration
 /// (<c>Ledger:AdminToken</c>) and is never stored.
 /// </summary>
-public sealed class ApiTokens(IDocumentStore store, Microsoft.Extensions.Options.IOptions<Infrastructure.LedgerOptions> options)
+public sealed class ApiTokens(IDocumentStore store, Microsoft.Extensions.Options.IOptions<Hosting.LedgerOptions> options)
 {
     private const string Prefix = "sl_";
     private const int IdLength = 16;

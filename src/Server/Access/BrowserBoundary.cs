@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
 
 namespace ScalingLedger.Server.Access;
 

@@ -13,7 +13,7 @@ public static class FailureDetails
     public static bool Sees(ClaimsPrincipal user) => LedgerUser.IsAdmin(user);
 
     /// <summary>
-    /// The study without its trials' error details: a copy (the study handed in is shared, <see cref="Studies.AssembledStudies"/>,
+    /// The study without its trials' error details: a copy (the study handed in is shared, <see cref="ReadSide.AssembledStudies"/>,
     /// and an admin reads it whole after this).
     /// </summary>
     public static StudyView Redact(StudyView view) => view with { Trials = view.Trials.Select(Redact).ToList() };

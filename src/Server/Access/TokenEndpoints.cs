@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using ScalingLedger.Contracts;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
 
 namespace ScalingLedger.Server.Access;
 

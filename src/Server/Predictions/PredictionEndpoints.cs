@@ -2,7 +2,9 @@ using Marten;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
+using ScalingLedger.Server.ReadSide;
+using ScalingLedger.Server.Store;
 using ScalingLedger.Server.Studies;
 using ScalingLedger.Web;
 

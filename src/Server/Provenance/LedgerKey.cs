@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using ScalingLedger.Domain.Ledger;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
+using ScalingLedger.Server.Store;
 
 namespace ScalingLedger.Server.Provenance;
 

@@ -3,7 +3,7 @@ using Marten;
 using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
 
 namespace ScalingLedger.Server.Provenance;
 

@@ -1,7 +1,8 @@
 using System.Security.Claims;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
-using ScalingLedger.Server.Trials;
+using ScalingLedger.Server.Outbox;
+using ScalingLedger.Server.ReadSide;
 
 namespace ScalingLedger.Server.Studies;
 

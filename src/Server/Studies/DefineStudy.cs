@@ -3,7 +3,7 @@ using System.Text.Json;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
-using ScalingLedger.Server.Trials;
+using ScalingLedger.Server.Outbox;
 
 namespace ScalingLedger.Server.Studies;
 

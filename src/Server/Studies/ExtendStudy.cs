@@ -8,8 +8,9 @@ using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
-using ScalingLedger.Server.Infrastructure;
-using ScalingLedger.Server.Trials;
+using ScalingLedger.Server.Hosting;
+using ScalingLedger.Server.Outbox;
+using ScalingLedger.Server.ReadSide;
 
 namespace ScalingLedger.Server.Studies;
 

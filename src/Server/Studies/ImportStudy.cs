@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
-using ScalingLedger.Server.Laws;
+using ScalingLedger.Server.Reactors;
 
 namespace ScalingLedger.Server.Studies;
 

@@ -6,7 +6,8 @@ using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.ReadSide;
+using ScalingLedger.Server.Store;
 using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Studies;
@@ -113,7 +114,7 @@ public static class ReadStudies
                 });
             expected = new Domain.Ledger.ChainHead(0, version, parts[1].ToLowerInvariant());
         }
-        var verdict = await Infrastructure.StudyChain.VerifyAsync(store, id, expected, cancel);
+        var verdict = await Store.StudyChain.VerifyAsync(store, id, expected, cancel);
         if (verdict is null) return TypedResults.Problem($"No study {id}.", statusCode: 404);
         return TypedResults.Ok(new VerifyAnswer(verdict.Intact, verdict.Verifiable, verdict.Events, verdict.ChainedFrom, verdict.Unchained, verdict.Head,
             verdict.FirstBroken, verdict.Imports, verdict.Says()));

@@ -1,7 +1,7 @@
 using Microsoft.OpenApi;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Hosting;
 
 namespace ScalingLedger.Server.Studies;
 

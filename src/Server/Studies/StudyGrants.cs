@@ -2,6 +2,7 @@ using System.Security.Claims;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
+using ScalingLedger.Server.ReadSide;
 
 namespace ScalingLedger.Server.Studies;
 

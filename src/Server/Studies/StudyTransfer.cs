@@ -6,8 +6,9 @@ using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Access;
-using ScalingLedger.Server.Infrastructure;
 using ScalingLedger.Server.Provenance;
+using ScalingLedger.Server.ReadSide;
+using ScalingLedger.Server.Store;
 
 namespace ScalingLedger.Server.Studies;
 

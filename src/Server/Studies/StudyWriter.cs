@@ -1,6 +1,8 @@
 using Marten;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Server.Infrastructure;
+using ScalingLedger.Server.Intake;
+using ScalingLedger.Server.ReadSide;
+using ScalingLedger.Server.Store;
 using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Studies;
