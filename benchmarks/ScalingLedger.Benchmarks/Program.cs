@@ -1,7 +1,7 @@
 using ScalingLedger.Benchmarks;
 
 // Benchmark commands: they print figures, they assert nothing (see the README, "Performance").
-//   refit [repetitions [resamples]]            refit every law of a synthetic 432-trial study
+//   refit [--recording FILE] [--fitter VERSION] [repetitions [resamples]]   refit every law of a 432-trial study
 //   ledger [trials,...] [--recording FILE]     the whole ledger path at 432 and 4,320 trials, replaying real curves,
 //                                              then the study's export, import into empty ledgers and report
 //   browser [trials,...]                       the study page in headless Chromium (needs the Server built in Release)

@@ -22,9 +22,19 @@ internal static class RefitBenchmark
             study = RecordedStudy(Trainer.Training.TrialRecording.Load(args[1]));
             args = args[2..];
         }
+        // --fitter VERSION: an earlier method the ledger still runs (for its audits), timed against this one.
+        string? fitter = null;
+        if (args.Length > 1 && args[0] == "--fitter")
+        {
+            fitter = args[1];
+            if (!LawEngine.SupportedFitterVersions.Contains(fitter))
+                throw new ArgumentException($"Fitter {fitter} is not one this ledger runs: {string.Join(", ", LawEngine.SupportedFitterVersions)}.");
+            args = args[2..];
+        }
         var repetitions = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 7;
         var resamples = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
-        var options = new FitOptions(new BootstrapOptions(resamples));
+        var options = new FitOptions(new BootstrapOptions(resamples), Fitter: fitter);
+        Console.WriteLine($"fitter {fitter ?? LawEngine.FitterVersion}");
 
         var warmUp = LawEngine.FitAll(study.Trials, null, options);
         Console.WriteLine($"{study.Trials.Count} trials, {Environment.ProcessorCount} cores, {resamples} resamples per fit: " +
