@@ -19,18 +19,10 @@ namespace ScalingLedger.Server.Hosting;
 public static class LedgerRegistration
 {
     /// <summary>
-    /// Reports the Server takes at once, and holds unacknowledged (each trial's recorded in the order they were sent). A
-    /// trainer's start, checkpoints and end come close together and a transaction takes one of each trial, so this bounds how
-    /// many trials one transaction appends. On a 4,320-trial backlog taken by two Servers, 32 gave 30 reports a transaction and
-    /// 27% of bare Marten's rate; 128 gave 253 and 52% (docs/performance.md). Memory: at most this many messages of at most
-    /// <see cref="Domain.Studies.ReportValidation.MaxMessageBytes"/> each, 512 MiB at worst (a batch of a trial's checkpoints is some tens of KB).
+    /// Everything the Server hosts, one registration per capability (access, store, read side, reactors, intake, outbox), the
+    /// bus (and embedded trainer), the API and the site. The order is the hosted services' start order: the read side is
+    /// upgraded before the store's daemon runs the reactors, and the outbox starts before the bus takes reports.
     /// </summary>
-    public const int ReportConcurrency = 128;
-
-    /// <summary>The pauses before a report that came before its run's start is tried again in place (then it is replayed).</summary>
-    public static readonly int[] EarlyRetryMilliseconds = [200, 1000];
-
-    /// <summary>Everything the Server hosts: the store, the bus (and embedded trainer), the API and the site.</summary>
     public static WebApplicationBuilder AddLedger(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -47,19 +39,9 @@ public static class LedgerRegistration
         services.AddSingleton<LedgerWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWarmup>());
         services.AddLedgerStore(sp => sp.GetRequiredService<LedgerDatabase>().ConnectionString);
-        services.AddSingleton<LedgerNotifications>();
-        services.AddHostedService(sp => sp.GetRequiredService<LedgerNotifications>());
-        services.AddSingleton<ILedgerChanges>(sp => sp.GetRequiredService<LedgerNotifications>());
+        services.AddLedgerReadSide();
         services.AddSingleton<StudyWriter>();
-        services.AddSingleton<StudyRefitter>();
-        services.AddSingleton<RefitRetries>();
-        services.AddHostedService(sp => sp.GetRequiredService<RefitRetries>());
-        services.AddHostedService<ReactorWatchdog>();
-        services.AddSingleton<HeavyReads>();
-        services.AddSingleton<AssembledStudies>();
-        services.AddSingleton<LedgerQueries>();
-        services.AddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
-        services.AddScoped<TrialDispatcher>();
+        services.AddLedgerReactors();
         services.AddSingleton<PredictionAuditor>();
         services.AddSingleton<IPredictionAudits>(sp => sp.GetRequiredService<PredictionAuditor>());
 
@@ -68,44 +50,13 @@ public static class LedgerRegistration
         var embeddedTrainer = ledger.EmbeddedTrainer ?? !useRabbit;
         var trainerConcurrency = Math.Max(1, ledger.TrainerConcurrency);
         if (embeddedTrainer) services.AddTrainerServices(config);
-        services.AddSingleton<KnownTrials>();
-        services.AddSingleton<RunStarts>();
-        services.AddHostedService<TrialRecovery>();
-        services.AddSingleton(new ReconcilerOptions(TimeSpan.FromSeconds(Math.Max(1, ledger.TrialLeaseSeconds)), TimeSpan.FromSeconds(1),
-            DurableBus: useRabbit, InProcessSlots: embeddedTrainer ? trainerConcurrency : 0));
-        services.AddSingleton<TrialReconciler>();
-        services.AddHostedService(sp => sp.GetRequiredService<TrialReconciler>());
+        services.AddLedgerIntake();
+        services.AddLedgerOutbox(ledger, durableBus: useRabbit, inProcessSlots: embeddedTrainer ? trainerConcurrency : 0);
 
         services.AddMassTransit(x =>
         {
             x.UseLedgerConventions();
-            // Reports of up to ReportConcurrency trials are taken at once, so that the writer can append those that arrive
-            // together in one transaction.
-            // A database hiccup, repeated write conflicts or a report that came before its run's start retry the report in place;
-            // a database outage or restart of up to about three minutes is waited out (the report stays unacknowledged, and the
-            // broker holds the rest) before a report faults to the error queue, from which it is replayed (FailedReports).
-            // The tries in place belong to the reports' queue (not the consumer), so that the replay from the error queue has
-            // its own schedule rather than this one nested in it.
-            var pauses = ledger.ReportRetryPauses();
-            ReportIntake.AddTo(x, ReportConcurrency);
-            // A report too large to be one is refused before it is read.
-            x.AddConfigureEndpointsCallback((context, queue, endpoint) =>
-            {
-                if (queue != Queues.TrialReports) return;
-                endpoint.ConfigureReceive(r => r.UseFilter(new ReportSizeLimit(context.GetRequiredService<ILogger<ReportSizeLimit>>())));
-                // The database's troubles are waited out in place; a report before its run's start is tried twice more, shortly,
-                // then replayed from the error queue: a report of a run nobody started (forged) must not hold a slot for minutes.
-                endpoint.UseMessageRetry(r =>
-                {
-                    r.Ignore<ReportTooEarlyException>();
-                    r.Intervals(pauses);
-                });
-                endpoint.UseMessageRetry(r =>
-                {
-                    r.Handle<ReportTooEarlyException>();
-                    r.Intervals(EarlyRetryMilliseconds);
-                });
-            });
+            x.AddLedgerIntake(ledger);
             if (embeddedTrainer) x.AddTrainerConsumers(trainerConcurrency);
             if (useRabbit)
                 x.UsingRabbitMq((context, cfg) =>

@@ -45,7 +45,7 @@ public static class FailedReports
             e.ConcurrentMessageLimit = 16;
             e.PrefetchCount = 16;
             e.ConfigureReceive(r => r.UseFilter(new ReportSizeLimit(context.GetRequiredService<ILogger<ReportSizeLimit>>())));
-            ReportIntake.ConfigureOn(e, context);
+            IntakeRegistration.ConfigureOn(e, context);
         });
 
     public static bool IsReplay(ConsumeContext context) =>

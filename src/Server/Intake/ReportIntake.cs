@@ -17,7 +17,7 @@ namespace ScalingLedger.Server.Intake;
 /// is refused before it joins a group (a refusal is logged with why, acknowledged, and nothing of it is appended). A report
 /// before its run's start waits for it once, then is tried again by the transport; the database's troubles send it back to
 /// the error queue to be replayed (<see cref="FailedReports"/>). It is the consumer of every report type a trainer sends
-/// (<see cref="TrainerReports.Types"/>, registered by <see cref="ReportIntake.AddTo"/>).
+/// (<see cref="TrainerReports.Types"/>, registered by <see cref="IntakeRegistration.AddLedgerIntake(IBusRegistrationConfigurator, Hosting.LedgerOptions)"/>).
 /// </summary>
 public sealed class ReportIntake<T>(StudyWriter writer, TrialDispatcher dispatcher, KnownTrials known, RunStarts runStarts,
     TrialReconciler reconciler, IDocumentStore store, TimeProvider clock, ILogger<ReportIntake<T>> log) : IConsumer<T>
@@ -158,28 +158,6 @@ public sealed class ReportIntake<T>(StudyWriter writer, TrialDispatcher dispatch
     private void Refuse(ConsumeContext context, object report, string why) =>
         log.LogWarning("Refused {Report} from {Worker} (message {MessageId}) about study {StudyId}: {Why}",
             report.GetType().Name, WorkerOf(context), context.MessageId, (report as ITrainerReport)?.StudyId, why);
-}
-
-/// <summary>The report intake's registration: one <see cref="ReportIntake{T}"/> for every report type a trainer sends.</summary>
-public static class ReportIntake
-{
-    /// <summary>Registers the one consumer of every report type a trainer sends, on the reports' queue.</summary>
-    public static void AddTo(IBusRegistrationConfigurator bus, int concurrency)
-    {
-        foreach (var type in TrainerReports.Types)
-            bus.AddConsumer(typeof(ReportIntake<>).MakeGenericType(type)).Endpoint(e =>
-            {
-                e.Name = Queues.TrialReports;
-                e.ConcurrentMessageLimit = concurrency;
-                e.PrefetchCount = concurrency;
-            });
-    }
-
-    /// <summary>Configures the same consumers on another endpoint (the error queue's replay).</summary>
-    public static void ConfigureOn(IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
-    {
-        foreach (var type in TrainerReports.Types) endpoint.ConfigureConsumer(context, typeof(ReportIntake<>).MakeGenericType(type));
-    }
 }
 
 /// <summary>A report from a run whose start is not recorded yet: the consumer's retry records it once the start is.</summary>
