@@ -19,7 +19,7 @@ public sealed class LedgerOptions
     /// <summary>
     /// The pauses (milliseconds, comma-separated) between the tries of a report the database did not take, in place, before
     /// it goes to the error queue (about three minutes by default); from there it is tried again until the database is back
-    /// (see <see cref="LedgerRegistration"/>).
+    /// (see <see cref="Intake.IntakeRegistration"/>).
     /// </summary>
     public string ReportRetryMilliseconds { get; set; } = "100,500,1000,2000,5000,10000,15000,30000,30000,60000";
 

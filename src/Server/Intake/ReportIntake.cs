@@ -3,7 +3,6 @@ using MassTransit;
 using ScalingLedger.Contracts;
 using ScalingLedger.Domain.Studies;
 using ScalingLedger.Server.Outbox;
-using ScalingLedger.Server.Reactors;
 using ScalingLedger.Server.Studies;
 
 namespace ScalingLedger.Server.Intake;

@@ -3,8 +3,8 @@ using ScalingLedger.Server.Hosting;
 namespace ScalingLedger.Server.Outbox;
 
 /// <summary>
-/// The outbox's registration: what sends the trainers what the ledger owes them (the reconciler, its leases and recovery
-/// after a start) and the dispatcher it sends through.
+/// The outbox's registration: what sends the trainers what the ledger owes them (the reconciler and its leases) and the
+/// dispatcher it sends through.
 /// </summary>
 public static class OutboxRegistration
 {
@@ -13,7 +13,6 @@ public static class OutboxRegistration
     public static IServiceCollection AddLedgerOutbox(this IServiceCollection services, LedgerOptions ledger, bool durableBus, int inProcessSlots)
     {
         services.AddScoped<TrialDispatcher>();
-        services.AddHostedService<TrialRecovery>();
         services.AddSingleton(new ReconcilerOptions(TimeSpan.FromSeconds(Math.Max(1, ledger.TrialLeaseSeconds)), TimeSpan.FromSeconds(1),
             DurableBus: durableBus, InProcessSlots: inProcessSlots));
         services.AddSingleton<TrialReconciler>();

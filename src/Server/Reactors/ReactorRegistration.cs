@@ -2,7 +2,8 @@ namespace ScalingLedger.Server.Reactors;
 
 /// <summary>
 /// The reactors' registration: the refitter the law reactor (a Marten subscription, registered with the store) calls, the
-/// retries of refits that failed, and the watchdog that restarts a reactor that stopped.
+/// retries of refits that failed, the watchdog that restarts a reactor that stopped, and the refits on start of what a
+/// crash left (<see cref="TrialRecovery"/>).
 /// </summary>
 public static class ReactorRegistration
 {
@@ -12,6 +13,7 @@ public static class ReactorRegistration
         services.AddSingleton<RefitRetries>();
         services.AddHostedService(sp => sp.GetRequiredService<RefitRetries>());
         services.AddHostedService<ReactorWatchdog>();
+        services.AddHostedService<TrialRecovery>();
         return services;
     }
 }

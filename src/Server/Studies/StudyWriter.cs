@@ -152,7 +152,7 @@ public sealed class StudyWriter(IDocumentStore store, TimeProvider clock, ILogge
     /// one transaction (group commit): a report reads the documents it needs through <see cref="ReportReads"/>, which
     /// loads those of the whole group at once. The caller's task completes once its events are committed, so a report
     /// is acknowledged only when it is in the ledger. A group holds at most one report of a trial, so each decision sees
-    /// everything recorded before it; the order of a trial's reports is the caller's (see Trials/ReportIntake).
+    /// everything recorded before it; the order of a trial's reports is the caller's (see Intake/ReportIntake).
     /// </summary>
     public Task<IReadOnlyList<object>> RecordReportAsync(Guid studyId, string user, string? causation, Guid? trialId,
         Func<ReportReads, Task<IReadOnlyList<object>>> decide, CancellationToken cancel)

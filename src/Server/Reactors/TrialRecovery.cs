@@ -2,18 +2,17 @@ using Marten;
 using Npgsql;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Server.Reactors;
 using ScalingLedger.Server.ReadSide;
 using ScalingLedger.Server.Store;
 
-namespace ScalingLedger.Server.Outbox;
+namespace ScalingLedger.Server.Reactors;
 
 /// <summary>
 /// On start: every running study, and every study fitted by an older fitter, is refitted (a refit lost to a crash is done
 /// now; the same evidence records nothing). Each study and each phase of its laws on its own: one's trouble does not keep
 /// the others, and a refit that fails is kept and tried again (<see cref="RefitRetries"/>). Once per cluster: Servers that
 /// start together leave it to the one that takes a PostgreSQL advisory lock first. What the trainers are owed (commands that
-/// died with an in-memory bus, trials whose trainer died) is the reconciler's (<see cref="TrialReconciler"/>).
+/// died with an in-memory bus, trials whose trainer died) is the reconciler's (<see cref="Outbox.TrialReconciler"/>).
 /// </summary>
 public sealed class TrialRecovery(IServiceScopeFactory scopes, LedgerDatabase database, IHostApplicationLifetime lifetime,
     ILogger<TrialRecovery> log) : IHostedService
