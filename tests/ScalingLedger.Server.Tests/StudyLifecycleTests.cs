@@ -191,6 +191,8 @@ public sealed class StudyLifecycleTests(PostgresFixture pg)
     {
         await using var app = await pg.NewLedgerAsync(("Ledger:EmbeddedTrainer", "false"));
         var client = app.CreateClient();
+        // A Server answers 503 "warming" until its warm-up ends (LedgerWarmup); on a loaded machine that outlasts the first request.
+        await StudyApi.WaitHealthyAsync(client, TimeSpan.FromMinutes(1));
         (await StudyApi.GetAsync(client, "/health"))["status"]!.GetValue<string>().ShouldBe("healthy");
         var openApi = await client.GetStringAsync("/openapi/v1.json");
         openApi.ShouldContain("/api/studies/{id}/events");
