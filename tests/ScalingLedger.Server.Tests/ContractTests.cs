@@ -47,7 +47,7 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
         direct.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Admin);
         var document = await direct.GetStringAsync($"{upstream}/openapi/v1.json", cancel);
         await using var prism = await Prism.StartAsync(document, work, upstream, output);
-        var seen = new Seen();
+        var seen = new ConcurrentQueue<Call>();
         using var http = new HttpClient(new Recording(seen, new SocketsHttpHandler())) { BaseAddress = new Uri(prism.Url) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Admin);
 
@@ -156,12 +156,12 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
 
         // Nothing Prism refused, and every operation of the document answered at least once.
         var documented = Operations(JsonNode.Parse(document)!);
-        var violations = seen.All.Where(s => s.Violation is not null).Select(s => $"{s.Method} {s.Path} -> {s.Status}: {s.Violation}").ToList();
+        var violations = seen.Where(s => s.Violation is not null).Select(s => $"{s.Method} {s.Path} -> {s.Status}: {s.Violation}").ToList();
         violations.ShouldBeEmpty("answers (or requests) outside the API document, as Prism found them");
-        var exercised = seen.All.Select(s => documented.FirstOrDefault(o => o.Method == s.Method && o.Path.IsMatch(s.Path))?.Id).ToHashSet();
+        var exercised = seen.Select(s => documented.FirstOrDefault(o => o.Method == s.Method && o.Path.IsMatch(s.Path))?.Id).ToHashSet();
         documented.Select(o => o.Id).Where(o => !exercised.Contains(o)).ShouldBeEmpty("operations no call exercised");
-        output.WriteLine($"{seen.All.Count} calls through Prism, {documented.Count} operations, statuses: " +
-            string.Join(", ", seen.All.GroupBy(s => s.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} x{g.Count()}")));
+        output.WriteLine($"{seen.Count} calls through Prism, {documented.Count} operations, statuses: " +
+            string.Join(", ", seen.GroupBy(s => s.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} x{g.Count()}")));
         prism.Log.ShouldNotContain("VIOLATIONS");
     }
 
@@ -178,15 +178,8 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
 
     private sealed record Call(string Method, string Path, int Status, string? Violation);
 
-    private sealed class Seen
-    {
-        private readonly ConcurrentQueue<Call> calls = new();
-        public IReadOnlyList<Call> All => [.. calls];
-        public void Add(Call call) => calls.Enqueue(call);
-    }
-
     /// <summary>Notes every call and whether Prism answered it itself: its problem types, or its <c>sl-violations</c> header.</summary>
-    private sealed class Recording(Seen seen, HttpMessageHandler inner) : DelegatingHandler(inner)
+    private sealed class Recording(ConcurrentQueue<Call> seen, HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancel)
         {
@@ -199,7 +192,7 @@ public sealed class ContractTests(PostgresFixture pg, ITestOutputHelper output)
                 var text = await response.Content.ReadAsStringAsync(cancel);
                 if (text.Contains("stoplight.io/prism/errors", StringComparison.Ordinal)) violation = (violation + " " + text).Trim();
             }
-            seen.Add(new Call(request.Method.Method, request.RequestUri!.AbsolutePath, (int)response.StatusCode, violation));
+            seen.Enqueue(new Call(request.Method.Method, request.RequestUri!.AbsolutePath, (int)response.StatusCode, violation));
             return response;
         }
     }
