@@ -83,7 +83,7 @@ public sealed class AssembledStudiesTests(PostgresFixture pg)
             TrialId = Guid.NewGuid(), Status = TrialStatus.Failed, Reason = "IOException", FailureDetail = "at ScalingLedger.Trainer (/srv/data)",
             FailedAttempts = [new FailedAttemptView(1, "IOException", "at ScalingLedger.Trainer (/srv/data)", DateTimeOffset.UnixEpoch)],
         };
-        var shared = ChartOptionsTests.Study([(8, 0.01, TrialStatus.Completed, 1.0)]) with { };
+        var shared = StudyChartsTests.Study([(8, 0.01, TrialStatus.Completed, 1.0)]) with { };
         shared.Trials.Add(failed);
 
         var redacted = Access.FailureDetails.Redact(shared);

@@ -1,11 +1,10 @@
-using System.Text.Json.Nodes;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Charts;
 using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Fitting;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Web.Components.Charts;
 
 namespace ScalingLedger.Server.Tests;
 
@@ -83,10 +82,7 @@ public class ThrowawayLawTests
         comparison.Laws.Where(l => l.Law == "floorless-power").Select(l => l.Parameter).ShouldBe(["m", "k"]);
 
         // Drawn: its curve at the best rate in panel (a), its fit in the audit chart.
-        Series(StudyCharts.LossVsWidth(alice, null, Laws)).Select(s => (string?)s["name"]).ShouldContain("floorless-power");
-        Series(StudyCharts.Fit(fit, null, null, Laws)).Select(s => (string?)s["name"]).ShouldContain("fitted law");
+        StudyCharts.LossVsWidth(alice, null, Laws).Series.Select(s => s.Name).ShouldContain("floorless-power");
+        StudyCharts.Fit(fit, null, null, Laws).Series.Select(s => s.Name).ShouldContain("fitted law");
     }
-
-    private static List<JsonNode> Series(object chart) =>
-        JsonNode.Parse(ChartOptions.Serialize(chart))!["series"]!.AsArray().Select(s => s!).ToList();
 }

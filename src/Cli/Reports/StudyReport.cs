@@ -1,11 +1,10 @@
 using System.Text;
-using System.Text.Json.Nodes;
 using ScalingLedger.Domain;
+using ScalingLedger.Domain.Charts;
 using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Ledger;
 using ScalingLedger.Domain.Studies;
-using ScalingLedger.Web.Components.Charts;
 
 namespace ScalingLedger.Cli.Reports;
 
@@ -22,9 +21,9 @@ public static class StudyReport
     {
         Directory.CreateDirectory(directory);
         var images = new List<Image>();
-        void Add(string name, string title, object options)
+        void Add(string name, string title, Chart chart)
         {
-            var (png, svg) = ChartImage.Save(JsonNode.Parse(ChartOptions.Serialize(options))!, title, directory, name);
+            var (png, svg) = ChartImage.Save(chart, title, directory, name);
             images.Add(new Image(name, title, png, svg));
         }
         Add("a-loss-vs-width", "(a) Final loss against width, per learning rate", StudyCharts.LossVsWidth(study));

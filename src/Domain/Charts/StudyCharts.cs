@@ -1,15 +1,14 @@
 using ScalingLedger.Contracts;
-using ScalingLedger.Domain;
 using ScalingLedger.Domain.Claims;
 using ScalingLedger.Domain.Laws;
 using ScalingLedger.Domain.Studies;
 
-namespace ScalingLedger.Web.Components.Charts;
+namespace ScalingLedger.Domain.Charts;
 
 /// <summary>
 /// The four panels of a study (after Metz, "The difficulty of extrapolation in NN scaling"): loss against width per
 /// learning rate with the laws, loss against learning rate per width with the optimum, the rate x width heatmap, and
-/// the optimal learning rate against width. Pure: read models in, ApexCharts option graphs out.
+/// the optimal learning rate against width. Pure: read models in, charts out.
 /// </summary>
 public static class StudyCharts
 {
@@ -25,7 +24,7 @@ public static class StudyCharts
     /// fixed-rate curves of one law (<paramref name="rateCurvesOf"/>, dashed, in its rate's colour; by default the first law
     /// of the registry that has them, Metz's naive log-linear law).
     /// </summary>
-    public static object LossVsWidth(StudyView study, string? rateCurvesOf = null, LawRegistry? laws = null)
+    public static PlotChart LossVsWidth(StudyView study, string? rateCurvesOf = null, LawRegistry? laws = null)
     {
         laws ??= LawRegistry.Default;
         var sized = Sized(study);
@@ -37,7 +36,7 @@ public static class StudyCharts
             var lr = rates[i];
             // One point per width: the mean over the completed seeds, what the fixed-LR laws fit (a study of thousands of
             // trials would otherwise draw thousands of markers).
-            set.Points($"lr {Numbers.Format(lr)}", ChartOptions.Color(i),
+            set.Points($"lr {Numbers.Format(lr)}", ChartStyle.Color(i),
                 sized.Where(t => t.LearningRate == lr).GroupBy(t => t.Width).OrderBy(g => g.Key)
                     .Select(g => (Math.Log10(g.Key), MeanLoss(g) ?? double.NaN)));
         }
@@ -45,11 +44,11 @@ public static class StudyCharts
         // Diverged trials are evidence too (the rate is too high for that width): dark squares along the top.
         var top = observed.Count == 0 ? 2.5 : observed.Max() * 1.05;
         var diverged = sized.Where(t => t.Status == TrialStatus.Diverged).Select(t => (Math.Log10(t.Width), top)).Distinct().ToList();
-        if (diverged.Count > 0) set.Points("diverged (rate too high)", "#1d2430", diverged, 7, "square");
+        if (diverged.Count > 0) set.Points("diverged (rate too high)", "#1d2430", diverged, 7, MarkerShape.Square);
         // Failed trials are not evidence (the trainer broke, not the model): marked apart along the bottom.
         var bottom = observed.Count == 0 ? 0.0 : observed.Min() * 0.97;
         var failed = sized.Where(t => t.Status == TrialStatus.Failed).Select(t => (Math.Log10(t.Width), bottom)).Distinct().ToList();
-        if (failed.Count > 0) set.Points("failed (no result)", "#b197fc", failed, 7, "square");
+        if (failed.Count > 0) set.Points("failed (no result)", "#b197fc", failed, 7, MarkerShape.Square);
 
         rateCurvesOf ??= RateCurveLaws(study, laws).FirstOrDefault();
         var rateIntervals = new List<(double, double, double)>();
@@ -58,7 +57,7 @@ public static class StudyCharts
             if (curve.LearningRate is { } rate)
             {
                 if (law.Name != rateCurvesOf) continue;
-                var color = ChartOptions.Color(Math.Max(0, rates.IndexOf(rate)));
+                var color = ChartStyle.Color(Math.Max(0, rates.IndexOf(rate)));
                 set.Line(curve.Label, color, axis.Curve(curve.At, 40), 2, 5);
                 rateIntervals.AddRange(TargetIntervals(study, fit, curve.ClaimRate));
             }
@@ -70,8 +69,7 @@ public static class StudyCharts
             }
         }
         if (rateIntervals.Count > 0) set.Intervals($"{rateCurvesOf} 95% at targets", IntervalColor, rateIntervals);
-        return Mixed(set, axis.XAxis("width (log scale)"), new { title = new { text = "final eval loss" } },
-            new { logX = true, xName = "width", yDecimals = 3 }, "No trial has completed yet.");
+        return set.Chart(axis.XAxis("width (log scale)"), new ChartAxis("final eval loss", Decimals: 3), "No trial has completed yet.");
     }
 
     /// <summary>The laws whose newest credible fits draw curves at fixed rates (the choice of panel (a)), in the registry's order.</summary>
@@ -99,7 +97,7 @@ public static class StudyCharts
     private static readonly string[] LawColors = [FrontierColor, "#343a40", FrontierColor, "#d9480f", "#0b7285", "#14532d", "#7c2d12"];
 
     /// <summary>(b) Final eval loss (mean over completed seeds) against learning rate (log), one series per width; the fitted optimum marked.</summary>
-    public static object LossVsRate(StudyView study)
+    public static PlotChart LossVsRate(StudyView study)
     {
         var sized = Sized(study);
         var widths = sized.Select(t => t.Width).Distinct().Order().ToList();
@@ -109,27 +107,22 @@ public static class StudyCharts
         for (var i = 0; i < widths.Count; i++)
         {
             var w = widths[i];
-            set.Line($"width {w}", ChartOptions.Color(i),
+            set.Line($"width {w}", ChartStyle.Color(i),
                 rates.Select(r => (Math.Log10(r), MeanLoss(cells[(w, r)]) ?? double.NaN)), 2, 0, 5);
         }
         // Each width's optimum refined below grid resolution (where the grid brackets it), at that width's best mean loss.
         if (RefinedOptima(sized) is { Count: > 0 } optima)
-            set.Points("fitted optimum per width", FrontierColor, optima.Select(o => (Math.Log10(o.RefinedLearningRate), o.MeanLoss)), 9, "diamond");
+            set.Points("fitted optimum per width", FrontierColor, optima.Select(o => (Math.Log10(o.RefinedLearningRate), o.MeanLoss)), 9, MarkerShape.Diamond);
         var axis = rates.Count == 0 ? (Min: -4.0, Max: 0.0) : (Min: Math.Floor(Math.Log10(rates[0]) * 2) / 2, Max: Math.Ceiling(Math.Log10(rates[^1]) * 2) / 2);
-        return Mixed(set, new
-        {
-            type = "numeric", min = axis.Min, max = axis.Max, tickAmount = Math.Max(1, (int)Math.Round((axis.Max - axis.Min) * 2)),
-            title = new { text = "learning rate (log scale)" }
-        },
-            new { title = new { text = "final eval loss (mean over seeds)" } },
-            new { logX = true, xName = "lr", yDecimals = 3 }, "No trial has completed yet.");
+        return set.Chart(new ChartAxis("learning rate (log scale)", Log: true, axis.Min, axis.Max, Math.Max(1, (int)Math.Round((axis.Max - axis.Min) * 2)),
+            Name: "lr"), new ChartAxis("final eval loss (mean over seeds)", Decimals: 3), "No trial has completed yet.");
     }
 
     /// <summary>
     /// (c) Heatmap of final eval loss, learning rate x width: a cell is the mean over its completed seeds; diverged,
     /// failed and unfinished cells are coloured apart.
     /// </summary>
-    public static object Heatmap(StudyView study)
+    public static HeatmapChart Heatmap(StudyView study)
     {
         var sized = Sized(study);
         var widths = sized.Select(t => t.Width).Distinct().Order().ToList();
@@ -137,11 +130,11 @@ public static class StudyCharts
         var cells = Cells(sized);
         var values = widths.Select(w => rates.Select(r => Cell(cells[(w, r)].ToList())).ToList()).ToList();
         var losses = values.SelectMany(v => v).Where(v => v >= 0).ToList();
-        var ranges = new List<object>
+        var ranges = new List<ColorRange>
         {
-            new { from = DivergedCell - 0.5, to = DivergedCell + 0.5, color = "#1d2430", name = "diverged" },
-            new { from = FailedCell - 0.5, to = FailedCell + 0.5, color = "#b197fc", name = "failed" },
-            new { from = UnfinishedCell - 0.5, to = UnfinishedCell + 0.5, color = "#e4e7ec", name = "not ended" },
+            new(DivergedCell - 0.5, DivergedCell + 0.5, "#1d2430", "diverged"),
+            new(FailedCell - 0.5, FailedCell + 0.5, "#b197fc", "failed"),
+            new(UnfinishedCell - 0.5, UnfinishedCell + 0.5, "#e4e7ec", "not ended"),
         };
         if (losses.Count > 0)
         {
@@ -150,36 +143,22 @@ public static class StudyCharts
             var (lo, hi) = (losses.Min(), losses.Max());
             var step = hi > lo ? (hi - lo) / shades.Length : 1;
             for (var i = 0; i < shades.Length; i++)
-                ranges.Add(new
-                {
-                    from = SeriesSet.Round(lo + i * step), to = SeriesSet.Round(i == shades.Length - 1 ? hi + 1e-9 : lo + (i + 1) * step),
-                    color = shades[i], name = $"{lo + i * step:F3}–{lo + (i + 1) * step:F3}"
-                });
+                ranges.Add(new ColorRange(lo + i * step, i == shades.Length - 1 ? hi + 1e-9 : lo + (i + 1) * step, shades[i],
+                    $"{lo + i * step:F3}–{lo + (i + 1) * step:F3}"));
         }
-        return new
-        {
-            chart = new { type = "heatmap", height = Math.Max(260, 34 * widths.Count + 90), animations = new { enabled = false }, toolbar = Toolbar },
-            series = widths.Select((w, i) => new
-            {
-                name = $"width {w}",
-                data = rates.Select((r, j) => new { x = Numbers.Format(r), y = SeriesSet.Round(values[i][j]) })
-            }),
-            plotOptions = new { heatmap = new { enableShades = false, colorScale = new { ranges } } },
-            dataLabels = new { enabled = true, style = new { fontSize = "10px" } },
-            xaxis = new { title = new { text = "learning rate" } },
-            yaxis = new { title = new { text = "width" } },
-            legend = new { position = "bottom" },
-            noData = new { text = "No trial planned." },
-            ledger = new { cellLabels = new Dictionary<string, string> { ["-1"] = "div", ["-2"] = "fail", ["-3"] = "–" } },
-        };
+        return new HeatmapChart(rates.Select(Numbers.Format).ToList(), widths.Select((w, i) => new HeatmapRow($"width {w}", values[i])).ToList(),
+            ranges, CellLabels, "learning rate", "width", "No trial planned.", Math.Max(260, 34 * widths.Count + 90));
     }
+
+    /// <summary>The heatmap's cells without a loss, by name.</summary>
+    private static readonly Dictionary<double, string> CellLabels = new() { [DivergedCell] = "div", [FailedCell] = "fail", [UnfinishedCell] = "–" };
 
     /// <summary>
     /// (d) The optimal learning rate against width (both log): each width's grid best and fitted optimum, and the best rate of
     /// every credible law that says one (the optimal-LR law, the surface's valley) with the 95% intervals of the laws of the
     /// rate at the targets.
     /// </summary>
-    public static object OptimalLr(StudyView study, LawRegistry? laws = null)
+    public static PlotChart OptimalLr(StudyView study, LawRegistry? laws = null)
     {
         laws ??= LawRegistry.Default;
         var sized = Sized(study);
@@ -190,9 +169,9 @@ public static class StudyCharts
                 .Select(r => (Rate: r.Key, Loss: r.Average(t => t.FinalEvalLoss ?? double.NaN))).Where(r => double.IsFinite(r.Loss))
                 .OrderBy(r => r.Loss).FirstOrDefault()))
             .Where(g => g.Best.Rate > 0).Select(g => (Math.Log10(g.Width), Math.Log10(g.Best.Rate))).ToList();
-        set.Points("best rate on the grid", "#98a2b3", grid, 6, "square");
+        set.Points("best rate on the grid", "#98a2b3", grid, 6, MarkerShape.Square);
         set.Points("fitted optimum (refined)", "#d9480f",
-            RefinedOptima(sized).Where(o => o.RefinedLearningRate > 0).Select(o => (Math.Log10(o.Width), Math.Log10(o.RefinedLearningRate))), 8, "circle");
+            RefinedOptima(sized).Where(o => o.RefinedLearningRate > 0).Select(o => (Math.Log10(o.Width), Math.Log10(o.RefinedLearningRate))), 8);
         foreach (var (law, fit) in CredibleFits(study, laws))
         {
             if (law.OptimalRateAt(fit.Parameters, 1) is null) continue;
@@ -202,8 +181,7 @@ public static class StudyCharts
             if (law.Quantity == LawQuantity.LearningRate)
                 set.Intervals($"{law.Name} 95% at targets", color, TargetIntervals(study, fit, null, v => v > 0 ? Math.Log10(v) : double.NaN));
         }
-        return Mixed(set, axis.XAxis("width (log scale)"), new { title = new { text = "learning rate (log scale)" } },
-            new { logX = true, logY = true, xName = "width" }, "No width has its optimum bracketed yet.");
+        return set.Chart(axis.XAxis("width (log scale)"), new ChartAxis("learning rate (log scale)", Log: true), "No width has its optimum bracketed yet.");
     }
 
     /// <summary>Each fully ended width's best rate refined below grid resolution, where the grid brackets it (what the laws over optima fit).</summary>
@@ -214,7 +192,7 @@ public static class StudyCharts
     /// What the ledger believed as evidence arrived: for each width a law predicted, the prediction and its interval against
     /// the number of ended trials it was based on, and the observed value once it came.
     /// </summary>
-    public static object BeliefHistory(BeliefHistoryView history, string law, string key, LawRegistry? laws = null)
+    public static PlotChart BeliefHistory(BeliefHistoryView history, string law, string key, LawRegistry? laws = null)
     {
         // A learning rate is a scale: the claims of a law of the rate are drawn on a log axis.
         var logY = (laws ?? LawRegistry.Default).Find(law)?.Quantity == LawQuantity.LearningRate;
@@ -223,20 +201,20 @@ public static class StudyCharts
         var i = 0;
         foreach (var s in history.Predictions.Where(s => s.Law == law && s.Key == key).OrderByDescending(s => s.Reason.Contains("target")).ThenBy(s => s.Width))
         {
-            var color = ChartOptions.Color(i++);
+            var color = ChartStyle.Color(i++);
             var label = $"width {Numbers.Width(s.Width)}{(s.AtLearningRate is { } claimRate ? $" at lr {Numbers.Format(claimRate)}" : "")}" +
                 $"{(s.Reason.Contains("target") ? " (target)" : "")}";
             set.Line(label, color, s.Points.Select(p => ((double)p.Evidence, Y(p.Predicted))), 2, 0, 4);
             set.Intervals($"{label} 95%", color, s.Points.Select(p => ((double)p.Evidence, Y(p.Lower), Y(p.Upper))));
-            if (s.Observed is { } o && s.ObservedAtEvidence is { } at) set.Points($"{label} observed", color, [((double)at, Y(o))], 9, "diamond");
+            if (s.Observed is { } o && s.ObservedAtEvidence is { } at) set.Points($"{label} observed", color, [((double)at, Y(o))], 9, MarkerShape.Diamond);
         }
-        return Mixed(set, new { type = "numeric", title = new { text = "ended trials the prediction was based on" }, tickAmount = 8, decimalsInFloat = 0 },
-            new { title = new { text = logY ? "predicted optimal learning rate (log scale)" : "predicted final loss" } },
-            logY ? new { logY = true } : (object)new { yDecimals = 3 }, "No credible prediction of this law yet.");
+        return set.Chart(Evidence("ended trials the prediction was based on"),
+            logY ? new ChartAxis("predicted optimal learning rate (log scale)", Log: true) : new ChartAxis("predicted final loss", Decimals: 3),
+            "No credible prediction of this law yet.");
     }
 
     /// <summary>The optimal-LR law's slope d with its interval, against the evidence it was fitted on.</summary>
-    public static object SlopeHistory(BeliefHistoryView history)
+    public static PlotChart SlopeHistory(BeliefHistoryView history)
     {
         var set = new SeriesSet();
         var credible = history.OptimalLrSlope.Where(p => p.Credible).ToList();
@@ -244,16 +222,16 @@ public static class StudyCharts
         set.Intervals("d 95%", "#d9480f", credible.Where(p => p.Lower is not null && p.Upper is not null)
             .Select(p => ((double)p.Evidence, p.Lower!.Value, p.Upper!.Value)));
         var set2 = history.OptimalLrSlope.Where(p => !p.Credible).Select(p => ((double)p.Evidence, p.Value)).ToList();
-        if (set2.Count > 0) set.Points("slope d (fit not credible)", "#98a2b3", set2, 5, "square");
-        return Mixed(set, new { type = "numeric", title = new { text = "ended trials the fit was based on" }, tickAmount = 8, decimalsInFloat = 0 },
-            new { title = new { text = "d in ln lr* = c + d ln width" } }, new { yDecimals = 2 }, "The optimal-LR law has not been fitted yet.");
+        if (set2.Count > 0) set.Points("slope d (fit not credible)", "#98a2b3", set2, 5, MarkerShape.Square);
+        return set.Chart(Evidence("ended trials the fit was based on"), new ChartAxis("d in ln lr* = c + d ln width", Decimals: 2),
+            "The optimal-LR law has not been fitted yet.");
     }
 
     /// <summary>
     /// Calibration: every credible loss prediction resolved so far, observed against predicted, with its 95% interval. A
     /// calibrated law's bars cross the diagonal about 95% of the time; a bar that misses it is a deviation.
     /// </summary>
-    public static object Calibration(StudyView study, LawRegistry? laws = null)
+    public static PlotChart Calibration(StudyView study, LawRegistry? laws = null)
     {
         laws ??= LawRegistry.Default;
         var resolved = study.CrediblePredictions
@@ -265,15 +243,14 @@ public static class StudyCharts
         set.Points("inside its interval", "#2b8a3e",
             resolved.Where(p => p.Resolution!.Inside).Select(p => (p.Issued.Predicted, p.Resolution!.Observed!.Value)), 7);
         set.Points("outside (a deviation)", "#c92a2a",
-            resolved.Where(p => !p.Resolution!.Inside).Select(p => (p.Issued.Predicted, p.Resolution!.Observed!.Value)), 8, "square");
+            resolved.Where(p => !p.Resolution!.Inside).Select(p => (p.Issued.Predicted, p.Resolution!.Observed!.Value)), 8, MarkerShape.Square);
         var values = resolved.SelectMany(p => new[] { p.Issued.Predicted, p.Resolution!.Observed!.Value }).Where(double.IsFinite).ToList();
         if (values.Count > 0) set.Line("observed = predicted", FrontierColor, [(values.Min(), values.Min()), (values.Max(), values.Max())], 1, 4);
-        return Mixed(set, new { type = "numeric", title = new { text = "predicted final loss" } }, new { title = new { text = "observed final loss" } },
-            new { yDecimals = 3 }, "No loss prediction has resolved yet.");
+        return set.Chart(new ChartAxis("predicted final loss"), new ChartAxis("observed final loss", Decimals: 3), "No loss prediction has resolved yet.");
     }
 
     /// <summary>A fit with its evidence points, its curves, its intervals and (for the audit) the predicted and observed point.</summary>
-    public static object Fit(LawFitted fit, PredictionIssued? prediction, PredictionResolved? resolution, LawRegistry? laws = null)
+    public static PlotChart Fit(LawFitted fit, PredictionIssued? prediction, PredictionResolved? resolution, LawRegistry? laws = null)
     {
         var law = (laws ?? LawRegistry.Default).Find(fit.Law);
         var logY = law?.Quantity == LawQuantity.LearningRate;
@@ -288,7 +265,7 @@ public static class StudyCharts
             var curves = law.Curves(fit).ToList();
             if (curves.Count == 0) curves.Add(new LawCurve("fitted law", null, null, h => law.Evaluate(fit.Parameters, new LawPoint(h))));
             foreach (var (curve, i) in curves.Select((c, i) => (c, i)))
-                set.Line(curves.Count == 1 ? "fitted law" : curve.Label, curve.LearningRate is null ? FrontierColor : ChartOptions.Color(i),
+                set.Line(curves.Count == 1 ? "fitted law" : curve.Label, curve.LearningRate is null ? FrontierColor : ChartStyle.Color(i),
                     axis.Curve(x => curve.At(x) is { } v ? Y(v) : null, 40), 2, curve.LearningRate is null ? 0 : 5);
         }
         var claimRate = prediction?.AtLearningRate;
@@ -298,39 +275,16 @@ public static class StudyCharts
         if (prediction is not null)
         {
             set.Intervals("this prediction's 95%", "#d9480f", [(Math.Log10(prediction.Width), Y(prediction.Lower), Y(prediction.Upper))]);
-            set.Points("predicted", "#d9480f", [(Math.Log10(prediction.Width), Y(prediction.Predicted))], 8, "diamond");
+            set.Points("predicted", "#d9480f", [(Math.Log10(prediction.Width), Y(prediction.Predicted))], 8, MarkerShape.Diamond);
             if (resolution?.Observed is { } observed && !PredictionResolution.IsCensored(resolution))
-                set.Points("observed", resolution.Inside ? "#2b8a3e" : "#c92a2a", [(Math.Log10(prediction.Width), Y(observed))], 10, "square");
+                set.Points("observed", resolution.Inside ? "#2b8a3e" : "#c92a2a", [(Math.Log10(prediction.Width), Y(observed))], 10, MarkerShape.Square);
         }
-        return Mixed(set, axis.XAxis($"{law?.SizeName ?? "width"} (log scale)"),
-            new { title = new { text = logY ? "optimal learning rate (log scale)" : "final eval loss" } },
-            logY
-                ? new { logX = true, logY = true, xName = law?.SizeName ?? "width" }
-                : (object)new { logX = true, xName = law?.SizeName ?? "width", yDecimals = 3 },
-            "The fit has no points.");
+        return set.Chart(axis.XAxis($"{law?.SizeName ?? "width"} (log scale)", law?.SizeName ?? "width"),
+            logY ? new ChartAxis("optimal learning rate (log scale)", Log: true) : new ChartAxis("final eval loss", Decimals: 3), "The fit has no points.");
     }
 
-    internal static object Mixed(SeriesSet set, object xaxis, object yaxis, object ledger, string noData, int height = 380) => new
-    {
-        chart = new { type = "line", height, animations = new { enabled = false }, toolbar = Toolbar, zoom = new { enabled = false } },
-        // No point at all: no series, so that ApexCharts shows the noData text instead of drawing at infinite coordinates.
-        series = set.HasPoints ? set.Series : [],
-        colors = set.Colors,
-        markers = new { size = set.MarkerSizes, shape = set.Shapes },
-        stroke = new { width = set.StrokeWidths, dashArray = set.Dashes, curve = "straight" },
-        xaxis,
-        yaxis,
-        legend = new { position = "right", width = 230 },
-        tooltip = new { shared = false, intersect = true },
-        noData = new { text = noData },
-        ledger = set.HasPoints ? ledger : new { empty = noData },
-    };
-
-    /// <summary>ApexCharts' own toolbar: its menu downloads the chart as SVG or PNG (and its data as CSV).</summary>
-    internal static readonly object Toolbar = new
-    {
-        show = true, tools = new { download = true, selection = false, zoom = false, zoomin = false, zoomout = false, pan = false, reset = false }
-    };
+    /// <summary>An axis of evidence: the number of ended trials, whole numbers.</summary>
+    private static ChartAxis Evidence(string title) => new(title, Ticks: 8, Decimals: 0);
 
     /// <summary>The trials of each width and rate (a lookup: a 4,320-trial study's panels searched every trial for each cell).</summary>
     private static ILookup<(int Width, double Rate), TrialView> Cells(List<TrialView> sized) => sized.ToLookup(t => (t.Width, t.LearningRate));
@@ -386,7 +340,7 @@ internal readonly record struct WidthAxis(double Min, double Max, int Ticks)
         return new WidthAxis(low * Math.Log10(2), high * Math.Log10(2), ticks);
     }
 
-    public object XAxis(string title) => new { type = "numeric", min = Min, max = Max, tickAmount = Ticks, title = new { text = title } };
+    public ChartAxis XAxis(string title, string name = "width") => new(title, Log: true, Min, Max, Ticks, Name: name);
 
     /// <summary>A law's curve over the axis, sampled at <paramref name="samples"/> points (x as log10 width).</summary>
     public IEnumerable<(double X, double Y)> Curve(Func<double, double?> law, int samples)
