@@ -88,6 +88,9 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         heatmap.Count.ShouldBe(widths.Count);
         heatmap.Values.ShouldAllBe(cells => cells == rates.Count);
         (await page.Locator("#panel-heatmap .apexcharts-heatmap-rect").CountAsync()).ShouldBe(widths.Count * rates.Count);
+        // Its rows are named by width as ApexCharts drew them (a number format for the y axis once turned every name into NaN).
+        var rowNames = await page.Locator("#panel-heatmap .apexcharts-yaxis-label tspan").AllTextContentsAsync();
+        rowNames.Select(n => n.Trim()).Where(n => n.Length > 0).Order().ShouldBe(widths.Select(w => $"width {w}").Order());
         var optimal = await ChartAsync(page, "panel-optimal-lr");
         optimal["best rate on the grid"].ShouldBe(widths.Count(w => trials.Any(t => (int)t["width"]! == w && (string?)t["status"] == "Completed")));
         (await page.Locator("#fits tbody tr").CountAsync()).ShouldBe(fits.Count);

@@ -21,6 +21,14 @@ public static class ChartImage
         var plt = new Plot();
         plt.Font.Set("DejaVu Sans");
         plt.Title(Clean(title));
+        var (x, y) = chart switch
+        {
+            PlotChart p => (p.X.Title, p.Y.Title),
+            HeatmapChart h => (h.XTitle, h.YTitle),
+            _ => ("", ""),
+        };
+        plt.XLabel(Clean(x));
+        plt.YLabel(Clean(y));
         if (chart.IsEmpty) DrawMessage(plt, chart.NoData);
         else if (chart is HeatmapChart heatmap) DrawHeatmap(plt, heatmap);
         else if (chart is PlotChart plot) DrawPlot(plt, plot);
@@ -57,8 +65,6 @@ public static class ChartImage
     /// <summary>Points, lines and interval bars (each bar a run of the series' points).</summary>
     private static void DrawPlot(Plot plt, PlotChart chart)
     {
-        plt.XLabel(Clean(chart.X.Title));
-        plt.YLabel(Clean(chart.Y.Title));
         bool anyLegend = false;
         List<double> allX = [], allY = [];
         foreach (var series in chart.Series)
@@ -101,8 +107,9 @@ public static class ChartImage
         double? min = cfg.Min, max = cfg.Max;
         int ticks = cfg.Ticks ?? 0;
         if (ticks > 0 && data.Max() > data.Min()) (min, max) = (min ?? data.Min(), max ?? data.Max());
+        // The y axis' decimals only: ticks on x are spread evenly, and a tick at 2.5 read as 3 would lie.
         Func<double, string> label = log ? ChartStyle.Pow10
-            : cfg.Decimals is int d ? v => v.ToString("F" + Math.Clamp(d, 0, 10), Inv) : v => v.ToString("0.####", Inv);
+            : !horizontal && cfg.Decimals is int d ? v => v.ToString("F" + Math.Clamp(d, 0, 10), Inv) : v => v.ToString("0.####", Inv);
 
         if (min is double lo && max is double hi && hi > lo)
         {
@@ -148,8 +155,6 @@ public static class ChartImage
     /// <summary>Heatmap: one row per row of the chart, one column per category, each cell coloured by the range holding its value.</summary>
     private static void DrawHeatmap(Plot plt, HeatmapChart chart)
     {
-        plt.XLabel(Clean(chart.XTitle));
-        plt.YLabel(Clean(chart.YTitle));
         var rowTicks = new NumericManual();
         for (int row = 0; row < chart.Rows.Count; row++) // first row at the bottom, as the site draws it
         {

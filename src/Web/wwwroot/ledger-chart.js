@@ -29,6 +29,8 @@ function prepare(options) {
     // Widths are usually powers of two: snap a tick that is within 1% of one (2047.4 reads 2048).
     const p2 = Math.pow(2, Math.round(Math.log2(x)));
     if (Math.abs(x - p2) / p2 < 0.01) x = p2;
+    // As the Server's first paint and the report's images write it (ChartStyle.Pow10): 1e15 and 3.2e-5, not every digit.
+    if (x >= 1e7 || x < 1e-4) return x.toExponential(1).replace('.0e', 'e').replace('e+', 'e');
     return x >= 100 ? Math.round(x).toString() : Number(x.toPrecision(2)).toString();
   };
   const fixed = d => v => (v === null || v === undefined) ? '' : Number(v).toFixed(d);

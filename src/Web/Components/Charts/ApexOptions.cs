@@ -54,7 +54,8 @@ public static class ApexOptions
         },
         yaxis = new { min = chart.Y.Min, max = chart.Y.Max, tickAmount = chart.Y.Ticks, title = new { text = chart.Y.Title } },
         legend = new { position = "right", width = 230 },
-        tooltip = new { shared = false, intersect = true },
+        // Curves alone (a trial's losses, a coordinate check) share one tooltip per x; among points and bars, the one hovered.
+        tooltip = chart.Series.All(s => s.Kind == SeriesKind.Line) ? new { shared = true, intersect = false } : new { shared = false, intersect = true },
         noData = new { text = chart.NoData },
         ledger = chart.IsEmpty ? (object)new { empty = chart.NoData } : new
         {
@@ -82,10 +83,10 @@ public static class ApexOptions
         yaxis = new { title = new { text = chart.YTitle } },
         legend = new { position = "bottom" },
         noData = new { text = chart.NoData },
+        // Not yDecimals: ledger-chart.js would format the y axis' labels, which in a heatmap are the rows' names, as numbers.
         ledger = chart.IsEmpty ? (object)new { empty = chart.NoData } : new
         {
             cellLabels = chart.CellLabels.ToDictionary(c => c.Key.ToString(CultureInfo.InvariantCulture), c => c.Value),
-            yDecimals = chart.Decimals,
         },
     };
 

@@ -43,8 +43,8 @@ public static class ChartSvg
         double X(double x) => area.Left + (x - x0) / (x1 - x0) * (area.Right - area.Left);
         double Y(double y) => area.Bottom - (y - y0) / (y1 - y0) * (area.Bottom - area.Top);
 
-        Func<double, string> xLabel = xaxis.Log ? ChartStyle.Pow10 : xaxis.Decimals is { } xd ? v => v.ToString("F" + Math.Clamp(xd, 0, 6), Inv)
-            : v => v.ToString("0.##", Inv);
+        // Not the x axis' decimals: its ticks are spread evenly, and a tick at 2.5 read as 3 would lie.
+        Func<double, string> xLabel = xaxis.Log ? ChartStyle.Pow10 : v => v.ToString("0.##", Inv);
         Func<double, string> yLabel = yaxis.Log ? ChartStyle.Pow10 : yaxis.Decimals is { } d ? v => v.ToString("F" + Math.Clamp(d, 0, 6), Inv)
             : v => v.ToString("0.###", Inv);
         svg.Append("<g stroke=\"#e4e7ec\" stroke-width=\"1\">");
