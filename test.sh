@@ -22,6 +22,19 @@ grep -q 'guest' docker-compose.yml && die "docker-compose.yml holds a default cr
 say "Building"
 dotnet build ScalingLedger.sln -nologo -v q -clp:ErrorsOnly || die "the build failed"
 
+say "Checking the team's Server builds without the embedded trainer (src/Server/Dockerfile): no TorchSharp, and says so if asked to train"
+team_server=$(mktemp -d)
+dotnet publish src/Server/ScalingLedger.Server.csproj -c Release -p:EmbeddedTrainer=false -o "$team_server" -nologo -v q -clp:ErrorsOnly \
+  || die "the Server did not build without the embedded trainer (-p:EmbeddedTrainer=false)"
+torch=$(find "$team_server" -iname '*torch*' | head -3)
+[ -z "$torch" ] || die "the Server built without the embedded trainer still ships TorchSharp or libtorch: $torch"
+if (Ledger__EmbeddedTrainer=true timeout 60 dotnet "$team_server/ScalingLedger.Server.dll" >"$team_server.log" 2>&1) 2>/dev/null \
+  || ! grep -q 'built without the embedded trainer' "$team_server.log"; then
+  die "a Server built without the embedded trainer, asked to train, did not refuse with its reason: $(head -5 "$team_server.log")"
+fi
+echo "without the trainer: $(du -sh "$team_server" | cut -f1) (the default build ships TorchSharp and libtorch)"
+rm -rf "$team_server" "$team_server.log"
+
 say "Checking the layout of the code (.editorconfig)"
 dotnet format ScalingLedger.sln --verify-no-changes -v q || die "dotnet format found code laid out against .editorconfig: run 'dotnet format ScalingLedger.sln' and commit"
 long=$(find src tests benchmarks \( -name '*.cs' -o -name '*.razor' \) -not -path '*/obj/*' -not -path '*/bin/*' -print0 \

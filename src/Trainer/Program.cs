@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using ScalingLedger.Contracts;
 using ScalingLedger.Trainer.Training;
 using ScalingLedger.Trainer.Worker;
 

@@ -1,7 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using ScalingLedger.Trainer.Worker;
+using ScalingLedger.Contracts;
 
 namespace ScalingLedger.Trainer.Tests;
 

@@ -11,7 +11,6 @@ using ScalingLedger.Server.Reactors;
 using ScalingLedger.Server.ReadSide;
 using ScalingLedger.Server.Store;
 using ScalingLedger.Server.Studies;
-using ScalingLedger.Trainer.Worker;
 using ScalingLedger.Web;
 
 namespace ScalingLedger.Server.Hosting;
@@ -47,9 +46,10 @@ public static class LedgerRegistration
 
         var rabbit = config.GetConnectionString("RabbitMq");
         var useRabbit = !string.IsNullOrWhiteSpace(rabbit);
-        var embeddedTrainer = ledger.EmbeddedTrainer ?? !useRabbit;
+        // A Server built without the trainer trains nothing itself; asked to, it says so at start (EmbeddedTrainer.AddServices).
+        var embeddedTrainer = ledger.EmbeddedTrainer ?? (!useRabbit && EmbeddedTrainer.Built);
         var trainerConcurrency = Math.Max(1, ledger.TrainerConcurrency);
-        if (embeddedTrainer) services.AddTrainerServices(config);
+        if (embeddedTrainer) EmbeddedTrainer.AddServices(services, config);
         services.AddLedgerIntake();
         services.AddLedgerOutbox(ledger, durableBus: useRabbit, inProcessSlots: embeddedTrainer ? trainerConcurrency : 0);
 
@@ -57,7 +57,7 @@ public static class LedgerRegistration
         {
             x.UseLedgerConventions();
             x.AddLedgerIntake(ledger);
-            if (embeddedTrainer) x.AddTrainerConsumers(trainerConcurrency);
+            if (embeddedTrainer) EmbeddedTrainer.AddConsumers(x, trainerConcurrency);
             if (useRabbit)
                 x.UsingRabbitMq((context, cfg) =>
                 {

@@ -1,8 +1,11 @@
 using MassTransit;
 
-namespace ScalingLedger.Trainer.Worker;
+namespace ScalingLedger.Contracts;
 
-/// <summary>The conventions every process of the ledger gives its bus (the Server and every trainer call this).</summary>
+/// <summary>
+/// The conventions every process of the ledger gives its bus (the Server and every trainer call this): part of the wire, with
+/// the queue names of <see cref="Queues"/>.
+/// </summary>
 public static class LedgerBus
 {
     public static IBusRegistrationConfigurator UseLedgerConventions(this IBusRegistrationConfigurator bus)
