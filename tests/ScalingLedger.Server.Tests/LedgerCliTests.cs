@@ -7,6 +7,7 @@ using Parquet.Serialization;
 using ScalingLedger.Cli;
 using ScalingLedger.Cli.Reports;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
 using SkiaSharp;
 using Xunit.Abstractions;
 
@@ -162,6 +163,11 @@ public sealed class LedgerCliTests(PostgresFixture pg, ITestOutputHelper output)
         var rows = (await ParquetSerializer.DeserializeAsync<TrialRow>(parquetFile)).Data;
         rows.Count.ShouldBe(6);
         rows.ShouldAllBe(r => r.Status == "Completed" && r.Loss > 0 && r.Width > 0);
+        // Each row's N, D and C: the model's weights and biases (2 hidden layers), 30 steps of the spec's batch, 6 N D.
+        var batch = StudyApi.TinySpec()["batchSize"]!.GetValue<int>();
+        rows.ShouldAllBe(r => r.ParameterCount == TrialScale.MlpParameters(784, 2, r.Width, 10) && r.ExamplesSeen == 30 * batch
+            && r.TrainingFlops == 6.0 * r.ParameterCount!.Value * 30 * batch);
+        lines[0].ShouldEndWith(",reason,examplesSeen,trainingFlops");
 
         // The events, into an empty ledger.
         var eventsFile = Path.Combine(dir, "study.events.json");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -154,6 +155,11 @@ public sealed class SiteBrowserTests(PostgresFixture pg)
         await page.Locator("#evidence a").First.ClickAsync();
         await session.AddressAsync("/trials/");
         (await ChartAsync(page, "loss-curve")).Count.ShouldBe(2);
+        // Its size and compute: D is the spec's steps x batch, C is written as a number of FLOPs.
+        var spec = Spec("x", "x", "standard");
+        var examples = spec["steps"]!.GetValue<int>() * spec["batchSize"]!.GetValue<int>();
+        (await page.Locator("#trial-examples").TextContentAsync())!.ShouldContain(examples.ToString("N0", CultureInfo.InvariantCulture));
+        (await page.Locator("#trial-flops").TextContentAsync())!.ShouldMatch(@"Training FLOPs C\s*[0-9.]+(e[0-9]+)?");
         await session.ScreenshotAsync("trial-page");
 
         // The studies list: filters, then two selected for comparison.

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using ScalingLedger.Contracts;
+using ScalingLedger.Domain.Studies;
 
 namespace ScalingLedger.Server.Tests;
 
@@ -24,11 +25,13 @@ public sealed class StudyLifecycleTests(PostgresFixture pg)
         trials.Count.ShouldBe(4);
         trials.Select(t => t!["status"]!.GetValue<string>()).ShouldAllBe(s => s == "Completed" || s == "Diverged");
         trials.Select(t => t!["width"]!.GetValue<int>()).ShouldBe([8, 8, 16, 16]);
+        var layers = StudyApi.TinySpec()["model"]!["hiddenLayers"]!.GetValue<int>();
         foreach (var t in trials.Where(t => t!["status"]!.GetValue<string>() == "Completed"))
         {
             t!["finalEvalLoss"]!.GetValue<double>().ShouldBeInRange(0.05, 5.0);
             t["checkpoints"]!.AsArray().Select(c => c!["step"]!.GetValue<int>()).ShouldBe([10, 20, 30]);
-            t["parameterCount"]!.GetValue<long>().ShouldBeGreaterThan(784 * 8);
+            // The trainer's count of its model is the ledger's N (TrialScale: weights and biases).
+            t["parameterCount"]!.GetValue<long>().ShouldBe(TrialScale.MlpParameters(784, layers, t["width"]!.GetValue<int>(), 10));
         }
         // Two rates bracket no width's optimum (each best rate is at the grid's edge): the fixed-rate lines are fitted, the laws
         // over optima are not, and the study completes all the same.

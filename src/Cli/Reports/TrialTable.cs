@@ -23,17 +23,23 @@ public sealed class TrialRow
     public int? EndedAtStep { get; set; }
     public double? DurationSeconds { get; set; }
     public string? Reason { get; set; }
+    /// <summary>Examples seen D and training FLOPs C (<see cref="TrialScale"/>); parameterCount is N, counted so where the trainer did not report it.</summary>
+    public double? ExamplesSeen { get; set; }
+    public double? TrainingFlops { get; set; }
 
-    public static IReadOnlyList<TrialRow> Of(StudyView study) => study.Trials.OrderBy(t => t.Order).Select(t => new TrialRow
+    public static IReadOnlyList<TrialRow> Of(StudyView study) => study.Trials.OrderBy(t => t.Order).Select(t => Row(t, TrialScale.Of(study.Spec, t))).ToList();
+
+    private static TrialRow Row(TrialView t, TrialScale? scale) => new()
     {
         TrialId = t.TrialId.ToString(), Width = t.Width, LearningRate = t.LearningRate, Seed = t.Seed, Status = t.Status.ToString(), Attempt = t.Attempt,
-        Loss = t.Status == TrialStatus.Completed ? t.FinalEvalLoss : null, EvalAccuracy = t.FinalEvalAccuracy, ParameterCount = t.ParameterCount,
-        EndedAtStep = t.EndedAtStep, DurationSeconds = t.DurationSeconds, Reason = t.Reason,
-    }).ToList();
+        Loss = t.Status == TrialStatus.Completed ? t.FinalEvalLoss : null, EvalAccuracy = t.FinalEvalAccuracy,
+        ParameterCount = t.ParameterCount ?? (t.Params is null && scale is not null ? (long)scale.Parameters : null),
+        EndedAtStep = t.EndedAtStep, DurationSeconds = t.DurationSeconds, Reason = t.Reason, ExamplesSeen = scale?.Examples, TrainingFlops = scale?.Flops,
+    };
 
     private static readonly string[] Columns =
         ["trialId", "width", "learningRate", "seed", "status", "attempt", "loss", "evalAccuracy", "parameterCount", "endedAtStep",
-            "durationSeconds", "reason"];
+            "durationSeconds", "reason", "examplesSeen", "trainingFlops"];
 
     public static async Task WriteCsvAsync(IReadOnlyList<TrialRow> rows, TextWriter to, CancellationToken cancel)
     {
@@ -42,7 +48,7 @@ public sealed class TrialRow
         {
             cancel.ThrowIfCancellationRequested();
             await to.WriteLineAsync(string.Join(',', r.TrialId, r.Width, N(r.LearningRate), r.Seed, r.Status, r.Attempt, N(r.Loss), N(r.EvalAccuracy),
-                r.ParameterCount, r.EndedAtStep, N(r.DurationSeconds), Quoted(r.Reason)));
+                r.ParameterCount, r.EndedAtStep, N(r.DurationSeconds), Quoted(r.Reason), N(r.ExamplesSeen), N(r.TrainingFlops)));
         }
     }
 

@@ -19,7 +19,7 @@ public static class SpecValidation
     /// checkpoints each, or 4,320 trials with 460. Each is an event; this bounds a study's ledger at about 0.5 GB.
     /// </summary>
     public const long MaxStudyCheckpoints = 2_000_000;
-    public static readonly IReadOnlyList<string> KnownDatasets = ["fashion-mnist"];
+    public static readonly IReadOnlyList<string> KnownDatasets = [.. TrialScale.Datasets.Keys];
     public static readonly IReadOnlyList<string> KnownParameterizations = ["standard", "mup"];
 
     public static IReadOnlyDictionary<string, string[]> Validate(StudySpec? spec)
