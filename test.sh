@@ -28,7 +28,7 @@ dotnet publish src/Server/ScalingLedger.Server.csproj -c Release -p:EmbeddedTrai
   || die "the Server did not build without the embedded trainer (-p:EmbeddedTrainer=false)"
 torch=$(find "$team_server" -iname '*torch*' | head -3)
 [ -z "$torch" ] || die "the Server built without the embedded trainer still ships TorchSharp or libtorch: $torch"
-if (Ledger__EmbeddedTrainer=true timeout 60 dotnet "$team_server/ScalingLedger.Server.dll" >"$team_server.log" 2>&1) 2>/dev/null \
+if (Ledger__EmbeddedTrainer=true timeout 60 dotnet "$team_server/ScalingLedger.Server.dll" >"$team_server.log" 2>&1; exit $?) 2>/dev/null \
   || ! grep -q 'built without the embedded trainer' "$team_server.log"; then
   die "a Server built without the embedded trainer, asked to train, did not refuse with its reason: $(head -5 "$team_server.log")"
 fi
