@@ -24,16 +24,18 @@ dotnet build ScalingLedger.sln -nologo -v q -clp:ErrorsOnly || die "the build fa
 
 say "Checking the team's Server builds without the embedded trainer (src/Server/Dockerfile): no TorchSharp, and says so if asked to train"
 team_server=$(mktemp -d)
-dotnet publish src/Server/ScalingLedger.Server.csproj -c Release -p:EmbeddedTrainer=false -o "$team_server" -nologo -v q -clp:ErrorsOnly \
+# Its own artifacts folder: the checkout's Release build (./run.sh, the benchmarks) keeps its trainer.
+dotnet publish src/Server/ScalingLedger.Server.csproj -c Release -p:EmbeddedTrainer=false --artifacts-path "$team_server.build" -o "$team_server" \
+  -nologo -v q -clp:ErrorsOnly \
   || die "the Server did not build without the embedded trainer (-p:EmbeddedTrainer=false)"
-torch=$(find "$team_server" -iname '*torch*' | head -3)
+torch=$(find "$team_server" -iname '*torch*' -print -quit)
 [ -z "$torch" ] || die "the Server built without the embedded trainer still ships TorchSharp or libtorch: $torch"
-if (Ledger__EmbeddedTrainer=true timeout 60 dotnet "$team_server/ScalingLedger.Server.dll" >"$team_server.log" 2>&1; exit $?) 2>/dev/null \
+if Ledger__EmbeddedTrainer=true timeout 60 dotnet "$team_server/ScalingLedger.Server.dll" >"$team_server.log" 2>&1 \
   || ! grep -q 'built without the embedded trainer' "$team_server.log"; then
   die "a Server built without the embedded trainer, asked to train, did not refuse with its reason: $(head -5 "$team_server.log")"
 fi
 echo "without the trainer: $(du -sh "$team_server" | cut -f1) (the default build ships TorchSharp and libtorch)"
-rm -rf "$team_server" "$team_server.log"
+rm -rf "$team_server" "$team_server.build" "$team_server.log"
 
 say "Checking the layout of the code (.editorconfig)"
 dotnet format ScalingLedger.sln --verify-no-changes -v q || die "dotnet format found code laid out against .editorconfig: run 'dotnet format ScalingLedger.sln' and commit"

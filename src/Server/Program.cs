@@ -15,6 +15,13 @@ builder.WebHost.UseStaticWebAssets();
 builder.AddLedger();
 
 var app = builder.Build();
+var trainers = app.Services.GetRequiredService<TrainerComposition>();
+if (trainers.Problem is { } untrainable)
+{
+    Console.Error.WriteLine($"ScalingLedger will not start: {untrainable}");
+    return 3;
+}
+if (trainers.Warning is { } idle) app.Logger.LogWarning("ScalingLedger: {Warning}", idle);
 var urls = app.Configuration["urls"] is { Length: > 0 } configured ? configured : app.Configuration["ASPNETCORE_URLS"] ?? "";
 var ports = (app.Configuration["http_ports"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => $"http://*:{p}");
 if (ScalingLedger.Server.Access.AccessRegistration.CheckAtStart(

@@ -7,7 +7,10 @@ public sealed class LedgerOptions
     public string? DataDirectory { get; set; }
     /// <summary>The database the ledger lives in on the embedded cluster.</summary>
     public string Database { get; set; } = "ledger";
-    /// <summary>Run a trainer inside the Server. Default: true with the in-memory transport, false with RabbitMQ.</summary>
+    /// <summary>
+    /// Run a trainer inside the Server. Default: true with the in-memory transport, false with RabbitMQ; false where the Server
+    /// was built without the trainer (-p:EmbeddedTrainer=false), which refuses to start when this is true (TrainerComposition).
+    /// </summary>
     public bool? EmbeddedTrainer { get; set; }
     /// <summary>Trials the embedded trainer runs at once.</summary>
     public int TrainerConcurrency { get; set; } = 1;

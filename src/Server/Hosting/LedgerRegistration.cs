@@ -46,8 +46,10 @@ public static class LedgerRegistration
 
         var rabbit = config.GetConnectionString("RabbitMq");
         var useRabbit = !string.IsNullOrWhiteSpace(rabbit);
-        // A Server built without the trainer trains nothing itself; asked to, it says so at start (EmbeddedTrainer.AddServices).
-        var embeddedTrainer = ledger.EmbeddedTrainer ?? (!useRabbit && EmbeddedTrainer.Built);
+        // A Server built without the trainer trains nothing itself: asked to, it refuses to start (Program, TrainerComposition).
+        var trainers = new TrainerComposition(ledger.EmbeddedTrainer, EmbeddedTrainer.Built, useRabbit);
+        services.AddSingleton(trainers);
+        var embeddedTrainer = trainers.Embedded;
         var trainerConcurrency = Math.Max(1, ledger.TrainerConcurrency);
         if (embeddedTrainer) EmbeddedTrainer.AddServices(services, config);
         services.AddLedgerIntake();

@@ -11,11 +11,10 @@ internal static class EmbeddedTrainer
     /// <summary>Whether this Server was built with the trainer.</summary>
     public const bool Built = false;
 
+    // Never called: TrainerComposition.Embedded is false where Built is (a Server asked to train refuses to start instead).
     public static void AddServices(IServiceCollection services, IConfiguration config) => throw NotBuilt();
 
     public static void AddConsumers(IBusRegistrationConfigurator bus, int concurrency) => throw NotBuilt();
 
-    private static InvalidOperationException NotBuilt() => new(
-        "This Server was built without the embedded trainer (-p:EmbeddedTrainer=false), so it cannot train trials itself: set " +
-        "Ledger:EmbeddedTrainer to false and ConnectionStrings:RabbitMq, and run trainers (src/Trainer), or build the Server with the trainer");
+    private static InvalidOperationException NotBuilt() => new("This Server was built without the embedded trainer (-p:EmbeddedTrainer=false).");
 }
